@@ -1,0 +1,54 @@
+"""Configuration from environment variables, with safe defaults for a laptop.
+
+``CAREPOOL_DATABASE_URL``  where data lives; default a SQLite file ``carepool.db`` in the
+                           working directory. PostgreSQL: ``postgresql+psycopg://user@host/db``.
+``CAREPOOL_SECRET_KEY``    signs web sessions. If unset, one is generated on first use and kept
+                           in ``.carepool/secret_key`` beside the database (never committed).
+``CAREPOOL_HOST``/``_PORT`` where ``carepool serve`` listens; default 127.0.0.1:8000.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///carepool.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    host: str
+    port: int
+
+
+def database_url() -> str:
+    return os.environ.get("CAREPOOL_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def secret_key(state_dir: Path | None = None) -> str:
+    """The session-signing key: from the environment, else a locally kept generated one."""
+    configured = os.environ.get("CAREPOOL_SECRET_KEY")
+    if configured:
+        return configured
+    folder = state_dir or Path.cwd() / ".carepool"
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key, encoding="utf-8")
+    return key
+
+
+def settings() -> Settings:
+    return Settings(
+        database_url=database_url(),
+        secret_key=secret_key(),
+        host=os.environ.get("CAREPOOL_HOST", "127.0.0.1"),
+        port=int(os.environ.get("CAREPOOL_PORT", "8000")),
+    )

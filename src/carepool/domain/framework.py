@@ -1,0 +1,336 @@
+"""A programme year's policy framework, as validated data.
+
+The BCF changed every year: different funding streams and minimums, national conditions,
+metrics, payment rules and assurance categories. carepool keeps each year as a data file
+(``carepool/frameworks/*.toml``) and this module says what a valid one looks like. Code
+implements rule *kinds* (``population`` allocation, ``non_elective_reduction`` payment...);
+a new year is a new file, not new code.
+
+Amounts are written in the files as people write them (``"£3,460,000,000"``) and held here as
+integer pence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from carepool.domain.errors import MoneyError
+from carepool.domain.money import Pence, parse_money
+
+_FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+_GSS_CODE = re.compile(r"^[EWSN]\d{8}$")
+
+
+def _money_field(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("an amount must be written as text such as '£1,234.56'")
+    if isinstance(value, int):
+        raise ValueError(
+            "write amounts as text in pounds, such as '£1,234.56', so pence are never guessed"
+        )
+    if not isinstance(value, str):
+        raise ValueError("an amount must be written as text such as '£1,234.56'")
+    try:
+        return parse_money(value)
+    except MoneyError as exc:  # pydantic reports ValueErrors with their location
+        raise ValueError(exc.message) from exc
+
+
+def _financial_year(value: str) -> str:
+    match = _FINANCIAL_YEAR.match(value)
+    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        raise ValueError(f"{value!r} is not a financial year such as '2015-16'")
+    return value
+
+
+def _identifier(value: str) -> str:
+    if not _IDENTIFIER.match(value):
+        raise ValueError(f"{value!r} must be lower_snake_case (letters, digits, underscores)")
+    return value
+
+
+Money = Annotated[int, BeforeValidator(_money_field), Field(ge=0)]
+FinancialYear = Annotated[str, AfterValidator(_financial_year)]
+Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
+class _Strict(BaseModel):
+    """Frozen, and refuses unknown keys so a typo in a framework file is caught, not ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Payer(StrEnum):
+    """Who pays a stream into the pool: NHS commissioners or the council."""
+
+    COMMISSIONER = "commissioner"
+    COUNCIL = "council"
+
+
+class AgeBand(StrEnum):
+    """Broad age bands that allocation formulas may weight."""
+
+    CHILDREN = "0-17"
+    WORKING_AGE = "18-64"
+    OLDER = "65+"
+
+
+class AllocationBasis(_Strict):
+    """How a stream is divided between areas when no published table is imported.
+
+    ``population``: in proportion to each area's resident population, each person weighted by
+    their broad age band (older people use far more health and care, so a year may weight them
+    more heavily).
+    """
+
+    kind: Literal["population"] = "population"
+    age_weights: dict[AgeBand, Annotated[Decimal, Field(ge=0)]] = Field(
+        default_factory=lambda: {band: Decimal(1) for band in AgeBand}
+    )
+
+    @field_validator("age_weights", mode="before")
+    @classmethod
+    def _exact(cls, weights: object) -> object:
+        # TOML gives floats; read them through their text so 0.1 stays exactly 0.1.
+        if isinstance(weights, dict):
+            return {k: Decimal(str(v)) if isinstance(v, float) else v for k, v in weights.items()}
+        return weights
+
+    @field_validator("age_weights")
+    @classmethod
+    def _all_bands(cls, weights: dict[AgeBand, Decimal]) -> dict[AgeBand, Decimal]:
+        missing = [band.value for band in AgeBand if band not in weights]
+        if missing:
+            raise ValueError(f"age_weights must give a weight for every band; missing {missing}")
+        if not any(weights.values()):
+            raise ValueError("at least one age weight must be above zero")
+        return weights
+
+
+class Earmark(_Strict):
+    """A part of a stream set aside for a purpose (carers' breaks, reablement...)."""
+
+    name: str
+    amount: Money
+    note: str = ""
+
+
+class FundingStream(_Strict):
+    """One source of money in the pool, with its national total for each financial year."""
+
+    id: Identifier
+    name: str
+    payer: Payer
+    capital: bool = False
+    totals: dict[FinancialYear, Money]
+    basis: AllocationBasis = Field(default_factory=AllocationBasis)
+    passes_to_districts: bool = False
+    earmarks: tuple[Earmark, ...] = ()
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _earmarks_fit(self) -> FundingStream:
+        smallest = min(self.totals.values(), default=0)
+        if sum(e.amount for e in self.earmarks) > smallest:
+            raise ValueError(f"earmarks of stream {self.id!r} add up to more than the stream")
+        return self
+
+
+class NationalCondition(_Strict):
+    id: Identifier
+    title: str
+    text: str
+    evidence: str
+
+
+class MetricUse(_Strict):
+    """A metric the year uses, and the label the year's documents give it.
+
+    ``metric`` is carepool's stable identity for the measure; ``label`` changes from year to
+    year (ASCOF 2A(2) became 2C) without making it a different metric.
+    """
+
+    metric: Identifier
+    label: str
+    name: str
+    direction: Literal["lower_is_better", "higher_is_better"]
+    measure: Literal["count", "rate_per_100000", "percentage", "score"]
+    local_choice: bool = False
+
+
+class PaymentDesign(_Strict):
+    """A payment-for-performance design: a rule kind plus its parameters.
+
+    Superseded designs stay in the file so the history of the policy is kept with it.
+    """
+
+    kind: Literal["conditions_and_metrics", "non_elective_reduction", "local_risk_share", "none"]
+    status: Literal["in_force", "superseded"]
+    announced: dt.date
+    pot: Money = 0
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    tranches: tuple[Tranche, ...] = ()
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _parameters_fit_kind(self) -> PaymentDesign:
+        required = _PAYMENT_PARAMETERS[self.kind]
+        missing = sorted(required - set(self.parameters))
+        if missing:
+            raise ValueError(f"payment kind {self.kind!r} needs parameters {missing}")
+        if self.tranches and sum(t.amount for t in self.tranches) != self.pot:
+            raise ValueError("the tranches of a payment design must add up to its pot")
+        return self
+
+
+class Tranche(_Strict):
+    name: str
+    amount: Money
+    paid: str
+    basis: str
+
+
+_PAYMENT_PARAMETERS: dict[str, set[str]] = {
+    "conditions_and_metrics": set(),
+    "non_elective_reduction": {
+        "guideline_reduction_percent",
+        "cost_per_admission",
+        "payment_frequency",
+        "unearned_goes_to",
+    },
+    "local_risk_share": {"applies_when"},
+    "none": set(),
+}
+
+
+class Deadline(_Strict):
+    name: str
+    date: dt.date
+
+
+class CouncilMerge(_Strict):
+    """Councils that share one Health and Wellbeing Board (Cornwall with the Isles of Scilly)."""
+
+    code: str
+    name: str
+    councils: tuple[str, ...] = Field(min_length=2)
+
+    @field_validator("councils")
+    @classmethod
+    def _codes(cls, councils: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in councils if not _GSS_CODE.match(c)]
+        if bad:
+            raise ValueError(f"not ONS area codes: {bad}")
+        return councils
+
+
+class Geography(_Strict):
+    """Which councils form the year's HWB areas, and which data vintages it relies on."""
+
+    as_at: dt.date
+    council_types: tuple[Literal["UA", "MD", "LBO", "CTY", "CC"], ...]
+    merges: tuple[CouncilMerge, ...] = ()
+    population_vintage: str
+    note: str = ""
+
+
+class Template(_Strict):
+    version: str
+    sheets: tuple[str, ...]
+
+
+class Framework(_Strict):
+    """One programme year's whole policy framework."""
+
+    year: str
+    name: str
+    financial_years: tuple[FinancialYear, ...] = Field(min_length=1)
+    starts: dt.date
+    ends: dt.date
+    minimum_total: Money
+    headline: str = ""
+    sources: tuple[str, ...] = ()
+    geography: Geography
+    streams: tuple[FundingStream, ...] = Field(min_length=1)
+    national_conditions: tuple[NationalCondition, ...] = Field(min_length=1)
+    metrics: tuple[MetricUse, ...] = Field(min_length=1)
+    payment: tuple[PaymentDesign, ...] = Field(min_length=1)
+    assurance_categories: tuple[str, ...] = Field(min_length=2)
+    scheme_types: tuple[str, ...] = Field(min_length=1)
+    areas_of_spend: tuple[str, ...] = Field(min_length=1)
+    deadlines: tuple[Deadline, ...] = ()
+    template: Template
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Framework:
+        _check_dates(self)
+        _check_unique(self)
+        _check_stream_years(self)
+        if self.minimum_total != self.stream_total():
+            raise ValueError(
+                f"minimum_total ({self.minimum_total} pence) must equal the sum of the streams' "
+                f"totals ({self.stream_total()} pence)"
+            )
+        if sum(1 for p in self.payment if p.status == "in_force") != 1:
+            raise ValueError("exactly one payment design must be 'in_force'")
+        return self
+
+    def stream(self, stream_id: str) -> FundingStream:
+        for stream in self.streams:
+            if stream.id == stream_id:
+                return stream
+        raise KeyError(stream_id)
+
+    def stream_total(self) -> Pence:
+        return Pence(sum(sum(s.totals.values()) for s in self.streams))
+
+    @property
+    def payment_in_force(self) -> PaymentDesign:
+        return next(p for p in self.payment if p.status == "in_force")
+
+
+def _check_dates(framework: Framework) -> None:
+    if framework.ends <= framework.starts:
+        raise ValueError("the programme must end after it starts")
+    first = int(framework.financial_years[0][:4])
+    if framework.starts != dt.date(first, 4, 1):
+        raise ValueError(f"starts must be 1 April {first}, the start of the first financial year")
+
+
+def _check_unique(framework: Framework) -> None:
+    for name, ids in (
+        ("stream", [s.id for s in framework.streams]),
+        ("national condition", [c.id for c in framework.national_conditions]),
+        ("metric", [m.metric for m in framework.metrics]),
+    ):
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"{name} ids must be unique; repeated: {repeated}")
+
+
+def _check_stream_years(framework: Framework) -> None:
+    expected = set(framework.financial_years)
+    for stream in framework.streams:
+        if set(stream.totals) != expected:
+            raise ValueError(
+                f"stream {stream.id!r} must give a total for each financial year "
+                f"{sorted(expected)}; it gives {sorted(stream.totals)}"
+            )
+
+
+PaymentDesign.model_rebuild()

@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy models, the unit of work, repositories and migrations."""

@@ -1,0 +1,74 @@
+"""Engines, the unit of work and migrations.
+
+One unit of work per request or command: services never commit, the caller's ``unit_of_work``
+does, once, at the end; any error rolls everything back so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from carepool.config import database_url
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine per database URL. SQLite gets WAL and enforced foreign keys."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def default_engine() -> Engine:
+    return engine_for(database_url())
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+    """A session that commits once if the block succeeds and rolls back if it raises."""
+    factory = sessionmaker(engine or default_engine(), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("carepool.store") / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine | None = None) -> None:
+    """Bring the database schema up to date (``carepool init`` and every command that writes)."""
+    target = engine or default_engine()
+    command.upgrade(alembic_config(target), "head")
+
+
+def is_initialised(engine: Engine | None = None) -> bool:
+    return inspect(engine or default_engine()).has_table("alembic_version")

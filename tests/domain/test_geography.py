@@ -1,0 +1,81 @@
+"""Geography: areas from councils and the framework; populations mapped through code history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from carepool.domain.geography import (
+    Council,
+    PopulationCount,
+    band_total,
+    code_history,
+    hwb_areas,
+    population_bands,
+    resolve_populations,
+)
+from carepool.frameworks import load_framework
+
+ENDED_2019 = dt.date(2019, 3, 31)
+
+COUNCILS = [
+    Council("E10000009", "DOR", "Dorset County", "CTY", "South West", end=ENDED_2019,
+            replaced_by=("DST",)),
+    Council("E07000048", "CHC", "Christchurch", "NMD", "", end=ENDED_2019, replaced_by=("BPC",),
+            county="DOR"),
+    Council("E06000028", "BMH", "Bournemouth", "UA", "", end=ENDED_2019, replaced_by=("BPC",)),
+    Council("E06000058", "BPC", "Bournemouth, Christchurch and Poole", "UA", "South West",
+            start=dt.date(2019, 4, 1)),
+    Council("E06000059", "DST", "Dorset Council", "UA", "South West", start=dt.date(2019, 4, 1)),
+    Council("E10000021", "NTH", "Northamptonshire", "CTY", "East Midlands",
+            end=dt.date(2021, 4, 1), replaced_by=("NNT", "WNT")),
+    Council("E06000061", "NNT", "North Northamptonshire", "UA", "East Midlands",
+            start=dt.date(2021, 4, 1)),
+    Council("E06000062", "WNT", "West Northamptonshire", "UA", "East Midlands",
+            start=dt.date(2021, 4, 1)),
+    Council("E06000052", "CON", "Cornwall", "UA", "South West"),
+    Council("E06000053", "IOS", "Isles of Scilly", "UA", "South West"),
+    Council("W06000001", "AGY", "Isle of Anglesey", "UA", "Wales", nation="Wales"),
+]  # fmt: skip
+
+
+def _single_years(code: str, persons: int) -> list[PopulationCount]:
+    ages = [PopulationCount(code, code, age, age, persons) for age in range(90)]
+    return [*ages, PopulationCount(code, code, 90, None, persons)]
+
+
+def test_areas_come_from_the_framework_with_merges_and_region_fallback() -> None:
+    areas = {a.code: a for a in hwb_areas(COUNCILS, load_framework("2015-16").geography)}
+    assert set(areas) == {"E10000009", "E06000028", "E10000021", "E06000052"}
+    assert areas["E06000052"].councils == ("E06000052", "E06000053")
+    assert areas["E06000052"].name == "Cornwall and Isles of Scilly"
+    assert areas["E06000028"].region == "South West"  # taken from its successor
+
+
+def test_populations_map_through_exact_successors_and_report_the_rest() -> None:
+    areas = hwb_areas(COUNCILS, load_framework("2015-16").geography)
+    counts = [
+        *_single_years("E06000058", 1),
+        *_single_years("E06000059", 1),
+        *_single_years("E06000061", 2),
+        *_single_years("E06000062", 3),
+        *_single_years("E06000052", 4),
+        *_single_years("E06000053", 1),
+    ]
+    resolved = resolve_populations(areas, counts, code_history(COUNCILS))
+    assert resolved.mapped["E10000021"] == ("E06000061", "E06000062")
+    assert population_bands(resolved.counts["E10000021"])["all"] == 91 * 5
+    assert population_bands(resolved.counts["E06000052"])["all"] == 91 * 5
+    assert set(resolved.unmatched) == {"E10000009", "E06000028"}
+    assert "cannot be split back" in resolved.unmatched["E06000028"]
+    assert "Bournemouth" in resolved.unmatched["E06000028"]
+
+
+def test_bands_are_exact_or_absent() -> None:
+    broad = [PopulationCount("x", "x", 0, 17, 5), PopulationCount("x", "x", 18, 64, 7),
+             PopulationCount("x", "x", 65, None, 3)]  # fmt: skip
+    assert band_total(broad, 18, 64) == 7
+    assert band_total(broad, 0, 4) is None  # too coarse to say
+    bands = population_bands(broad)
+    assert bands == {"all": 15, "0-17": 5, "18-64": 7, "65+": 3}
+    fine = population_bands(_single_years("y", 1))
+    assert fine["0-4"] == 5 and fine["90+"] == 1 and fine["65+"] == 26
