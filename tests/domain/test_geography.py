@@ -79,3 +79,12 @@ def test_bands_are_exact_or_absent() -> None:
     assert bands == {"all": 15, "0-17": 5, "18-64": 7, "65+": 3}
     fine = population_bands(_single_years("y", 1))
     assert fine["0-4"] == 5 and fine["90+"] == 1 and fine["65+"] == 26
+
+
+def test_a_council_ending_the_day_its_successor_starts_gives_way() -> None:
+    geography = load_framework("2015-16").geography.model_copy(
+        update={"as_at": dt.date(2021, 4, 1)}
+    )
+    codes = {a.code for a in hwb_areas(COUNCILS, geography)}
+    assert "E10000021" not in codes
+    assert {"E06000061", "E06000062"} <= codes

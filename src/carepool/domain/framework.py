@@ -227,7 +227,7 @@ class CouncilMerge(_Strict):
     """Councils that share one Health and Wellbeing Board (Cornwall with the Isles of Scilly)."""
 
     code: str
-    name: str
+    name: str = ""  # default: the councils' names joined with "and"
     councils: tuple[str, ...] = Field(min_length=2)
 
     @field_validator("councils")

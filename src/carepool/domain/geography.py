@@ -152,6 +152,10 @@ def hwb_areas(councils: Sequence[Council], geography: Geography) -> list[Area]:
         and c.kind in geography.council_types
         and c.in_force_on(geography.as_at)
     ]
+    # Registers often end a council on the day its successor starts: the successor wins.
+    starting = {c.short_code for c in in_force}
+    in_force = [c for c in in_force if not starting.intersection(c.replaced_by)]
+    names = {c.code: c.name for c in councils}
     regions = _regions_with_fallback(councils)
     merged_into = {code: merge for merge in geography.merges for code in merge.councils}
     areas: dict[str, Area] = {}
@@ -170,7 +174,7 @@ def hwb_areas(councils: Sequence[Council], geography: Geography) -> list[Area]:
         elif merge.code not in areas:
             areas[merge.code] = Area(
                 merge.code,
-                merge.name,
+                merge.name or " and ".join(names.get(code, code) for code in merge.councils),
                 regions.get(council.code, ""),
                 council.kind,
                 merge.councils,

@@ -1,0 +1,5 @@
+"""``python -m carepool`` is the same as the ``carepool`` command."""
+
+from carepool.cli import main
+
+main()

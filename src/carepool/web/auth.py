@@ -1,0 +1,241 @@
+"""Who is asking, and may they: sessions, tokens, role dependencies, CSRF and sign-in limits.
+
+Every route declares its access with exactly one of three dependencies, so a reader (and the
+guard test) can see at a glance who may call it:
+
+- :func:`public_access` — anyone; the page shows what the viewer may see (published data for
+  the public, more for national roles);
+- :func:`signed_in` — any signed-in person;
+- :func:`require_roles` — signed in *and* holding one of the named roles.
+
+People sign in with a local account and get a signed session cookie (Starlette's
+``SessionMiddleware``: HttpOnly, SameSite=Lax). Machines send ``Authorization: Bearer
+<token>`` to ``/api/``; the API never reads the cookie, so a forged cross-site request cannot
+borrow someone's session there. Every HTML form carries the session's CSRF token and a POST
+without it is refused. Failed sign-ins are counted per username and client, and per client,
+so passwords cannot be guessed at speed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from carepool.domain.roles import NATIONAL_ROLES, PUBLIC, Principal, Role
+from carepool.services import accounts
+from carepool.store.db import unit_of_work
+from carepool.web.errors import CsrfRefused, NotSignedIn, TooManyAttempts, is_api
+
+SESSION_USER = "user"
+SESSION_CSRF = "csrf"
+CSRF_FIELD = "csrf_token"
+
+_ACCESS: dict[Callable[..., Any], str] = {}
+"""The access dependencies and what each declares; read by :func:`access_of`."""
+
+
+def access_of(call: object) -> str | None:
+    """What access a dependency declares (``public``, ``signed_in``, ``roles:...``), if any."""
+    try:
+        return _ACCESS.get(call)  # type: ignore[arg-type]
+    except TypeError:  # unhashable callables declare nothing
+        return None
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed once when the route returns, rolled back if it
+    raises. Scoped to the route function so the commit happens before the response is sent
+    (a redirect after a POST must never show the old state)."""
+    with unit_of_work(request.app.state.engine) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+
+def _session_principal(request: Request, session: Session) -> Principal:
+    username = request.session.get(SESSION_USER)
+    if not username:
+        return PUBLIC
+    found = accounts.find_user(session, str(username))
+    if found is None:  # deactivated or removed since signing in
+        request.session.clear()
+        return PUBLIC
+    return found
+
+
+def _token_principal(request: Request, session: Session) -> Principal:
+    header = request.headers.get("authorization")
+    if header is None:
+        return PUBLIC
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotSignedIn("the Authorization header must be 'Bearer <token>'")
+    found = accounts.principal_for_token(session, token.strip())
+    if found is None:
+        raise NotSignedIn("the API token is not valid")
+    return found
+
+
+def current_principal(request: Request, session: DbSession) -> Principal:
+    """The viewer: from the bearer token under /api/, from the session cookie elsewhere."""
+    if is_api(request):
+        return _token_principal(request, session)
+    return _session_principal(request, session)
+
+
+Viewer = Annotated[Principal, Depends(current_principal)]
+
+
+def public_access(viewer: Viewer) -> Principal:
+    """Anyone may call the route; it must show each viewer only what they may see."""
+    return viewer
+
+
+def signed_in(viewer: Viewer) -> Principal:
+    """Only signed-in people (or valid tokens); others are sent to sign in (or get 401)."""
+    if viewer.is_public:
+        raise NotSignedIn("sign in to use this page")
+    return viewer
+
+
+@cache
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through only holders of one of ``roles`` (403 otherwise).
+
+    Cached so that the same roles give the same dependency, which FastAPI then resolves once
+    per request however many times a route mentions it.
+    """
+
+    def dependency(viewer: Annotated[Principal, Depends(signed_in)]) -> Principal:
+        viewer.require(*roles)
+        return viewer
+
+    _ACCESS[dependency] = "roles:" + ",".join(sorted(r.value for r in roles))
+    return dependency
+
+
+_ACCESS[public_access] = "public"
+_ACCESS[signed_in] = "signed_in"
+
+PublicViewer = Annotated[Principal, Depends(public_access)]
+SignedInViewer = Annotated[Principal, Depends(signed_in)]
+NationalViewer = Annotated[Principal, Depends(require_roles(*sorted(NATIONAL_ROLES)))]
+AdminViewer = Annotated[Principal, Depends(require_roles(Role.NATIONAL_ADMIN))]
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, made on first use; every form carries it back."""
+    if "session" not in request.scope:  # error pages rendered outside the session middleware
+        return ""
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a form post whose token is missing or not this session's (403)."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = request.session.get(SESSION_CSRF)
+    if not isinstance(sent, str) or not isinstance(expected, str) or not expected:
+        raise CsrfRefused("the form has expired or did not come from this service; go back, "
+                          "reload the page and try again")  # fmt: skip
+    if not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRefused("the form has expired or did not come from this service; go back, "
+                          "reload the page and try again")  # fmt: skip
+
+
+CsrfChecked = Annotated[None, Depends(csrf_protect)]
+
+
+def start_session(request: Request, username: str) -> None:
+    """Begin a fresh session for a person who has just signed in.
+
+    Everything from before signing in is dropped and a new CSRF token made, so a token or
+    session planted by someone else before sign-in is worthless afterwards.
+    """
+    request.session.clear()
+    request.session[SESSION_USER] = username
+    csrf_token(request)
+
+
+def end_session(request: Request) -> None:
+    request.session.clear()
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@dataclass
+class SignInLimiter:
+    """Counts failed sign-ins in a sliding window and refuses more once the limit is reached.
+
+    Two counters: per username and client (stops guessing one person's password) and per
+    client across usernames (stops trying one password against many names). A success clears
+    the username's counter. Counts are kept in this process's memory, so with several worker
+    processes each enforces its own limit; put a shared limiter in front for that.
+    """
+
+    max_failures: int = 5
+    max_client_failures: int = 50
+    window_seconds: float = 300.0
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _keys(self, username: str, client: str) -> tuple[tuple[str, str], tuple[str, str]]:
+        return (username.strip().lower(), client), ("", client)
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
+        while times and times[0] <= now - self.window_seconds:
+            times.popleft()
+        return times
+
+    def check(self, username: str, client: str) -> None:
+        """Raise :class:`TooManyAttempts` if this username or client is locked out now."""
+        now = self.clock()
+        user_key, client_key = self._keys(username, client)
+        with self._lock:
+            for key, limit in ((user_key, self.max_failures), (client_key, self.max_client_failures)):
+                times = self._recent(key, now)
+                if len(times) >= limit:
+                    wait = int(times[0] + self.window_seconds - now) + 1
+                    minutes = max(1, (wait + 59) // 60)
+                    raise TooManyAttempts(
+                        "There have been too many failed attempts to sign in. "
+                        f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again.",
+                        retry_after=wait,
+                    )
+
+    def failed(self, username: str, client: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in self._keys(username, client):
+                times = self._recent(key, now)
+                times.append(now)
+                self._failures[key] = times
+            if len(self._failures) > 10_000:
+                self._forget_expired(now)
+
+    def succeeded(self, username: str, client: str) -> None:
+        with self._lock:
+            self._failures.pop(self._keys(username, client)[0], None)
+
+    def _forget_expired(self, now: float) -> None:
+        for key in list(self._failures):
+            if not self._recent(key, now):
+                del self._failures[key]

@@ -1,0 +1,116 @@
+"""The command line as a user runs it: exit codes, stable JSON, messages without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from carepool.store.db import unit_of_work
+from carepool.store.models import CouncilRow, Vintage
+
+
+def carepool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a child process against the test's database (set by the fixtures)."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "carepool", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def ok_json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_real_files_import_and_allocate(engine: Engine, shared_data: Path, tmp_path: Path) -> None:
+    councils = shared_data / "uk_local_authorities.csv"
+    shares = shared_data / "derived_ccg15_to_la_population_shares_mid2017.csv"
+    first = ok_json(carepool("import", "areas", councils, "--json", cwd=tmp_path))
+    again = ok_json(carepool("import", "areas", councils, "--json", cwd=tmp_path))
+    assert first["created"] is True and again["created"] is False
+    ok_json(carepool("import", "shares", shares, "--json", cwd=tmp_path))
+
+    areas = ok_json(carepool("areas", "--year", "2015-16", "--json", cwd=tmp_path))
+    assert len(areas["areas"]) == 151
+    assert {"code", "name", "region", "population"} <= set(areas["areas"][0])
+    assert {"all", "0-17", "18-64", "65+"} <= set(areas["areas"][0]["population"])
+
+    report = ok_json(carepool("allocate", "--year", "2015-16", "--json", cwd=tmp_path))
+    assert report["year"] == "2015-16"
+    assert report["total_pence"] == sum(s["total_pence"] for s in report["streams"])
+    assert report["total_pence"] == sum(a["total_pence"] for a in report["areas"])
+    line = report["areas"][0]["lines"][0]
+    assert set(line) >= {"stream", "commissioner_code", "amount_pence"}
+    assert {s["name"] for s in report["streams"]} >= {"CCG minimum contribution"}
+
+    verify = ok_json(carepool("audit", "verify", "--json", cwd=tmp_path))
+    assert verify["ok"] is True and verify["events"] >= 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("allocate", "--year", "2099-00"), "unknown programme year '2099-00'"),
+        (("frameworks", "show", "1999-00"), "unknown programme year"),
+        (("import", "areas", "no-such-file.csv"), "does not exist"),
+        (("areas", "--year", "2015-16"), "no councils register imported yet"),
+    ],
+)
+def test_user_errors_exit_non_zero_without_a_traceback(
+    sqlite_engine: Engine, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = carepool(*args, cwd=tmp_path)
+    assert result.returncode != 0
+    assert message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_file_names_the_problem_and_writes_nothing(
+    sqlite_engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    ok_json(carepool("import", "areas", shared_data / "uk_local_authorities.csv", "--json",
+                     cwd=tmp_path))  # fmt: skip
+    bad = tmp_path / "councils.csv"
+    source = (shared_data / "uk_local_authorities.csv").read_text(encoding="utf-8-sig")
+    bad.write_bytes(source.replace("Cornwall", "Cornwall\u00e9").encode("latin-1", "replace"))
+    result = carepool("import", "areas", bad, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "councils.csv" in result.stderr and "Traceback" not in result.stderr
+    with unit_of_work(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Vintage)) == 1
+        assert session.scalar(select(func.count()).select_from(CouncilRow)) == 445
+
+
+def test_frameworks_list_and_show(tmp_path: Path) -> None:
+    listed = ok_json(carepool("frameworks", "list", "--json", cwd=tmp_path))
+    assert [f["year"] for f in listed] == ["2015-16", "2017-19"]
+    shown = ok_json(carepool("frameworks", "show", "2015-16", "--json", cwd=tmp_path))
+    assert shown["minimum_total"] == 381_400_000_000
+    assert len(shown["national_conditions"]) == 6
+
+
+def test_demo_without_serving_builds_and_is_repeatable(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    for _ in range(2):
+        result = carepool("demo", "--no-serve", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    report = ok_json(carepool("allocate", "--year", "2015-16", "--json", cwd=tmp_path))
+    assert report["synthetic"] is True
+    assert report["status"] == "Published" and report["version"] == 1
+    assert len(report["areas"]) == 151
+    listed = ok_json(carepool("allocation", "list", "--year", "2015-16", "--json", cwd=tmp_path))
+    assert [r["status"] for r in listed["runs"]] == ["Published"]
