@@ -50,7 +50,7 @@ def record(
     }
     row = AuditEventRow(
         **fields, previous_hash=previous, hash=event_hash(previous_hash=previous, **fields)
-    )  # type: ignore[arg-type]
+    )
     session.add(row)
     session.flush()
     return row
