@@ -1,7 +1,6 @@
-"""Fixtures for the importer tests: the real reference files, and small files written here.
+"""Fixtures for the importer tests: small input files written in the test's own folder.
 
-The real files live beside the repository in ``../shared/data`` and are never copied into it;
-a test that needs them is skipped, saying why, when that folder is not there.
+The real reference files come from the suite-wide ``shared_data`` fixture.
 """
 
 from __future__ import annotations
@@ -11,18 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
-
 Write = Callable[[str, str | bytes], Path]
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    """The folder of real public reference files, or skip the test."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"the real reference data folder {SHARED_DATA.resolve()} is not present")
-    return SHARED_DATA
 
 
 @pytest.fixture

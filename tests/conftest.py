@@ -1,0 +1,238 @@
+"""Fixtures shared by the whole suite.
+
+Databases
+    ``engine``        a migrated, empty database of its own for each test, once on SQLite and
+                      once on PostgreSQL (the second carries ``pytest.mark.postgres``).
+    ``sqlite_engine`` the same on SQLite only, for tests that need no second engine.
+    ``empty_engine``  a blank database on both engines (not migrated), for migration tests.
+
+While a database fixture is active, ``CAREPOOL_DATABASE_URL`` points at it, so code that
+uses the default engine (the CLI, the web app) works on the test's database and never on a
+``carepool.db`` in the working directory.
+
+The schema is built once per session by :func:`carepool.store.db.migrate` into a template,
+and each test gets a copy: a copied file on SQLite, ``CREATE DATABASE … TEMPLATE`` on
+PostgreSQL. Nothing is shared between tests and nothing needs rolling back.
+
+PostgreSQL comes from ``CAREPOOL_TEST_POSTGRES_URL`` (``make test`` starts a throwaway server
+and sets it; by hand: ``scripts/test-postgres.sh start``). Without it the PostgreSQL cases
+are skipped, except in CI (``CI=true``), where a missing server or missing reference data is
+a failure: CI must never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from carepool.store.db import engine_for, migrate
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+POSTGRES_URL_VARIABLE = "CAREPOOL_TEST_POSTGRES_URL"
+DATABASE_URL_VARIABLE = "CAREPOOL_DATABASE_URL"
+
+ENGINES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose prerequisite is missing; in CI, fail it instead."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: this must not be skipped in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    postgres = os.environ.get(POSTGRES_URL_VARIABLE) or "not set: PostgreSQL cases skip"
+    return [
+        f"carepool: {POSTGRES_URL_VARIABLE}={postgres}",
+        f"carepool: CI={'true' if in_ci() else 'false'}, shared data "
+        f"{'found' if SHARED_DATA.is_dir() else 'missing'} at ../shared/data",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# SQLite
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = engine_for(f"sqlite:///{path}")  # the engine settings the application uses
+    try:
+        migrate(engine)
+        with engine.connect() as connection:
+            # Fold the write-ahead log into the main file so a copy of that file is complete.
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        _forget(engine)
+    return path
+
+
+def _sqlite_database(tmp_path: Path, template: Path | None) -> Iterator[Engine]:
+    path = tmp_path / "carepool-test.db"
+    if template is not None:
+        shutil.copyfile(template, path)
+    url = f"sqlite:///{path}"
+    engine = engine_for(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DATABASE_URL_VARIABLE, url)
+        try:
+            yield engine
+        finally:
+            _forget(engine)
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+class PostgresServer:
+    """The test server: makes and drops a uniquely named database per test."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with self.admin.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                self.version = connection.dialect.server_version_info or (0,)
+        except OperationalError as error:
+            self.admin.dispose()
+            pytest.fail(
+                f"{POSTGRES_URL_VARIABLE} is set but the server does not answer: {error}",
+                pytrace=False,
+            )
+
+    def url_for(self, database: str) -> str:
+        return self.url.set(database=database).render_as_string(hide_password=False)
+
+    def create(self, prefix: str, template: str | None = None) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        sql = f'CREATE DATABASE "{name}"'
+        if template is not None:
+            sql += f' TEMPLATE "{template}"'
+            if self.version >= (15,):
+                # Copying the files is several times faster than WAL-logging every block.
+                sql += " STRATEGY FILE_COPY"
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(sql)
+        return name
+
+    def drop(self, name: str) -> None:
+        force = " WITH (FORCE)" if self.version >= (13,) else ""
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"{force}')
+
+    def close(self) -> None:
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        unavailable(
+            f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} "
+            "(run `make test`, or `scripts/test-postgres.sh start` and export its URL)"
+        )
+    server = PostgresServer(url)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> Iterator[str]:
+    """A migrated database that each test's database is created from."""
+    name = postgres_server.create("carepool_template")
+    try:
+        engine = engine_for(postgres_server.url_for(name))
+        try:
+            migrate(engine)
+        finally:
+            _forget(engine)  # a template must have no open connections
+        yield name
+    finally:
+        postgres_server.drop(name)
+
+
+def _postgres_database(server: PostgresServer, template: str | None) -> Iterator[Engine]:
+    name = server.create("carepool_test", template)
+    url = server.url_for(name)
+    try:
+        engine = engine_for(url)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(DATABASE_URL_VARIABLE, url)
+            try:
+                yield engine
+            finally:
+                _forget(engine)
+    finally:
+        server.drop(name)
+
+
+# --------------------------------------------------------------------------------------------
+# The fixtures tests use
+
+
+def _forget(engine: Engine) -> None:
+    """Close the engine's connections and drop it from ``engine_for``'s cache.
+
+    Every test has its own URL, so a cached engine would never be reused; keeping hundreds of
+    them would only hold connections (and raise ResourceWarnings when collected).
+    """
+    engine.dispose()
+    engine_for.cache_clear()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database of the test's own, on each engine."""
+    if request.param == "sqlite":
+        yield from _sqlite_database(tmp_path, request.getfixturevalue("sqlite_template"))
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        yield from _postgres_database(server, request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """A migrated, empty SQLite database of the test's own."""
+    yield from _sqlite_database(tmp_path, sqlite_template)
+
+
+@pytest.fixture(params=ENGINES)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A blank database of the test's own (no tables), on each engine."""
+    if request.param == "sqlite":
+        yield from _sqlite_database(tmp_path, None)
+    else:
+        yield from _postgres_database(request.getfixturevalue("postgres_server"), None)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public reference data in ``../shared/data`` (not shipped in the repository)."""
+    if not SHARED_DATA.is_dir():
+        unavailable(f"reference data not found at {SHARED_DATA}")
+    return SHARED_DATA
