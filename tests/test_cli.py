@@ -96,7 +96,7 @@ def test_a_malformed_file_names_the_problem_and_writes_nothing(
 
 def test_frameworks_list_and_show(tmp_path: Path) -> None:
     listed = ok_json(carepool("frameworks", "list", "--json", cwd=tmp_path))
-    assert [f["year"] for f in listed] == ["2015-16", "2017-19"]
+    assert [f["year"] for f in listed["frameworks"]] == ["2015-16", "2017-19"]
     shown = ok_json(carepool("frameworks", "show", "2015-16", "--json", cwd=tmp_path))
     assert shown["minimum_total"] == 381_400_000_000
     assert len(shown["national_conditions"]) == 6

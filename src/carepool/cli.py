@@ -7,6 +7,7 @@ messages and progress go to standard error.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -87,6 +88,11 @@ def _emit(data: Any) -> None:
     out.print_json(json.dumps(data, ensure_ascii=False)) if out.is_terminal else print(
         json.dumps(data, ensure_ascii=False, indent=2)
     )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns times without their zone; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @contextmanager
@@ -221,10 +227,12 @@ def frameworks_list(as_json: JsonFlag = False) -> None:
     frameworks = [load_framework(year) for year in available_years()]
     if as_json:
         _emit(
-            [
-                {"year": f.year, "name": f.name, "minimum_total_pence": f.minimum_total}
-                for f in frameworks
-            ]
+            {
+                "frameworks": [
+                    {"year": f.year, "name": f.name, "minimum_total_pence": f.minimum_total}
+                    for f in frameworks
+                ]
+            }
         )
         return
     for f in frameworks:
@@ -303,7 +311,7 @@ def allocation_list(year: YearOption, as_json: JsonFlag = False) -> None:
                 "source": r.source,
                 "total_pence": r.total_pence,
                 "reason": r.reason,
-                "created_at": r.created_at.isoformat(),
+                "created_at": _utc(r.created_at).isoformat(),
             }
             for r in allocation.runs(session, year)
         ]
@@ -426,7 +434,7 @@ def demo_command(
         console=err,
     )
     with progress:
-        task = progress.add_task("Preparing the database", total=len(demo.DEMO_YEARS) + 3)
+        task = progress.add_task("Preparing the database", total=demo.DEMO_STEPS)
 
         def step(message: str) -> None:
             progress.update(task, description=message, advance=1)
@@ -434,7 +442,7 @@ def demo_command(
         migrate(default_engine())
         with unit_of_work() as session:
             summary = demo.build_demo(session, seed=seed, progress=step)
-        progress.update(task, completed=len(demo.DEMO_YEARS) + 3, description="Demo ready")
+        progress.update(task, completed=demo.DEMO_STEPS, description="Demo ready")
     err.print(
         f"{summary['label']}: {summary['areas']} areas, allocations published for "
         f"{', '.join(demo.DEMO_YEARS)}. Sign in with the demo accounts in the README "

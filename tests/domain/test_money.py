@@ -35,7 +35,9 @@ def test_parse_money_reads_what_people_write(text: str, expected: int) -> None:
     assert parse_money(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "abc", "12.345", "1,23.00", "£", "1.2.3", "12,34", "1e6"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "12.345", "1,23.00", "£", "1.2.3", "12,34", "1e6", "--5", "-£-5", "£--5"]
+)
 def test_parse_money_refuses_what_is_not_money(text: str) -> None:
     with pytest.raises(MoneyError, match="not an amount"):
         parse_money(text)
@@ -46,6 +48,7 @@ def test_negative_money_is_refused_unless_allowed() -> None:
         parse_money("-£5.00")
     assert parse_money("-£5.00", allow_negative=True) == -500
     assert parse_money("(£5.00)", allow_negative=True) == -500
+    assert parse_money("£-5.00", allow_negative=True) == -500
 
 
 def test_pence_refuses_floats_and_bools() -> None:
@@ -59,6 +62,9 @@ def test_pounds_to_pence_refuses_fractions_of_a_penny() -> None:
     assert pounds_to_pence("12.34") == 1234
     with pytest.raises(MoneyError, match="fraction of a penny"):
         pounds_to_pence("0.001")
+    for text in ("Infinity", "NaN", "1e2"):
+        with pytest.raises(MoneyError, match="not a number of pounds"):
+            pounds_to_pence(text)
 
 
 def test_formatting() -> None:

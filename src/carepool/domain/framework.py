@@ -193,6 +193,11 @@ class PaymentDesign(_Strict):
         missing = sorted(required - set(self.parameters))
         if missing:
             raise ValueError(f"payment kind {self.kind!r} needs parameters {missing}")
+        for key in _PAYMENT_MONEY.get(self.kind, set()):
+            try:
+                parse_money(str(self.parameters[key]))
+            except MoneyError as exc:
+                raise ValueError(f"parameter {key}: {exc.message}") from exc
         if self.tranches and sum(t.amount for t in self.tranches) != self.pot:
             raise ValueError("the tranches of a payment design must add up to its pot")
         return self
@@ -204,6 +209,8 @@ class Tranche(_Strict):
     paid: str
     basis: str
 
+
+_PAYMENT_MONEY: dict[str, set[str]] = {"non_elective_reduction": {"cost_per_admission"}}
 
 _PAYMENT_PARAMETERS: dict[str, set[str]] = {
     "conditions_and_metrics": set(),
@@ -249,6 +256,14 @@ class Geography(_Strict):
     note: str = ""
 
 
+class PlanRules(_Strict):
+    """Parameters of the plan checks that change from year to year."""
+
+    nhs_stream: Identifier = "ccg_minimum"
+    social_care_share: Annotated[Decimal, Field(ge=0, le=1)] | None = None
+    note: str = ""
+
+
 class Template(_Strict):
     version: str
     sheets: tuple[str, ...]
@@ -274,6 +289,7 @@ class Framework(_Strict):
     scheme_types: tuple[str, ...] = Field(min_length=1)
     areas_of_spend: tuple[str, ...] = Field(min_length=1)
     deadlines: tuple[Deadline, ...] = ()
+    plan_rules: PlanRules = Field(default_factory=PlanRules)
     template: Template
 
     @model_validator(mode="after")
@@ -285,6 +301,10 @@ class Framework(_Strict):
             raise ValueError(
                 f"minimum_total ({self.minimum_total} pence) must equal the sum of the streams' "
                 f"totals ({self.stream_total()} pence)"
+            )
+        if self.plan_rules.nhs_stream not in {s.id for s in self.streams}:
+            raise ValueError(
+                f"plan_rules.nhs_stream {self.plan_rules.nhs_stream!r} is not a stream"
             )
         if sum(1 for p in self.payment if p.status == "in_force") != 1:
             raise ValueError("exactly one payment design must be 'in_force'")

@@ -22,7 +22,7 @@ Pence = NewType("Pence", int)
 K = TypeVar("K")
 
 _MONEY_TEXT = re.compile(
-    r"""^(?P<sign>[-−]?)\s*£?\s*(?P<sign2>[-−]?)
+    r"""^(?:(?P<sign>[-−])?£?|£(?P<sign2>[-−]))
         (?P<whole>\d{1,3}(?:,\d{3})+|\d+)
         (?:\.(?P<fraction>\d{1,2}))?$""",
     re.VERBOSE,
@@ -65,6 +65,8 @@ def pounds_to_pence(amount: Decimal | int | str) -> Pence:
         value = Decimal(str(amount))
     except InvalidOperation as exc:
         raise MoneyError(f"{amount!r} is not a number of pounds") from exc
+    if not value.is_finite() or "e" in str(amount).lower():
+        raise MoneyError(f"{amount!r} is not a number of pounds")
     scaled = value * 100
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"£{amount} has a fraction of a penny")

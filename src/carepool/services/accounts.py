@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carepool.domain.errors import CarepoolError, Conflict
-from carepool.domain.roles import Principal, parse_grant, principal
+from carepool.domain.roles import Principal, Role, parse_grant, principal
 from carepool.store import audit
 from carepool.store.models import ApiTokenRow, UserRow
 
@@ -34,6 +34,7 @@ def create_user(
     display_name: str = "",
 ) -> UserRow:
     """Add a local account; grants are checked before anything is stored."""
+    actor.require(Role.NATIONAL_ADMIN)
     checked = [str(parse_grant(g)) for g in grants]
     if len(password) < _MIN_PASSWORD:
         raise CarepoolError(f"a password must have at least {_MIN_PASSWORD} characters")
@@ -82,6 +83,7 @@ def find_user(session: Session, username: str) -> Principal | None:
 
 def create_token(session: Session, username: str, name: str, actor: Principal) -> str:
     """A new API token for ``username``; the returned text is the only copy."""
+    actor.require(Role.NATIONAL_ADMIN)
     user = session.scalars(select(UserRow).filter_by(username=username)).first()
     if user is None:
         raise CarepoolError(f"no user called {username!r}")

@@ -20,6 +20,7 @@ from carepool.domain.allocation import (
     split_area_amounts,
 )
 from carepool.domain.errors import CarepoolError, ImportRejected, NotFound, Problem
+from carepool.domain.framework import Payer
 from carepool.domain.money import Pence
 from carepool.domain.roles import Principal, Role
 from carepool.io.allocation_table import AllocationRow, read_allocation_table
@@ -119,6 +120,12 @@ def _table_problems(geo: YearGeography, rows: list[AllocationRow], file_name: st
     framework = geo.framework
     areas = {a.code for a in geo.areas}
     streams = sorted(s.id for s in framework.streams)
+    council_streams = {s.id for s in framework.streams if s.payer is Payer.COUNCIL}
+    serving: dict[str, set[str]] = defaultdict(set)
+    for area in geo.areas:
+        for share in geo.shares:
+            if share.council_code in area.councils:
+                serving[area.code].add(share.commissioner_code)
     problems: list[Problem] = []
     for r in rows:
         checks = (
@@ -137,6 +144,18 @@ def _table_problems(geo: YearGeography, rows: list[AllocationRow], file_name: st
                 "commissioner_code",
                 not r.commissioner_code or r.commissioner_code in geo.commissioners,
                 f"unknown commissioner {r.commissioner_code}",
+            ),
+            (
+                "commissioner_code",
+                not (r.commissioner_code and r.stream in council_streams),
+                f"stream {r.stream!r} is paid by the council; leave commissioner_code blank",
+            ),
+            (
+                "commissioner_code",
+                not r.commissioner_code
+                or r.area_code not in serving
+                or r.commissioner_code in serving[r.area_code],
+                f"{r.commissioner_code} does not serve area {r.area_code}",
             ),
         )
         problems.extend(
@@ -245,6 +264,12 @@ def move(
     actor.require(Role.NATIONAL_ADMIN)
     current = AllocationStatus(run.status)
     check_move(current, target)
+    newest = runs(session, run.year)[-1]
+    if target is AllocationStatus.PUBLISHED and newest.version != run.version:
+        raise CarepoolError(
+            f"version {run.version} is older than version {newest.version}; only the newest "
+            "version of an allocation can be published"
+        )
     if target is AllocationStatus.PUBLISHED:
         for other in runs(session, run.year):
             if other.status == AllocationStatus.PUBLISHED and other.id != run.id:

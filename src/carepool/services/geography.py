@@ -28,7 +28,7 @@ from carepool.domain.geography import (
     population_bands,
     resolve_populations,
 )
-from carepool.domain.roles import Principal
+from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
 from carepool.io.councils import read_councils
 from carepool.io.populations import read_populations, vintage_name_from
@@ -63,7 +63,10 @@ class ImportOutcome:
         }
 
 
-def _existing(session: Session, kind: str, path: Path) -> tuple[str, Vintage | None]:
+def _existing(
+    session: Session, kind: str, path: Path, actor: Principal
+) -> tuple[str, Vintage | None]:
+    actor.require(Role.NATIONAL_ADMIN)
     digest = file_sha256(path)
     return digest, repo.find_vintage_by_hash(session, kind, digest)
 
@@ -76,6 +79,7 @@ def _new_vintage(
             f"a different {kind} file was already imported as vintage {name!r}; "
             "give this one another name (--vintage NAME)"
         )
+    _forget(session)
     vintage = repo.add_vintage(
         session, kind=kind, name=name, source=path.name, sha256=sha, rows=rows, actor=actor.username
     )
@@ -94,7 +98,7 @@ def import_councils(
     session: Session, path: Path, actor: Principal, vintage_name: str | None = None
 ) -> ImportOutcome:
     """Import a councils register (e.g. ``uk_local_authorities.csv``)."""
-    sha, existing = _existing(session, COUNCILS, path)
+    sha, existing = _existing(session, COUNCILS, path, actor)
     if existing:
         return ImportOutcome(COUNCILS, existing.name, existing.rows, created=False)
     councils = read_councils(path)
@@ -110,7 +114,7 @@ def import_shares(
     session: Session, path: Path, actor: Principal, vintage_name: str | None = None
 ) -> ImportOutcome:
     """Import commissioner↔council population shares, with the populations they carry."""
-    sha, existing = _existing(session, SHARES, path)
+    sha, existing = _existing(session, SHARES, path, actor)
     if existing:
         return ImportOutcome(SHARES, existing.name, existing.rows, created=False)
     parsed = read_shares(path)
@@ -120,7 +124,7 @@ def import_shares(
     )
     repo.add_commissioners(session, vintage, parsed.commissioners)
     repo.add_shares(session, vintage, parsed.shares)
-    population_name = vintage_name or SHARES_POPULATION_VINTAGE
+    population_name = f"{vintage_name} (populations)" if vintage_name else SHARES_POPULATION_VINTAGE
     populations = _new_vintage(
         session,
         actor,
@@ -139,7 +143,7 @@ def import_populations(
     session: Session, path: Path, actor: Principal, vintage_name: str | None = None
 ) -> ImportOutcome:
     """Import an ONS single-year-of-age population file as a population vintage."""
-    sha, existing = _existing(session, POPULATIONS, path)
+    sha, existing = _existing(session, POPULATIONS, path, actor)
     if existing:
         return ImportOutcome(POPULATIONS, existing.name, existing.rows, created=False)
     counts = read_populations(path)
@@ -168,6 +172,7 @@ def load_synthetic(
     session: Session, inputs: SyntheticInputs, actor: Principal, population_vintage: str
 ) -> bool:
     """Store a synthetic nation's reference data as vintages; False if already stored."""
+    actor.require(Role.NATIONAL_ADMIN)
     if repo.find_vintage_by_hash(session, COUNCILS, inputs.fingerprint):
         return False
     stores = (
@@ -175,6 +180,7 @@ def load_synthetic(
         (SHARES, inputs.label, len(inputs.shares)),
         (POPULATIONS, population_vintage, len(inputs.populations)),
     )
+    _forget(session)
     made: dict[str, Vintage] = {}
     for kind, name, rows in stores:
         made[kind] = repo.add_vintage(
@@ -208,6 +214,7 @@ class YearGeography:
 
     framework: Framework
     areas: list[Area]
+    councils: list[Council]
     councils_vintage: Vintage
     shares_vintage: Vintage | None
     commissioners: dict[str, Commissioner]
@@ -224,10 +231,31 @@ class YearGeography:
         raise NotFound(f"no HWB area {code!r} in {self.framework.year}")
 
 
+_CACHE = "carepool.year_geography"
+
+
+def _forget(session: Session) -> None:
+    """Drop geography cached in this unit of work, after an import changed what it is."""
+    session.info.pop(_CACHE, None)
+
+
 def year_geography(
     session: Session, year: str, population_vintage: str | None = None
 ) -> YearGeography:
-    """The year's HWB areas from the latest councils register, with populations resolved."""
+    """The year's HWB areas from the latest councils register, with populations resolved.
+
+    Cached for the unit of work: a command that checks 151 plans reads geography once.
+    """
+    cache: dict[tuple[str, str | None], YearGeography] = session.info.setdefault(_CACHE, {})
+    key = (year, population_vintage)
+    if key not in cache:
+        cache[key] = _read_year_geography(session, year, population_vintage)
+    return cache[key]
+
+
+def _read_year_geography(
+    session: Session, year: str, population_vintage: str | None
+) -> YearGeography:
     framework = load_framework(year)
     councils_vintage = repo.find_vintage(session, COUNCILS)
     if councils_vintage is None:
@@ -250,6 +278,7 @@ def year_geography(
     return YearGeography(
         framework=framework,
         areas=areas,
+        councils=councils,
         councils_vintage=councils_vintage,
         shares_vintage=shares_vintage,
         commissioners={
