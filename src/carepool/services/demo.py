@@ -7,22 +7,33 @@ and must never be used for a real deployment.
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carepool.domain.allocation import AllocationStatus
-from carepool.domain.roles import SYSTEM
+from carepool.domain.plan_workflow import Action
+from carepool.domain.roles import SYSTEM, Principal, principal
 from carepool.frameworks import load_framework
-from carepool.services import accounts, allocation
-from carepool.services.geography import SyntheticInputs, load_synthetic, year_geography
-from carepool.store.models import UserRow
+from carepool.services import accounts, allocation, plans
+from carepool.services.geography import (
+    SyntheticInputs,
+    YearGeography,
+    load_synthetic,
+    year_geography,
+)
+from carepool.store.models import PlanRow, UserRow
 from carepool.synth.nation import SyntheticNation, build_nation
+from carepool.synth.plans import Flaw, synthetic_plan
 
 DEMO_PASSWORD = "carepool-demo-2015"
 DEMO_YEARS = ("2015-16", "2017-19")
+DEMO_STEPS = len(DEMO_YEARS) + 4
+"""How many progress messages :func:`build_demo` sends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +88,163 @@ def build_demo(
     for year in DEMO_YEARS:
         say(f"Allocating {year}")
         _allocate_and_publish(session, year)
-    say("Creating demo accounts")
     geo = year_geography(session, DEMO_YEARS[0])
+    say("Writing, signing and assuring plans")
+    demo_plans(session, geo, random.Random(seed))
+    say("Creating demo accounts")
     first = geo.areas[0]
     serving = sorted(s.commissioner_code for s in geo.shares if s.council_code in first.councils)
     made = _ensure_accounts(session, demo_accounts(first.code, serving[0]))
     return {"label": nation.label, "areas": len(geo.areas), "accounts_created": made}
+
+
+Outcome = Literal[
+    "approved",
+    "supported",
+    "conditions",
+    "sent_back",
+    "not_approved",
+    "escalated",
+    "national",
+    "sign_off",
+    "draft_with_problems",
+]
+
+OUTCOMES: tuple[tuple[Outcome, int], ...] = (
+    ("approved", 112),
+    ("supported", 16),
+    ("conditions", 12),
+    ("sent_back", 3),
+    ("not_approved", 2),
+    ("escalated", 1),
+    ("national", 2),
+    ("sign_off", 2),
+    ("draft_with_problems", 1),
+)
+"""How the demo's 151 plans end up: most approved, as 146 of 151 were by 30 October 2014."""
+
+_FLAWS: dict[Outcome, Flaw] = {
+    "sent_back": "social_care_short",
+    "not_approved": "schemes_short",
+    "draft_with_problems": "grant_to_county",
+}
+
+
+def demo_plans(session: Session, geo: YearGeography, rng: random.Random) -> int:
+    """Give every area a plan and take it as far through assurance as its outcome says."""
+    if plans.find(session, geo.framework.year, geo.areas[0].code) is not None:
+        return 0
+    outcomes = [name for name, count in OUTCOMES for _ in range(count)]
+    outcomes += ["approved"] * (len(geo.areas) - len(outcomes))
+    rng.shuffle(outcomes)
+    for area, outcome in zip(geo.areas, outcomes, strict=False):
+        _plan_for(session, geo, area.code, outcome, rng)
+    return len(geo.areas)
+
+
+def _actor(name: str, *grants: str) -> Principal:
+    return principal(name, name, grants)
+
+
+def _plan_for(
+    session: Session, geo: YearGeography, area_code: str, outcome: Outcome, rng: random.Random
+) -> None:
+    editor = _actor(f"editor-{area_code}", f"area_editor:{area_code}")
+    plan = plans.start(session, geo.framework.year, area_code, editor)
+    facts = plans.area_facts(session, geo, area_code)
+    population = geo.bands.get(area_code, {}).get("all", 100_000)
+    good = synthetic_plan(facts.context, population, rng)
+    flawed = synthetic_plan(facts.context, population, rng, _FLAWS.get(outcome, "none"))
+    if outcome == "draft_with_problems":
+        plans.save(session, plan, flawed, plan.lock_version, editor)
+        return
+    plans.save(session, plan, good, plan.lock_version, editor)
+    plans.act(session, plan, Action.REQUEST_SIGN_OFF, editor)
+    signers = sorted(plans.progress(plan).required_signers)
+    if outcome == "sign_off":
+        signers = signers[:1]
+    for partner in signers:
+        signatory = _actor(
+            f"signatory-{area_code}-{partner}", f"area_signatory:{area_code}:{partner}"
+        )
+        plans.act(session, plan, Action.SIGN, signatory, plans.Decision(partner=partner))
+    if outcome == "sign_off":
+        return
+    _assure(session, plan, outcome, rng)
+
+
+def _assure(session: Session, plan: PlanRow, outcome: Outcome, rng: random.Random) -> None:
+    assurer = _actor("assurer-demo", "assurer")
+    plans.act(session, plan, Action.START_ASSURANCE, assurer)
+    if outcome == "sent_back":
+        plans.act(
+            session,
+            plan,
+            Action.SEND_BACK,
+            assurer,
+            plans.Decision(
+                comment="Schemes do not protect social care at the required "
+                "level; please revisit the allocation to social care."
+            ),
+        )
+        return
+    category = {
+        "supported": "Approved with support",
+        "conditions": "Approved subject to conditions",
+        "not_approved": "Not approved",
+    }.get(outcome, "Approved")
+    conditions = (
+        [
+            "Confirm the seven-day discharge service is in place by 1 April.",
+            "Agree the acute sector impact with the main provider.",
+        ]
+        if outcome == "conditions"
+        else []
+    )
+    plans.act(
+        session,
+        plan,
+        Action.RECORD_CATEGORY,
+        assurer,
+        plans.Decision(
+            category=category,
+            conditions=conditions,
+            key_lines_of_enquiry="Is the reduction in emergency admissions "
+            "credible? Is social care protected?",
+        ),
+    )
+    health = _actor("approver-health", "health_approver")
+    localgov = _actor("approver-localgov", "lg_approver")
+    if outcome == "national":
+        return
+    if outcome == "not_approved":
+        plans.act(
+            session,
+            plan,
+            Action.NOT_APPROVE,
+            health,
+            plans.Decision(comment="The plan does not meet the national conditions."),
+        )
+        return
+    if outcome == "escalated":
+        plans.act(
+            session,
+            plan,
+            Action.ESCALATE,
+            localgov,
+            plans.Decision(comment="Risk to acute providers needs ministers' attention."),
+        )
+        return
+    plans.act(session, plan, Action.APPROVE, health)
+    plans.act(session, plan, Action.APPROVE, localgov)
+    if outcome == "conditions" and rng.random() < 0.5:
+        plans.act(
+            session,
+            plan,
+            Action.MARK_CONDITION_MET,
+            assurer,
+            plans.Decision(condition_id=plan.conditions[0].id),
+        )
 
 
 def _allocate_and_publish(session: Session, year: str) -> None:

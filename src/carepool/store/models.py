@@ -219,3 +219,91 @@ class AuditEventRow(Base):
     after: Mapped[Any] = mapped_column(JSON, nullable=True)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PlanRow(Base):
+    """An area's joint plan for a programme year: its status and the current version.
+
+    ``lock_version`` makes edits optimistic: a save names the version it was based on and is
+    refused if someone else saved in between, instead of silently overwriting them.
+    """
+
+    __tablename__ = "plan"
+    __table_args__ = (UniqueConstraint("year", "area_code", name="uq_plan_year_area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[str] = mapped_column(String(10))
+    area_code: Mapped[str] = mapped_column(String(9), index=True)
+    status: Mapped[str] = mapped_column(String(40))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    category: Mapped[str | None] = mapped_column(String(60))
+    key_lines_of_enquiry: Mapped[str] = mapped_column(Text, default="")
+    lock_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
+
+    versions: Mapped[list[PlanVersionRow]] = relationship(
+        back_populates="plan", order_by="PlanVersionRow.number", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[PlanEventRow]] = relationship(
+        back_populates="plan", order_by="PlanEventRow.id", cascade="all, delete-orphan"
+    )
+    conditions: Mapped[list[PlanConditionRow]] = relationship(
+        back_populates="plan", order_by="PlanConditionRow.id", cascade="all, delete-orphan"
+    )
+
+
+class PlanVersionRow(Base):
+    """One version of a plan's content; frozen once sent for sign-off, never edited after."""
+
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_plan_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[Any] = mapped_column(JSON)
+    frozen: Mapped[bool] = mapped_column(default=False)
+    pooled_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    plan: Mapped[PlanRow] = relationship(back_populates="versions")
+
+
+class PlanEventRow(Base):
+    """A step in a plan's life (who, in which role, when, why): the timeline."""
+
+    __tablename__ = "plan_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(40))
+    to_status: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(60))
+    partner: Mapped[str | None] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    plan: Mapped[PlanRow] = relationship(back_populates="events")
+
+
+class PlanConditionRow(Base):
+    """A condition of approval set by the assurer, later marked met."""
+
+    __tablename__ = "plan_condition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    met_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    met_by: Mapped[str | None] = mapped_column(String(120))
+
+    plan: Mapped[PlanRow] = relationship(back_populates="conditions")

@@ -1,0 +1,155 @@
+"""A joint plan: what an area's partners agree to pool, spend it on and achieve.
+
+One plan per area and programme year, kept as a sequence of versions. Its content is plain,
+validated data (money in pence) so that it can be frozen on submission, compared field by
+field with any other version, written to an Excel template and read back losslessly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Money = Annotated[int, Field(ge=0, strict=True)]
+
+
+class _Content(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Contribution(_Content):
+    """A partner's money into the pool from one stream: the minimum and anything extra.
+
+    ``minimum`` is pre-filled from the published allocation; ``additional`` is what the
+    partner chooses to pool on top, kept apart so the two are never confused (the £5.3bn
+    pooled against the £3.8bn minimum in 2015-16).
+    """
+
+    financial_year: str
+    stream: str
+    partner_code: str  # commissioner code, or the area code for the council
+    minimum: Money = 0
+    additional: Money = 0
+
+    @property
+    def total(self) -> int:
+        return self.minimum + self.additional
+
+
+class NewOrExisting(StrEnum):
+    NEW = "New"
+    EXISTING = "Existing"
+
+
+class Commissioner(StrEnum):
+    """Who commissions a scheme; NHS-commissioned out-of-hospital spend is a 2015-16 test."""
+
+    COUNCIL = "Local authority"
+    NHS = "NHS"
+    JOINT = "Joint"
+
+
+class Scheme(_Content):
+    """Something the pool pays for."""
+
+    ref: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=200)
+    scheme_type: str
+    commissioner: Commissioner
+    provider: str = Field(min_length=1, max_length=200)
+    funding_source: str  # a stream id, or "additional"
+    area_of_spend: str
+    new_or_existing: NewOrExisting
+    financial_year: str
+    planned_spend: Money
+
+
+class Ambition(_Content):
+    """A metric's baseline and planned value for each quarter of the year."""
+
+    metric: str
+    baseline: Decimal | None = None
+    quarters: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None] = (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+class ConditionStatus(StrEnum):
+    CONFIRMED = "Confirmed"
+    NOT_YET = "Not yet met: plan in place"
+    NOT_MET = "Not met"
+
+
+class ConditionConfirmation(_Content):
+    condition: str
+    status: ConditionStatus | None = None
+    evidence: str = Field(default="", max_length=4000)
+
+
+class RiskShareKind(StrEnum):
+    """How a year-end over- or underspend is settled between partners."""
+
+    PROPORTIONAL = "proportional"
+    OWN_COMMISSIONING = "own_commissioning"
+    FIXED_PERCENTAGES = "fixed_percentages"
+    HOST_FIRST = "host_first"
+
+
+class Section75(_Content):
+    """The pooled budget agreement's key terms."""
+
+    host_partner: str = ""
+    pool_manager: str = ""
+    risk_share: RiskShareKind | None = None
+    risk_share_parameters: dict[str, Any] = Field(default_factory=dict)
+    instalments: Literal[1, 2, 4, 12] = 4
+    signed: dt.date | None = None
+
+
+class PlanContent(_Content):
+    """Everything an area writes in its plan."""
+
+    contributions: tuple[Contribution, ...] = ()
+    schemes: tuple[Scheme, ...] = ()
+    ambitions: tuple[Ambition, ...] = ()
+    conditions: tuple[ConditionConfirmation, ...] = ()
+    section75: Section75 = Field(default_factory=Section75)
+    narrative: str = Field(default="", max_length=20000)
+
+    def pooled(self) -> int:
+        return sum(c.total for c in self.contributions)
+
+    def minimum(self) -> int:
+        return sum(c.minimum for c in self.contributions)
+
+
+def flatten(content: PlanContent) -> dict[str, object]:
+    """Every leaf of a plan keyed by a readable path, for field-by-field comparison."""
+    flat: dict[str, object] = {}
+    _flatten(content.model_dump(mode="json"), "", flat)
+    return flat
+
+
+def _flatten(value: object, path: str, flat: dict[str, object]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten(inner, f"{path}.{key}" if path else str(key), flat)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _flatten(inner, f"{path}[{index}]", flat)
+    else:
+        flat[path] = value
+
+
+def compare(old: PlanContent, new: PlanContent) -> list[tuple[str, object, object]]:
+    """Fields whose values differ between two versions: (path, old value, new value)."""
+    before, after = flatten(old), flatten(new)
+    paths = sorted(set(before) | set(after))
+    return [(p, before.get(p), after.get(p)) for p in paths if before.get(p) != after.get(p)]

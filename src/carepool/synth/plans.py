@@ -1,0 +1,189 @@
+"""Synthetic joint plans: realistic content for any area, with problems on request.
+
+A good plan passes every rule of the year: the minimum pooled plus some extra, schemes that
+add up to the pool, social care protected, the performance element in NHS out-of-hospital
+services, the grant passed to districts in counties, ambitions for every metric and every
+condition confirmed. ``flaw`` names one realistic mistake to put in, so that the demo's
+rule screens have something true to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from decimal import Decimal
+from typing import Literal
+
+from carepool.domain.money import split_by_weights
+from carepool.domain.plan import (
+    Ambition,
+    Commissioner,
+    ConditionConfirmation,
+    ConditionStatus,
+    Contribution,
+    NewOrExisting,
+    PlanContent,
+    RiskShareKind,
+    Scheme,
+    Section75,
+)
+from carepool.domain.plan_rules import PlanContext
+
+Flaw = Literal["none", "social_care_short", "schemes_short", "no_narrative", "grant_to_county"]
+
+_BASELINES: dict[str, tuple[Decimal, Decimal]] = {
+    # metric -> (baseline per 1,000 residents or level, planned change per quarter)
+    "non_elective_admissions": (Decimal("23.0"), Decimal("-0.035")),
+    "delayed_transfers_of_care": (Decimal("290"), Decimal("-0.05")),
+    "care_home_admissions_65_plus": (Decimal("650"), Decimal("-0.03")),
+    "reablement_91_days": (Decimal("82.0"), Decimal("0.01")),
+    "patient_experience": (Decimal("78.0"), Decimal("0.01")),
+    "local_metric": (Decimal("120"), Decimal("-0.02")),
+}
+
+
+def synthetic_plan(
+    context: PlanContext,
+    population: int,
+    rng: random.Random,
+    flaw: Flaw = "none",
+) -> PlanContent:
+    """A plan for the area described by ``context``, deterministic for the ``rng`` state."""
+    contributions = _contributions(context, rng)
+    schemes = _schemes(context, contributions, rng, flaw)
+    return PlanContent(
+        contributions=contributions,
+        schemes=schemes,
+        ambitions=_ambitions(context, population, rng),
+        conditions=tuple(
+            ConditionConfirmation(
+                condition=c.id,
+                status=ConditionStatus.CONFIRMED,
+                evidence=f"Agreed by the Health and Wellbeing Board: {c.evidence}",
+            )
+            for c in context.framework.national_conditions
+        ),
+        section75=Section75(
+            host_partner=context.area_code,
+            pool_manager=rng.choice(["A. Patel", "J. Murphy", "S. Okafor", "R. Evans", "L. Chen"]),
+            risk_share=rng.choice(list(RiskShareKind)),
+            instalments=4,
+            signed=context.framework.starts - dt.timedelta(days=rng.randint(5, 60)),
+        ),
+        narrative="" if flaw == "no_narrative" else _NARRATIVE,
+    )
+
+
+_NARRATIVE = (
+    "Our vision is for people to be supported at home for as long as possible, with health and "
+    "social care teams working as one around the person. The pooled fund protects adult social "
+    "care, funds seven-day discharge teams and integrated neighbourhood teams, and invests the "
+    "performance element in community services that reduce emergency admissions."
+)
+
+
+def _contributions(context: PlanContext, rng: random.Random) -> tuple[Contribution, ...]:
+    extra = Decimal(rng.choice([0, 0, 5, 10, 20, 35, 60])) / 100
+    return tuple(
+        Contribution(
+            financial_year=year,
+            stream=stream,
+            partner_code=partner,
+            minimum=amount,
+            additional=int(amount * extra) // 100 * 100,
+        )
+        for (year, stream, partner), amount in sorted(context.minimums.items())
+    )
+
+
+def _schemes(
+    context: PlanContext,
+    contributions: tuple[Contribution, ...],
+    rng: random.Random,
+    flaw: Flaw,
+) -> tuple[Scheme, ...]:
+    by_stream: dict[tuple[str, str], int] = defaultdict(int)
+    for c in contributions:
+        by_stream[(c.financial_year, c.stream)] += c.total
+    schemes: list[Scheme] = []
+    for (year, stream), total in sorted(by_stream.items()):
+        if flaw == "schemes_short" and not schemes:
+            total -= total // 20
+        for name, kind, who, spend, weight, provider in _templates(context, stream, flaw):
+            schemes.append(
+                Scheme(
+                    ref=f"S{len(schemes) + 1}",
+                    name=name,
+                    scheme_type=kind,
+                    commissioner=who,
+                    provider=provider,
+                    funding_source=stream,
+                    area_of_spend=spend,
+                    new_or_existing=rng.choice(list(NewOrExisting)),
+                    financial_year=year,
+                    planned_spend=weight,  # replaced below by the exact split
+                )
+            )
+        _split(schemes, year, stream, total)
+    return tuple(schemes)
+
+
+def _split(schemes: list[Scheme], year: str, stream: str, total: int) -> None:
+    """Give the stream's schemes exact amounts in proportion to their weights."""
+    indexes = [
+        i for i, s in enumerate(schemes) if s.financial_year == year and s.funding_source == stream
+    ]
+    parts = split_by_weights(total, {i: schemes[i].planned_spend for i in indexes})
+    for i, amount in parts.items():
+        schemes[i] = schemes[i].model_copy(update={"planned_spend": amount})
+
+
+_Template = tuple[str, str, Commissioner, str, int, str]
+
+
+def _templates(context: PlanContext, stream: str, flaw: Flaw) -> list[_Template]:
+    framework = context.framework
+    council = context.partners.get(context.area_code, "The council")
+    types = framework.scheme_types
+    if stream == framework.plan_rules.nhs_stream:
+        social = 15 if flaw == "social_care_short" else 40
+        return [
+            ("Protecting adult social care", _pick(types, "Care"), Commissioner.COUNCIL,
+             "Social care", social, council),
+            ("Integrated neighbourhood teams", _pick(types, "Integrated"), Commissioner.NHS,
+             "Community health", 35, "Community health trust"),
+            ("Seven-day discharge team", _pick(types, "discharge"), Commissioner.NHS,
+             "Acute", 5, "Acute hospital trust"),
+            ("Mental health crisis support", _pick(types, "Prevention"), Commissioner.JOINT,
+             "Mental health", 60 - social, "Mental health trust"),
+        ]  # fmt: skip
+    stream_info = framework.stream(stream)
+    if stream_info.passes_to_districts:
+        providers = list(context.districts) if flaw != "grant_to_county" else []
+        return [
+            (f"Adaptations: {p}", _pick(types, "Disabled"), Commissioner.COUNCIL, "Social care",
+             1, p)
+            for p in (providers or [council])
+        ]  # fmt: skip
+    return [(stream_info.name, _pick(types, "Care"), Commissioner.COUNCIL, "Social care", 1,
+             council)]  # fmt: skip
+
+
+def _pick(types: tuple[str, ...], word: str) -> str:
+    return next((t for t in types if word.lower() in t.lower()), types[-1])
+
+
+def _ambitions(context: PlanContext, population: int, rng: random.Random) -> tuple[Ambition, ...]:
+    ambitions = []
+    for use in context.framework.metrics:
+        level, change = _BASELINES.get(use.metric, (Decimal(100), Decimal("-0.02")))
+        if use.metric == "non_elective_admissions":
+            level = (level * population / 1000 / 4).quantize(Decimal(1))
+        wobble = Decimal(rng.randint(85, 115)) / 100
+        baseline = (level * wobble).quantize(Decimal("0.1"))
+        quarters = tuple(
+            (baseline * (1 + change * Decimal(q) / 4)).quantize(Decimal("0.1")) for q in range(1, 5)
+        )
+        ambitions.append(Ambition(metric=use.metric, baseline=baseline, quarters=quarters))
+    return tuple(ambitions)
