@@ -61,6 +61,11 @@ def demo_accounts(area_code: str, commissioner_code: str) -> list[DemoAccount]:
     ]
 
 
+def synthetic_vintage_name(nation: SyntheticNation) -> str:
+    """A short name for the stored vintages that says plainly the data is synthetic."""
+    return f"synthetic nation (seed {nation.seed})"
+
+
 def fingerprint(nation: SyntheticNation) -> str:
     """A stable identity for a generated nation, so building it twice stores it once."""
     text = f"{nation.label}|{len(nation.councils)}|{sum(c.persons for c in nation.populations)}"
@@ -76,7 +81,7 @@ def build_demo(
     nation = build_nation(seed)
     framework = load_framework(DEMO_YEARS[0])
     inputs = SyntheticInputs(
-        label=nation.label,
+        label=synthetic_vintage_name(nation),
         councils=nation.councils,
         commissioners=nation.commissioners,
         shares=nation.shares,

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from carepool.domain.allocation import AllocationStatus, area_totals
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound, Problem
@@ -269,6 +270,13 @@ def save(
         version.updated_at = now
     plan.updated_at = now
     changes = compare(before, content)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(
+            "someone else saved this plan at the same moment; reload it to see their "
+            "changes, then make yours again"
+        ) from exc
     audit.record(
         session,
         actor=actor.username,
