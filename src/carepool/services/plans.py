@@ -11,7 +11,8 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -40,6 +41,7 @@ from carepool.domain.plan_workflow import (
     next_status,
 )
 from carepool.domain.roles import Principal, Role
+from carepool.io.plan_workbook import WorkbookMeta, read_plan_workbook, write_plan_workbook
 from carepool.services import allocation
 from carepool.services.geography import YearGeography, year_geography
 from carepool.store import audit
@@ -118,6 +120,10 @@ def prefilled(facts: AreaFacts) -> PlanContent:
     )
 
 
+def _may_edit(actor: Principal, area_code: str) -> bool:
+    return actor.has_area(Role.AREA_EDITOR, area_code) or actor.has(Role.NATIONAL_ADMIN)
+
+
 def find(session: Session, year: str, area_code: str) -> PlanRow | None:
     query = (
         select(PlanRow)
@@ -141,7 +147,7 @@ def can_read(viewer: Principal, plan: PlanRow) -> bool:
 
 def start(session: Session, year: str, area_code: str, actor: Principal) -> PlanRow:
     """The area's plan, created pre-filled if it does not exist yet."""
-    if not (actor.has_area(Role.AREA_EDITOR, area_code) or actor.has(Role.NATIONAL_ADMIN)):
+    if not _may_edit(actor, area_code):
         raise Forbidden("only the area's plan editors can start its plan")
     existing = find(session, year, area_code)
     if existing is not None:
@@ -248,8 +254,12 @@ def parse_content(data: object, source: str = "plan") -> PlanContent:
 def save(
     session: Session, plan: PlanRow, content: PlanContent, expected_lock: int, actor: Principal
 ) -> PlanVersionRow:
-    """Store edited content if nobody else saved since ``expected_lock`` was read."""
-    if not actor.has_area(Role.AREA_EDITOR, plan.area_code):
+    """Store edited content if nobody else saved since ``expected_lock`` was read.
+
+    The area's editors write plans; the national team may load one for them (from a template
+    sent in). Assurers and approvers never change what they judge.
+    """
+    if not (_may_edit(actor, plan.area_code)):
         raise Forbidden("only the area's plan editors can change its plan")
     if PlanStatus(plan.status) not in EDITABLE:
         raise Conflict(f"the plan is {plan.status}; it can be changed only in draft")
@@ -465,3 +475,84 @@ def national_status(session: Session, year: str) -> dict[str, object]:
         "minimum_pence": sum(int(r["minimum_pence"]) for r in rows),
         "plans": rows,
     }
+
+
+def plan_report(plan: PlanRow) -> dict[str, Any]:
+    """The stable JSON shape of a plan for the API and ``carepool plans`` commands."""
+    version = current_version(plan)
+    return {
+        "year": plan.year,
+        "area_code": plan.area_code,
+        "status": plan.status,
+        "category": plan.category,
+        "round": plan.round,
+        "lock_version": plan.lock_version,
+        "version": version.number,
+        "frozen": version.frozen,
+        "pooled_pence": version.pooled_pence,
+        "versions": [
+            {"number": v.number, "frozen": v.frozen, "pooled_pence": v.pooled_pence,
+             "created_by": v.created_by, "created_at": _iso(v.created_at)}
+            for v in plan.versions
+        ],
+        "content": version.content,
+        "conditions": [
+            {"id": c.id, "text": c.text, "met": c.met_at is not None, "met_by": c.met_by}
+            for c in plan.conditions
+        ],
+        "key_lines_of_enquiry": plan.key_lines_of_enquiry,
+        "events": [event_report(e) for e in plan.events],
+    }  # fmt: skip
+
+
+def event_report(event: PlanEventRow) -> dict[str, Any]:
+    return {
+        "at": _iso(event.at),
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": event.actor,
+        "role": event.role,
+        "partner": event.partner,
+        "version": event.version,
+        "round": event.round,
+        "comment": event.comment,
+    }
+
+
+def _iso(moment: dt.datetime) -> str:
+    """SQLite gives times back without their zone; every stored time is UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def export_workbook(
+    session: Session, year: str, area_code: str, viewer: Principal, target: BinaryIO | Path
+) -> None:
+    """Write the area's plan (started if need be) as the Excel template."""
+    if find(session, year, area_code) is None:
+        start(session, year, area_code, viewer)
+    plan = get(session, year, area_code, viewer)
+    geo = year_geography(session, year)
+    facts = area_facts(session, geo, area_code)
+    meta = WorkbookMeta(
+        template_version=geo.framework.template.version,
+        year=year,
+        area_code=area_code,
+        area_name=facts.area_name,
+        plan_version=current_version(plan).number,
+        lock_version=plan.lock_version,
+    )
+    write_plan_workbook(target, content_of(current_version(plan)), facts.context, meta)
+
+
+def import_workbook(
+    session: Session, source: BinaryIO | Path, file_name: str, year: str, actor: Principal
+) -> PlanRow:
+    """Store a filled-in template as the plan's draft, refusing it whole if anything is wrong."""
+    framework = year_geography(session, year).framework
+    meta, content = read_plan_workbook(source, file_name, framework)
+    plan = find(session, meta.year, meta.area_code)
+    if plan is None:
+        raise NotFound(f"{file_name}: there is no plan for {meta.area_code} in {meta.year}")
+    save(session, plan, content, meta.lock_version, actor)
+    return plan
