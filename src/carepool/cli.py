@@ -481,7 +481,8 @@ def serve(
     migrate(default_engine())
     bind_host, bind_port = host or config.host, port or config.port
     err.print(f"carepool is serving at [bold]http://{bind_host}:{bind_port}/[/bold] (Ctrl+C stops)")
-    uvicorn.run(create_app(), host=bind_host, port=bind_port, log_level="warning")
+    app_ = create_app(https_only=config.secure_cookies)
+    uvicorn.run(app_, host=bind_host, port=bind_port, log_level="warning")
 
 
 @app.command("demo")

@@ -5,6 +5,8 @@
 ``CAREPOOL_SECRET_KEY``    signs web sessions. If unset, one is generated on first use and kept
                            in ``.carepool/secret_key`` beside the database (never committed).
 ``CAREPOOL_HOST``/``_PORT`` where ``carepool serve`` listens; default 127.0.0.1:8000.
+``CAREPOOL_SECURE_COOKIES`` ``true`` marks session cookies Secure: set it whenever the
+                           service is reached over HTTPS. Default false (plain local HTTP).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Settings:
     secret_key: str
     host: str
     port: int
+    secure_cookies: bool
 
 
 def database_url() -> str:
@@ -51,4 +54,6 @@ def settings() -> Settings:
         secret_key=secret_key(),
         host=os.environ.get("CAREPOOL_HOST", "127.0.0.1"),
         port=int(os.environ.get("CAREPOOL_PORT", "8000")),
+        secure_cookies=os.environ.get("CAREPOOL_SECURE_COOKIES", "").lower()
+        in {"1", "true", "yes"},
     )

@@ -26,8 +26,14 @@ YEAR = "2015-16"
 def nation(engine: Engine) -> Engine:
     """A synthetic nation with a published 2015-16 allocation and no plans yet."""
     built = build_nation(7)
-    inputs = SyntheticInputs(demo.synthetic_vintage_name(built), built.councils, built.commissioners, built.shares,
-                             built.populations, demo.fingerprint(built))  # fmt: skip
+    inputs = SyntheticInputs(
+        demo.synthetic_vintage_name(built),
+        built.councils,
+        built.commissioners,
+        built.shares,
+        built.populations,
+        demo.fingerprint(built),
+    )
     with unit_of_work(engine) as session:
         load_synthetic(session, inputs, SYSTEM, "mid-2017 (CCG-LA shares)")
         run = allocation.allocate(session, YEAR, SYSTEM)

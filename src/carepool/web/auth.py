@@ -45,10 +45,7 @@ _ACCESS: dict[Callable[..., Any], str] = {}
 
 def access_of(call: object) -> str | None:
     """What access a dependency declares (``public``, ``signed_in``, ``roles:...``), if any."""
-    try:
-        return _ACCESS.get(call)  # type: ignore[arg-type]
-    except TypeError:  # unhashable callables declare nothing
-        return None
+    return _ACCESS.get(call) if callable(call) else None
 
 
 def db_session(request: Request) -> Iterator[Session]:
@@ -210,7 +207,10 @@ class SignInLimiter:
         now = self.clock()
         user_key, client_key = self._keys(username, client)
         with self._lock:
-            for key, limit in ((user_key, self.max_failures), (client_key, self.max_client_failures)):
+            for key, limit in (
+                (user_key, self.max_failures),
+                (client_key, self.max_client_failures),
+            ):
                 times = self._recent(key, now)
                 if len(times) >= limit:
                     wait = int(times[0] + self.window_seconds - now) + 1

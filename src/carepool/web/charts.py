@@ -40,9 +40,7 @@ class Chart:
     svg: Markup
 
 
-def bars_from(
-    items: Sequence[tuple[str, int]], shown: Callable[[int], str]
-) -> tuple[Bar, ...]:
+def bars_from(items: Sequence[tuple[str, int]], shown: Callable[[int], str]) -> tuple[Bar, ...]:
     return tuple(Bar(label, value, shown(value)) for label, value in items)
 
 

@@ -97,6 +97,13 @@ _PAGE_TITLES = {
 }
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
@@ -125,7 +132,7 @@ def _page(
     # Imported here: the page renderer lives with the routes, which import this module.
     from carepool.web.routes import render
 
-    title = _PAGE_TITLES.get(status, HTTPStatus(status).phrase)
+    title = _PAGE_TITLES.get(status, _phrase(status))
     context = {"title": title, "message": message, "problems": problems, "status": status}
     return render(request, "error.html", context, status_code=status, headers=headers)
 
@@ -155,7 +162,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown path, wrong method) in the same two renderings."""
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    phrase = _phrase(status)
     message = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else ""
     headers = dict(exc.headers or {})
     if is_api(request):
@@ -176,7 +183,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     message = "the request has values that are not valid"
     if is_api(request):
         return _json(422, "invalid_request", message, [p.as_dict() for p in problems])
-    return _page(request, 400, "The web address has values that are not valid.", problems)
+    return _page(request, 400, "Some of the values sent are not valid.", problems)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

@@ -35,6 +35,15 @@ _FLASH = "flash"
 OPEN_STATUSES = frozenset({AllocationStatus.PUBLISHED.value, AllocationStatus.SUPERSEDED.value})
 """Statuses anyone may see: published, or published once and since varied."""
 
+LIVE_STATUSES = frozenset(
+    {
+        AllocationStatus.DRAFT.value,
+        AllocationStatus.APPROVED.value,
+        AllocationStatus.PUBLISHED.value,
+    }
+)
+"""Statuses of runs still in play; a superseded run is history."""
+
 STATUS_TAGS = {
     AllocationStatus.DRAFT.value: "govuk-tag--grey",
     AllocationStatus.APPROVED.value: "govuk-tag--blue",
@@ -154,7 +163,7 @@ def _default_run(
     session: Session, year: str, viewer: Principal, area_code: str | None
 ) -> AllocationRun | None:
     if viewer.is_national:
-        live = [r for r in allocation.runs(session, year) if r.status in _LIVE]
+        live = [r for r in allocation.runs(session, year) if r.status in LIVE_STATUSES]
         return live[-1] if live else None
     if area_code is not None and viewer.can_see_area(area_code):
         return allocation.current_run(session, year, viewer)
@@ -162,7 +171,11 @@ def _default_run(
 
 
 _LIVE = frozenset(
-    {AllocationStatus.DRAFT.value, AllocationStatus.APPROVED.value, AllocationStatus.PUBLISHED.value}
+    {
+        AllocationStatus.DRAFT.value,
+        AllocationStatus.APPROVED.value,
+        AllocationStatus.PUBLISHED.value,
+    }
 )
 
 
@@ -183,12 +196,13 @@ def visible_run(
     """
     check_year(year)
     if version is None:
-        run = _default_run(session, year, viewer, area_code)
-        if run is None:
+        default = _default_run(session, year, viewer, area_code)
+        if default is None:
             raise NotFound(f"no allocation has been published for {year} yet")
-        return run
+        return default
+    run: AllocationRun | None
     try:
-        run: AllocationRun | None = allocation.run_by_version(session, year, version)
+        run = allocation.run_by_version(session, year, version)
     except NotFound:
         run = None
     if run is not None and may_see(run, viewer, area_code):

@@ -1,0 +1,106 @@
+"""The web application: GOV.UK-styled pages for people and a JSON API for machines.
+
+``create_app`` wires the pieces together and nothing else: routers by audience, the signed
+session cookie, the error renderings, static files and a few security headers. Run it with::
+
+    uvicorn --factory carepool.web.app:create_app --host 127.0.0.1 --port 8000
+
+or from code with ``uvicorn.run(create_app(engine), ...)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from carepool import config
+from carepool.store.db import default_engine
+from carepool.web import errors
+from carepool.web.auth import SignInLimiter
+from carepool.web.routes import api, area, national, public
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+GOVUK_DIR = STATIC_DIR / "govuk"
+"""GOV.UK Frontend's ``dist/govuk`` folder, copied here by ``make assets`` (not committed)."""
+
+SESSION_COOKIE = "carepool_session"
+SESSION_HOURS = 8
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+]
+
+
+class SecurityHeaders:
+    """Adds headers that stop framing, sniffing and injected scripts or styles, and keeps
+    pages (which may show unpublished figures) out of shared caches."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = str(scope.get("path", "")).startswith(("/static/", "/assets/"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(_SECURITY_HEADERS)
+                if not cacheable:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(
+    engine: Engine | None = None, secret_key: str | None = None, *, https_only: bool = False
+) -> FastAPI:
+    """The carepool web application over ``engine`` (default: the configured database).
+
+    ``secret_key`` signs session cookies (default from :func:`carepool.config.secret_key`).
+    ``https_only`` marks the cookie Secure; set it whenever the service is served over HTTPS.
+    """
+    app = FastAPI(
+        title="carepool API",
+        version="1",
+        summary="Open data and machine access for pooled health and care budgets.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
+        redoc_url=None,
+    )
+    app.state.engine = engine or default_engine()
+    app.state.sign_in_limiter = SignInLimiter()
+    app.state.govuk_css = (GOVUK_DIR / "govuk-frontend.min.css").is_file()
+    errors.install(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key or config.secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=https_only,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if (GOVUK_DIR / "assets").is_dir():
+        # GOV.UK Frontend's stylesheet asks for its fonts and images under /assets/.
+        app.mount("/assets", StaticFiles(directory=GOVUK_DIR / "assets"), name="govuk-assets")
+    for router in (public.router, national.router, area.router, api.router):
+        app.include_router(router)
+    return app
