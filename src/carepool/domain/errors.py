@@ -24,6 +24,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     key: str | None = None
+    cell: str | None = None  # a spreadsheet cell, e.g. Schemes!J5
 
     @property
     def where(self) -> str:
@@ -36,6 +37,8 @@ class Problem:
             parts.append(f"column {self.column!r}")
         if self.key:
             parts.append(f"key {self.key!r}")
+        if self.cell:
+            parts.append(f"cell {self.cell}")
         return ", ".join(parts)
 
     def __str__(self) -> str:
@@ -48,6 +51,7 @@ class Problem:
             "row": self.row,
             "column": self.column,
             "key": self.key,
+            "cell": self.cell,
         }
 
 

@@ -255,10 +255,10 @@ def _cell_text(value: object, data_type: str | None, row: int, index: int, grid:
     if data_type == "e":
         grid.cell_problems.append((row, index, f"cell {ref} holds the error value {value}"))
         return ""
-    return _value_text(value)
+    return value_text(value)
 
 
-def _value_text(value: object) -> str:
+def value_text(value: object) -> str:
     # A float is written back as the shortest text that reads as the same float, which is
     # the number the workbook stored; text with a fraction of a penny is then refused.
     if value is None:
@@ -402,13 +402,13 @@ def date_field(row: Row, column: str, log: ProblemLog, *, required: bool = True)
             log.add("this cell is blank but a date is required", row=row.number, column=column)
         return None
     try:
-        return _parse_date(value)
+        return parse_date(value)
     except ValueError as exc:
         log.add(str(exc), row=row.number, column=column)
         return None
 
 
-def _parse_date(value: str) -> dt.date:
+def parse_date(value: str) -> dt.date:
     try:
         if _ISO_DATE.match(value):
             return dt.date.fromisoformat(value)
