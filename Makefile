@@ -113,7 +113,7 @@ system-deps: ## Install the Debian packages the tests need (PostgreSQL, Chromium
 # ---------------------------------------------------------------------------------------------
 # The two commands
 
-demo: setup ## Build a synthetic nation into carepool.db, allocate 2015-16, serve the web app
+demo: setup ## Build a synthetic nation into carepool.db (allocations, plans) and serve the web app
 	$(BIN)/carepool demo $(DEMO_ARGS)
 
 test: setup system-deps ## Run make check, then every test (unit, PostgreSQL, browser): what CI runs

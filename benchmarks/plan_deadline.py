@@ -1,0 +1,346 @@
+"""The plan submission deadline, simulated on PostgreSQL.
+
+Every one of the 151 areas has five people working on its 2017-19 plan at the same moment:
+each opens the plan page, reads the plan through the API, validates it and saves a change,
+several times over; then one of them sends the plan for sign-off. Saves carry the lock
+version they read, so two people saving at once get a conflict (409) for one of them, who
+reloads and tries again, as a person would.
+
+Reported beside the same run's floor (a trivial endpoint of the same app under the same
+load): throughput, p50/p95/p99 latency per kind of request, errors (any 5xx or unexpected
+status), conflicts, and lost updates. A lost update is a save that was acknowledged but whose
+change is missing from the final plan: with optimistic locking there must be none.
+
+Run: ``make bench`` (or ``python -m benchmarks plan_deadline``). It starts its own throwaway
+PostgreSQL server unless ``CAREPOOL_BENCH_POSTGRES_URL`` names one, and serves the app with
+uvicorn on 127.0.0.1. Only loopback traffic; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from carepool.domain.plan_rules import check_plan
+from carepool.domain.roles import SYSTEM
+from carepool.services import accounts, demo, plans
+from carepool.services.geography import year_geography
+from carepool.store.db import engine_for, migrate, unit_of_work
+from carepool.synth.plans import synthetic_plan
+
+YEAR = "2017-19"
+USERS_PER_AREA = 5
+ROUNDS = 3
+PASSWORD = "benchmark-password-2017"
+REPO = Path(__file__).resolve().parent.parent
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A PostgreSQL URL: the one given, or a throwaway server of our own."""
+    given = os.environ.get("CAREPOOL_BENCH_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    env = {**os.environ, "CAREPOOL_TEST_PG_NAME": "bench"}
+    script = str(REPO / "scripts" / "test-postgres.sh")
+    url = (
+        subprocess.run(
+            ["bash", script, "start"], env=env, check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    try:
+        yield url
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, check=False, capture_output=True)
+
+
+def prepare(url: str) -> list[str]:
+    """Build the demo, give each area a valid draft 2017-19 plan and an editor account."""
+    engine = engine_for(url)
+    migrate(engine)
+    with unit_of_work(engine) as session:
+        demo.build_demo(session)
+    with unit_of_work(engine) as session:
+        geo = year_geography(session, YEAR)
+        codes = [a.code for a in geo.areas]
+        for code in codes:
+            editor = accounts.find_user(session, f"bench-{code}")
+            if editor is None:
+                accounts.create_user(
+                    session, f"bench-{code}", PASSWORD, [f"area_editor:{code}"], SYSTEM
+                )
+            plan = plans.start(session, YEAR, code, SYSTEM)
+            facts = plans.area_facts(session, geo, code)
+            content = synthetic_plan(facts.context, geo.bands[code]["all"], random.Random(code))
+            plans.save(session, plan, content, plan.lock_version, SYSTEM)
+    engine.dispose()
+    return codes
+
+
+def validation_times(url: str) -> list[float]:
+    """Seconds to check each area's whole plan against every rule (in process)."""
+    engine = engine_for(url)
+    times = []
+    with unit_of_work(engine) as session:
+        geo = year_geography(session, YEAR)
+        for area in geo.areas:
+            plan = plans.find(session, YEAR, area.code)
+            assert plan is not None
+            facts = plans.area_facts(session, geo, area.code)
+            content = plans.content_of(plans.current_version(plan))
+            started = time.perf_counter()
+            check_plan(content, facts.context)
+            times.append(time.perf_counter() - started)
+    engine.dispose()
+    return times
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, workers: int) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "CAREPOOL_DATABASE_URL": url, "CAREPOOL_SECRET_KEY": "bench-only"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "carepool.web.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the app did not start within 60 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    conflicts: int = 0
+    acknowledged: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    async def timed(self, kind: str, request: Awaitable[httpx.Response]) -> httpx.Response:
+        started = time.perf_counter()
+        response = await request
+        self.latencies[kind].append(time.perf_counter() - started)
+        if response.status_code >= 500 or response.status_code not in {200, 201, 303, 409}:
+            self.errors.append(f"{kind}: {response.status_code} {response.text[:120]}")
+        return response
+
+
+async def sign_in(client: httpx.AsyncClient, username: str) -> None:
+    form = await client.get("/sign-in")
+    token = CSRF.search(form.text)
+    assert token, "no CSRF token on the sign-in page"
+    response = await client.post(
+        "/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
+    )
+    assert response.status_code in {200, 303}, response.status_code
+
+
+async def person(base: str, area: str, token: str, number: int, tally: Tally) -> None:
+    """One of the five people working on an area's plan."""
+    api = f"/api/v1/plans/{YEAR}/{area}"
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=2)
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as browser,
+        httpx.AsyncClient(base_url=base, timeout=60, headers=headers, limits=limits) as client,
+    ):
+        await sign_in(browser, f"bench-{area}")
+        for round_ in range(ROUNDS):
+            await tally.timed("page", browser.get(f"/plans/{YEAR}/{area}"))
+            await tally.timed("validate", client.get(f"{api}/problems"))
+            await save_with_retries(client, api, f"[p{number}r{round_}]", tally, area)
+        if number == 0:
+            await asyncio.sleep(0.5)
+            await tally.timed("submit", client.post(f"{api}/actions/request_sign_off", json={}))
+
+
+async def save_with_retries(
+    client: httpx.AsyncClient, api: str, mark: str, tally: Tally, area: str
+) -> None:
+    for _attempt in range(20):
+        plan = (await tally.timed("read", client.get(api))).json()
+        content = plan["content"]
+        content["narrative"] = content["narrative"] + " " + mark
+        response = await tally.timed(
+            "save",
+            client.put(
+                f"{api}/content", json={"lock_version": plan["lock_version"], "content": content}
+            ),
+        )
+        if response.status_code == 200:
+            tally.acknowledged[area].append(mark)
+            return
+        if response.status_code != 409:
+            return
+        tally.conflicts += 1
+    tally.errors.append(f"{area}: gave up saving {mark} after 20 conflicts")
+
+
+async def floor(base: str, requests: int, concurrency: int, tally: Tally) -> None:
+    """The same app's trivial endpoint under the same concurrency: what the server costs."""
+    per_worker = max(1, requests // concurrency)
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            for _ in range(per_worker):
+                await tally.timed("floor", client.get("/healthz"))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def tokens(url: str, codes: list[str]) -> dict[str, list[str]]:
+    engine = engine_for(url)
+    made: dict[str, list[str]] = {}
+    with unit_of_work(engine) as session:
+        for code in codes:
+            made[code] = [
+                accounts.create_token(session, f"bench-{code}", f"bench {i}", SYSTEM)
+                for i in range(USERS_PER_AREA)
+            ]
+    engine.dispose()
+    return made
+
+
+def lost_updates(url: str, acknowledged: dict[str, list[str]]) -> tuple[int, int]:
+    """Acknowledged saves whose change is missing from the stored plan; and plans submitted."""
+    engine = engine_for(url)
+    lost = submitted = 0
+    with unit_of_work(engine) as session:
+        for area, marks in acknowledged.items():
+            plan = plans.find(session, YEAR, area)
+            assert plan is not None
+            narrative = plans.content_of(plans.current_version(plan)).narrative
+            lost += sum(1 for mark in marks if mark not in narrative)
+            submitted += plan.status != "Draft"
+    engine.dispose()
+    return lost, submitted
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def report(tally: Tally, floor_tally: Tally, seconds: float, floor_seconds: float) -> None:
+    total = sum(len(v) for v in tally.latencies.values())
+    floor_total = len(floor_tally.latencies["floor"])
+    print(f"\n{'request':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for kind, values in sorted({**tally.latencies, **floor_tally.latencies}.items()):
+        print(
+            f"{kind:<10}{len(values):>8}{percentile(values, 0.5):>10.1f}"
+            f"{percentile(values, 0.95):>10.1f}{percentile(values, 0.99):>10.1f}"
+        )
+    throughput, floor_throughput = total / seconds, floor_total / floor_seconds
+    page95 = percentile(tally.latencies["page"], 0.95)
+    floor95 = percentile(floor_tally.latencies["floor"], 0.95)
+    print(
+        f"\nthroughput {throughput:,.0f} requests/s; floor {floor_throughput:,.0f} requests/s "
+        f"(ratio {throughput / floor_throughput:.2f})"
+    )
+    print(
+        f"page load p95 {page95:.1f} ms; floor p95 {floor95:.1f} ms "
+        f"(ratio {page95 / floor95:.2f}); target p95 < 100 ms"
+    )
+    print(
+        f"errors {len(tally.errors) + len(floor_tally.errors)}, conflicts (409, retried) "
+        f"{tally.conflicts}"
+    )
+    for error in (tally.errors + floor_tally.errors)[:10]:
+        print(f"  {error}")
+
+
+def main(workers: int = 2) -> int:
+    with postgres() as url:
+        print(f"preparing the demo nation and {USERS_PER_AREA} editors per area on PostgreSQL…")
+        codes = prepare(url)
+        validation = validation_times(url)
+        person_tokens = tokens(url, codes)
+        with server(url, workers) as base:
+            tally, floor_tally = Tally(), Tally()
+            started = time.perf_counter()
+
+            async def everyone() -> None:
+                await asyncio.gather(
+                    *(
+                        person(base, area, token, number, tally)
+                        for area in codes
+                        for number, token in enumerate(person_tokens[area])
+                    )
+                )
+
+            asyncio.run(everyone())
+            seconds = time.perf_counter() - started
+            requests = sum(len(v) for v in tally.latencies.values())
+            started = time.perf_counter()
+            asyncio.run(floor(base, requests, len(codes) * USERS_PER_AREA, floor_tally))
+            floor_seconds = time.perf_counter() - started
+        lost, submitted = lost_updates(url, tally.acknowledged)
+    saves = sum(len(m) for m in tally.acknowledged.values())
+    print(
+        f"\n{len(codes)} areas × {USERS_PER_AREA} people × {ROUNDS} rounds on PostgreSQL, "
+        f"{workers} uvicorn workers, {seconds:.1f} s"
+    )
+    report(tally, floor_tally, seconds, floor_seconds)
+    print(
+        f"saves acknowledged {saves}; lost updates {lost}; plans sent for sign-off "
+        f"{submitted} of {len(codes)}"
+    )
+    print(
+        f"validating a full plan: p50 {percentile(validation, 0.5):.1f} ms, "
+        f"p95 {percentile(validation, 0.95):.1f} ms, max {max(validation) * 1000:.1f} ms "
+        "(target < 50 ms)"
+    )
+    return 1 if lost or tally.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
