@@ -1,0 +1,273 @@
+"""The pooled budget's double-entry ledger.
+
+Each Section 75 pool keeps its own books. A journal entry is a set of postings to accounts
+that sums to zero, to the penny, or it is refused. Entries are never edited: a mistake is
+put right by a reversing entry that points at the original. Related entries (an instalment
+due and its receipt; the postings of one settlement) share a correlation key, and every entry
+records where it came from (plan version, import file and row, person), so any figure can be
+traced to its source.
+
+Accounts follow Beancount's five roots so the books export to Beancount unchanged:
+``Assets`` (money held or owed to the pool), ``Liabilities`` (owed by the pool), ``Income``
+(contributions and risk-share payments in), ``Expenses`` (spend by scheme) and ``Equity``
+(balances carried). Debits are positive, credits negative, as in Beancount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from carepool.domain.errors import CarepoolError, Problem
+from carepool.domain.money import Pence, format_money
+
+ROOTS = ("Assets", "Liabilities", "Income", "Expenses", "Equity")
+_COMPONENT = re.compile(r"^[A-Z0-9][A-Za-z0-9-]*$")
+
+
+class LedgerError(CarepoolError):
+    """An entry or operation the ledger refuses; nothing was posted."""
+
+    code = "ledger_refused"
+    http_status = 422
+
+
+def account(*parts: str) -> str:
+    """An account name from parts, made safe for Beancount (``Expenses:Scheme:S1``)."""
+    cleaned = [_component(p) for p in parts]
+    name = ":".join(cleaned)
+    check_account(name)
+    return name
+
+
+def _component(part: str) -> str:
+    text = re.sub(r"[^A-Za-z0-9-]+", "-", part.strip()).strip("-")
+    return (text[:1].upper() + text[1:]) if text else "X"
+
+
+def check_account(name: str) -> None:
+    parts = name.split(":")
+    if parts[0] not in ROOTS or len(parts) < 2 or not all(_COMPONENT.match(p) for p in parts[1:]):
+        raise LedgerError(
+            f"{name!r} is not an account: it must start with one of {', '.join(ROOTS)} "
+            "followed by ':'-separated parts of letters, digits and hyphens"
+        )
+
+
+class Accounts:
+    """The accounts every pool uses, named in one place."""
+
+    BANK = "Assets:Pool:Bank"
+
+    @staticmethod
+    def receivable(partner: str, stream: str) -> str:
+        return account("Assets", "Receivable", partner, stream)
+
+    @staticmethod
+    def contribution(partner: str, stream: str) -> str:
+        return account("Income", "Contribution", partner, stream)
+
+    @staticmethod
+    def scheme(ref: str) -> str:
+        return account("Expenses", "Scheme", ref)
+
+    @staticmethod
+    def risk_share(partner: str) -> str:
+        return account("Income", "RiskShare", partner)
+
+    @staticmethod
+    def risk_share_due(partner: str) -> str:
+        return account("Assets", "Receivable", partner, "RiskShare")
+
+    @staticmethod
+    def refund_due(partner: str) -> str:
+        return account("Liabilities", "Payable", partner, "RiskShare")
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: str
+    amount: Pence  # debit positive, credit negative
+    memo: str = ""
+
+
+class EntryKind(StrEnum):
+    CONTRIBUTION_DUE = "contribution_due"
+    RECEIPT = "receipt"
+    SPEND = "spend"
+    SETTLEMENT = "settlement"
+    REVERSAL = "reversal"
+    ADJUSTMENT = "adjustment"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A balanced journal entry, with where it came from."""
+
+    date: dt.date
+    kind: EntryKind
+    narration: str
+    postings: tuple[Posting, ...]
+    correlation: str
+    source: Mapping[str, object] = field(default_factory=dict)
+    reverses: int | None = None  # id of the entry this one reverses
+
+    def total(self) -> int:
+        return sum(p.amount for p in self.postings)
+
+
+def entry_problems(entry: Entry, closed: Iterable[Period] = ()) -> list[Problem]:
+    """Why an entry cannot be posted (empty when it can)."""
+    problems: list[Problem] = []
+    if len(entry.postings) < 2:
+        problems.append(Problem("an entry needs at least two postings"))
+    if entry.total() != 0:
+        problems.append(
+            Problem(
+                f"postings sum to {format_money(entry.total())}, not £0.00: every debit needs "
+                "an equal credit"
+            )
+        )
+    for posting in entry.postings:
+        try:
+            check_account(posting.account)
+        except LedgerError as exc:
+            problems.append(Problem(exc.message))
+        if isinstance(posting.amount, bool) or not isinstance(posting.amount, int):
+            problems.append(Problem(f"{posting.account}: amounts are whole pence"))
+    problems.extend(
+        Problem(f"{entry.date.isoformat()} falls in {period.label}, which is closed")
+        for period in closed
+        if period.contains(entry.date)
+    )
+    if not entry.correlation.strip():
+        problems.append(Problem("an entry needs a correlation key"))
+    return problems
+
+
+def require_postable(entry: Entry, closed: Iterable[Period] = ()) -> None:
+    problems = entry_problems(entry, closed)
+    if problems:
+        raise LedgerError(f"entry {entry.narration!r} refused", problems)
+
+
+def reversal(entry: Entry, entry_id: int, on: dt.date, reason: str) -> Entry:
+    """The entry that cancels ``entry``: same accounts, opposite amounts, pointing back."""
+    return Entry(
+        date=on,
+        kind=EntryKind.REVERSAL,
+        narration=f"Reversal of entry {entry_id}: {reason}",
+        postings=tuple(Posting(p.account, Pence(-p.amount), p.memo) for p in entry.postings),
+        correlation=entry.correlation,
+        source={"reverses": entry_id, "reason": reason},
+        reverses=entry_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """An accounting period (month, quarter or year), inclusive of both ends."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+def financial_year_start(financial_year: str) -> dt.date:
+    return dt.date(int(financial_year[:4]), 4, 1)
+
+
+def quarters(financial_year: str) -> list[Period]:
+    """The four quarters of a financial year: Q1 is April to June."""
+    start = financial_year_start(financial_year)
+    periods = []
+    for index in range(4):
+        first = _add_months(start, 3 * index)
+        last = _add_months(first, 3) - dt.timedelta(days=1)
+        periods.append(Period(f"{financial_year} Q{index + 1}", first, last))
+    return periods
+
+
+def months(financial_year: str) -> list[Period]:
+    start = financial_year_start(financial_year)
+    periods = []
+    for index in range(12):
+        first = _add_months(start, index)
+        last = _add_months(first, 1) - dt.timedelta(days=1)
+        periods.append(Period(first.strftime("%Y-%m"), first, last))
+    return periods
+
+
+def year_period(financial_year: str) -> Period:
+    start = financial_year_start(financial_year)
+    return Period(financial_year, start, _add_months(start, 12) - dt.timedelta(days=1))
+
+
+def period_named(label: str) -> Period:
+    """A period from its label: ``2015-16``, ``2015-16 Q2`` or ``2015-07``."""
+    if re.fullmatch(r"\d{4}-\d{2} Q[1-4]", label):
+        return quarters(label[:7])[int(label[-1]) - 1]
+    if re.fullmatch(r"\d{4}-\d{2}", label) and int(label[5:]) == (int(label[2:4]) + 1) % 100:
+        return year_period(label)
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label):
+        first = dt.date(int(label[:4]), int(label[5:]), 1)
+        return Period(label, first, _add_months(first, 1) - dt.timedelta(days=1))
+    raise CarepoolError(f"{label!r} is not a period: use 2015-16, 2015-16 Q2 or 2015-07")
+
+
+def _add_months(day: dt.date, count: int) -> dt.date:
+    month = day.month - 1 + count
+    return dt.date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def instalment_dates(financial_year: str, instalments: int) -> list[dt.date]:
+    """When contributions fall due: the first day of each instalment period of the year."""
+    if instalments not in {1, 2, 4, 12}:
+        raise CarepoolError("instalments must be 1, 2, 4 or 12 a year")
+    start = financial_year_start(financial_year)
+    step = 12 // instalments
+    return [_add_months(start, step * i) for i in range(instalments)]
+
+
+def balances(entries: Iterable[Entry], until: dt.date | None = None) -> dict[str, Pence]:
+    """Each account's balance from the entries (dated on or before ``until``)."""
+    totals: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        if until is None or entry.date <= until:
+            for posting in entry.postings:
+                totals[posting.account] += posting.amount
+    return {name: Pence(amount) for name, amount in sorted(totals.items()) if amount}
+
+
+def root_total(balance: Mapping[str, int], root: str, prefix: str = "") -> int:
+    start = f"{root}:{prefix}" if prefix else f"{root}:"
+    return sum(amount for name, amount in balance.items() if name.startswith(start))
+
+
+def outturn_variance(balance: Mapping[str, int]) -> int:
+    """Spend minus contributions: positive is an overspend the partners must share."""
+    income = -root_total(balance, "Income", "Contribution")
+    spend = root_total(balance, "Expenses", "Scheme")
+    return spend - income
+
+
+def split_entry(
+    on: dt.date,
+    kind: EntryKind,
+    narration: str,
+    debits: Sequence[tuple[str, int]],
+    credit_account: str,
+    correlation: str,
+    source: Mapping[str, object],
+) -> Entry:
+    """An entry of several debits balanced by one credit (or the reverse, for negatives)."""
+    postings = [Posting(name, Pence(amount)) for name, amount in debits if amount]
+    postings.append(Posting(credit_account, Pence(-sum(a for _, a in debits))))
+    return Entry(on, kind, narration, tuple(postings), correlation, dict(source))
