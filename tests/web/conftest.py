@@ -12,20 +12,24 @@ to another — exactly what a national team would do to correct a published allo
 from __future__ import annotations
 
 import csv
+import random
 import re
 import shutil
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from carepool.domain.allocation import AllocationStatus
-from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, allocation, demo
+from carepool.domain.roles import SYSTEM, Principal
+from carepool.services import accounts, allocation, demo, plans
 from carepool.services.geography import year_geography
 from carepool.store.db import engine_for, migrate, unit_of_work
+from carepool.synth.plans import synthetic_plan
 from carepool.web.app import create_app
 
 with warnings.catch_warnings():
@@ -194,3 +198,99 @@ def client_for() -> Iterator[ClientFor]:
     yield make
     for client in made:
         client.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Joint plans
+#
+# The demo's ``area`` user works on the first area, whose demo plan is already approved. For
+# the plan pages the area needs a plan still being written, so ``plan_db_file`` gives it a
+# fresh draft (deleted and started again by ``area``, then written with a complete synthetic
+# plan that passes every rule) and adds a signatory account for each partner who must sign.
+
+
+@dataclass(frozen=True, slots=True)
+class PlanWorld:
+    """Areas and accounts the plan tests use (passwords are the demo password)."""
+
+    own: str  # the ``area`` user's area: a draft with no problems, version 1
+    other_draft: str  # another area's draft, which local users must not see
+    other_approved: str  # another area's approved plan, which everyone may see
+    signers: dict[str, str]  # partner code -> username of its signatory for ``own``
+    demo_partner: str  # the partner the demo ``signatory`` account signs for
+
+
+def _reset_plan(session: Session, area_code: str, editor: Principal) -> None:
+    """Throw the area's plan away and write it again, complete, as a draft."""
+    existing = plans.find(session, YEAR, area_code)
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    plan = plans.start(session, YEAR, area_code, editor)
+    geo = year_geography(session, YEAR)
+    facts = plans.area_facts(session, geo, area_code)
+    content = synthetic_plan(facts.context, geo.bands[area_code]["all"], random.Random(7))
+    plans.save(session, plan, content, plan.lock_version, editor)
+
+
+def _plan_world(engine: Engine) -> PlanWorld:
+    with unit_of_work(engine) as session:
+        editor = accounts.find_user(session, "area")
+        signatory = accounts.find_user(session, "signatory")
+        assert editor is not None and signatory is not None
+        own = next(g.area_code for g in editor.grants if g.area_code)
+        demo_partner = next(g.partner_code for g in signatory.grants if g.partner_code)
+        assert own is not None and demo_partner is not None
+        _reset_plan(session, own, editor)
+        status = plans.national_status(session, YEAR)["plans"]
+        other_draft = next(
+            r["area_code"] for r in status if r["status"] == "Draft" and r["area_code"] != own
+        )
+        other_approved = next(
+            r["area_code"] for r in status if r["status"] == "Approved" and r["area_code"] != own
+        )
+        plan = plans.find(session, YEAR, own)
+        assert plan is not None
+        signers = {}
+        for partner in sorted(plans.progress(plan).required_signers):
+            username = f"sign-{partner.lower()}"
+            accounts.create_user(
+                session, username, demo.DEMO_PASSWORD, [f"area_signatory:{own}:{partner}"],
+                SYSTEM, f"Signatory for {partner}",
+            )  # fmt: skip
+            signers[partner] = username
+    return PlanWorld(own, other_draft, other_approved, signers, demo_partner)
+
+
+@pytest.fixture(scope="session")
+def plan_db_file(
+    demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, PlanWorld]:
+    folder = tmp_path_factory.mktemp("plans")
+    engine = _copy_database(demo_db_file, folder)
+    world = _plan_world(engine)
+    _close(engine)
+    return folder / "carepool.db", world
+
+
+@pytest.fixture(scope="session")
+def plan_world(plan_db_file: tuple[Path, PlanWorld]) -> PlanWorld:
+    return plan_db_file[1]
+
+
+@pytest.fixture(scope="module")
+def plan_engine(
+    plan_db_file: tuple[Path, PlanWorld], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The demo with the ``area`` user's plan back in draft: this module's copy, read only."""
+    engine = _copy_database(plan_db_file[0], tmp_path_factory.mktemp("plans-copy"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_plan_engine(plan_db_file: tuple[Path, PlanWorld], tmp_path: Path) -> Iterator[Engine]:
+    """A copy of the plan world for one test that changes it."""
+    engine = _copy_database(plan_db_file[0], tmp_path)
+    yield engine
+    engine.dispose()

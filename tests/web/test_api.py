@@ -214,3 +214,11 @@ def test_the_openapi_schema_lists_the_api_and_no_pages(
     assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "ErrorEnvelope"
     )
+
+
+def test_the_health_check_answers_without_touching_the_database(
+    demo_engine: Engine, client_for: ClientFor
+) -> None:
+    response = client_for(demo_engine).get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

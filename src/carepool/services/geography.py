@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -263,8 +264,6 @@ def _read_year_geography(
             "no councils register imported yet: run 'carepool import areas FILE' "
             "or 'carepool demo --no-serve'"
         )
-    councils = repo.councils(session, councils_vintage)
-    areas = hwb_areas(councils, framework.geography)
     shares_vintage = repo.find_vintage(session, SHARES)
     wanted = population_vintage or framework.geography.population_vintage
     populations_vintage = repo.find_vintage(session, POPULATIONS, wanted)
@@ -273,24 +272,60 @@ def _read_year_geography(
             f"no population vintage {population_vintage!r}; imported: "
             + (", ".join(v.name for v in repo.vintages(session, POPULATIONS)) or "none")
         )
-    counts = repo.populations(session, populations_vintage) if populations_vintage else []
-    resolved = resolve_populations(areas, counts, code_history(councils))
+    key = (
+        str(session.get_bind().engine.url),
+        year,
+        *(
+            (v.id, v.sha256) if v else None
+            for v in (councils_vintage, shares_vintage, populations_vintage)
+        ),
+    )
+    derived = _DERIVED.get(key)
+    if derived is None:
+        derived = _derive(session, framework, councils_vintage, shares_vintage, populations_vintage)
+        if len(_DERIVED) >= _DERIVED_LIMIT:
+            _DERIVED.pop(next(iter(_DERIVED)))
+        _DERIVED[key] = derived
     return YearGeography(
         framework=framework,
-        areas=areas,
-        councils=councils,
         councils_vintage=councils_vintage,
         shares_vintage=shares_vintage,
-        commissioners={
-            c.code: c
-            for c in (repo.commissioners(session, shares_vintage) if shares_vintage else [])
-        },
-        shares=repo.shares(session, shares_vintage) if shares_vintage else [],
         population_vintage=populations_vintage,
-        populations=resolved,
         synthetic=councils_vintage.synthetic,
-        bands={code: population_bands(rows) for code, rows in resolved.counts.items()},
+        **derived,
     )
+
+
+_DERIVED: dict[tuple[object, ...], dict[str, Any]] = {}
+"""Geography worked out from stored vintages, shared across units of work.
+
+Vintages are never changed once stored, so what is derived from a given set of them (keyed
+by database, year and each vintage's id and hash) stays true; this saves every page of the web
+app re-reading and re-summing 14,000 population rows.
+"""
+_DERIVED_LIMIT = 16
+
+
+def _derive(
+    session: Session,
+    framework: Framework,
+    councils_vintage: Vintage,
+    shares_vintage: Vintage | None,
+    populations_vintage: Vintage | None,
+) -> dict[str, Any]:
+    councils = repo.councils(session, councils_vintage)
+    areas = hwb_areas(councils, framework.geography)
+    counts = repo.populations(session, populations_vintage) if populations_vintage else []
+    resolved = resolve_populations(areas, counts, code_history(councils))
+    commissioners = repo.commissioners(session, shares_vintage) if shares_vintage else []
+    return {
+        "areas": areas,
+        "councils": councils,
+        "commissioners": {c.code: c for c in commissioners},
+        "shares": repo.shares(session, shares_vintage) if shares_vintage else [],
+        "populations": resolved,
+        "bands": {code: population_bands(rows) for code, rows in resolved.counts.items()},
+    }
 
 
 def areas_report(geo: YearGeography) -> dict[str, object]:

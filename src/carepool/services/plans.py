@@ -98,7 +98,7 @@ def _published_run(session: Session, year: str) -> AllocationRun:
         r for r in allocation.runs(session, year) if r.status == AllocationStatus.PUBLISHED
     ]
     if not published:
-        raise CarepoolError(f"{year} has no published allocation yet, so plans cannot start")
+        raise NotFound(f"{year} has no published allocation yet, so there are no plans")
     return published[-1]
 
 
@@ -280,13 +280,7 @@ def save(
         version.updated_at = now
     plan.updated_at = now
     changes = compare(before, content)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(
-            "someone else saved this plan at the same moment; reload it to see their "
-            "changes, then make yours again"
-        ) from exc
+    _flush_or_conflict(session)
     audit.record(
         session,
         actor=actor.username,
@@ -298,6 +292,17 @@ def save(
     )
     session.flush()
     return version
+
+
+def _flush_or_conflict(session: Session) -> None:
+    """Write now, turning a simultaneous change by someone else into a clear conflict."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(
+            "someone else changed this plan at the same moment; reload it to see their "
+            "changes, then try again"
+        ) from exc
 
 
 def findings(session: Session, plan: PlanRow, geo: YearGeography | None = None) -> list[Finding]:
@@ -356,6 +361,7 @@ def act(
     _apply(plan, action, step, actor)
     plan.status = target.value
     plan.updated_at = _now()
+    _flush_or_conflict(session)
     audit.record(
         session,
         actor=actor.username,

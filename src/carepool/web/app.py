@@ -22,7 +22,16 @@ from carepool import config
 from carepool.store.db import default_engine
 from carepool.web import errors
 from carepool.web.auth import SignInLimiter
-from carepool.web.routes import api, area, national, public
+from carepool.web.routes import (
+    api,
+    api_plans,
+    area,
+    national,
+    plan_sections,
+    plans,
+    plans_national,
+    public,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 GOVUK_DIR = STATIC_DIR / "govuk"
@@ -101,6 +110,15 @@ def create_app(
     if (GOVUK_DIR / "assets").is_dir():
         # GOV.UK Frontend's stylesheet asks for its fonts and images under /assets/.
         app.mount("/assets", StaticFiles(directory=GOVUK_DIR / "assets"), name="govuk-assets")
-    for router in (public.router, national.router, area.router, api.router):
+    for router in (
+        public.router,
+        national.router,
+        area.router,
+        plans_national.router,  # /plans/{year}.csv before /plans/{year}
+        plans.router,  # /plans/{year}/upload before /plans/{year}/{area}
+        plan_sections.router,
+        api.router,
+        api_plans.router,
+    ):
         app.include_router(router)
     return app
