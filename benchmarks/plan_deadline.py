@@ -2,7 +2,8 @@
 
 Every one of the 151 areas has five people working on its 2017-19 plan at the same moment:
 each opens the plan page, reads the plan through the API, validates it and saves a change,
-several times over; then one of them sends the plan for sign-off. Saves carry the lock
+three times over, pausing 3-12 seconds between steps as a person reading and typing does;
+then one of them sends the plan for sign-off. Saves carry the lock
 version they read, so two people saving at once get a conflict (409) for one of them, who
 reloads and tries again, as a person would.
 
@@ -44,6 +45,8 @@ from carepool.synth.plans import synthetic_plan
 YEAR = "2017-19"
 USERS_PER_AREA = 5
 ROUNDS = 3
+THINK = (3.0, 12.0)
+"""Seconds a person spends reading or typing between requests (uniform): people, not robots."""
 PASSWORD = "benchmark-password-2017"
 REPO = Path(__file__).resolve().parent.parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -174,7 +177,14 @@ class Tally:
         return response
 
 
-async def sign_in(client: httpx.AsyncClient, username: str) -> None:
+async def sign_in(base: str, username: str, gate: asyncio.Semaphore) -> httpx.Cookies:
+    """A signed-in session for one area's editor (Argon2 is slow on purpose: a few at a time)."""
+    async with gate, httpx.AsyncClient(base_url=base, timeout=60) as client:
+        await _sign_in(client, username)
+        return client.cookies
+
+
+async def _sign_in(client: httpx.AsyncClient, username: str) -> None:
     form = await client.get("/sign-in")
     token = CSRF.search(form.text)
     assert token, "no CSRF token on the sign-in page"
@@ -184,18 +194,22 @@ async def sign_in(client: httpx.AsyncClient, username: str) -> None:
     assert response.status_code in {200, 303}, response.status_code
 
 
-async def person(base: str, area: str, token: str, number: int, tally: Tally) -> None:
+async def person(
+    base: str, area: str, token: str, number: int, tally: Tally, cookies: httpx.Cookies
+) -> None:
     """One of the five people working on an area's plan."""
     api = f"/api/v1/plans/{YEAR}/{area}"
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=2)
     async with (
-        httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as browser,
+        httpx.AsyncClient(base_url=base, timeout=60, limits=limits, cookies=cookies) as browser,
         httpx.AsyncClient(base_url=base, timeout=60, headers=headers, limits=limits) as client,
     ):
-        await sign_in(browser, f"bench-{area}")
+        pause = random.Random(f"{area}-{number}")
         for round_ in range(ROUNDS):
+            await asyncio.sleep(pause.uniform(*THINK))
             await tally.timed("page", browser.get(f"/plans/{YEAR}/{area}"))
+            await asyncio.sleep(pause.uniform(*THINK))
             await tally.timed("validate", client.get(f"{api}/problems"))
             await save_with_retries(client, api, f"[p{number}r{round_}]", tally, area)
         if number == 0:
@@ -225,16 +239,19 @@ async def save_with_retries(
     tally.errors.append(f"{area}: gave up saving {mark} after 20 conflicts")
 
 
-async def floor(base: str, requests: int, concurrency: int, tally: Tally) -> None:
-    """The same app's trivial endpoint under the same concurrency: what the server costs."""
-    per_worker = max(1, requests // concurrency)
+async def floor(base: str, requests: int, people: int, seconds: float, tally: Tally) -> None:
+    """The same app's trivial endpoint, asked by as many people at the same average rate."""
+    per_person = max(1, requests // people)
+    gap = seconds * people / requests
 
-    async def worker() -> None:
+    async def one(number: int) -> None:
+        pause = random.Random(f"floor-{number}")
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-            for _ in range(per_worker):
+            for _ in range(per_person):
+                await asyncio.sleep(pause.uniform(0, 2 * gap))
                 await tally.timed("floor", client.get("/healthz"))
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(one(n) for n in range(people)))
 
 
 def tokens(url: str, codes: list[str]) -> dict[str, list[str]]:
@@ -306,22 +323,28 @@ def main(workers: int = 2) -> int:
         person_tokens = tokens(url, codes)
         with server(url, workers) as base:
             tally, floor_tally = Tally(), Tally()
-            started = time.perf_counter()
+            began = [0.0]
 
             async def everyone() -> None:
+                gate = asyncio.Semaphore(4)
+                sessions = await asyncio.gather(
+                    *(sign_in(base, f"bench-{area}", gate) for area in codes)
+                )
+                began[0] = time.perf_counter()
                 await asyncio.gather(
                     *(
-                        person(base, area, token, number, tally)
-                        for area in codes
+                        person(base, area, token, number, tally, cookies)
+                        for area, cookies in zip(codes, sessions, strict=True)
                         for number, token in enumerate(person_tokens[area])
                     )
                 )
 
             asyncio.run(everyone())
-            seconds = time.perf_counter() - started
+            seconds = time.perf_counter() - began[0]
             requests = sum(len(v) for v in tally.latencies.values())
             started = time.perf_counter()
-            asyncio.run(floor(base, requests, len(codes) * USERS_PER_AREA, floor_tally))
+            people = len(codes) * USERS_PER_AREA
+            asyncio.run(floor(base, requests, people, seconds, floor_tally))
             floor_seconds = time.perf_counter() - started
         lost, submitted = lost_updates(url, tally.acknowledged)
     saves = sum(len(m) for m in tally.acknowledged.values())

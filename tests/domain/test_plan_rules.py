@@ -169,3 +169,13 @@ def test_narrative_written(context: PlanContext) -> None:
 
 def _messages(plan: PlanContent, context: PlanContext, rule: str) -> str:
     return " | ".join(f.message for f in check_plan(plan, context) if f.rule == rule)
+
+
+def test_section75_risk_share_needs_its_parameters(good: PlanContent, context: PlanContext) -> None:
+    for kind, message in (("fixed_percentages", "percentages"), ("host_first", "cap")):
+        terms = good.section75.model_copy(update={"risk_share": kind, "risk_share_parameters": {}})
+        plan = good.model_copy(update={"section75": terms})
+        found = [
+            f for f in check_plan(plan, context) if f.location.field == "risk_share_parameters"
+        ]
+        assert found and message in found[0].message, kind

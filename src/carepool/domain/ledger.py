@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 
 from carepool.domain.errors import CarepoolError, Problem
 from carepool.domain.money import Pence, format_money
@@ -271,3 +272,48 @@ def split_entry(
     postings = [Posting(name, Pence(amount)) for name, amount in debits if amount]
     postings.append(Posting(credit_account, Pence(-sum(a for _, a in debits))))
     return Entry(on, kind, narration, tuple(postings), correlation, dict(source))
+
+
+class Light(StrEnum):
+    """How far a forecast outturn is from budget, as budget monitoring reports show it."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+GREEN_WITHIN = Fraction(2, 100)
+AMBER_WITHIN = Fraction(5, 100)
+
+
+def traffic_light(budget: int, forecast: int) -> Light:
+    """Green within 2% of budget, amber within 5%, red beyond (exact, no rounding)."""
+    difference = abs(forecast - budget)
+    if budget == 0:
+        return Light.GREEN if difference == 0 else Light.RED
+    ratio = Fraction(difference, abs(budget))
+    if ratio <= GREEN_WITHIN:
+        return Light.GREEN
+    return Light.AMBER if ratio <= AMBER_WITHIN else Light.RED
+
+
+def months_elapsed(financial_year: str, as_at: dt.date) -> Fraction:
+    """Months of the year gone by the end of ``as_at``: whole months plus the part-month."""
+    period = year_period(financial_year)
+    if as_at < period.start:
+        return Fraction(0)
+    if as_at >= period.end:
+        return Fraction(12)
+    whole = (as_at.year - period.start.year) * 12 + as_at.month - period.start.month
+    first = dt.date(as_at.year, as_at.month, 1)
+    days = (_add_months(first, 1) - first).days
+    return whole + Fraction(as_at.day, days)
+
+
+def run_rate(actual: int, elapsed: Fraction) -> Pence:
+    """The year's outturn if spending carries on as so far: actual ÷ months elapsed × 12,
+    rounded half up to the penny."""
+    if elapsed <= 0:
+        return Pence(actual)
+    exact = Fraction(actual) * 12 / elapsed
+    return Pence(int(exact + Fraction(1, 2)) if exact >= 0 else -int(-exact + Fraction(1, 2)))

@@ -18,6 +18,7 @@ from enum import StrEnum
 from carepool.domain.framework import Framework
 from carepool.domain.money import Pence, format_money, parse_money
 from carepool.domain.plan import Commissioner, ConditionStatus, PlanContent
+from carepool.domain.risk_share import parameter_problems
 
 
 class Severity(StrEnum):
@@ -380,6 +381,10 @@ def section75_agreed(plan: PlanContent, context: PlanContext) -> Iterable[Findin
         yield _error(
             "section75_agreed", "Section 75", "name the pool manager", field_="pool_manager"
         )
+    if terms.risk_share is not None:
+        partners = {c.partner_code: c.total for c in plan.contributions}
+        for message in parameter_problems(terms.risk_share, terms.risk_share_parameters, partners):
+            yield _error("section75_agreed", "Section 75", message, field_="risk_share_parameters")
     if terms.risk_share is None:
         yield _error(
             "section75_agreed",

@@ -162,6 +162,22 @@ def _host_first(inputs: RiskShareInputs, parameters: Mapping[str, Any]) -> list[
     return lines
 
 
+def parameter_problems(
+    kind: RiskShareKind, parameters: Mapping[str, Any], partners: Mapping[str, int]
+) -> list[str]:
+    """Why a rule's parameters would not settle a year (empty when they would)."""
+    try:
+        if kind == RiskShareKind.FIXED_PERCENTAGES:
+            _percentages(parameters, partners)
+        elif kind == RiskShareKind.HOST_FIRST:
+            parse_money(str(parameters.get("cap", "")))
+    except MoneyError as exc:
+        return [f"the host-first rule needs a cap in pounds: {exc.message}"]
+    except CarepoolError as exc:
+        return [exc.message]
+    return []
+
+
 _RULES = {
     RiskShareKind.PROPORTIONAL: _proportional,
     RiskShareKind.OWN_COMMISSIONING: _own_commissioning,

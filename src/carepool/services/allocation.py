@@ -297,6 +297,21 @@ def move(
     return run
 
 
+def area_lines(session: Session, run: AllocationRun, area_code: str) -> list[AllocationLine]:
+    """One area's lines of a run, read by index rather than loading the whole run."""
+    rows = session.scalars(
+        select(AllocationLineRow)
+        .filter_by(run_id=run.id, area_code=area_code)
+        .order_by(AllocationLineRow.id)
+    )
+    return [
+        AllocationLine(
+            r.financial_year, r.stream, r.area_code, r.commissioner_code, Pence(r.amount_pence)
+        )
+        for r in rows
+    ]
+
+
 def stored_lines(run: AllocationRun) -> list[AllocationLine]:
     return [
         AllocationLine(

@@ -20,6 +20,7 @@ from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import SYSTEM, Principal, principal
 from carepool.frameworks import load_framework
 from carepool.services import accounts, allocation, plans
+from carepool.services.demo_ledger import demo_ledgers
 from carepool.services.geography import (
     SyntheticInputs,
     YearGeography,
@@ -32,7 +33,7 @@ from carepool.synth.plans import Flaw, synthetic_plan
 
 DEMO_PASSWORD = "carepool-demo-2015"
 DEMO_YEARS = ("2015-16", "2017-19")
-DEMO_STEPS = len(DEMO_YEARS) + 4
+DEMO_STEPS = len(DEMO_YEARS) + 5
 """How many progress messages :func:`build_demo` sends."""
 
 
@@ -58,6 +59,9 @@ def demo_accounts(area_code: str, commissioner_code: str) -> list[DemoAccount]:
             (f"area_signatory:{area_code}:{commissioner_code}",),
         ),
         DemoAccount("finance", "Pool finance officer", (f"pool_finance:{area_code}",)),
+        DemoAccount(
+            "chair", "Chair of the Health and Wellbeing Board", (f"area_signatory:{area_code}:HWB",)
+        ),
     ]
 
 
@@ -96,6 +100,8 @@ def build_demo(
     geo = year_geography(session, DEMO_YEARS[0])
     say("Writing, signing and assuring plans")
     demo_plans(session, geo, random.Random(seed))
+    say("Running a year of every pooled budget")
+    demo_ledgers(session, geo, random.Random(seed))
     say("Creating demo accounts")
     first = geo.areas[0]
     serving = sorted(s.commissioner_code for s in geo.shares if s.council_code in first.councils)

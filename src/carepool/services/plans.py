@@ -70,11 +70,10 @@ def area_facts(session: Session, geo: YearGeography, area_code: str) -> AreaFact
     area = geo.area(area_code)
     run = _published_run(session, geo.framework.year)
     minimums: dict[tuple[str, str, str], Pence] = {}
-    for line in allocation.stored_lines(run):
-        if line.area_code == area_code:
-            partner = line.commissioner_code or area_code
-            key = (line.financial_year, line.stream, partner)
-            minimums[key] = Pence(minimums.get(key, 0) + line.amount)
+    for line in allocation.area_lines(session, run, area_code):
+        partner = line.commissioner_code or area_code
+        key = (line.financial_year, line.stream, partner)
+        minimums[key] = Pence(minimums.get(key, 0) + line.amount)
     serving = {s.commissioner_code for s in geo.shares if s.council_code in area.councils}
     partners = {code: geo.commissioners[code].name for code in sorted(serving)}
     partners[area_code] = f"{area.name} (council)"

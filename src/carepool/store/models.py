@@ -307,3 +307,229 @@ class PlanConditionRow(Base):
     met_by: Mapped[str | None] = mapped_column(String(120))
 
     plan: Mapped[PlanRow] = relationship(back_populates="conditions")
+
+
+# --------------------------------------------------------------------------------------------
+# The Section 75 pooled budget ledger (see :mod:`carepool.domain.ledger`)
+
+
+class PoolRow(Base):
+    """An area's Section 75 pooled budget for a programme year, opened from its approved plan.
+
+    The agreement's terms are copied from the plan version it was opened from
+    (``plan_version``) so later plan versions cannot silently change an open pool's books.
+    """
+
+    __tablename__ = "pool"
+    __table_args__ = (UniqueConstraint("year", "area_code", name="uq_pool_year_area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[str] = mapped_column(String(10))
+    area_code: Mapped[str] = mapped_column(String(9), index=True)
+    host_partner: Mapped[str] = mapped_column(String(20))
+    pool_manager: Mapped[str] = mapped_column(String(200))
+    risk_share_kind: Mapped[str | None] = mapped_column(String(40))
+    risk_share_parameters: Mapped[Any] = mapped_column(JSON, default=dict)
+    instalments: Mapped[int] = mapped_column(Integer)
+    partners: Mapped[Any] = mapped_column(JSON, default=dict)  # code -> name, for explanations
+    starts: Mapped[dt.date] = mapped_column(Date)
+    ends: Mapped[dt.date] = mapped_column(Date)
+    plan_version: Mapped[int] = mapped_column(Integer)
+    opened_by: Mapped[str] = mapped_column(String(120))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerEntryRow(Base):
+    """A journal entry: append-only; a mistake is put right by a reversing entry.
+
+    ``reverses_id`` is unique so that no entry can be reversed twice.
+    """
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        Index("ix_ledger_entry_pool_date", "pool_id", "date"),
+        Index("ix_ledger_entry_pool_correlation", "pool_id", "correlation"),
+        UniqueConstraint("reverses_id", name="uq_ledger_entry_reverses_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(30))
+    narration: Mapped[str] = mapped_column(String(500))
+    correlation: Mapped[str] = mapped_column(String(200))
+    source: Mapped[Any] = mapped_column(JSON, default=dict)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerPostingRow(Base):
+    """One leg of an entry: debit positive, credit negative, in whole pence."""
+
+    __tablename__ = "ledger_posting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
+    account: Mapped[str] = mapped_column(String(200))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    memo: Mapped[str] = mapped_column(String(300), default="")
+
+
+class AccountBalanceRow(Base):
+    """Each account's running balance, updated in the same transaction as every posting.
+
+    Balance queries read this table instead of re-summing postings; ``carepool ledger check``
+    proves the two agree.
+    """
+
+    __tablename__ = "account_balance"
+    __table_args__ = (
+        UniqueConstraint("pool_id", "account", name="uq_account_balance_pool_account"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"))
+    account: Mapped[str] = mapped_column(String(200))
+    balance_pence: Mapped[int] = mapped_column(BigInteger)
+
+
+class ClosedPeriodRow(Base):
+    """A period of a pool's books that is closed: nothing more may be dated in it."""
+
+    __tablename__ = "closed_period"
+    __table_args__ = (UniqueConstraint("pool_id", "label", name="uq_closed_period_pool_label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"))
+    label: Mapped[str] = mapped_column(String(20))
+    starts: Mapped[dt.date] = mapped_column(Date)
+    ends: Mapped[dt.date] = mapped_column(Date)
+    closed_by: Mapped[str] = mapped_column(String(120))
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SpendImportRow(Base):
+    """One spend file posted to a pool; the same file (by SHA-256) is never posted twice."""
+
+    __tablename__ = "spend_import"
+    __table_args__ = (UniqueConstraint("pool_id", "sha256", name="uq_spend_import_pool_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(300))
+    rows: Mapped[int] = mapped_column(Integer)
+    posted: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(120))
+
+
+class SpendLineRow(Base):
+    """A spend row posted to a pool, keyed by its reference so a re-import is recognised."""
+
+    __tablename__ = "spend_line"
+    __table_args__ = (
+        UniqueConstraint("pool_id", "reference", name="uq_spend_line_pool_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"))
+    reference: Mapped[str] = mapped_column(String(100))
+    import_id: Mapped[int] = mapped_column(ForeignKey("spend_import.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    spend_date: Mapped[dt.date] = mapped_column(Date)
+    scheme: Mapped[str] = mapped_column(String(20))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+
+
+class ForecastRow(Base):
+    """The pool manager's forecast of the year's outturn spend (whole pool or one scheme)."""
+
+    __tablename__ = "pool_forecast"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"), index=True)
+    scheme: Mapped[str | None] = mapped_column(String(20))
+    as_at: Mapped[dt.date] = mapped_column(Date)
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CouncilSpendRow(Base):
+    """A council's own adult social care spend in a year: the substitution check's baseline."""
+
+    __tablename__ = "council_spend"
+    __table_args__ = (
+        UniqueConstraint("area_code", "financial_year", name="uq_council_spend_area_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(9))
+    financial_year: Mapped[str] = mapped_column(String(7))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(300))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(120))
+
+
+# --------------------------------------------------------------------------------------------
+# Quarterly returns (see :mod:`carepool.domain.quarterly_return`)
+
+
+class ReturnRow(Base):
+    """A pool's quarterly return to its Health and Wellbeing Board.
+
+    ``content`` holds the figures exactly as last submitted (null until then), so what the
+    board signs off never moves when the ledger does; before submission the figures are built
+    afresh from the ledger on every view. ``lock_version`` refuses a step taken on a page
+    older than the return.
+    """
+
+    __tablename__ = "pool_return"
+    __table_args__ = (UniqueConstraint("pool_id", "quarter", name="uq_pool_return_quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[Any] = mapped_column(JSON, nullable=True)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    lock_version: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
+
+    events: Mapped[list[ReturnEventRow]] = relationship(
+        back_populates="pool_return", order_by="ReturnEventRow.id", cascade="all, delete-orphan"
+    )
+
+
+class ReturnEventRow(Base):
+    """A step in a return's sign-off (who, in which role, when, why): the timeline.
+
+    ``content_sha256`` is the digest of the figures submitted or signed off, so the record
+    shows the board signed exactly what was submitted.
+    """
+
+    __tablename__ = "pool_return_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("pool_return.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(60))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    pool_return: Mapped[ReturnRow] = relationship(back_populates="events")

@@ -64,14 +64,30 @@ def synthetic_plan(
             )
             for c in context.framework.national_conditions
         ),
-        section75=Section75(
-            host_partner=context.area_code,
-            pool_manager=rng.choice(["A. Patel", "J. Murphy", "S. Okafor", "R. Evans", "L. Chen"]),
-            risk_share=rng.choice(list(RiskShareKind)),
-            instalments=4,
-            signed=context.framework.starts - dt.timedelta(days=rng.randint(5, 60)),
-        ),
+        section75=_section75(context, contributions, rng),
         narrative="" if flaw == "no_narrative" else _NARRATIVE,
+    )
+
+
+def _section75(
+    context: PlanContext, contributions: tuple[Contribution, ...], rng: random.Random
+) -> Section75:
+    """Section 75 terms with a risk-share rule and the parameters that rule needs."""
+    kind = rng.choice(list(RiskShareKind))
+    parameters: dict[str, object] = {}
+    if kind is RiskShareKind.FIXED_PERCENTAGES:
+        partners = sorted({c.partner_code for c in contributions})
+        parts = split_by_weights(100, dict.fromkeys(partners, 1))
+        parameters = {"percentages": {p: str(v) for p, v in parts.items()}}
+    elif kind is RiskShareKind.HOST_FIRST:
+        parameters = {"cap": f"£{rng.choice([250_000, 500_000, 1_000_000]):,}"}
+    return Section75(
+        host_partner=context.area_code,
+        pool_manager=rng.choice(["A. Patel", "J. Murphy", "S. Okafor", "R. Evans", "L. Chen"]),
+        risk_share=kind,
+        risk_share_parameters=parameters,
+        instalments=4,
+        signed=context.framework.starts - dt.timedelta(days=rng.randint(5, 60)),
     )
 
 

@@ -25,11 +25,13 @@ from carepool.web.auth import SignInLimiter
 from carepool.web.routes import (
     api,
     api_plans,
+    api_pools,
     area,
     national,
     plan_sections,
     plans,
     plans_national,
+    pools,
     public,
 )
 
@@ -119,6 +121,8 @@ def create_app(
         plan_sections.router,
         api.router,
         api_plans.router,
+        pools.router,
+        api_pools.router,
     ):
         app.include_router(router)
     return app

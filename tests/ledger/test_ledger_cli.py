@@ -1,0 +1,90 @@
+"""``carepool ledger`` as a pool manager runs it: JSON out, clear errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ledger_helpers import Area, WriteSpend
+
+
+def carepool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a child process against the test's database (set by the fixtures)."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "carepool", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def ok_json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_pools_year_from_the_command_line(
+    sqlite_area: Area, write_spend: WriteSpend, tmp_path: Path
+) -> None:
+    # The command line is the same on every engine; the services below it run on both.
+    code = sqlite_area.code
+    opened = ok_json(carepool("ledger", "open", "--all", "--json", cwd=tmp_path))
+    assert [p["area_code"] for p in opened["pools"]] == [code]
+
+    spend = write_spend(
+        "spend.csv",
+        [
+            ("2015-05-01", "S1", "Council", "£1,000.00", "A1"),
+            ("2015-08-01", "S2", "Trust", "250.50", "A2"),
+        ],
+    )
+    posted = ok_json(carepool("ledger", "import", code, spend, "--json", cwd=tmp_path))
+    assert (posted["posted"], posted["total_pence"]) == (2, 125_050)
+    again = ok_json(carepool("ledger", "import", code, spend, "--json", cwd=tmp_path))
+    assert again["already_imported"] is True and again["posted"] == 0
+
+    bad = write_spend("bad.csv", [("2015-05-01", "S1", "Council", "a lot", "A3")])
+    refused = carepool("ledger", "import", code, bad, cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "bad.csv, row 2, column 'amount': 'a lot' is not an amount of money" in refused.stderr
+
+    assert carepool("ledger", "close", code, "2015-16 Q1", cwd=tmp_path).returncode == 0
+    balances = ok_json(
+        carepool("ledger", "balances", code, "--on", "2015-06-30", "--json", cwd=tmp_path)
+    )
+    by_account = {b["account"]: b["balance_pence"] for b in balances["balances"]}
+    assert by_account["Expenses:Scheme:S1"] == 100_000 and sum(by_account.values()) == 0
+
+    settled = ok_json(carepool("ledger", "settle", code, "--json", cwd=tmp_path))
+    assert settled["outcome"] == "underspend"
+    assert sum(s["amount_pence"] for s in settled["shares"]) == settled["variance_pence"]
+
+    book = tmp_path / "pool.beancount"
+    assert (
+        carepool("ledger", "export", code, book, "--format", "beancount", cwd=tmp_path).returncode
+        == 0
+    )
+    checked = subprocess.run(
+        [Path(sys.executable).with_name("bean-check"), book],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+
+    proof = ok_json(carepool("ledger", "check", "--json", cwd=tmp_path))
+    assert proof["ok"] is True
+    [pool] = proof["pools"]
+    assert {"area_code", "balanced", "entries", "consistent"} <= set(pool)
+    assert pool["area_code"] == code and pool["entries"] > 2
+
+    missing = carepool("ledger", "balances", "E99999999", cwd=tmp_path)
+    assert missing.returncode == 1 and "has no pooled budget" in missing.stderr

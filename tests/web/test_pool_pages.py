@@ -1,0 +1,483 @@
+"""The pool pages: valid HTML for everyone who may see them, nothing for anyone else.
+
+A finance officer runs their own pool here, the national team reads every pool, the Health
+and Wellbeing Board's signatory reads and signs the area's returns, and the public sees no
+part of any pool. Spend uploads are all or nothing, with every problem located; a file sent
+twice posts nothing the second time.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import openpyxl
+import pytest
+from sqlalchemy import Engine
+from test_pages_html import check_page
+
+from carepool.domain.money import format_money
+from carepool.domain.roles import SYSTEM
+from carepool.services import accounts, ledger, returns
+from carepool.store import ledger as repo
+from carepool.store.db import unit_of_work
+
+if TYPE_CHECKING:
+    from pool_fixtures import PoolWorld, SpendWriter
+
+pytest_plugins = ("pool_fixtures",)  # pool_world, pool_engine, fresh_pool_engine, spend_file
+
+YEAR = "2015-16"
+ClientFor = Callable[..., Any]
+CsrfOf = Callable[[str], str]
+
+POOL_PAGES = (
+    "",
+    "?quarter=2015-16-Q2",
+    "/ledger",
+    "/ledger?page=2",
+    "/spend",
+    "/receipts",
+    "/periods",
+    "/returns/2015-16-Q2",
+    "/returns/2015-16-Q4",
+    "/substitution",
+)
+
+
+def _base(area: str) -> str:
+    return f"/pools/{YEAR}/{area}"
+
+
+def _entry_count(engine: Engine, area: str) -> int:
+    with unit_of_work(engine) as session:
+        return repo.entry_count(session, ledger.pool_for(session, YEAR, area, SYSTEM).id)
+
+
+def _first_entry(client: Any, base: str) -> str:
+    found = re.search(r"/entries/(\d+)", client.get(f"{base}/ledger").text)
+    assert found
+    return f"{base}/entries/{found.group(1)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Every page parses
+
+
+@pytest.mark.parametrize("username", ["finance", "national", "analyst"])
+def test_every_pool_page_is_valid_html(
+    username: str, pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    client = client_for(pool_engine, username)
+    base = _base(pool_world.own)
+    for path in (f"/pools/{YEAR}", *(base + suffix for suffix in POOL_PAGES)):
+        response = client.get(path)
+        assert response.status_code == 200, f"{path} as {username}: {response.status_code}"
+        check_page(response.text, f"{path} as {username}")
+    entry = _first_entry(client, base)
+    check_page(client.get(entry).text, entry)
+
+
+def test_a_settled_pool_explains_its_settlement(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    client = client_for(pool_engine, "national")
+    page = client.get(_base(pool_world.other))
+    assert page.status_code == 200
+    check_page(page.text, "settled pool")
+    assert "ended in an" in page.text and "shared by the agreed risk share" in page.text
+    periods = client.get(f"{_base(pool_world.other)}/periods").text
+    assert "settled" in periods and 'id="settle"' not in periods
+
+
+def test_the_hwb_signatory_sees_the_return_but_not_the_books(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    client = client_for(pool_engine, pool_world.hwb)
+    page = client.get(f"{_base(pool_world.own)}/returns/2015-16-Q2")
+    assert page.status_code == 200
+    check_page(page.text, "return as the board's signatory")
+    assert "Save the narrative" not in page.text
+    for suffix in ("", "/ledger", "/spend"):
+        refused = client.get(_base(pool_world.own) + suffix)
+        assert refused.status_code == 403
+        check_page(refused.text, f"refused {suffix}")
+    listing = client.get(f"/pools/{YEAR}")
+    assert listing.status_code == 200 and not re.search(r"£\d", listing.text)
+    check_page(listing.text, "list as the board's signatory")
+
+
+# --------------------------------------------------------------------------------------------
+# Who sees what
+
+
+def test_the_public_sees_no_pool(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    client = client_for(pool_engine)
+    base = _base(pool_world.own)
+    for path in (
+        f"/pools/{YEAR}",
+        *(base + s for s in POOL_PAGES),
+        f"{base}/returns/2015-16-Q2.xlsx",
+    ):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/sign-in?next=")
+        assert response.text == ""
+    for path in (f"/api/v1/pools/{YEAR}", f"/api/v1/pools/{YEAR}/{pool_world.own}"):
+        assert client.get(path).status_code == 401
+
+
+def test_finance_of_one_area_sees_nothing_of_another_areas_pool(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    client = client_for(pool_engine, "finance")
+    other = _base(pool_world.other)
+    for suffix in (*POOL_PAGES, "/returns/2015-16-Q2.xlsx", "/returns/2015-16-Q2.json"):
+        response = client.get(other + suffix)
+        assert response.status_code == 403, suffix
+        assert pool_world.other_name not in response.text
+        assert not re.search(r"£\d", response.text), f"{suffix}: a refusal shows an amount"
+    entry = _first_entry(client_for(pool_engine, "national"), other)
+    assert client.get(entry).status_code == 403
+    missing = client.get(_base(pool_world.no_pool))
+    hidden = client.get(other)
+    assert missing.status_code == hidden.status_code == 403, "existence is not told"
+
+    listing = client.get(f"/pools/{YEAR}").text
+    assert pool_world.own_name in listing and pool_world.other_name not in listing
+
+
+def test_finance_cannot_change_another_pool_or_sign_its_own_return(
+    fresh_pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    token = csrf_of(client.get(_base(pool_world.own)).text)
+    before = _entry_count(fresh_pool_engine, pool_world.other)
+    other = _base(pool_world.other)
+    for suffix, data in (
+        ("/periods", {"period": "2015-16 Q4"}),
+        ("/settle", {"financial_year": YEAR}),
+        ("/receipts", {"contribution": "x|y", "amount": "1", "reference": "r"}),
+    ):
+        response = client.post(other + suffix, data={"csrf_token": token, **data})
+        assert response.status_code == 403, suffix
+    assert _entry_count(fresh_pool_engine, pool_world.other) == before
+    signing = client.post(
+        f"{_base(pool_world.own)}/returns/2015-16-Q2/decision",
+        data={"csrf_token": token, "decision": "sign_off"},
+    )
+    assert signing.status_code == 403
+
+
+def test_national_readers_see_every_pool_but_change_none(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(pool_engine, "analyst")
+    listing = client.get(f"/pools/{YEAR}").text
+    with unit_of_work(pool_engine) as session:
+        pools = len(repo.all_pools(session, YEAR))
+    assert f"Every pool ({pools})" in listing
+    assert pool_world.own_name in listing and pool_world.other_name in listing
+    spend = client.get(f"{_base(pool_world.own)}/spend").text
+    assert "Upload and post" not in spend
+    token = csrf_of(spend)
+    refused = client.post(f"{_base(pool_world.own)}/periods", data={"csrf_token": token})
+    assert refused.status_code == 403
+
+
+def test_local_people_without_a_pool_role_are_refused_the_list(
+    pool_engine: Engine, client_for: ClientFor
+) -> None:
+    response = client_for(pool_engine, "area").get(f"/pools/{YEAR}")
+    assert response.status_code == 403
+    check_page(response.text, "list refused")
+
+
+# --------------------------------------------------------------------------------------------
+# Spend uploads
+
+
+def _upload(client: Any, base: str, token: str, path: Path) -> Any:
+    with path.open("rb") as handle:
+        return client.post(
+            f"{base}/spend",
+            data={"csrf_token": token},
+            files={"spend_file": (path.name, handle, "text/csv")},
+            follow_redirects=False,
+        )
+
+
+def test_a_bad_spend_file_lists_every_problem_and_posts_nothing(
+    fresh_pool_engine: Engine,
+    pool_world: PoolWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+    spend_file: SpendWriter,
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(client.get(f"{base}/spend").text)
+    scheme = pool_world.schemes[0]
+    bad = spend_file(
+        "march-spend.csv",
+        [
+            ("2016-03-10", scheme, "Care Ltd", "1,000.00", "M-1"),
+            ("2016-03-11", "S99", "Care Ltd", "20.00", "M-2"),
+            ("2016-03-11", scheme, "Care Ltd", "12.345", "M-3"),
+            ("2015-05-11", scheme, "Care Ltd", "10.00", "M-4"),
+            ("2016-03-12", scheme, "Care Ltd", "10.00", "M-1"),
+        ],
+    )
+    before = _entry_count(fresh_pool_engine, pool_world.own)
+    response = _upload(client, base, token, bad)
+    assert response.status_code == 422
+    check_page(response.text, "spend upload with problems")
+    summary = response.text[response.text.index('id="error-list"') :]
+    for expected in (
+        "march-spend.csv, row 3, column &#39;scheme&#39;: scheme &#39;S99&#39;",
+        "march-spend.csv, row 4, column &#39;amount&#39;",
+        "march-spend.csv, row 5, column &#39;date&#39;: 2015-05-11 falls in 2015-16 Q1",
+        "march-spend.csv, row 6, column &#39;reference&#39;",
+        "4 problems found, nothing was imported",
+    ):
+        assert expected in summary, expected
+    assert 'href="#spend-file"' in summary
+    assert _entry_count(fresh_pool_engine, pool_world.own) == before
+
+
+def test_a_spend_file_sent_twice_is_posted_once(
+    fresh_pool_engine: Engine,
+    pool_world: PoolWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+    spend_file: SpendWriter,
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(client.get(f"{base}/spend").text)
+    scheme = pool_world.schemes[0]
+    rows = [("2016-03-20", scheme, "Care Ltd", "2,500.00", "LATE-1")]
+    first = spend_file("late.csv", rows)
+    before = _entry_count(fresh_pool_engine, pool_world.own)
+
+    posted = _upload(client, base, token, first)
+    assert posted.status_code == 303
+    assert "late.csv: 1 rows posted (£2,500.00)" in client.get(base).text
+    again = _upload(client, base, token, first)
+    assert again.status_code == 200
+    assert "late.csv was imported before, so nothing was posted again" in again.text
+    check_page(again.text, "duplicate upload")
+
+    wider = spend_file(
+        "late-2.csv", [*rows, ("2016-03-21", scheme, "Care Ltd", "100.00", "LATE-2")]
+    )
+    assert _upload(client, base, token, wider).status_code == 303
+    assert "1 rows were already posted and were skipped" in client.get(base).text
+    assert _entry_count(fresh_pool_engine, pool_world.own) == before + 2
+
+
+def test_an_upload_without_a_file_or_too_large_is_refused(
+    fresh_pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(client.get(f"{base}/spend").text)
+    empty = client.post(f"{base}/spend", data={"csrf_token": token}, files={"other": ("", b"")})
+    assert empty.status_code == 400
+    assert "Choose the spend file to upload" in empty.text
+    huge = client.post(
+        f"{base}/spend",
+        data={"csrf_token": token},
+        files={"spend_file": ("big.csv", b"x" * (5 * 1024 * 1024 + 100 * 1024), "text/csv")},
+    )
+    assert huge.status_code == 413
+
+
+# --------------------------------------------------------------------------------------------
+# Receipts, forecasts, periods and settlement
+
+
+def test_a_receipt_is_checked_then_posted(
+    fresh_pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    page = client.get(f"{base}/receipts").text
+    token = csrf_of(page)
+    option = re.search(r'<option value="([^"|]+\|[^"]+)"', page)
+    assert option
+    wrong = client.post(
+        f"{base}/receipts",
+        data={"csrf_token": token, "contribution": option.group(1), "amount": "12.345",
+              "received-day": "31", "received-month": "2", "received-year": "2016"},
+    )  # fmt: skip
+    assert wrong.status_code == 400
+    check_page(wrong.text, "receipt with errors")
+    for message in ("must be an amount", "must be a real date", "Enter the bank"):
+        assert message in wrong.text
+    right = client.post(
+        f"{base}/receipts",
+        data={"csrf_token": token, "contribution": option.group(1), "amount": "£1,000.00",
+              "received-day": "15", "received-month": "3", "received-year": "2016",
+              "reference": "BACS-TEST-1"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert right.status_code == 303
+    assert "Recorded £1,000.00 from" in client.get(f"{base}/receipts").text
+
+
+def test_a_forecast_overspend_needs_an_action_note(
+    fresh_pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(client.get(base).text)
+    huge = "999,999,999.00"
+    refused = client.post(f"{base}/forecast", data={"csrf_token": token, "forecast": huge})
+    assert refused.status_code == 400
+    assert "Say what the partners will do about the forecast overspend" in refused.text
+    check_page(refused.text, "forecast refused")
+    note = "Reablement contract renegotiated from January"
+    done = client.post(
+        f"{base}/forecast",
+        data={"csrf_token": token, "forecast": huge, "note": note},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = client.get(base).text
+    assert note in page and "£999,999,999.00" in page
+
+
+def test_closing_a_period_and_settling_the_year(
+    fresh_pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    page = client.get(f"{base}/periods").text
+    assert 'id="settle"' in page
+    token = csrf_of(page)
+    settled = client.post(f"{base}/settle", data={"csrf_token": token, "financial_year": YEAR})
+    assert f"{YEAR} settled" in settled.text
+    assert 'id="settle"' not in settled.text
+    twice = client.post(f"{base}/settle", data={"csrf_token": token, "financial_year": YEAR})
+    assert twice.status_code == 409 and "already settled" in twice.text
+    check_page(twice.text, "settling twice")
+    closed = client.post(f"{base}/periods", data={"csrf_token": token, "period": "2015-16 Q4"})
+    assert "2015-16 Q4 is closed" in closed.text
+    again = client.post(f"{base}/periods", data={"csrf_token": token, "period": "2015-16 Q4"})
+    assert again.status_code == 409 and "already closed" in again.text
+    assert "ended in an" in client.get(base).text
+
+
+# --------------------------------------------------------------------------------------------
+# The quarterly return through the pages
+
+
+def test_the_return_is_written_submitted_and_signed_off(
+    fresh_pool_engine: Engine,
+    pool_world: PoolWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+) -> None:
+    finance = client_for(fresh_pool_engine, "finance")
+    url = f"{_base(pool_world.own)}/returns/2015-16-Q3"
+    token = csrf_of(finance.get(url).text)
+    early = finance.post(f"{url}/submit", data={"csrf_token": token})
+    assert early.status_code == 400 and "write the narrative" in early.text.lower()
+    saved = finance.post(f"{url}/narrative", data={"csrf_token": token, "narrative": "On track."})
+    assert "The narrative has been saved" in saved.text
+    lock = re.search(r'name="lock_version" value="(\d+)"', saved.text)
+    assert lock
+    submitted = finance.post(f"{url}/submit", data={"csrf_token": token, "lock_version": lock[1]})
+    assert "the return is now submitted" in submitted.text
+    assert "Save the narrative" not in submitted.text
+
+    board = client_for(fresh_pool_engine, pool_world.hwb)
+    page = board.get(url).text
+    assert "Sign off for the Health and Wellbeing Board" in page
+    assert "2015-16 Q3" in board.get(f"/pools/{YEAR}").text  # waiting for them
+    board_token = csrf_of(page)
+    blank = board.post(f"{url}/decision", data={"csrf_token": board_token, "decision": "send_back"})
+    assert blank.status_code == 400 and "Say why the return is being sent back" in blank.text
+    signed = board.post(
+        f"{url}/decision",
+        data={"csrf_token": board_token, "decision": "sign_off", "comment": "Agreed at the board"},
+    )
+    assert "the return is now signed off" in signed.text
+    check_page(signed.text, "signed-off return")
+    timeline = signed.text[signed.text.index('id="timeline"') :]
+    assert timeline.index("Signed off by the Health") < timeline.index("Submitted to the Health")
+    assert "Agreed at the board" in timeline
+
+    report = finance.get(f"{url}.json").json()
+    assert report["status"] == "Signed off" and report["frozen"]
+    assert [e["action"] for e in report["events"]] == ["start", "submit", "sign_off"]
+    assert report["events"][1]["sha256"] == report["events"][2]["sha256"] == report["sha256"]
+
+
+def test_the_return_downloads_as_the_familiar_workbook(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    client = client_for(pool_engine, "finance")
+    url = f"{_base(pool_world.own)}/returns/2015-16-Q2"
+    response = client.get(f"{url}.xlsx")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == [
+        "Cover", "Budget arrangements", "Conditions", "Income and expenditure", "Metrics",
+        "Narrative",
+    ]  # fmt: skip
+    with unit_of_work(pool_engine) as session:
+        pool = ledger.pool_for(session, YEAR, pool_world.own, SYSTEM)
+        content = returns.build(session, pool, returns.quarter_of(pool, "2015-16 Q2"))
+    sheet = book["Income and expenditure"]
+    totals = [row for row in sheet.iter_rows(values_only=True) if row[0] == "Total expenditure"]
+    assert totals and Decimal(str(totals[0][6])) == Decimal(content.total.actual_to_date) / 100
+
+
+# --------------------------------------------------------------------------------------------
+# The substitution check and the API
+
+
+def test_the_substitution_check_flags_falling_council_spend(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    page = client_for(pool_engine, "finance").get(f"{_base(pool_world.own)}/substitution").text
+    assert "the pattern of NHS money replacing council money" in page
+    assert format_money(235_000_000) in page  # £61.25m down to £58.9m
+    assert 'id="substitution-chart-table"' in page
+
+
+def test_the_api_gives_a_token_what_its_owner_sees(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    with unit_of_work(pool_engine) as session:
+        finance = accounts.create_token(session, "finance", "pool tests", SYSTEM)
+        other = accounts.create_token(session, pool_world.other_finance, "pool tests", SYSTEM)
+    client = client_for(pool_engine)
+    own = f"/api/v1/pools/{YEAR}/{pool_world.own}"
+    mine = client.get(own, headers={"Authorization": f"Bearer {finance}"})
+    assert mine.status_code == 200
+    body = mine.json()
+    assert sum(b["balance_pence"] for b in body["balances"]) == 0
+    assert body["budget"]["lines"][-1]["group"] == "total"
+    entries = client.get(
+        f"{own}/entries?per_page=5", headers={"Authorization": f"Bearer {finance}"}
+    )
+    assert len(entries.json()["entries"]) == 5
+    assert all(
+        sum(p["amount_pence"] for p in e["postings"]) == 0 for e in entries.json()["entries"]
+    )
+    q2 = client.get(f"{own}/returns/2015-16-Q2", headers={"Authorization": f"Bearer {finance}"})
+    assert q2.json()["return"]["quarter"] == "2015-16 Q2"
+    refused = client.get(own, headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    listed = client.get(f"/api/v1/pools/{YEAR}", headers={"Authorization": f"Bearer {other}"})
+    assert [p["area_code"] for p in listed.json()["pools"]] == [pool_world.other]
