@@ -1,0 +1,300 @@
+"""Spend import throughput beside Beancount's, on SQLite and PostgreSQL.
+
+For each engine: a synthetic nation with one approved 2015-16 plan and its pool opened; a
+spend file of ``rows`` rows (unique references, spread over the pool's schemes and year)
+posted in two imports, 10% then 90%, each one unit of work; the running balances read after
+each (to show a balance query does not grow with the postings); then the pool exported as
+Beancount text and loaded (parsed, booked and checked) by ``beancount.loader.load_file``.
+
+Every measured step runs in a fresh spawned process, so its peak RSS is its own. Reported:
+rows/s per import, entries/s for Beancount, peak RSS per step, and the ratios of the same
+run: carepool rows/s ÷ Beancount entries/s (target ≥ 10×) and the balance query's time at
+100% ÷ at 10% of the rows (≈ 1 when independent of the number of postings).
+
+Run: ``python -m benchmarks ledger_import`` (1,000,000 rows) or
+``python -m benchmarks.ledger_import --rows 20000``. It starts its own throwaway PostgreSQL
+server unless ``CAREPOOL_BENCH_POSTGRES_URL`` names one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import multiprocessing
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from carepool.domain.allocation import AllocationStatus
+from carepool.domain.plan import RiskShareKind, Section75
+from carepool.domain.plan_workflow import Action
+from carepool.domain.roles import SYSTEM, Principal, principal
+from carepool.services import allocation, demo, ledger, plans
+from carepool.services.geography import SyntheticInputs, load_synthetic, year_geography
+from carepool.store import ledger as repo
+from carepool.store.db import engine_for, migrate, unit_of_work
+from carepool.synth.nation import build_nation
+from carepool.synth.plans import synthetic_plan
+
+YEAR = "2015-16"
+REPO = Path(__file__).resolve().parent.parent
+FIRST_SHARE = 0.1
+BALANCE_REPEATS = 50
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A PostgreSQL URL: the one given, or a throwaway server of our own."""
+    given = os.environ.get("CAREPOOL_BENCH_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    env = {**os.environ, "CAREPOOL_TEST_PG_NAME": f"bench-ledger-import-{os.getpid()}"}
+    script = str(REPO / "scripts" / "test-postgres.sh")
+    started = subprocess.run(
+        ["bash", script, "start"], env=env, check=True, capture_output=True, text=True
+    )
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, check=False, capture_output=True)
+
+
+def in_child(step: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """Run one step in a fresh spawned process: its result and that process's peak RSS (MiB)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_measured, (step, *args))
+
+
+def _measured(step: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    result = step(*args)
+    return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def finance(code: str) -> Principal:
+    return principal("finance", "Pool finance", [f"pool_finance:{code}"])
+
+
+# --------------------------------------------------------------------------------------------
+# Steps (each runs in its own process)
+
+
+def setup(url: str) -> dict[str, Any]:
+    """A published nation, the first area's plan approved, its pool opened."""
+    engine = engine_for(url)
+    migrate(engine)
+    built = build_nation(7)
+    inputs = SyntheticInputs(
+        demo.synthetic_vintage_name(built),
+        built.councils,
+        built.commissioners,
+        built.shares,
+        built.populations,
+        demo.fingerprint(built),
+    )
+    with unit_of_work(engine) as session:
+        load_synthetic(session, inputs, SYSTEM, "mid-2017 (CCG-LA shares)")
+        run = allocation.allocate(session, YEAR, SYSTEM)
+        allocation.move(session, run, AllocationStatus.APPROVED, SYSTEM)
+        allocation.move(session, run, AllocationStatus.PUBLISHED, SYSTEM)
+    with unit_of_work(engine) as session:
+        code = year_geography(session, YEAR).areas[0].code
+        _approve(session, code)
+    with unit_of_work(engine) as session:
+        pool = ledger.open_pool(session, YEAR, code, finance(code))
+        schemes = [s.ref for s in ledger.plan_content(session, pool).schemes]
+        found = {"code": code, "schemes": schemes, "starts": pool.starts, "ends": pool.ends}
+    engine.dispose()
+    return found
+
+
+def _approve(session: Any, area: str) -> None:
+    """Write, sign, assure and approve the area's plan (as the ledger tests do)."""
+    editor = principal("editor", "Editor", [f"area_editor:{area}"])
+    plan = plans.start(session, YEAR, area, editor)
+    geo = year_geography(session, YEAR)
+    facts = plans.area_facts(session, geo, area)
+    content = synthetic_plan(facts.context, geo.bands[area]["all"], random.Random(area))
+    terms = Section75(
+        host_partner=area,
+        pool_manager="A. Patel",
+        risk_share=RiskShareKind.PROPORTIONAL,
+        risk_share_parameters={},
+        instalments=4,
+        signed=content.section75.signed,
+    )
+    content = content.model_copy(update={"section75": terms})
+    plans.save(session, plan, content, plan.lock_version, editor)
+    plans.act(session, plan, Action.REQUEST_SIGN_OFF, editor)
+    for partner in sorted(plans.progress(plan).required_signers):
+        signer = principal(f"s-{partner}", "S", [f"area_signatory:{area}:{partner}"])
+        plans.act(session, plan, Action.SIGN, signer, plans.Decision(partner=partner))
+    assurer = principal("assurer", "A", ["assurer"])
+    plans.act(session, plan, Action.START_ASSURANCE, assurer)
+    plans.act(session, plan, Action.RECORD_CATEGORY, assurer, plans.Decision(category="Approved"))
+    plans.act(session, plan, Action.APPROVE, principal("h", "H", ["health_approver"]))
+    plans.act(session, plan, Action.APPROVE, principal("l", "L", ["lg_approver"]))
+
+
+def import_file(url: str, code: str, path: str) -> tuple[float, int]:
+    """Seconds to post one spend file in one unit of work (commit included); rows posted."""
+    engine = engine_for(url)
+    started = time.perf_counter()
+    with unit_of_work(engine) as session:
+        pool = ledger.pool_for(session, YEAR, code, SYSTEM)
+        outcome = ledger.import_spend(session, pool, Path(path), finance(code))
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    assert not outcome.already and outcome.posted == outcome.rows, outcome
+    return seconds, outcome.posted
+
+
+def balance_time(url: str, code: str) -> tuple[float, int]:
+    """Median seconds of ``ledger.balances`` (after a warm-up call); accounts returned."""
+    engine = engine_for(url)
+    times = []
+    with unit_of_work(engine) as session:
+        pool = ledger.pool_for(session, YEAR, code, SYSTEM)
+        accounts = len(ledger.balances(session, pool))
+        for _ in range(BALANCE_REPEATS):
+            started = time.perf_counter()
+            ledger.balances(session, pool)
+            times.append(time.perf_counter() - started)
+    engine.dispose()
+    return statistics.median(times), accounts
+
+
+def export_file(url: str, code: str, out: str) -> tuple[float, int]:
+    """Seconds to export the pool as Beancount text to ``out``; entries in the pool."""
+    engine = engine_for(url)
+    started = time.perf_counter()
+    with unit_of_work(engine) as session:
+        pool = ledger.pool_for(session, YEAR, code, SYSTEM)
+        Path(out).write_text(ledger.export(session, pool, "beancount"), encoding="utf-8")
+        entries = repo.entry_count(session, pool.id)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds, entries
+
+
+def load_beancount(path: str) -> tuple[float, int, int]:
+    """Seconds for Beancount to load and check the file (no pickle cache); entries, errors."""
+    from beancount import loader
+
+    loader.initialize(use_cache=False)
+    started = time.perf_counter()
+    entries, errors, _options = loader.load_file(path)
+    return time.perf_counter() - started, len(entries), len(errors)
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+
+
+def write_spend(path: Path, numbers: range, facts: dict[str, Any]) -> None:
+    """Spend rows spread over the pool's schemes and year, references unique by number."""
+    rng = random.Random(numbers.start)
+    days = (facts["ends"] - facts["starts"]).days
+    schemes = facts["schemes"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("date", "scheme", "provider", "amount", "reference"))
+        for i in numbers:
+            day: dt.date = facts["starts"] + dt.timedelta(days=rng.randint(0, days))
+            pence = rng.randint(100, 5_000_000)
+            writer.writerow(
+                (
+                    day.isoformat(),
+                    schemes[i % len(schemes)],
+                    "Community health trust",
+                    f"{pence // 100}.{pence % 100:02d}",
+                    f"R{i:08d}",
+                )
+            )
+
+
+def run_engine(name: str, url: str, rows: int, folder: Path) -> dict[str, Any]:
+    print(f"{name}: building the nation, approving a plan, opening the pool…", flush=True)
+    facts, _ = in_child(setup, url)
+    first = max(1, int(rows * FIRST_SHARE))
+    parts = [folder / f"{name}-spend-10pc.csv", folder / f"{name}-spend-90pc.csv"]
+    write_spend(parts[0], range(first), facts)
+    write_spend(parts[1], range(first, rows), facts)
+    result: dict[str, Any] = {"engine": name}
+    for label, part in zip(("10%", "100%"), parts, strict=True):
+        print(f"{name}: importing to {label} of {rows:,} rows…", flush=True)
+        (seconds, posted), rss = in_child(import_file, url, facts["code"], str(part))
+        result[f"import {label}"] = (posted, seconds, rss)
+        (median, accounts), _ = in_child(balance_time, url, facts["code"])
+        result[f"balances {label}"] = (median, accounts)
+    out = folder / f"{name}.beancount"
+    (seconds, entries), rss = in_child(export_file, url, facts["code"], str(out))
+    result["export"] = (entries, seconds, rss)
+    print(f"{name}: loading {out.stat().st_size / 2**20:.1f} MiB in Beancount…", flush=True)
+    (seconds, loaded, errors), rss = in_child(load_beancount, str(out))
+    result["beancount"] = (loaded, seconds, rss, errors)
+    return result
+
+
+def report(results: list[dict[str, Any]]) -> int:
+    print(f"\n{'engine':<11}{'step':<20}{'count':>10}{'seconds':>10}{'per s':>12}{'peak MiB':>10}")
+    status = 0
+    for r in results:
+        steps = [
+            ("import first 10%", r["import 10%"]),
+            ("import other 90%", r["import 100%"]),
+            ("export beancount", r["export"]),
+            ("beancount load", r["beancount"][:3]),
+        ]
+        for label, (count, seconds, rss) in steps:
+            print(
+                f"{r['engine']:<11}{label:<20}{count:>10,}{seconds:>10.2f}"
+                f"{count / seconds:>12,.0f}{rss:>10.0f}"
+            )
+    print()
+    for r in results:
+        posted = r["import 10%"][0] + r["import 100%"][0]
+        seconds = r["import 10%"][1] + r["import 100%"][1]
+        loaded, bean_seconds, _, errors = r["beancount"]
+        rate, bean_rate = posted / seconds, loaded / bean_seconds
+        small, accounts = r["balances 10%"]
+        large, _ = r["balances 100%"]
+        print(
+            f"{r['engine']}: carepool {rate:,.0f} rows/s ÷ Beancount {bean_rate:,.0f} entries/s "
+            f"= {rate / bean_rate:.1f}× (target ≥ 10×); Beancount errors {errors}"
+        )
+        print(
+            f"{r['engine']}: balances ({accounts} accounts) {small * 1000:.2f} ms at 10%, "
+            f"{large * 1000:.2f} ms at 100% of the rows (ratio {large / small:.2f}; ≈ 1 means "
+            "independent of the number of postings)"
+        )
+        status |= 1 if errors else 0
+    return status
+
+
+def main(rows: int = 1_000_000) -> int:
+    with tempfile.TemporaryDirectory(prefix="carepool-ledger-bench-") as tmp:
+        folder = Path(tmp)
+        results = [run_engine("sqlite", f"sqlite:///{folder / 'ledger.db'}", rows, folder)]
+        with postgres() as url:
+            results.append(run_engine("postgresql", url, rows, folder))
+    return report(results)
+
+
+def _rows_argument(argv: list[str]) -> int:
+    if "--rows" in argv:
+        return int(argv[argv.index("--rows") + 1].replace("_", ""))
+    return 1_000_000
+
+
+if __name__ == "__main__":
+    sys.exit(main(_rows_argument(sys.argv[1:])))
