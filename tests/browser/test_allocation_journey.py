@@ -7,15 +7,11 @@ pages work in a browser as a person would use them, with the real cookie and for
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from browser_support import CHROMIUM_ARGS, chromium, serving
 from playwright.sync_api import Page, expect, sync_playwright
 
 from carepool.domain.money import format_money
@@ -26,32 +22,7 @@ from carepool.web.app import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 YEAR = "2015-16"
-
-
-def _chromium() -> Path:
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Chromium is required in CI but {CHROMIUM} is missing (apt install chromium)")
-    pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt install chromium)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -62,31 +33,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate(engine)
     with unit_of_work(engine) as session:
         demo.build_demo(session)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(engine, "browser-test-secret"),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(engine, "browser-test-secret")) as url:
+        yield url
     engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def page(base_url: str) -> Iterator[Page]:
-    executable = _chromium()
+    executable = chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=base_url, java_script_enabled=False)

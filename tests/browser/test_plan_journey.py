@@ -12,15 +12,12 @@ headless Chromium through Playwright, as in ``test_allocation_journey``.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
+from browser_support import CHROMIUM_ARGS, chromium, serving
 from playwright.sync_api import Page, expect, sync_playwright
 
 from carepool.domain.money import format_money
@@ -33,16 +30,6 @@ from carepool.web.app import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 YEAR = "2015-16"
 PASSWORD = demo.DEMO_PASSWORD
 
@@ -54,13 +41,6 @@ class Journey:
     area_name: str
     minimums: dict[str, int]  # stream -> pence
     signers: dict[str, str]  # partner code -> username
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _prepare(path: Path) -> tuple[str, str, dict[str, int], dict[str, str]]:
@@ -95,34 +75,16 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
     path = tmp_path_factory.mktemp("plan-journey") / "demo.db"
     area, name, minimums, signers = _prepare(path)
     engine = engine_for(f"sqlite:///{path}")
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(engine, "browser-plan-journey-secret"),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield Journey(f"http://127.0.0.1:{port}", area, name, minimums, signers)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(engine, "browser-plan-journey-secret")) as url:
+        yield Journey(url, area, name, minimums, signers)
     engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def page(journey: Journey) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt install chromium)")
+    executable = chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=journey.base_url, java_script_enabled=False)
         yield context.new_page()
         context.close()

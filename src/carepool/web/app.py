@@ -10,6 +10,7 @@ or from code with ``uvicorn.run(create_app(engine), ...)``.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -79,6 +80,37 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+ADMITTED = 30
+"""Requests handled at once per process; more wait, costing nothing, until one finishes.
+
+Routes run in a thread pool of 40 and each holds a database connection (pool of 40) from the
+moment its viewer is looked up. Without a limit, a burst of requests can take every
+connection in their first step and then wait for threads held by requests waiting for
+connections: nothing moves until the pool's timeout. Admitting fewer than either pool holds
+keeps every admitted request able to finish.
+"""
+
+
+class AdmissionLimit:
+    """Admit at most ``ADMITTED`` requests at a time; the rest queue in the event loop."""
+
+    def __init__(self, app: ASGIApp, limit: int = ADMITTED) -> None:
+        self.app = app
+        self.limit = limit
+        self.gate = asyncio.Semaphore(limit)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # a semaphore belongs to one event loop (tests use several)
+            self.loop, self.gate = loop, asyncio.Semaphore(self.limit)
+        async with self.gate:
+            await self.app(scope, receive, send)
+
+
 def create_app(
     engine: Engine | None = None, secret_key: str | None = None, *, https_only: bool = False
 ) -> FastAPI:
@@ -108,6 +140,7 @@ def create_app(
         https_only=https_only,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AdmissionLimit)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if (GOVUK_DIR / "assets").is_dir():
         # GOV.UK Frontend's stylesheet asks for its fonts and images under /assets/.
