@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -285,7 +285,7 @@ def allocation_list(year: YearOption, as_json: JsonFlag = False) -> None:
     for row in rows:
         out.print(
             f"v{row['version']}  {row['status']:<10} {row['method']:<9} "
-            f"{format_money(row['total_pence'])}  {row['reason']}"
+            f"{format_money(cast(int, row['total_pence']))}  {row['reason']}"
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -39,11 +39,13 @@ def plans_status(year: PlanYearOption = "2015-16", as_json: JsonFlag = False) ->
     if as_json:
         emit(report)
         return
-    for status, count in report["by_status"].items():
+    by_status = cast(dict[str, int], report["by_status"])
+    for status, count in by_status.items():
         out.print(f"{count:>4}  {status}")
+    pooled, minimum = cast(int, report["pooled_pence"]), cast(int, report["minimum_pence"])
     out.print(
-        f"Pooled in approved plans {format_money(report['pooled_pence'])} against a minimum "
-        f"of {format_money(report['minimum_pence'])} ({report['areas']} areas)"
+        f"Pooled in approved plans {format_money(pooled)} against a minimum "
+        f"of {format_money(minimum)} ({report['areas']} areas)"
     )
 
 

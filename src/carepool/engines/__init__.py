@@ -1,0 +1,1 @@
+"""Metric execution engines: the reference oracle, DuckDB (default) and Spark."""
