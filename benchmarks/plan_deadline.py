@@ -2,10 +2,16 @@
 
 Every one of the 151 areas has five people working on its 2017-19 plan at the same moment:
 each opens the plan page, reads the plan through the API, validates it and saves a change,
-three times over, pausing 3-12 seconds between steps as a person reading and typing does;
-then one of them sends the plan for sign-off. Saves carry the lock
-version they read, so two people saving at once get a conflict (409) for one of them, who
-reloads and tries again, as a person would.
+three times over, pausing between steps as a person reading and typing does; then one of them
+sends the plan for sign-off. Saves carry the lock version they read, so two people saving at
+once get a conflict (409) for one of them, who reloads, makes their change again and saves,
+as a person would.
+
+The pauses (``THINK``, 5-45 seconds, and ``RETYPE``, 2-8 seconds after a conflict) are
+shorter than people take on a long form page, so this is a harsher peak than a real deadline
+day, when 755 people do not all work in the same three minutes. ``--think`` changes them. A
+second phase measures capacity: people with no pauses at all asking for plan pages, so the
+report shows how far the deadline load is from what the app can serve.
 
 Reported beside the same run's floor (a trivial endpoint of the same app under the same
 load): throughput, p50/p95/p99 latency per kind of request, errors (any 5xx or unexpected
@@ -45,8 +51,12 @@ from carepool.synth.plans import synthetic_plan
 YEAR = "2017-19"
 USERS_PER_AREA = 5
 ROUNDS = 3
-THINK = (3.0, 12.0)
+THINK = (5.0, 45.0)
 """Seconds a person spends reading or typing between requests (uniform): people, not robots."""
+RETYPE = (2.0, 8.0)
+"""Seconds a person takes to make their change again after being told of a conflict."""
+CAPACITY_PEOPLE = 32
+CAPACITY_SECONDS = 20.0
 PASSWORD = "benchmark-password-2017"
 REPO = Path(__file__).resolve().parent.parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -204,7 +214,13 @@ async def _sign_in(client: httpx.AsyncClient, username: str) -> None:
 
 
 async def person(
-    base: str, area: str, token: str, number: int, tally: Tally, cookies: httpx.Cookies
+    base: str,
+    area: str,
+    token: str,
+    number: int,
+    tally: Tally,
+    cookies: httpx.Cookies,
+    think: tuple[float, float],
 ) -> None:
     """One of the five people working on an area's plan."""
     api = f"/api/v1/plans/{YEAR}/{area}"
@@ -216,20 +232,24 @@ async def person(
     ):
         pause = random.Random(f"{area}-{number}")
         for round_ in range(ROUNDS):
-            await asyncio.sleep(pause.uniform(*THINK))
+            await asyncio.sleep(pause.uniform(*think))
             await tally.timed("page", browser.get(f"/plans/{YEAR}/{area}"))
-            await asyncio.sleep(pause.uniform(*THINK))
+            await asyncio.sleep(pause.uniform(*think))
             await tally.timed("validate", client.get(f"{api}/problems"))
-            await save_with_retries(client, api, f"[p{number}r{round_}]", tally, area)
+            mark = f"[p{number}r{round_}]"
+            await save_with_retries(client, api, mark, tally, area, pause)
         if number == 0:
             await asyncio.sleep(0.5)
             await tally.timed("submit", client.post(f"{api}/actions/request_sign_off", json={}))
 
 
 async def save_with_retries(
-    client: httpx.AsyncClient, api: str, mark: str, tally: Tally, area: str
+    client: httpx.AsyncClient, api: str, mark: str, tally: Tally, area: str, pause: random.Random
 ) -> None:
-    for _attempt in range(20):
+    """Save one change; after a conflict, reload, make the change again and save again."""
+    for attempt in range(20):
+        if attempt:
+            await asyncio.sleep(pause.uniform(*RETYPE))
         read = await tally.timed("read", client.get(api))
         if read is None:
             return
@@ -327,37 +347,76 @@ def report(tally: Tally, floor_tally: Tally, seconds: float, floor_seconds: floa
         print(f"  {error}")
 
 
-def main(workers: int = 2) -> int:
+async def deadline(
+    base: str, codes: list[str], person_tokens: dict[str, list[str]], think: tuple[float, float]
+) -> tuple[Tally, float, list[httpx.Cookies]]:
+    """Everyone signs in, then works on their plan at once; returns the tally and seconds."""
+    tally = Tally()
+    gate = asyncio.Semaphore(4)
+    sessions = await asyncio.gather(*(sign_in(base, f"bench-{area}", gate) for area in codes))
+    began = time.perf_counter()
+    await asyncio.gather(
+        *(
+            person(base, area, token, number, tally, cookies, think)
+            for area, cookies in zip(codes, sessions, strict=True)
+            for number, token in enumerate(person_tokens[area])
+        )
+    )
+    return tally, time.perf_counter() - began, sessions
+
+
+async def capacity(
+    base: str, codes: list[str], sessions: list[httpx.Cookies], path: str | None
+) -> tuple[Tally, float]:
+    """People asking with no pause at all for ``CAPACITY_SECONDS``: what the app can serve.
+
+    ``path`` None means each asks for their own area's plan page; otherwise that path.
+    """
+    tally = Tally()
+    stop = time.perf_counter() + CAPACITY_SECONDS
+    kind = "page" if path is None else "floor"
+
+    async def one(number: int) -> None:
+        area = codes[number % len(codes)]
+        cookies = sessions[number % len(sessions)]
+        async with httpx.AsyncClient(base_url=base, timeout=60, cookies=cookies) as client:
+            while time.perf_counter() < stop:
+                await tally.timed(kind, client.get(path or f"/plans/{YEAR}/{area}"))
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(CAPACITY_PEOPLE)))
+    return tally, time.perf_counter() - began
+
+
+def report_capacity(pages: tuple[Tally, float], floor_: tuple[Tally, float]) -> None:
+    page_rate = len(pages[0].latencies["page"]) / pages[1]
+    floor_rate = len(floor_[0].latencies["floor"]) / floor_[1]
+    print(
+        f"\ncapacity ({CAPACITY_PEOPLE} people, no pauses, {CAPACITY_SECONDS:.0f} s each): "
+        f"plan pages {page_rate:,.0f}/s (p95 {percentile(pages[0].latencies['page'], 0.95):.0f}"
+        f" ms), floor {floor_rate:,.0f}/s (p95 "
+        f"{percentile(floor_[0].latencies['floor'], 0.95):.0f} ms); ratio "
+        f"{page_rate / floor_rate:.2f}; errors {len(pages[0].errors) + len(floor_[0].errors)}"
+    )
+
+
+def main(workers: int = 2, think: tuple[float, float] = THINK) -> int:
     with postgres() as url:
         print(f"preparing the demo nation and {USERS_PER_AREA} editors per area on PostgreSQL…")
         codes = prepare(url)
         validation = validation_times(url)
         person_tokens = tokens(url, codes)
         with server(url, workers) as base:
-            tally, floor_tally = Tally(), Tally()
-            began = [0.0]
-
-            async def everyone() -> None:
-                gate = asyncio.Semaphore(4)
-                sessions = await asyncio.gather(
-                    *(sign_in(base, f"bench-{area}", gate) for area in codes)
-                )
-                began[0] = time.perf_counter()
-                await asyncio.gather(
-                    *(
-                        person(base, area, token, number, tally, cookies)
-                        for area, cookies in zip(codes, sessions, strict=True)
-                        for number, token in enumerate(person_tokens[area])
-                    )
-                )
-
-            asyncio.run(everyone())
-            seconds = time.perf_counter() - began[0]
+            print(f"simulating the deadline (pauses {think[0]:g}-{think[1]:g} s)…")
+            tally, seconds, sessions = asyncio.run(deadline(base, codes, person_tokens, think))
             requests = sum(len(v) for v in tally.latencies.values())
-            started = time.perf_counter()
+            floor_tally, started = Tally(), time.perf_counter()
             people = len(codes) * USERS_PER_AREA
             asyncio.run(floor(base, requests, people, seconds, floor_tally))
             floor_seconds = time.perf_counter() - started
+            print("measuring capacity…")
+            pages = asyncio.run(capacity(base, codes, sessions, None))
+            floor_capacity = asyncio.run(capacity(base, codes, sessions, "/healthz"))
         lost, submitted = lost_updates(url, tally.acknowledged)
     saves = sum(len(m) for m in tally.acknowledged.values())
     print(
@@ -374,8 +433,22 @@ def main(workers: int = 2) -> int:
         f"p95 {percentile(validation, 0.95):.1f} ms, max {max(validation) * 1000:.1f} ms "
         "(target < 50 ms)"
     )
+    report_capacity(pages, floor_capacity)
     return 1 if lost or tally.errors else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=THINK,
+        metavar=("MIN", "MAX"),
+        help="seconds people pause between requests (uniform)",
+    )
+    options = parser.parse_args()
+    sys.exit(main(options.workers, (options.think[0], options.think[1])))

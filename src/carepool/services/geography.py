@@ -258,19 +258,20 @@ def _read_year_geography(
     session: Session, year: str, population_vintage: str | None
 ) -> YearGeography:
     framework = load_framework(year)
-    councils_vintage = repo.find_vintage(session, COUNCILS)
+    stored = repo.vintages(session)  # a handful of rows: one query rather than one per kind
+    councils_vintage = _pick(stored, COUNCILS)
     if councils_vintage is None:
         raise CarepoolError(
             "no councils register imported yet: run 'carepool import areas FILE' "
             "or 'carepool demo --no-serve'"
         )
-    shares_vintage = repo.find_vintage(session, SHARES)
+    shares_vintage = _pick(stored, SHARES)
     wanted = population_vintage or framework.geography.population_vintage
-    populations_vintage = repo.find_vintage(session, POPULATIONS, wanted)
+    populations_vintage = _pick(stored, POPULATIONS, wanted)
     if population_vintage and populations_vintage is None:
         raise NotFound(
             f"no population vintage {population_vintage!r}; imported: "
-            + (", ".join(v.name for v in repo.vintages(session, POPULATIONS)) or "none")
+            + (", ".join(v.name for v in stored if v.kind == POPULATIONS) or "none")
         )
     key = (
         str(session.get_bind().engine.url),
@@ -294,6 +295,14 @@ def _read_year_geography(
         synthetic=councils_vintage.synthetic,
         **derived,
     )
+
+
+def _pick(stored: list[Vintage], kind: str, name: str | None = None) -> Vintage | None:
+    """The named vintage of a kind, or the most recently imported one (as ``find_vintage``)."""
+    of_kind = [v for v in stored if v.kind == kind]
+    if name is not None:
+        return next((v for v in of_kind if v.name == name), None)
+    return max(of_kind, key=lambda v: (v.imported_at, v.id), default=None)
 
 
 _DERIVED: dict[tuple[object, ...], dict[str, Any]] = {}

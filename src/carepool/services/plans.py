@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from carepool.domain.allocation import AllocationStatus, area_totals
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound, Problem
+from carepool.domain.geography import Area
 from carepool.domain.money import Pence
 from carepool.domain.plan import (
     Ambition,
@@ -67,8 +68,38 @@ class AreaFacts:
 
 
 def area_facts(session: Session, geo: YearGeography, area_code: str) -> AreaFacts:
+    """The area's facts, worked out once per published allocation and geography.
+
+    A published allocation run and stored vintages never change (a new run or vintage is a new
+    row), so facts keyed by them stay true; every plan page and check needs them.
+    """
     area = geo.area(area_code)
     run = _published_run(session, geo.framework.year)
+    key = (
+        str(session.get_bind().engine.url),
+        geo.framework.year,
+        area_code,
+        run.id,
+        *(v.id if v else None for v in (geo.councils_vintage, geo.shares_vintage)),
+        geo.population_vintage.id if geo.population_vintage else None,
+    )
+    facts = _FACTS.get(key)
+    if facts is None:
+        facts = _work_out_facts(session, geo, area, run)
+        if len(_FACTS) >= _FACTS_LIMIT:
+            _FACTS.pop(next(iter(_FACTS)))
+        _FACTS[key] = facts
+    return facts
+
+
+_FACTS: dict[tuple[object, ...], AreaFacts] = {}
+_FACTS_LIMIT = 2_000
+
+
+def _work_out_facts(
+    session: Session, geo: YearGeography, area: Area, run: AllocationRun
+) -> AreaFacts:
+    area_code = area.code
     minimums: dict[tuple[str, str, str], Pence] = {}
     for line in allocation.area_lines(session, run, area_code):
         partner = line.commissioner_code or area_code
@@ -127,7 +158,11 @@ def find(session: Session, year: str, area_code: str) -> PlanRow | None:
     query = (
         select(PlanRow)
         .filter_by(year=year, area_code=area_code)
-        .options(selectinload(PlanRow.versions), selectinload(PlanRow.events))
+        .options(
+            selectinload(PlanRow.versions),
+            selectinload(PlanRow.events),
+            selectinload(PlanRow.conditions),
+        )
     )
     return session.scalars(query).first()
 
