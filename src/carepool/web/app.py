@@ -25,9 +25,11 @@ from carepool.web import errors
 from carepool.web.auth import SignInLimiter
 from carepool.web.routes import (
     api,
+    api_metrics,
     api_plans,
     api_pools,
     area,
+    metrics,
     national,
     plan_sections,
     plans,
@@ -149,6 +151,7 @@ def create_app(
         public.router,
         national.router,
         area.router,
+        metrics.router,
         plans_national.router,  # /plans/{year}.csv before /plans/{year}
         plans.router,  # /plans/{year}/upload before /plans/{year}/{area}
         plan_sections.router,
@@ -156,6 +159,7 @@ def create_app(
         api_plans.router,
         pools.router,
         api_pools.router,
+        api_metrics.router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,195 @@
+"""How the set-based engines (DuckDB, Spark) turn definitions into one grouped scan per kind.
+
+Every metric of one record kind is computed from a single pass over that kind's files: rows
+are grouped by area, by the month of each date some metric uses, and (when a metric is
+age-standardised) by ESP 2013 band, and each distinct numerator or denominator becomes one
+conditional aggregate (``count(*) FILTER (WHERE …)``, ``sum(x) FILTER (WHERE …)``). Rows
+failing every condition still form groups, with zero aggregates, which is how the first and
+last month of the kind are found in the same pass.
+
+The grouped result is small (areas × months × bands, whatever the number of records). It
+is then added up per metric, by area and month, with a standardised metric's bands side
+by side: DuckDB does this in SQL, and :meth:`KindPlan.tally` in Python for Spark.
+
+Months travel as a whole number, ``year * 12 + month - 1``, which is cheaper to group on
+than a date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from carepool.domain.metric import (
+    Condition,
+    CountEvents,
+    CountKey,
+    MetricDefinition,
+    SumOf,
+    Tally,
+)
+from carepool.domain.person_level import RecordKind
+
+AREA = "area_code"
+AGE = "age"
+
+#: Names of the grouped result's columns.
+AREA_KEY = "area"
+BAND_KEY = "band"
+
+
+def month_key(index: int) -> str:
+    return f"m{index}"
+
+
+def aggregate_key(index: int) -> str:
+    return f"a{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """One conditional aggregate: a count of rows, or the sum of ``column``, over ``where``."""
+
+    column: str | None
+    where: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPlan:
+    """Which grouped columns hold a metric's numbers."""
+
+    definition: MetricDefinition
+    date: int  # index into KindPlan.dates
+    numerator: int  # index into KindPlan.aggregates
+    denominator: int | None
+    bands: tuple[int, ...]  # first age of each standard band, if standardised
+
+
+@dataclass(frozen=True, slots=True)
+class KindPlan:
+    """The one grouped scan that computes every metric of a record kind.
+
+    A grouped row is :data:`AREA_KEY`, ``m0``… (the month of each of ``dates``),
+    :data:`BAND_KEY` if ``banded``, then ``a0``… (each of ``aggregates``, a whole number,
+    zero rather than null when no row passed).
+    """
+
+    kind: RecordKind
+    dates: tuple[str, ...]
+    banded: bool
+    aggregates: tuple[Aggregate, ...]
+    metrics: tuple[MetricPlan, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The only columns the scan needs to read."""
+        names = dict.fromkeys((AREA, *self.dates))
+        if self.banded:
+            names[AGE] = None
+        for aggregate in self.aggregates:
+            names.update(dict.fromkeys(condition.column for condition in aggregate.where))
+            if aggregate.column is not None:
+                names[aggregate.column] = None
+        return tuple(names)
+
+    @property
+    def first_aggregate(self) -> int:
+        """Position of ``a0`` in a grouped row."""
+        return 1 + len(self.dates) + (1 if self.banded else 0)
+
+    def tally(
+        self,
+        rows: Iterable[Sequence[object]],
+        tallies: dict[CountKey, Tally],
+        months: dict[str, tuple[dt.date, dt.date]],
+    ) -> None:
+        """Add grouped rows up per metric, area and month, into ``tallies`` and ``months``."""
+        cells = _Cells(self)
+        for row in rows:
+            for metric in self.metrics:
+                cells.add(metric, row)
+        cells.into(tallies, months)
+
+
+class _Cells:
+    """Cells and month spans being added up from one plan's grouped rows."""
+
+    def __init__(self, plan: KindPlan) -> None:
+        self.first = plan.first_aggregate
+        self.cells: dict[tuple[str, str, int], list[int]] = {}
+        self.spans: dict[str, tuple[int, int]] = {}
+
+    def add(self, metric: MetricPlan, row: Sequence[object]) -> None:
+        if row[1 + metric.date] is None:
+            return
+        month = _whole(row[1 + metric.date])
+        name = metric.definition.id
+        low, high = self.spans.get(name, (month, month))
+        self.spans[name] = (min(low, month), max(high, month))
+        numerator = _whole(row[self.first + metric.numerator])
+        denominator = 0
+        if metric.denominator is not None:
+            denominator = _whole(row[self.first + metric.denominator])
+        if row[0] is None or (numerator == 0 and denominator == 0):
+            return
+        cell = self.cells.setdefault((name, str(row[0]), month), [0] * (2 + len(metric.bands)))
+        cell[0] += numerator
+        cell[1] += denominator
+        if metric.bands:
+            cell[2 + metric.bands.index(_whole(row[self.first - 1]))] += numerator
+
+    def into(
+        self, tallies: dict[CountKey, Tally], months: dict[str, tuple[dt.date, dt.date]]
+    ) -> None:
+        for (name, area, month), (numerator, denominator, *bands) in self.cells.items():
+            if numerator == 0 and denominator == 0:
+                continue
+            key = CountKey(name, area, month_start(month))
+            tallies[key] = Tally(numerator, denominator, tuple(bands))
+        for name, (low, high) in self.spans.items():
+            months[name] = (month_start(low), month_start(high))
+
+
+def _whole(value: object) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"expected a whole number from the engine, got {value!r}")
+    return value
+
+
+def month_start(index: int) -> dt.date:
+    """The first day of the month numbered ``year * 12 + month - 1``."""
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def plans(definitions: Sequence[MetricDefinition]) -> list[KindPlan]:
+    """One plan per record kind, in the order the kinds first appear in ``definitions``."""
+    by_kind: dict[str, list[MetricDefinition]] = {}
+    for definition in definitions:
+        by_kind.setdefault(definition.record_kind.name, []).append(definition)
+    return [_plan(group) for group in by_kind.values()]
+
+
+def _plan(definitions: list[MetricDefinition]) -> KindPlan:
+    dates = tuple(dict.fromkeys(d.event_date for d in definitions))
+    aggregates: dict[Aggregate, int] = {}
+
+    def index_of(aggregate: Aggregate) -> int:
+        return aggregates.setdefault(aggregate, len(aggregates))
+
+    metrics = []
+    for d in definitions:
+        column = d.numerator.column if isinstance(d.numerator, SumOf) else None
+        numerator = index_of(Aggregate(column, d.numerator_where))
+        denominator = None
+        if isinstance(d.denominator, CountEvents):
+            denominator = index_of(Aggregate(None, d.denominator_where or ()))
+        bands = tuple(band.age_from for band in d.standard_bands)
+        metrics.append(MetricPlan(d, dates.index(d.event_date), numerator, denominator, bands))
+    return KindPlan(
+        kind=definitions[0].record_kind,
+        dates=dates,
+        banded=any(m.bands for m in metrics),
+        aggregates=tuple(aggregates),
+        metrics=tuple(metrics),
+    )
