@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from carepool.domain.disclosure import Rate, publish_rate
-from carepool.domain.errors import CarepoolError, Problem
+from carepool.domain.errors import CarepoolError, NotFound, Problem
+from carepool.domain.metric import Measure
+from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.roles import Principal, Role
 from carepool.store import audit
@@ -140,5 +142,22 @@ def period_values(
 
 
 def public_values(values: Sequence[MetricValue]) -> list[tuple[MetricValue, Rate]]:
-    """Each value beside what the public may see of it (small counts withheld)."""
-    return [(v, publish_rate(v.numerator, v.denominator, v.value)) for v in values]
+    """Each value beside what the public may see of it (small counts withheld).
+
+    A count metric's value is its numerator: the population reported beside it does not make
+    it a rate, so it is published as a count (rounded), never exactly.
+    """
+    return [(v, _published(v)) for v in values]
+
+
+def _published(value: MetricValue) -> Rate:
+    if _is_count(value.metric):
+        return publish_rate(value.numerator, None, value.value)
+    return publish_rate(value.numerator, value.denominator, value.value)
+
+
+def _is_count(metric: str) -> bool:
+    try:
+        return definition(metric).measure is Measure.COUNT
+    except NotFound:  # a value of a metric no longer in the catalogue: treat it as a count
+        return True
