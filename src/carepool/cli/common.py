@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,9 +63,10 @@ def work() -> Iterator[Session]:
 
 
 @contextmanager
-def stage(message: str) -> Iterator[None]:
-    with err.status(message, spinner="dots"):
-        yield
+def stage(message: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr while a step runs; the step may change its message as it goes."""
+    with err.status(message, spinner="dots") as status:
+        yield lambda text: status.update(text)
 
 
 def existing_file(path: Path) -> Path:
