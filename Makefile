@@ -91,13 +91,14 @@ assets: ## Fetch GOV.UK Frontend with npm and copy its assets into the web packa
 		mv "$$staging" $(GOVUK_TARGET); \
 	fi
 
-system-deps: ## Install the Debian packages the tests need (PostgreSQL, Chromium) if missing
+system-deps: ## Install the Debian packages the tests need (PostgreSQL, Chromium, Java for Spark) if missing
 	@missing=""; \
 	if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
 		&& ! command -v pg_ctl >/dev/null 2>&1; then missing="$$missing postgresql"; fi; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
-	if [ -z "$$missing" ]; then echo "==> system packages: PostgreSQL and Chromium present"; exit 0; fi; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if [ -z "$$missing" ]; then echo "==> system packages: PostgreSQL, Chromium and Java present"; exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
 	else \
@@ -113,8 +114,12 @@ system-deps: ## Install the Debian packages the tests need (PostgreSQL, Chromium
 # ---------------------------------------------------------------------------------------------
 # The two commands
 
-demo: setup ## Build a synthetic nation into carepool.db (allocations, plans) and serve the web app
-	$(BIN)/carepool demo $(DEMO_ARGS)
+# Published statistics files, imported by the demo beside its computed metrics when present.
+STATISTICS_DIR ?= ../shared/data
+
+demo: setup ## Build a synthetic nation into carepool.db (allocations, plans, pools, metrics) and serve it
+	@statistics=""; if [ -d "$(STATISTICS_DIR)" ]; then statistics="--statistics $(STATISTICS_DIR)"; fi; \
+	$(BIN)/carepool demo $$statistics $(DEMO_ARGS)
 
 test: setup system-deps ## Run make check, then every test (unit, PostgreSQL, browser): what CI runs
 	@echo "==> make check"; \

@@ -7,6 +7,9 @@
 ``CAREPOOL_HOST``/``_PORT`` where ``carepool serve`` listens; default 127.0.0.1:8000.
 ``CAREPOOL_SECURE_COOKIES`` ``true`` marks session cookies Secure: set it whenever the
                            service is reached over HTTPS. Default false (plain local HTTP).
+``CAREPOOL_DATA_DIR``      where pseudonymised person-level data directories live; default
+                           ``.carepool/data`` in the working directory (never committed).
+``CAREPOOL_PSEUDONYM_KEY`` the key NHS numbers are pseudonymised with (see ``pseudonym_key``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Settings:
     host: str
     port: int
     secure_cookies: bool
+    data_dir: Path
 
 
 def database_url() -> str:
@@ -56,4 +60,26 @@ def settings() -> Settings:
         port=int(os.environ.get("CAREPOOL_PORT", "8000")),
         secure_cookies=os.environ.get("CAREPOOL_SECURE_COOKIES", "").lower()
         in {"1", "true", "yes"},
+        data_dir=Path(os.environ.get("CAREPOOL_DATA_DIR") or Path.cwd() / ".carepool" / "data"),
     )
+
+
+def pseudonym_key(state_dir: Path | None = None) -> bytes:
+    """The key NHS numbers are pseudonymised with: from ``CAREPOOL_PSEUDONYM_KEY``, else a
+    generated one kept in ``.carepool/pseudonym_key`` (readable by its owner only).
+
+    Pseudonyms made with different keys never match, so keep this key as long as the data
+    made with it, and never beside that data.
+    """
+    configured = os.environ.get("CAREPOOL_PSEUDONYM_KEY")
+    if configured:
+        return configured.encode("utf-8")
+    folder = state_dir or Path.cwd() / ".carepool"
+    key_file = folder / "pseudonym_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key, encoding="utf-8")
+    return key.encode("utf-8")

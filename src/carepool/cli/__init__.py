@@ -31,9 +31,11 @@ from carepool.cli.common import (
     utc,
     work,
 )
+from carepool.cli.data import data_app
 from carepool.cli.ledger import ledger_app
+from carepool.cli.metrics import metrics_app
 from carepool.cli.plans import plans_app
-from carepool.config import settings
+from carepool.config import pseudonym_key, settings
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money
@@ -44,6 +46,7 @@ from carepool.services import (
     allocation,
     audit_log,
     demo,
+    demo_metrics,
     geography,
 )
 from carepool.store.db import default_engine, migrate, unit_of_work
@@ -66,6 +69,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(plans_app, name="plans")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(data_app, name="data")
+app.add_typer(metrics_app, name="metrics")
 
 
 def main() -> None:
@@ -383,14 +388,27 @@ def serve(
     uvicorn.run(app_, host=bind_host, port=bind_port, log_level="warning")
 
 
+DEMO_METRICS_STEPS = 5
+
+
 @app.command("demo")
 def demo_command(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the data and exit.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for the synthetic nation.")] = 2015,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    metrics_scale: Annotated[
+        float,
+        typer.Option(
+            help="Share of a nation's year of person-level records for metrics (0: none)."
+        ),
+    ] = demo_metrics.DEMO_SCALE,
+    statistics: Annotated[
+        Path | None,
+        typer.Option(help="Folder with the published statistics files to import beside them."),
+    ] = None,
 ) -> None:
-    """Build a whole synthetic nation, allocate it and serve it."""
+    """Build a whole synthetic nation, allocate it, plan, pool, measure it, and serve it."""
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -399,7 +417,8 @@ def demo_command(
         console=err,
     )
     with progress:
-        task = progress.add_task("Preparing the database", total=demo.DEMO_STEPS)
+        steps = demo.DEMO_STEPS + (DEMO_METRICS_STEPS if metrics_scale else 0)
+        task = progress.add_task("Preparing the database", total=steps)
 
         def step(message: str) -> None:
             progress.update(task, description=message, advance=1)
@@ -407,7 +426,18 @@ def demo_command(
         migrate(default_engine())
         with unit_of_work() as session:
             summary = demo.build_demo(session, seed=seed, progress=step)
-        progress.update(task, completed=demo.DEMO_STEPS, description="Demo ready")
+        if metrics_scale:
+            with unit_of_work() as session:
+                demo_metrics.build_demo_metrics(
+                    session,
+                    settings().data_dir / "demo",
+                    pseudonym_key(),
+                    seed=seed,
+                    scale=metrics_scale,
+                    statistics_dir=statistics,
+                    progress=step,
+                )
+        progress.update(task, completed=steps, description="Demo ready")
     err.print(
         f"{summary['label']}: {summary['areas']} areas, allocations published for "
         f"{', '.join(demo.DEMO_YEARS)}. Sign in with the demo accounts in the README "

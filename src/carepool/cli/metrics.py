@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from carepool.cli.common import JsonFlag, emit, err, existing_file, stage, work
+from carepool.cli.common import JsonFlag, YearOption, emit, err, existing_file, stage, work
+from carepool.cli.data import DATA_DIR_HELP, data_directory
 from carepool.domain.roles import SYSTEM
-from carepool.services import published_statistics
+from carepool.services import metric_compute, published_statistics
 
 metrics_app = typer.Typer(
     help="Metrics: published statistics and values computed from person-level data.",
@@ -52,3 +53,44 @@ def import_statistics(
         )
     for note in outcome.notes:
         err.print(f"  {note}" if outcome.created else note)
+
+
+class EngineName(StrEnum):
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+    REFERENCE = "reference"
+
+
+@metrics_app.command("compute")
+def compute(
+    engine: Annotated[
+        EngineName, typer.Option(help="duckdb (default), spark (local mode) or the reference.")
+    ] = EngineName.DUCKDB,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)] = None,
+    year: YearOption = "2015-16",
+    store: Annotated[
+        bool, typer.Option("--store/--no-store", help="Keep the values in the database.")
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Compute every metric for every area, month, quarter and year from person-level data."""
+    with work() as session, stage("Computing metrics") as say:
+        outcome = metric_compute.compute(
+            session,
+            engine=engine.value,
+            data_dir=data_directory(data_dir),
+            year=year,
+            actor=SYSTEM,
+            store=store,
+            progress=say,
+        )
+    if as_json:
+        emit(outcome.as_dict())
+        return
+    metrics = sorted({v.metric for v in outcome.values})
+    areas = {v.area_code for v in outcome.values}
+    err.print(
+        f"Computed {len(outcome.values):,} values of {len(metrics)} metrics for {len(areas)} "
+        f"areas with {outcome.engine} from data vintage {outcome.data_vintage[:12]}"
+        + ("; stored" if outcome.stored else "; not stored (--no-store)")
+    )

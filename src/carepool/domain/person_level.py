@@ -10,8 +10,12 @@ keyed pseudonym ``person_id``. Nothing downstream of ingest ever sees ``nhs_numb
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+
+EARLIEST_EVENT_DATE = dt.date(1948, 7, 5)
+"""The NHS began on 5 July 1948: an earlier date in a record is a mistake, not history."""
 
 
 class ColumnType(StrEnum):
@@ -78,19 +82,33 @@ class StatusAfter91Days(StrEnum):
     NOT_KNOWN = "not_known"
 
 
+#: An ICD-10 code: a letter, two characters of category, then an optional subdivision with or
+#: without its dot (``J44.1``, ``J441``, ``R69X``).
+ICD10_PATTERN = r"[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?"
+
+#: A question identifier: lower_snake_case, as the survey's questions are named.
+QUESTION_PATTERN = r"[a-z][a-z0-9_]*"
+
 #: The delay reasons of the DToC return, A to I, and O for other.
 DELAY_REASONS: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "O")
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column of a record kind: its name, logical type, allowed values and meaning."""
+    """One column of a record kind: its name, logical type, allowed values and meaning.
+
+    ``minimum`` and ``maximum`` bound an INTEGER column (inclusive); ``pattern`` is a regular
+    expression a TEXT value must match in full.
+    """
 
     name: str
     type: ColumnType
     description: str
     allowed: tuple[str, ...] = ()
     nullable: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +140,9 @@ PERSON_ID = Column(
     "person_id", ColumnType.TEXT, "keyed pseudonym of the NHS number (HMAC-SHA256, hex)"
 )
 AREA = Column("area_code", ColumnType.TEXT, "HWB area of residence (the programme year's code)")
-AGE = Column("age", ColumnType.INTEGER, "age in whole years at the event, 0 to 120")
+AGE = Column(
+    "age", ColumnType.INTEGER, "age in whole years at the event, 0 to 120", minimum=0, maximum=120
+)
 SEX = Column("sex", ColumnType.TEXT, "F or M", allowed=_values(Sex))
 
 SPELLS = RecordKind(
@@ -144,6 +164,7 @@ SPELLS = RecordKind(
             "primary_diagnosis",
             ColumnType.TEXT,
             "ICD-10 code of the primary diagnosis, e.g. J44.1 or J441",
+            pattern=ICD10_PATTERN,
         ),
         AGE,
         SEX,
@@ -173,7 +194,13 @@ DELAYS = RecordKind(
         ),
         Column("care_type", ColumnType.TEXT, "acute or non_acute", allowed=_values(CareType)),
         Column("reason", ColumnType.TEXT, "DToC reason code A to I, or O", allowed=DELAY_REASONS),
-        Column("delayed_days", ColumnType.INTEGER, "delayed days in the month, 1 to 31"),
+        Column(
+            "delayed_days",
+            ColumnType.INTEGER,
+            "delayed days in the month, 1 to 31",
+            minimum=1,
+            maximum=31,
+        ),
         AGE,
         AREA,
     ),
@@ -225,8 +252,19 @@ SURVEY_RESPONSES = RecordKind(
         Column("response_id", ColumnType.TEXT, "unique response identifier"),
         NHS_NUMBER,
         Column("response_date", ColumnType.DATE, "date of the response"),
-        Column("question", ColumnType.TEXT, "question identifier, e.g. care_coordination"),
-        Column("positive", ColumnType.INTEGER, "1 for a positive answer, 0 otherwise"),
+        Column(
+            "question",
+            ColumnType.TEXT,
+            "question identifier, e.g. care_coordination",
+            pattern=QUESTION_PATTERN,
+        ),
+        Column(
+            "positive",
+            ColumnType.INTEGER,
+            "1 for a positive answer, 0 otherwise",
+            minimum=0,
+            maximum=1,
+        ),
         AGE,
         AREA,
     ),

@@ -1,0 +1,216 @@
+"""``carepool data generate`` and ``carepool data ingest`` end to end, at a tiny scale.
+
+A synthetic year with deliberate flaws is generated as CSV, then ingested against the
+synthetic nation's areas stored in the test's database: every kind has rows quarantined,
+and no NHS number from the raw files appears in the output, the data directory or the
+messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+from person_files import KEY
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from carepool.cli import app
+from carepool.config import pseudonym_key
+from carepool.domain.errors import CarepoolError
+from carepool.domain.metric_value import Grain
+from carepool.domain.person_level import RECORD_KINDS
+from carepool.domain.pseudonym import pseudonym
+from carepool.domain.roles import SYSTEM
+from carepool.services import demo, metric_results
+from carepool.services.geography import SyntheticInputs, load_synthetic
+from carepool.store.db import unit_of_work
+from carepool.synth.nation import build_nation
+
+SEED = 2015
+SCALE = "0.0005"
+
+
+@pytest.fixture
+def areas_stored(sqlite_engine: Engine) -> Engine:
+    """The test's database holds the synthetic nation the generator draws its areas from."""
+    built = build_nation(SEED)
+    inputs = SyntheticInputs(
+        demo.synthetic_vintage_name(built),
+        built.councils,
+        built.commissioners,
+        built.shares,
+        built.populations,
+        demo.fingerprint(built),
+    )
+    with unit_of_work(sqlite_engine) as session:
+        load_synthetic(session, inputs, SYSTEM, "mid-2017 (CCG-LA shares)")
+    return sqlite_engine
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    monkeypatch.setenv("CAREPOOL_PSEUDONYM_KEY", KEY.decode())
+    return KEY
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def raw_numbers(folder: Path) -> set[str]:
+    found: set[str] = set()
+    for path in folder.glob("*.csv"):
+        found.update(pcsv.read_csv(path).column("nhs_number").cast("string").to_pylist())
+    return found
+
+
+def test_generate_then_ingest_quarantines_flaws_and_keeps_numbers_out(
+    areas_stored: Engine, key: bytes, tmp_path: Path
+) -> None:
+    raw, data = tmp_path / "raw", tmp_path / "data"
+    code, out, _ = run(
+        "data", "generate", raw, "--scale", SCALE, "--format", "csv", "--flaws", "--json"
+    )
+    assert code == 0
+    made = json.loads(out)
+    assert set(made["files"]) == {k.name for k in RECORD_KINDS}
+    assert made["files"]["spells"]["rows"] == pytest.approx(20_000_000 * float(SCALE), rel=0.1)
+
+    code, out, err = run("data", "ingest", raw, "--data-dir", data, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert [k["kind"] for k in report["kinds"]] == [k.name for k in RECORD_KINDS]
+    for kind in report["kinds"]:
+        assert kind["quarantined"] > 0, kind["kind"]
+        assert kind["rows_read"] == kind["accepted"] + kind["quarantined"]
+        assert kind["reasons"]
+    spells = next(k for k in report["kinds"] if k["kind"] == "spells")
+    assert "nhs_number: is not a valid NHS number" in spells["reasons"]
+
+    numbers = raw_numbers(raw)
+    stored = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+    values = "\n".join(
+        str(v)
+        for path in data.rglob("*.parquet")
+        for column in pq.read_table(path).columns
+        for v in column.to_pylist()
+    )
+    for number in numbers:
+        assert number.encode() not in stored
+        assert number not in values
+        assert number not in out + err
+    first = pcsv.read_csv(raw / "spells.csv").column("nhs_number")[0].as_py()  # never spoilt
+    people = set(pq.read_table(data / "spells").column("person_id").to_pylist())
+    assert pseudonym(str(first), key) in people
+
+
+def test_ingest_prints_a_summary_and_replaces_the_data_directory(
+    areas_stored: Engine, key: bytes, tmp_path: Path
+) -> None:
+    raw, data = tmp_path / "raw", tmp_path / "data"
+    assert run("data", "generate", raw, "--scale", SCALE)[0] == 0
+    code, out, err = run("data", "ingest", raw, "--data-dir", data)
+    assert code == 0
+    assert "spells" in out and "Quarantined" in out
+    assert "vintage" in err
+    first = (data / "manifest.json").read_text(encoding="utf-8")
+    assert run("data", "ingest", raw, "--data-dir", data)[0] == 0
+    again = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+    assert again["vintage"] == json.loads(first)["vintage"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_ingest_without_geography_in_the_database_says_so(
+    sqlite_engine: Engine, key: bytes, tmp_path: Path
+) -> None:
+    (tmp_path / "spells.csv").write_text("spell_id\n", encoding="utf-8")
+    with pytest.raises(CarepoolError, match="no councils register imported yet") as refused:
+        run("data", "ingest", tmp_path / "spells.csv", "--data-dir", tmp_path / "data")
+    assert "ingest checks each record's area against the 2015-16 areas" in refused.value.message
+
+
+def test_user_errors_are_messages_without_a_traceback(areas_stored: Engine, tmp_path: Path) -> None:
+    """As a user runs it: ``Error:`` and the problems on stderr, exit 1, nothing written."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "spells.csv").write_text("spell_id,nhs_number,postcode\nS1,9990000008,AB1\n", "utf-8")
+    env = {
+        **os.environ,
+        "CAREPOOL_PSEUDONYM_KEY": KEY.decode(),
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "carepool", "data", "ingest", str(raw), "--data-dir", "out"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Error:" in result.stderr
+    assert "spells.csv, column 'postcode': has a column 'postcode'" in result.stderr
+    assert "spells.csv, column 'age': the column 'age' is missing" in result.stderr
+    assert "9990000008" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_pseudonym_key_comes_from_the_environment_or_a_private_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CAREPOOL_PSEUDONYM_KEY", "x" * 40)
+    assert pseudonym_key(tmp_path) == b"x" * 40
+    assert not (tmp_path / "pseudonym_key").exists()
+    monkeypatch.delenv("CAREPOOL_PSEUDONYM_KEY")
+    made = pseudonym_key(tmp_path)
+    assert len(made) >= 32 and re.fullmatch(rb"[A-Za-z0-9_-]+", made)
+    assert stat.S_IMODE((tmp_path / "pseudonym_key").stat().st_mode) == 0o600
+    assert pseudonym_key(tmp_path) == made
+
+
+def test_metrics_compute_prints_every_area_and_stores_the_values(
+    areas_stored: Engine, key: bytes, tmp_path: Path
+) -> None:
+    raw, data = tmp_path / "raw", tmp_path / "data"
+    assert run("data", "generate", raw, "--scale", SCALE)[0] == 0
+    assert run("data", "ingest", raw, "--data-dir", data)[0] == 0
+
+    code, out, err = run("metrics", "compute", "--data-dir", data, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    vintage = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["vintage"]
+    assert (result["engine"], result["data_vintage"], result["stored"]) == ("duckdb", vintage, True)
+    values = result["values"]
+    assert {"metric", "area_code", "period", "numerator", "denominator", "value"} <= set(values[0])
+    yearly = [
+        v for v in values if v["metric"] == "non_elective_admissions" and v["grain"] == "year"
+    ]
+    assert len({v["area_code"] for v in yearly}) == 151
+    with unit_of_work(areas_stored) as session:
+        area = yearly[0]["area_code"]
+        stored = metric_results.series(session, "non_elective_admissions", area, Grain.YEAR)
+    assert [str(v.value) for v in stored.values] == [
+        v["value"] for v in yearly if v["area_code"] == area
+    ]
+
+
+def test_metrics_compute_on_a_folder_that_is_not_a_data_directory_says_so(
+    areas_stored: Engine, key: bytes, tmp_path: Path
+) -> None:
+    with pytest.raises(CarepoolError, match="not a carepool data directory"):
+        run("metrics", "compute", "--data-dir", tmp_path)
