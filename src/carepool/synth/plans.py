@@ -33,10 +33,13 @@ from carepool.domain.plan_rules import PlanContext
 Flaw = Literal["none", "social_care_short", "schemes_short", "no_narrative", "grant_to_county"]
 
 _BASELINES: dict[str, tuple[Decimal, Decimal]] = {
-    # metric -> (baseline per 1,000 residents or level, planned change per quarter)
+    # metric -> (a quarter's level, planned change per quarter). Ambitions are per quarter,
+    # as carepool computes metrics: admissions per 1,000 residents a year (made a quarter's
+    # count below), delayed days per 100,000 aged 18+ in a quarter, care-home admissions per
+    # 100,000 aged 65+ in a quarter (about 650 a year), percentages as they are.
     "non_elective_admissions": (Decimal("23.0"), Decimal("-0.035")),
-    "delayed_transfers_of_care": (Decimal("290"), Decimal("-0.05")),
-    "care_home_admissions_65_plus": (Decimal("650"), Decimal("-0.03")),
+    "delayed_transfers_of_care": (Decimal("1070"), Decimal("-0.05")),
+    "care_home_admissions_65_plus": (Decimal("162"), Decimal("-0.03")),
     "reablement_91_days": (Decimal("82.0"), Decimal("0.01")),
     "patient_experience": (Decimal("78.0"), Decimal("0.01")),
     "local_metric": (Decimal("120"), Decimal("-0.02")),
