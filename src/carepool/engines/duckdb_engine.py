@@ -61,6 +61,7 @@ class DuckDBEngine:
         tallies: dict[CountKey, Tally] = {}
         months: dict[str, tuple[dt.date, dt.date]] = {}
         with duckdb.connect(config=self._config()) as connection:
+            connection.execute("SET enable_progress_bar = false")  # stdout is the caller's
             for plan in plans(definitions):
                 files = readable_files(data_dir, plan.kind, plan.columns)
                 if not files:
@@ -151,10 +152,22 @@ def spans_query(plan: KindPlan) -> str:
 
 
 def _aggregate(aggregate: Aggregate) -> str:
+    """The aggregate with its filter; diagnosis patterns are tested only where all else holds.
+
+    DuckDB evaluates every term of an ``AND`` in a filter on every row, and a diagnosis
+    pattern costs far more than the rest, so it goes behind a ``CASE`` that reaches it only
+    for rows the cheap conditions let through. Missing values still count as not matching.
+    """
     value = "count(*)" if aggregate.column is None else f"sum({_name(aggregate.column)})"
     if not aggregate.where:
         return value
-    return f"{value} FILTER (WHERE {' AND '.join(condition(c) for c in aggregate.where)})"
+    cheap = [condition(c) for c in aggregate.where if not isinstance(c, DiagnosisIn)]
+    costly = [condition(c) for c in aggregate.where if isinstance(c, DiagnosisIn)]
+    if cheap and costly:
+        test = f"CASE WHEN {' AND '.join(cheap)} THEN {' AND '.join(costly)} ELSE false END"
+    else:
+        test = " AND ".join(cheap or costly)
+    return f"{value} FILTER (WHERE {test})"
 
 
 def _month(column: str) -> str:
