@@ -151,13 +151,13 @@ def public_values(values: Sequence[MetricValue]) -> list[tuple[MetricValue, Rate
 
 
 def _published(value: MetricValue) -> Rate:
-    if _is_count(value.metric):
+    if _is_count(value):
         return publish_rate(value.numerator, None, value.value)
     return publish_rate(value.numerator, value.denominator, value.value)
 
 
-def _is_count(metric: str) -> bool:
+def _is_count(value: MetricValue) -> bool:
     try:
-        return definition(metric).measure is Measure.COUNT
-    except NotFound:  # a value of a metric no longer in the catalogue: treat it as a count
-        return True
+        return definition(value.metric).measure is Measure.COUNT
+    except NotFound:  # not in the catalogue: a value with no denominator is a count
+        return value.denominator is None
