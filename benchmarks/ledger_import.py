@@ -11,6 +11,12 @@ rows/s per import, entries/s for Beancount, peak RSS per step, and the ratios of
 run: carepool rows/s ÷ Beancount entries/s (target ≥ 10×) and the balance query's time at
 100% ÷ at 10% of the rows (≈ 1 when independent of the number of postings).
 
+On a machine shared with other work, wall-clock rates move with the load, so the CPU
+seconds of each step are reported too, and a second ratio from them. An import's CPU time
+counts both its own process and, on PostgreSQL, the server process that did its writing
+(read from ``/proc`` when the server runs on this machine). The load average is printed
+beside each step.
+
 Run: ``python -m benchmarks ledger_import`` (1,000,000 rows) or
 ``python -m benchmarks.ledger_import --rows 20000``. It starts its own throwaway PostgreSQL
 server unless ``CAREPOOL_BENCH_POSTGRES_URL`` names one.
@@ -31,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +55,7 @@ from carepool.synth.plans import synthetic_plan
 YEAR = "2015-16"
 REPO = Path(__file__).resolve().parent.parent
 FIRST_SHARE = 0.1
-BALANCE_REPEATS = 50
+BALANCE_REPEATS = 200
 
 
 @contextmanager
@@ -78,6 +85,28 @@ def in_child(step: Callable[..., Any], *args: Any) -> tuple[Any, float]:
 def _measured(step: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     result = step(*args)
     return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def own_cpu() -> float:
+    """CPU seconds this process has used (user and system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """CPU seconds another local process has used, or None if it cannot be read."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def load() -> float:
+    """The one-minute load average: how many processes wanted the CPUs."""
+    return os.getloadavg()[0]
 
 
 def finance(code: str) -> Principal:
@@ -145,17 +174,33 @@ def _approve(session: Any, area: str) -> None:
     plans.act(session, plan, Action.APPROVE, principal("l", "L", ["lg_approver"]))
 
 
-def import_file(url: str, code: str, path: str) -> tuple[float, int]:
-    """Seconds to post one spend file in one unit of work (commit included); rows posted."""
+def import_file(url: str, code: str, path: str) -> tuple[float, int, float]:
+    """Seconds to post one spend file in one unit of work (commit included); rows posted;
+    CPU seconds used by this process and (PostgreSQL on this machine) the server process."""
     engine = engine_for(url)
+    with unit_of_work(engine) as session:
+        backend = _server_pid(session)
+    server_before = process_cpu(backend)
+    cpu_before = own_cpu()
     started = time.perf_counter()
     with unit_of_work(engine) as session:
+        assert _server_pid(session) == backend  # the same pooled connection, so the same process
         pool = ledger.pool_for(session, YEAR, code, SYSTEM)
         outcome = ledger.import_spend(session, pool, Path(path), finance(code))
     seconds = time.perf_counter() - started
+    cpu = own_cpu() - cpu_before
+    server_after = process_cpu(backend)
+    if server_before is not None and server_after is not None:
+        cpu += server_after - server_before
     engine.dispose()
     assert not outcome.already and outcome.posted == outcome.rows, outcome
-    return seconds, outcome.posted
+    return seconds, outcome.posted, cpu
+
+
+def _server_pid(session: Any) -> int | None:
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
 
 
 def balance_time(url: str, code: str) -> tuple[float, int]:
@@ -186,14 +231,16 @@ def export_file(url: str, code: str, out: str) -> tuple[float, int]:
     return seconds, entries
 
 
-def load_beancount(path: str) -> tuple[float, int, int]:
-    """Seconds for Beancount to load and check the file (no pickle cache); entries, errors."""
+def load_beancount(path: str) -> tuple[float, int, int, float]:
+    """Seconds for Beancount to load and check the file (no pickle cache); entries, errors,
+    CPU seconds."""
     from beancount import loader
 
     loader.initialize(use_cache=False)
+    cpu_before = own_cpu()
     started = time.perf_counter()
     entries, errors, _options = loader.load_file(path)
-    return time.perf_counter() - started, len(entries), len(errors)
+    return time.perf_counter() - started, len(entries), len(errors), own_cpu() - cpu_before
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,54 +278,85 @@ def run_engine(name: str, url: str, rows: int, folder: Path) -> dict[str, Any]:
     write_spend(parts[1], range(first, rows), facts)
     result: dict[str, Any] = {"engine": name}
     for label, part in zip(("10%", "100%"), parts, strict=True):
-        print(f"{name}: importing to {label} of {rows:,} rows…", flush=True)
-        (seconds, posted), rss = in_child(import_file, url, facts["code"], str(part))
-        result[f"import {label}"] = (posted, seconds, rss)
+        print(f"{name}: importing to {label} of {rows:,} rows (load {load():.1f})…", flush=True)
+        (seconds, posted, cpu), rss = in_child(import_file, url, facts["code"], str(part))
+        result[f"import {label}"] = Step(posted, seconds, rss, cpu, load())
         (median, accounts), _ = in_child(balance_time, url, facts["code"])
         result[f"balances {label}"] = (median, accounts)
     out = folder / f"{name}.beancount"
     (seconds, entries), rss = in_child(export_file, url, facts["code"], str(out))
-    result["export"] = (entries, seconds, rss)
-    print(f"{name}: loading {out.stat().st_size / 2**20:.1f} MiB in Beancount…", flush=True)
-    (seconds, loaded, errors), rss = in_child(load_beancount, str(out))
-    result["beancount"] = (loaded, seconds, rss, errors)
+    result["export"] = Step(entries, seconds, rss, None, load())
+    size = out.stat().st_size / 2**20
+    print(f"{name}: loading {size:.1f} MiB in Beancount (load {load():.1f})…", flush=True)
+    (seconds, loaded, errors, cpu), rss = in_child(load_beancount, str(out))
+    result["beancount"] = Step(loaded, seconds, rss, cpu, load())
+    result["beancount errors"] = errors
+    out.unlink()
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One measured step: how many rows or entries, wall seconds, peak RSS (MiB), CPU
+    seconds (None if not measured) and the one-minute load average when it ended."""
+
+    count: int
+    seconds: float
+    rss: float
+    cpu: float | None
+    load: float
+
+
+STEPS = (
+    ("import first 10%", "import 10%"),
+    ("import other 90%", "import 100%"),
+    ("export beancount", "export"),
+    ("beancount load", "beancount"),
+)
+
+
 def report(results: list[dict[str, Any]]) -> int:
-    print(f"\n{'engine':<11}{'step':<20}{'count':>10}{'seconds':>10}{'per s':>12}{'peak MiB':>10}")
+    print(
+        f"\n{'engine':<11}{'step':<18}{'count':>10}{'seconds':>9}{'per s':>10}"
+        f"{'CPU s':>8}{'per CPU s':>11}{'peak MiB':>9}{'load':>6}"
+    )
     status = 0
     for r in results:
-        steps = [
-            ("import first 10%", r["import 10%"]),
-            ("import other 90%", r["import 100%"]),
-            ("export beancount", r["export"]),
-            ("beancount load", r["beancount"][:3]),
-        ]
-        for label, (count, seconds, rss) in steps:
+        for label, key in STEPS:
+            step: Step = r[key]
+            cpu = f"{step.cpu:>8.2f}{step.count / step.cpu:>11,.0f}" if step.cpu else f"{'':>19}"
             print(
-                f"{r['engine']:<11}{label:<20}{count:>10,}{seconds:>10.2f}"
-                f"{count / seconds:>12,.0f}{rss:>10.0f}"
+                f"{r['engine']:<11}{label:<18}{step.count:>10,}{step.seconds:>9.2f}"
+                f"{step.count / step.seconds:>10,.0f}{cpu}{step.rss:>9.0f}{step.load:>6.1f}"
             )
     print()
     for r in results:
-        posted = r["import 10%"][0] + r["import 100%"][0]
-        seconds = r["import 10%"][1] + r["import 100%"][1]
-        loaded, bean_seconds, _, errors = r["beancount"]
-        rate, bean_rate = posted / seconds, loaded / bean_seconds
-        small, accounts = r["balances 10%"]
-        large, _ = r["balances 100%"]
-        print(
-            f"{r['engine']}: carepool {rate:,.0f} rows/s ÷ Beancount {bean_rate:,.0f} entries/s "
-            f"= {rate / bean_rate:.1f}× (target ≥ 10×); Beancount errors {errors}"
-        )
-        print(
-            f"{r['engine']}: balances ({accounts} accounts) {small * 1000:.2f} ms at 10%, "
-            f"{large * 1000:.2f} ms at 100% of the rows (ratio {large / small:.2f}; ≈ 1 means "
-            "independent of the number of postings)"
-        )
-        status |= 1 if errors else 0
+        status |= _summary(r)
     return status
+
+
+def _summary(r: dict[str, Any]) -> int:
+    first, rest, bean = r["import 10%"], r["import 100%"], r["beancount"]
+    posted, seconds = first.count + rest.count, first.seconds + rest.seconds
+    rate, bean_rate = posted / seconds, bean.count / bean.seconds
+    print(
+        f"{r['engine']}: carepool {rate:,.0f} rows/s ÷ Beancount {bean_rate:,.0f} entries/s "
+        f"= {rate / bean_rate:.1f}× (target ≥ 10×); Beancount errors {r['beancount errors']}"
+    )
+    if first.cpu and rest.cpu and bean.cpu:
+        cpu_rate, bean_cpu_rate = posted / (first.cpu + rest.cpu), bean.count / bean.cpu
+        print(
+            f"{r['engine']}: by CPU time, {cpu_rate:,.0f} rows per CPU second ÷ "
+            f"{bean_cpu_rate:,.0f} entries per CPU second = {cpu_rate / bean_cpu_rate:.1f}×"
+        )
+    small, accounts = r["balances 10%"]
+    large, _ = r["balances 100%"]
+    print(
+        f"{r['engine']}: balances ({accounts} accounts) {small * 1000:.2f} ms at 10%, "
+        f"{large * 1000:.2f} ms at 100% of the rows (ratio {large / small:.2f}; ≈ 1 means "
+        "independent of the number of postings)"
+    )
+    return 1 if r["beancount errors"] else 0
 
 
 def main(rows: int = 1_000_000) -> int:

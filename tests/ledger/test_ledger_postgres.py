@@ -54,18 +54,20 @@ def state(engine: Engine, area_code: str) -> tuple[int, dict[str, int], int, int
         return repo.entry_count(session, pool.id), ledger.balances(session, pool), imports, lines
 
 
-def child_query(engine: Engine) -> str | None:
-    """What the child's database session is doing (None once it is gone)."""
+def child_query(engine: Engine, *, active: bool = False) -> str | None:
+    """What the child's database session is doing (None once it is gone, or idle if asked)."""
+    state = "AND state = 'active'" if active else ""
     with engine.connect() as connection:
         return connection.execute(
-            text("SELECT query FROM pg_stat_activity WHERE application_name = :app"),
+            text(f"SELECT query FROM pg_stat_activity WHERE application_name = :app {state}"),
             {"app": APP},
         ).scalar()
 
 
 def writing_ledger_rows(engine: Engine) -> bool:
-    query = (child_query(engine) or "").lower()
-    return query.startswith("copy ledger_")
+    """The child is writing the staged rows into the books (entries, postings, references)."""
+    query = (child_query(engine, active=True) or "").lower()
+    return query.startswith(("insert into ledger_", "insert into spend_line"))
 
 
 def wait_for(condition: object, seconds: float = 120) -> None:
@@ -92,7 +94,7 @@ def test_killing_an_import_midway_leaves_the_ledger_exactly_as_it_was(
         stderr=subprocess.STDOUT,
     )
     try:
-        # Kill it once it is copying ledger rows in, inside its one transaction.
+        # Kill it once it is writing ledger rows, inside its one transaction.
         wait_for(lambda: writing_ledger_rows(pool_area.engine) or child.poll() is not None)
         assert child.poll() is None, big.with_suffix(".log").read_text(encoding="utf-8")
         os.kill(child.pid, signal.SIGKILL)

@@ -7,20 +7,42 @@ for what they say *and* for what they leave behind: nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
+import openpyxl
 import pytest
-from ledger_helpers import YEAR, Area, WriteSpend, approve_plan, finance, spend_rows, the_pool
+from ledger_helpers import (
+    FINANCE,
+    YEAR,
+    Area,
+    WriteSpend,
+    approve_plan,
+    finance,
+    spend_rows,
+    the_pool,
+)
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from carepool.domain.audit import verify_chain
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, ImportRejected, NotFound
-from carepool.domain.ledger import Accounts, Entry, EntryKind, LedgerError, Posting
-from carepool.domain.money import Pence
+from carepool.domain.ledger import (
+    Accounts,
+    Entry,
+    EntryKind,
+    LedgerError,
+    Posting,
+    entry_problems,
+)
+from carepool.domain.money import Pence, parse_money
 from carepool.domain.plan import RiskShareKind
 from carepool.domain.roles import SYSTEM, principal
+from carepool.io import spend as spend_module
 from carepool.services import ledger, ledger_settle, plans
 from carepool.services.geography import year_geography
+from carepool.store import audit
 from carepool.store import ledger as repo
 from carepool.store.db import unit_of_work
 from carepool.store.models import AccountBalanceRow, AuditEventRow, SpendImportRow, SpendLineRow
@@ -201,6 +223,158 @@ def test_a_file_that_is_not_a_spend_file_is_refused(pool_area: Area, tmp_path: P
         with pytest.raises(ImportRejected, match="1 problem") as caught:
             ledger.import_spend(session, the_pool(session, pool_area.code), path, SYSTEM)
         assert "missing required columns 'date', 'scheme'" in caught.value.problems[0].message
+
+
+# --------------------------------------------------------------------------------------------
+# Spend in bulk: a year's file is read in blocks and posted by a few set-based statements
+
+
+@pytest.fixture
+def small_blocks() -> Iterator[None]:
+    """Blocks of a few rows, so a test file of thousands of rows spans many of them."""
+    with mock.patch.object(spend_module, "BLOCK_CHARS", 20_000):
+        yield
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_a_large_file_posts_an_entry_per_row_that_says_where_it_came_from(
+    pool_area: Area, write_spend: WriteSpend
+) -> None:
+    rows = spend_rows(3_000, ["S1", "S2", "S3"])
+    path = write_spend("year.csv", rows)
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, pool_area.code)
+        outcome = ledger.import_spend(session, pool, path, finance(pool_area.code))
+        total = sum(parse_money(row[3]) for row in rows)
+        assert (outcome.posted, outcome.skipped, outcome.total_pence) == (3_000, 0, total)
+        names = {s.ref: s.name for s in ledger.plan_content(session, pool).schemes}
+        [batch] = repo.imports(session, pool.id)
+        spend = repo.entries(session, pool.id, kind=EntryKind.SPEND)
+        assert [entry_problems(s.entry) for s in spend if entry_problems(s.entry)] == []
+        by_row = {int(str(s.entry.source["row"])): s for s in spend}
+        assert sorted(by_row) == list(range(2, 3_002))
+        for number, (day, scheme, provider, amount, reference) in enumerate(rows, start=2):
+            stored = by_row[number]
+            assert stored.entry.date.isoformat() == day and stored.created_by == FINANCE
+            assert stored.entry.correlation == f"spend:{reference}"
+            assert stored.entry.narration == f"{scheme} {names[scheme]}: {provider}"
+            assert stored.entry.source == {
+                "file": "year.csv",
+                "sha256": outcome.sha256,
+                "row": number,
+                "reference": reference,
+                "import_id": batch.id,
+            }
+            assert stored.entry.postings == (
+                Posting(Accounts.scheme(scheme), parse_money(amount), provider),
+                Posting(Accounts.BANK, Pence(-parse_money(amount)), reference),
+            )
+        balances = ledger.balances(session, pool)
+        for scheme in ("S1", "S2", "S3"):
+            spent = sum(parse_money(r[3]) for r in rows if r[1] == scheme)
+            assert balances[Accounts.scheme(scheme)] == spent
+        [check] = ledger.check(session)
+        assert check.balanced and check.consistent
+        events = session.scalars(select(AuditEventRow).filter_by(action="import_spend")).all()
+        assert [e.after["posted"] for e in events] == [3_000]
+        assert verify_chain(audit.chain(session)) == []
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_a_fault_deep_in_a_large_file_refuses_it_and_the_next_file_still_posts(
+    pool_area: Area, write_spend: WriteSpend
+) -> None:
+    rows: list[tuple[str, ...]] = list(spend_rows(2_000, ["S1", "S2"]))
+    rows[1_500] = ("2015-06-01", "S1", "Trust", "12.345", "LATE-1")
+    rows.append(("2015-06-02", "S2", "Trust", "1.00", rows[10][4]))
+    with unit_of_work(pool_area.engine) as session:
+        before = snapshot(session, pool_area.code)
+        pool = the_pool(session, pool_area.code)
+        with pytest.raises(ImportRejected) as caught:
+            ledger.import_spend(session, pool, write_spend("bad.csv", rows), SYSTEM)
+        assert [(p.row, p.column) for p in caught.value.problems] == [
+            (1_502, "amount"),
+            (2_002, "reference"),
+        ]
+        assert "also on row 12" in caught.value.problems[1].message
+        assert snapshot(session, pool_area.code) == before
+        fixed = write_spend("fixed.csv", spend_rows(2_000, ["S1", "S2"]))
+        assert ledger.import_spend(session, pool, fixed, SYSTEM).posted == 2_000
+        [check] = ledger.check(session)
+        assert check.balanced and check.consistent
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_rows_posted_before_are_skipped_and_a_changed_one_is_refused(
+    pool_area: Area, write_spend: WriteSpend
+) -> None:
+    rows = spend_rows(3_000, ["S1", "S2"])
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, pool_area.code)
+        ledger.import_spend(session, pool, write_spend("a.csv", rows[:2_000]), SYSTEM)
+        overlap = ledger.import_spend(session, pool, write_spend("b.csv", rows[1_000:]), SYSTEM)
+        assert (overlap.rows, overlap.posted, overlap.skipped) == (2_000, 1_000, 1_000)
+        assert overlap.total_pence == sum(parse_money(r[3]) for r in rows[2_000:])
+        assert (
+            repo.entry_count(session, pool.id)
+            - len(repo.entries(session, pool.id, kind=EntryKind.CONTRIBUTION_DUE))
+            == 3_000
+        )
+        expenses = sum(
+            v for k, v in ledger.balances(session, pool).items() if k.startswith("Expenses")
+        )
+        assert expenses == sum(parse_money(r[3]) for r in rows)
+        changed = [*rows[2_500:2_600]]
+        changed[40] = (*changed[40][:3], "1.01", changed[40][4])
+        with pytest.raises(ImportRejected) as caught:
+            ledger.import_spend(session, pool, write_spend("c.csv", changed), SYSTEM)
+        [problem] = caught.value.problems
+        assert (problem.file, problem.row, problem.column) == ("c.csv", 42, "reference")
+        assert problem.message.startswith(f"reference {changed[40][4]!r} was already posted")
+        assert "from b.csv row 1542" in problem.message  # 2,540 - 1,000 + 2
+        [check] = ledger.check(session)
+        assert check.balanced and check.consistent
+
+
+def test_an_import_is_committed_only_with_its_unit_of_work(
+    pool_area: Area, write_spend: WriteSpend
+) -> None:
+    # The import writes through its caller's session and never commits on its own.
+    path = write_spend("year.csv", spend_rows(500, ["S1", "S2"]))
+    with unit_of_work(pool_area.engine) as session:
+        before = snapshot(session, pool_area.code)
+    with (
+        pytest.raises(RuntimeError, match="after the import"),
+        unit_of_work(pool_area.engine) as session,
+    ):
+        outcome = ledger.import_spend(session, the_pool(session, pool_area.code), path, SYSTEM)
+        assert outcome.posted == 500
+        raise RuntimeError("the command failed after the import")
+    with unit_of_work(pool_area.engine) as session:
+        assert snapshot(session, pool_area.code) == before
+        assert session.scalars(select(AuditEventRow).filter_by(action="import_spend")).all() == []
+
+
+def test_a_workbook_posts_as_its_csv_would(pool_area: Area, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["date", "scheme", "provider", "amount", "reference"])
+    sheet.append([dt.datetime(2015, 5, 1), "S1", "Council", 1234.5, "W1"])
+    sheet.append([])
+    sheet.append(["02/06/2015", "S2", "Trust", "£10.00", 77])
+    path = tmp_path / "spend.xlsx"
+    book.save(path)
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, pool_area.code)
+        outcome = ledger.import_spend(session, pool, path, SYSTEM)
+        assert (outcome.posted, outcome.total_pence) == (2, 124_450)
+        spend = repo.entries(session, pool.id, kind=EntryKind.SPEND)
+        assert [(s.entry.source["row"], s.entry.source["reference"]) for s in spend] == [
+            (2, "W1"),
+            (4, "77"),
+        ]
+        assert ledger.balances(session, pool)[Accounts.scheme("S2")] == 1_000
 
 
 # --------------------------------------------------------------------------------------------

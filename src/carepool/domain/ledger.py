@@ -259,6 +259,41 @@ def outturn_variance(balance: Mapping[str, int]) -> int:
     return spend - income
 
 
+@dataclass(frozen=True, slots=True)
+class SpendColumns:
+    """Checked spend rows held column by column, ready to post in bulk.
+
+    A year's spend file can have a million rows. One Python object per row would cost more
+    than the database spends storing it, so the importer hands the store one list per field.
+    Each row becomes one ``spend`` entry of two postings (the scheme's expenses debited, the
+    bank credited) keyed by its reference. Dates are ISO text and amounts are whole pence
+    above zero. ``rows`` holds the row numbers a person sees in the file, and every list is
+    as long as ``rows``.
+    """
+
+    rows: Sequence[int]
+    days: Sequence[str]
+    schemes: Sequence[str]
+    providers: Sequence[str]
+    amounts: Sequence[int]
+    references: Sequence[str]
+
+    def __post_init__(self) -> None:
+        fields = (self.days, self.schemes, self.providers, self.amounts, self.references)
+        if any(len(values) != len(self.rows) for values in fields):
+            raise ValueError("every spend column must have one value per row")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def totals(self) -> dict[str, int]:
+        """Pence spent per scheme: each scheme account's move, and the bank's (negated)."""
+        totals: dict[str, int] = defaultdict(int)
+        for scheme, amount in zip(self.schemes, self.amounts, strict=True):
+            totals[scheme] += amount
+        return dict(totals)
+
+
 def split_entry(
     on: dt.date,
     kind: EntryKind,

@@ -40,11 +40,14 @@ from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
 from carepool.io.beancount_export import LedgerBook, balances_csv, beancount_text, postings_csv
 from carepool.io.spend import (
+    NotClean,
     PoolFacts,
     Posted,
     SpendLine,
+    as_columns,
     check_against,
     check_repeats,
+    clean_blocks,
     read_spend,
     refuse_if_any,
 )
@@ -432,22 +435,29 @@ def span(pool: PoolRow) -> Period:
 
 
 def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) -> SpendOutcome:
-    """Post a spend file, all or nothing; files and rows seen before are not posted again."""
+    """Post a spend file, all or nothing; files and rows seen before are not posted again.
+
+    The file's rows go onto a stage (see :mod:`carepool.store.ledger`), and nothing is
+    written to the books until every row has passed every check. The entries are then
+    written by a few set-based statements and the running balances moved once per account.
+    One audit event records the import, naming the file by its SHA-256, which covers every
+    row.
+    """
     require_write(actor, pool.area_code)
     digest = file_sha256(path)
     seen = repo.find_import(session, pool.id, digest)
     if seen is None:
-        spend = read_spend(path)
         repo.lock_pool(session, pool)  # from here on, one importer at a time per pool
         seen = repo.find_import(session, pool.id, digest)  # someone may have just posted it
     if seen is not None:
         return SpendOutcome(path.name, digest, seen.rows, 0, seen.rows, 0, True)
-    schemes = plan_content(session, pool).schemes
-    closed = tuple(repo.closed_periods(session, pool.id))
-    check_against(spend, PoolFacts(frozenset(s.ref for s in schemes), span(pool), closed))
-    fresh = check_repeats(spend, _posted(session, pool, spend.lines))
-    refuse_if_any(spend)
-    outcome = _post_spend(session, pool, path.name, digest, len(spend.lines), fresh, actor)
+    try:
+        staged = _stage_spend(session, pool, path)
+    except CarepoolError:
+        repo.drop_spend_stage(session)  # refused: the caller's unit of work may carry on
+        raise
+    outcome = _post_spend(session, pool, path.name, digest, staged, actor)
+    repo.drop_spend_stage(session)
     audit.record(
         session,
         actor=actor.username,
@@ -459,38 +469,104 @@ def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) 
     return outcome
 
 
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A spend file on the stage: its clean rows, and the new ones' pence per scheme."""
+
+    rows: int
+    posted: int
+    totals: dict[str, int]
+
+
+def _stage_spend(session: Session, pool: PoolRow, path: Path) -> _Staged:
+    """Stage the file's new rows, or refuse it with every problem it has.
+
+    A plain CSV file goes column by column straight onto the stage. Anything the fast
+    reader does not vouch for (a workbook, any problem, a reference posted before with other
+    details) is read again row by row, which reports every problem with its row and column.
+    """
+    facts = PoolFacts(
+        frozenset(s.ref for s in plan_content(session, pool).schemes),
+        span(pool),
+        tuple(repo.closed_periods(session, pool.id)),
+    )
+    repo.open_spend_stage(session)
+    try:
+        return _stage_clean(session, pool, path, facts)
+    except NotClean:
+        repo.open_spend_stage(session)  # start again, without what the fast reader staged
+        return _stage_row_by_row(session, pool, path, facts)
+
+
+def _stage_clean(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) -> _Staged:
+    """The fast way: blocks of checked columns onto the stage, then one join for repeats.
+
+    Rows posted before with the same details are taken off the stage and counted as
+    skipped; one posted before with other details is a problem the row-by-row reader states.
+    """
+    rows = 0
+    totals: dict[str, int] = {}
+    for block in clean_blocks(path, facts):
+        repo.stage_spend(session, block)
+        rows += len(block)
+        for scheme, pence in block.totals().items():
+            totals[scheme] = totals.get(scheme, 0) + pence
+    repeats = repo.staged_repeats(session, pool.id)
+    if repeats.changed:
+        raise NotClean
+    if repeats.rows:
+        repo.unstage_posted(session, pool.id)
+        for scheme, pence in repeats.same.items():
+            totals[scheme] -= pence
+    return _Staged(rows, rows - repeats.rows, {k: v for k, v in totals.items() if v})
+
+
+def _stage_row_by_row(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) -> _Staged:
+    """The careful way: every row read and checked on its own, every problem located."""
+    spend = read_spend(path)
+    check_against(spend, facts)
+    fresh = check_repeats(spend, _posted(session, pool, spend.lines))
+    refuse_if_any(spend)
+    block = as_columns(fresh)
+    repo.stage_spend(session, block)
+    return _Staged(len(spend.lines), len(fresh), block.totals())
+
+
 def _post_spend(
     session: Session,
     pool: PoolRow,
     file_name: str,
     digest: str,
-    rows: int,
-    fresh: Sequence[SpendLine],
+    staged: _Staged,
     actor: Principal,
 ) -> SpendOutcome:
-    """Record the import, then post each new row as an entry keyed by its reference."""
+    """Record the import, post the staged rows and move each account's balance once."""
+    skipped = staged.rows - staged.posted
     batch = repo.add_import(
         session,
         SpendImportRow(
             pool_id=pool.id,
             sha256=digest,
             file_name=file_name[:300],
-            rows=rows,
-            posted=len(fresh),
-            skipped=rows - len(fresh),
+            rows=staged.rows,
+            posted=staged.posted,
+            skipped=skipped,
             imported_at=_now(),
             imported_by=actor.username,
         ),
     )
-    schemes = plan_content(session, pool).schemes
-    names = {s.ref: s.name for s in schemes}
-    accounts = {s.ref: Accounts.scheme(s.ref) for s in schemes}  # named once, not per row
-    entries = [_spend_entry(line, batch, names, accounts) for line in fresh]
-    ids = repo.add_entries(session, pool.id, entries, actor.username, _now())
-    lines = [_spend_line(pool, batch, line, i) for line, i in zip(fresh, ids, strict=True)]
-    repo.add_spend_lines(session, lines)
-    total = sum(line.amount for line in fresh)
-    return SpendOutcome(file_name, digest, rows, len(fresh), rows - len(fresh), total, False)
+    total = sum(staged.totals.values())
+    if staged.posted:
+        names = {s.ref: s.name for s in plan_content(session, pool).schemes}
+        base = repo.entry_id_base(session)  # the import's row is written: SQLite is ours
+        spend = repo.SpendBatch(
+            pool.id, batch.id, batch.file_name, digest, names, actor.username, _now(), base
+        )
+        repo.post_staged_spend(session, spend)
+        deltas = {Accounts.scheme(ref): pence for ref, pence in staged.totals.items()}
+        deltas[Accounts.BANK] = -total
+        repo.move_balances(session, pool.id, deltas)
+    return SpendOutcome(file_name, digest, staged.rows, staged.posted, skipped, total, False)
 
 
 def _posted(session: Session, pool: PoolRow, lines: Sequence[SpendLine]) -> dict[str, Posted]:
@@ -498,43 +574,6 @@ def _posted(session: Session, pool: PoolRow, lines: Sequence[SpendLine]) -> dict
     return {
         ref: Posted(row.spend_date, row.scheme, row.amount_pence, row.file_name, row.row_number)
         for ref, row in found.items()
-    }
-
-
-def _spend_entry(
-    line: SpendLine, batch: SpendImportRow, names: dict[str, str], accounts: dict[str, str]
-) -> Entry:
-    return Entry(
-        date=line.date,
-        kind=EntryKind.SPEND,
-        narration=f"{line.scheme} {names.get(line.scheme, '')}: {line.provider}".strip(),
-        postings=(
-            Posting(accounts[line.scheme], line.amount, line.provider),
-            Posting(Accounts.BANK, Pence(-line.amount), line.reference),
-        ),
-        correlation=f"spend:{line.reference}",
-        source={
-            "file": batch.file_name,
-            "sha256": batch.sha256,
-            "row": line.row,
-            "reference": line.reference,
-            "import_id": batch.id,
-        },
-    )
-
-
-def _spend_line(
-    pool: PoolRow, batch: SpendImportRow, line: SpendLine, entry_id: int
-) -> dict[str, Any]:
-    return {
-        "pool_id": pool.id,
-        "reference": line.reference,
-        "import_id": batch.id,
-        "entry_id": entry_id,
-        "row_number": line.row,
-        "spend_date": line.date,
-        "scheme": line.scheme,
-        "amount_pence": line.amount,
     }
 
 
