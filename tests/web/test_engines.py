@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from carepool.domain.allocation import AllocationStatus
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts
+from carepool.services import accounts, plans
+from carepool.services.geography import year_geography
 from carepool.store.db import unit_of_work
+from carepool.store.models import AllocationRun
 
 ClientFor = Callable[..., Any]
 PASSWORD = "a-long-enough-password"
@@ -50,3 +53,29 @@ def test_the_web_shell_on_an_empty_database(
     signed_out = admin.post("/sign-out", data={"csrf_token": csrf_of(dashboard.text)})
     assert signed_out.status_code == 200
     assert admin.get("/national", follow_redirects=False).status_code == 303
+
+
+def test_a_server_starts_on_a_blank_or_empty_database(
+    empty_engine: Engine, engine: Engine, client_for: ClientFor
+) -> None:
+    """Warming the caches at start must not stop a server whose database has nothing yet."""
+    for database in (empty_engine, engine):
+        with client_for(database) as client:  # as a context manager it runs start-up
+            assert client.get("/healthz").status_code == 200
+
+
+def test_start_up_works_out_every_area_s_facts(demo_engine: Engine, client_for: ClientFor) -> None:
+    plans._FACTS.clear()
+    with client_for(demo_engine):
+        warmed = dict(plans._FACTS)
+    with unit_of_work(demo_engine) as session:
+        published = {
+            run.year
+            for run in session.scalars(select(AllocationRun))
+            if run.status == AllocationStatus.PUBLISHED
+        }
+        expected = {(y, a.code) for y in published for a in year_geography(session, y).areas}
+        assert len(published) == 2 and len(expected) > 2 * 150
+        assert {(key[1], key[2]) for key in warmed} == expected
+        assert plans.warm(session) == len(expected)
+    assert all(plans._FACTS[key] is facts for key, facts in warmed.items())  # nothing redone

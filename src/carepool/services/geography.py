@@ -8,6 +8,7 @@ nothing; a different file of the same kind becomes a new vintage beside the old 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,10 +284,15 @@ def _read_year_geography(
     )
     derived = _DERIVED.get(key)
     if derived is None:
-        derived = _derive(session, framework, councils_vintage, shares_vintage, populations_vintage)
-        if len(_DERIVED) >= _DERIVED_LIMIT:
-            _DERIVED.pop(next(iter(_DERIVED)))
-        _DERIVED[key] = derived
+        with _DERIVING:  # one thread derives; the others wait for its result, not redo it
+            derived = _DERIVED.get(key)
+            if derived is None:
+                derived = _derive(
+                    session, framework, councils_vintage, shares_vintage, populations_vintage
+                )
+                if len(_DERIVED) >= _DERIVED_LIMIT:
+                    _DERIVED.pop(next(iter(_DERIVED)))
+                _DERIVED[key] = derived
     return YearGeography(
         framework=framework,
         councils_vintage=councils_vintage,
@@ -313,6 +319,9 @@ by database, year and each vintage's id and hash) stays true; this saves every p
 app re-reading and re-summing 14,000 population rows.
 """
 _DERIVED_LIMIT = 16
+_DERIVING = threading.Lock()
+"""Held while deriving: when a busy server starts, forty threads asking for the same year's
+geography at once would otherwise each read and re-sum it, and all of them be slow."""
 
 
 def _derive(

@@ -8,6 +8,7 @@ change starts a new one. Every step is an event on the plan and in the audit log
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,15 +86,39 @@ def area_facts(session: Session, geo: YearGeography, area_code: str) -> AreaFact
     )
     facts = _FACTS.get(key)
     if facts is None:
-        facts = _work_out_facts(session, geo, area, run)
-        if len(_FACTS) >= _FACTS_LIMIT:
-            _FACTS.pop(next(iter(_FACTS)))
-        _FACTS[key] = facts
+        with _WORKING_OUT:
+            facts = _FACTS.get(key)
+            if facts is None:
+                facts = _work_out_facts(session, geo, area, run)
+                if len(_FACTS) >= _FACTS_LIMIT:
+                    _FACTS.pop(next(iter(_FACTS)))
+                _FACTS[key] = facts
     return facts
 
 
 _FACTS: dict[tuple[object, ...], AreaFacts] = {}
 _FACTS_LIMIT = 2_000
+_WORKING_OUT = threading.Lock()
+
+
+def warm(session: Session) -> int:
+    """Work out every area's facts for each year with a published allocation; return how many.
+
+    A server calls this as it starts, so the first page each person opens is as quick as the
+    rest instead of waiting on geography and allocation reads shared by everyone.
+    """
+    years = session.scalars(
+        select(AllocationRun.year)
+        .where(AllocationRun.status == AllocationStatus.PUBLISHED)
+        .distinct()
+    )
+    warmed = 0
+    for year in sorted(years):
+        geo = year_geography(session, year)
+        for area in geo.areas:
+            area_facts(session, geo, area.code)
+            warmed += 1
+    return warmed
 
 
 def _work_out_facts(

@@ -11,16 +11,22 @@ or from code with ``uvicorn.run(create_app(engine), ...)``.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carepool import config
-from carepool.store.db import default_engine
+from carepool.domain.errors import CarepoolError
+from carepool.services import plans as plan_service
+from carepool.store.db import default_engine, is_initialised, unit_of_work
 from carepool.web import errors
 from carepool.web.auth import SignInLimiter
 from carepool.web.routes import (
@@ -113,6 +119,31 @@ class AdmissionLimit:
             await self.app(scope, receive, send)
 
 
+_log = logging.getLogger(__name__)
+
+
+def warm(engine: Engine) -> None:
+    """Work out what every plan page shares (geography, each area's facts) before serving.
+
+    Without it the first requests after a start all find the caches empty at once and each
+    waits on the same reads. A database not yet set up, or with nothing published, is fine:
+    there is nothing to warm, and pages say so when asked.
+    """
+    try:
+        if not is_initialised(engine):
+            return
+        with unit_of_work(engine) as session:
+            plan_service.warm(session)
+    except (CarepoolError, SQLAlchemyError) as problem:
+        _log.warning("caches not warmed at start: %s", problem)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await asyncio.to_thread(warm, app.state.engine)
+    yield
+
+
 def create_app(
     engine: Engine | None = None, secret_key: str | None = None, *, https_only: bool = False
 ) -> FastAPI:
@@ -128,6 +159,7 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.engine = engine or default_engine()
     app.state.sign_in_limiter = SignInLimiter()
