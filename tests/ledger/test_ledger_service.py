@@ -45,7 +45,7 @@ from carepool.services.geography import year_geography
 from carepool.store import audit
 from carepool.store import ledger as repo
 from carepool.store.db import unit_of_work
-from carepool.store.models import AccountBalanceRow, AuditEventRow, SpendImportRow, SpendLineRow
+from carepool.store.models import AccountBalanceRow, AuditEventRow, LedgerEntryRow, SpendImportRow
 
 ROW = ("2015-05-10", "S1", "Council care services", "1,234.56", "INV-1")
 
@@ -53,7 +53,7 @@ ROW = ("2015-05-10", "S1", "Council care services", "1,234.56", "INV-1")
 def snapshot(session: Session, area_code: str) -> tuple[int, dict[str, int], int, int]:
     pool = the_pool(session, area_code)
     imports = session.scalar(select(func.count()).select_from(SpendImportRow)) or 0
-    lines = session.scalar(select(func.count()).select_from(SpendLineRow)) or 0
+    lines = session.scalar(select(func.count()).where(LedgerEntryRow.reference.is_not(None))) or 0
     return repo.entry_count(session, pool.id), ledger.balances(session, pool), imports, lines
 
 

@@ -511,7 +511,7 @@ def _stage_clean(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) 
         rows += len(block)
         for scheme, pence in block.totals().items():
             totals[scheme] = totals.get(scheme, 0) + pence
-    repeats = repo.staged_repeats(session, pool.id)
+    repeats = repo.staged_repeats(session, pool.id, sorted(facts.schemes))
     if repeats.changed:
         raise NotClean
     if repeats.rows:
@@ -571,8 +571,15 @@ def _post_spend(
 
 def _posted(session: Session, pool: PoolRow, lines: Sequence[SpendLine]) -> dict[str, Posted]:
     found = repo.spend_lines_for(session, pool.id, (line.reference for line in lines))
+    schemes = {Accounts.scheme(s.ref): s.ref for s in plan_content(session, pool).schemes}
     return {
-        ref: Posted(row.spend_date, row.scheme, row.amount_pence, row.file_name, row.row_number)
+        ref: Posted(
+            row.spend_date,
+            schemes.get(row.account, row.account),
+            row.amount_pence,
+            row.file_name,
+            row.row_number,
+        )
         for ref, row in found.items()
     }
 

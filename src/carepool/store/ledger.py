@@ -50,7 +50,6 @@ from carepool.store.models import (
     PlanRow,
     PoolRow,
     SpendImportRow,
-    SpendLineRow,
 )
 
 # Bulk writes go straight to the tables (SQLAlchemy Core): the ORM's per-row bookkeeping
@@ -122,9 +121,15 @@ def add_entries(
     entry_rows = [_entry_values(pool_id, entry, actor, at) for entry in entries]
     ids = _insert_entries(connection, entry_rows)
     postings = [
-        {"entry_id": entry_id, "account": p.account, "amount_pence": p.amount, "memo": p.memo}
+        {
+            "entry_id": entry_id,
+            "line": line,
+            "account": p.account,
+            "amount_pence": p.amount,
+            "memo": p.memo,
+        }
         for entry_id, entry in zip(ids, entries, strict=True)
-        for p in entry.postings
+        for line, p in enumerate(entry.postings)
     ]
     bulk_insert(connection, _POSTINGS, postings)
     deltas: dict[str, int] = defaultdict(int)
@@ -303,7 +308,7 @@ def entries(
         )
         .join(_ENTRIES, _ENTRIES.c.id == _POSTINGS.c.entry_id)
         .where(*conditions)
-        .order_by(_POSTINGS.c.id)
+        .order_by(_POSTINGS.c.entry_id, _POSTINGS.c.line)
     )
     by_entry: dict[int, list[Posting]] = defaultdict(list)
     for entry_id, name, amount, memo in session.execute(legs):
@@ -344,7 +349,7 @@ def get_entry(session: Session, pool_id: int, entry_id: int) -> StoredEntry | No
     if row is None or row.pool_id != pool_id:
         return None
     postings = session.scalars(
-        select(LedgerPostingRow).filter_by(entry_id=entry_id).order_by(LedgerPostingRow.id)
+        select(LedgerPostingRow).filter_by(entry_id=entry_id).order_by(LedgerPostingRow.line)
     )
     return _stored(row, [Posting(p.account, Pence(p.amount_pence), p.memo) for p in postings])
 
@@ -427,7 +432,7 @@ class PostedLine:
 
     reference: str
     spend_date: dt.date
-    scheme: str
+    account: str  # the scheme's expense account, which the row's entry debited
     amount_pence: int
     file_name: str
     row_number: int
@@ -436,29 +441,46 @@ class PostedLine:
 def spend_lines_for(
     session: Session, pool_id: int, references: Iterable[str]
 ) -> dict[str, PostedLine]:
-    """The already-posted spend rows among ``references``.
+    """The already-posted spend rows among ``references``, read from their entries.
 
-    A short list is looked up by reference; a long one (a year's file) reads the pool's
-    posted rows in one pass instead of dozens of ``IN (…)`` lists.
+    A spend entry debits its scheme, so that posting gives the row's scheme and amount; the
+    entry's source names its file and row. A short list is looked up by reference; a long
+    one (a year's file) reads the pool's spend entries in one pass instead of dozens of
+    ``IN (…)`` lists.
     """
     wanted = set(references)
     query = (
         select(
-            SpendLineRow.reference,
-            SpendLineRow.spend_date,
-            SpendLineRow.scheme,
-            SpendLineRow.amount_pence,
-            SpendImportRow.file_name,
-            SpendLineRow.row_number,
+            _ENTRIES.c.reference,
+            _ENTRIES.c.date,
+            _POSTINGS.c.account,
+            _POSTINGS.c.amount_pence,
+            _ENTRIES.c.source,
         )
-        .join(SpendImportRow, SpendImportRow.id == SpendLineRow.import_id)
-        .where(SpendLineRow.pool_id == pool_id)
+        .join(_POSTINGS, _POSTINGS.c.entry_id == _ENTRIES.c.id)
+        .where(
+            _ENTRIES.c.pool_id == pool_id,
+            _ENTRIES.c.reference.is_not(None),
+            _POSTINGS.c.account.startswith(_SCHEME_PREFIX, autoescape=True),
+        )
     )
-    if len(wanted) > _CHUNK:
-        rows = session.execute(query)
-        return {row[0]: PostedLine(*row) for row in rows if row[0] in wanted}
-    rows = session.execute(query.where(SpendLineRow.reference.in_(sorted(wanted))))
-    return {row[0]: PostedLine(*row) for row in rows}
+    if len(wanted) <= _CHUNK:
+        query = query.where(_ENTRIES.c.reference.in_(sorted(wanted)))
+    found = {}
+    for reference, day, name, amount, source in session.execute(query):
+        if reference in wanted:
+            found[reference] = PostedLine(
+                reference,
+                day,
+                name,
+                amount,
+                str(source.get("file", "")),
+                int(source.get("row", 0)),
+            )
+    return found
+
+
+_SCHEME_PREFIX = Accounts.scheme("X").removesuffix("X")
 
 
 # --------------------------------------------------------------------------------------------
@@ -563,7 +585,7 @@ class StagedRepeats:
     changed: int  # rows posted before with a different date, scheme or amount
 
 
-def staged_repeats(session: Session, pool_id: int) -> StagedRepeats:
+def staged_repeats(session: Session, pool_id: int, scheme_refs: Sequence[str]) -> StagedRepeats:
     """Compare the stage with the pool's posted references: one probe of the index per row.
 
     SQLite is told to read the stage first (``CROSS JOIN``), so the probe goes through the
@@ -572,16 +594,20 @@ def staged_repeats(session: Session, pool_id: int) -> StagedRepeats:
     connection = session.connection()
     if _is_postgresql(connection):
         connection.exec_driver_sql(f"ANALYZE {_STAGE}")
+    refs = sorted(scheme_refs)
+    accounts = _case(refs, [Accounts.scheme(ref) for ref in refs], "account")
     query = text(
         f"SELECT s.scheme, s.amount, "
-        "CASE WHEN l.spend_date = s.date AND l.scheme = s.scheme "
-        "AND l.amount_pence = s.amount THEN 1 ELSE 0 END "
-        f"FROM {_stage_name(connection)} AS s CROSS JOIN spend_line AS l "
-        "WHERE l.pool_id = :pool_id AND l.reference = s.reference"
+        "CASE WHEN e.date = s.date AND EXISTS (SELECT 1 FROM ledger_posting AS p "
+        f"WHERE p.entry_id = e.id AND p.account = {accounts.sql} "
+        "AND p.amount_pence = s.amount) THEN 1 ELSE 0 END "
+        f"FROM {_stage_name(connection)} AS s CROSS JOIN ledger_entry AS e "
+        "WHERE e.pool_id = :pool_id AND e.reference = s.reference AND e.reference IS NOT NULL"
     )
     same: dict[str, int] = defaultdict(int)
     rows = changed = 0
-    for scheme, amount, identical in connection.execute(query, {"pool_id": pool_id}):
+    parameters = {"pool_id": pool_id, **accounts.parameters}
+    for scheme, amount, identical in connection.execute(query, parameters):
         rows += 1
         if identical:
             same[scheme] += int(amount)
@@ -596,8 +622,9 @@ def unstage_posted(session: Session, pool_id: int) -> None:
     stage = _stage_name(connection)
     connection.execute(
         text(
-            f"DELETE FROM {stage} WHERE EXISTS (SELECT 1 FROM spend_line AS l "
-            f"WHERE l.pool_id = :pool_id AND l.reference = {stage}.reference)"
+            f"DELETE FROM {stage} WHERE EXISTS (SELECT 1 FROM ledger_entry AS e "
+            f"WHERE e.pool_id = :pool_id AND e.reference = {stage}.reference "
+            "AND e.reference IS NOT NULL)"
         ),
         {"pool_id": pool_id},
     )
@@ -633,7 +660,7 @@ def entry_id_base(session: Session) -> int:
 
 
 def post_staged_spend(session: Session, batch: SpendBatch) -> None:
-    """Post every staged row as a ``spend`` entry of two postings, with its reference row.
+    """Post every staged row as a ``spend`` entry of two postings, carrying its reference.
 
     Each row's entry says where it came from (file, its SHA-256, row, reference and import)
     and is correlated by its reference; its postings debit the scheme (memo: the provider)
@@ -662,21 +689,20 @@ def post_staged_spend(session: Session, batch: SpendBatch) -> None:
         parameters["base"] = batch.id_base
     statements = [
         "INSERT INTO ledger_entry (id, pool_id, date, kind, narration, correlation, source, "
-        "reverses_id, created_by, created_at) "
+        "reverses_id, reference, created_by, created_at) "
         f"SELECT {entry_id}, :pool_id, s.date, 'spend', "
         f"substr(s.scheme || ' ' || {names.sql} || ': ' || s.provider, 1, 500), "
         f"'spend:' || s.reference, {json_object}('file', CAST(:file AS TEXT), "
         "'sha256', CAST(:sha256 AS TEXT), 'row', s.row_number, 'reference', s.reference, "
-        "'import_id', CAST(:import_id AS INTEGER)), NULL, :actor, :at "
+        "'import_id', CAST(:import_id AS INTEGER)), NULL, s.reference, :actor, :at "
         f"FROM {stage} AS s",
-        "INSERT INTO ledger_posting (entry_id, account, amount_pence, memo) "
-        f"SELECT {entry_id}, {accounts.sql}, s.amount, s.provider FROM {stage} AS s",
-        "INSERT INTO ledger_posting (entry_id, account, amount_pence, memo) "
-        f"SELECT {entry_id}, :bank, -s.amount, s.reference FROM {stage} AS s",
-        "INSERT INTO spend_line (pool_id, reference, import_id, entry_id, row_number, "
-        "spend_date, scheme, amount_pence) "
-        f"SELECT :pool_id, s.reference, :import_id, {entry_id}, s.row_number, s.date, "
-        f"s.scheme, s.amount FROM {stage} AS s",
+        # Both legs of each row in turn (the stage read in order, two lines for each row), so
+        # the postings arrive in key order with no sort.
+        "INSERT INTO ledger_posting (entry_id, line, account, amount_pence, memo) "
+        f"SELECT {entry_id}, l.line, CASE l.line WHEN 0 THEN {accounts.sql} ELSE :bank END, "
+        "CASE l.line WHEN 0 THEN s.amount ELSE -s.amount END, "
+        "CASE l.line WHEN 0 THEN s.provider ELSE s.reference END "
+        f"FROM {stage} AS s CROSS JOIN (SELECT 0 AS line UNION ALL SELECT 1) AS l",
     ]
     stamped = text(statements[0]).bindparams(bindparam("at", type_=DateTime(timezone=True)))
     for clause in (stamped, *map(text, statements[1:])):

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -342,7 +343,9 @@ class PoolRow(Base):
 class LedgerEntryRow(Base):
     """A journal entry: append-only; a mistake is put right by a reversing entry.
 
-    ``reverses_id`` is unique so that no entry can be reversed twice.
+    ``reverses_id`` is unique so that no entry can be reversed twice. ``reference`` is set on
+    entries posted from a spend file's rows, and unique within the pool, so the same row
+    imported again is recognised and never posted twice.
     """
 
     __tablename__ = "ledger_entry"
@@ -350,6 +353,14 @@ class LedgerEntryRow(Base):
         Index("ix_ledger_entry_pool_date", "pool_id", "date"),
         Index("ix_ledger_entry_pool_correlation", "pool_id", "correlation"),
         UniqueConstraint("reverses_id", name="uq_ledger_entry_reverses_id"),
+        Index(
+            "uq_ledger_entry_pool_reference",
+            "pool_id",
+            "reference",
+            unique=True,
+            sqlite_where=text("reference IS NOT NULL"),
+            postgresql_where=text("reference IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -360,17 +371,24 @@ class LedgerEntryRow(Base):
     correlation: Mapped[str] = mapped_column(String(200))
     source: Mapped[Any] = mapped_column(JSON, default=dict)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    reference: Mapped[str | None] = mapped_column(String(100))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LedgerPostingRow(Base):
-    """One leg of an entry: debit positive, credit negative, in whole pence."""
+    """One leg of an entry: debit positive, credit negative, in whole pence.
+
+    Keyed by its entry and its place in it, so a posting costs one index entry (SQLite keeps
+    the rows in that key's order, with no separate row id), and an entry's legs are read in
+    the order they were written.
+    """
 
     __tablename__ = "ledger_posting"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     account: Mapped[str] = mapped_column(String(200))
     amount_pence: Mapped[int] = mapped_column(BigInteger)
     memo: Mapped[str] = mapped_column(String(300), default="")
@@ -424,25 +442,6 @@ class SpendImportRow(Base):
     skipped: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     imported_by: Mapped[str] = mapped_column(String(120))
-
-
-class SpendLineRow(Base):
-    """A spend row posted to a pool, keyed by its reference so a re-import is recognised."""
-
-    __tablename__ = "spend_line"
-    __table_args__ = (
-        UniqueConstraint("pool_id", "reference", name="uq_spend_line_pool_reference"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    pool_id: Mapped[int] = mapped_column(ForeignKey("pool.id"))
-    reference: Mapped[str] = mapped_column(String(100))
-    import_id: Mapped[int] = mapped_column(ForeignKey("spend_import.id"), index=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"))
-    row_number: Mapped[int] = mapped_column(Integer)
-    spend_date: Mapped[dt.date] = mapped_column(Date)
-    scheme: Mapped[str] = mapped_column(String(20))
-    amount_pence: Mapped[int] = mapped_column(BigInteger)
 
 
 class ForecastRow(Base):
