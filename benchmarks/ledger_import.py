@@ -224,7 +224,8 @@ def export_file(url: str, code: str, out: str) -> tuple[float, int]:
     started = time.perf_counter()
     with unit_of_work(engine) as session:
         pool = ledger.pool_for(session, YEAR, code, SYSTEM)
-        Path(out).write_text(ledger.export(session, pool, "beancount"), encoding="utf-8")
+        with Path(out).open("w", encoding="utf-8", newline="") as handle:
+            ledger.export_to(session, pool, "beancount", handle)
         entries = repo.entry_count(session, pool.id)
     seconds = time.perf_counter() - started
     engine.dispose()

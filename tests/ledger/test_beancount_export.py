@@ -127,3 +127,18 @@ def test_amounts_are_written_exactly_from_pence() -> None:
         "123.45",
         "-12345678901.23",
     ]
+
+
+def test_the_streamed_books_are_the_books(pool_area: Area, write_spend: WriteSpend) -> None:
+    """The export reads entries as one stream; it must give exactly what ``entries`` gives."""
+    with unit_of_work(pool_area.engine) as session:
+        a_year_of_books(session, pool_area, write_spend)
+        pool = the_pool(session, pool_area.code)
+        streamed = list(repo.stream_entries(session, pool.id))
+        stored = repo.entries(session, pool.id)
+        first, last = repo.entry_dates(session, pool.id)
+        accounts = repo.posted_accounts(session, pool.id)
+    assert streamed == [(s.id, s.entry) for s in stored]
+    assert len(streamed) > 200 and len({entry.kind for _, entry in streamed}) >= 4
+    assert (first, last) == (stored[0].entry.date, max(s.entry.date for s in stored))
+    assert accounts == {p.account for s in stored for p in s.entry.postings}

@@ -79,6 +79,10 @@ def test_a_pools_year_from_the_command_line(
         check=False,
     )
     assert checked.returncode == 0, checked.stdout
+    refused_export = carepool("ledger", "export", code, book, "--format", "xml", cwd=tmp_path)
+    assert refused_export.returncode == 1 and "unknown export format 'xml'" in refused_export.stderr
+    assert not list(tmp_path.glob(".*.partial"))
+    assert "balance Expenses:Scheme:S1" in book.read_text(encoding="utf-8")  # left whole
 
     proof = ok_json(carepool("ledger", "check", "--json", cwd=tmp_path))
     assert proof["ok"] is True

@@ -137,10 +137,18 @@ def ledger_export(
     fmt: Annotated[str, typer.Option("--format", help="beancount, csv or balances.")] = "beancount",
     year: LedgerYear = "2015-16",
 ) -> None:
-    """Write the pool's books as Beancount (check with bean-check) or CSV."""
-    with work() as session:
-        text = ledger.export(session, _pool(session, area, year), fmt)
-    file.write_text(text, encoding="utf-8")
+    """Write the pool's books as Beancount (check with bean-check) or CSV.
+
+    The books stream into a file beside FILE that takes its name only once complete, so a
+    failed export never leaves a partial file where a whole one is expected.
+    """
+    partial = file.with_name(f".{file.name}.partial")
+    try:
+        with work() as session, partial.open("w", encoding="utf-8", newline="") as out:
+            ledger.export_to(session, _pool(session, area, year), fmt, out)
+        partial.replace(file)
+    finally:
+        partial.unlink(missing_ok=True)
     err.print(f"Wrote {area}'s {year} pool as {fmt} to {file}")
 
 

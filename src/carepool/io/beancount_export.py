@@ -18,8 +18,9 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TextIO
 
 from carepool.domain.ledger import Entry
 
@@ -28,12 +29,20 @@ CURRENCY = "GBP"
 
 @dataclass(frozen=True, slots=True)
 class LedgerBook:
-    """Everything an export needs: the pool's name and start, its entries and balances."""
+    """Everything an export needs: the pool's name and dates, its accounts, balances and entries.
+
+    ``entries`` may be a stream read from the database as it is written out: a year's books
+    can hold a million entries, and the writers below never hold more than one at a time.
+    Everything a writer needs before the first entry (accounts, dates) is given apart.
+    """
 
     title: str
-    opened: dt.date
-    entries: Sequence[tuple[int, Entry]]  # (entry id, entry), in date order
+    opened: dt.date  # the pool's first day
+    entries: Iterable[tuple[int, Entry]]  # (entry id, entry), in date order
     balances: Mapping[str, int]  # carepool's running balances, pence
+    accounts: Collection[str] = ()  # every account any posting names
+    first: dt.date | None = None  # the earliest and latest entry dates, if any
+    last: dt.date | None = None
 
 
 def decimal_text(amount: int) -> str:
@@ -52,21 +61,26 @@ def _source_text(source: Mapping[str, object]) -> str:
 
 
 def accounts_of(book: LedgerBook) -> list[str]:
-    named = {p.account for _, entry in book.entries for p in entry.postings}
-    return sorted(named | set(book.balances))
+    return sorted(set(book.accounts) | set(book.balances))
 
 
 def assertion_date(book: LedgerBook) -> dt.date:
     """The day after the last entry: Beancount asserts balances at the start of a day."""
-    last = max((entry.date for _, entry in book.entries), default=book.opened)
-    return last + dt.timedelta(days=1)
+    return (book.last or book.opened) + dt.timedelta(days=1)
 
 
 def beancount_text(book: LedgerBook) -> str:
     """The whole ledger as a Beancount file that ``bean-check`` accepts."""
-    opened = min([book.opened, *(entry.date for _, entry in book.entries)])
+    out = io.StringIO()
+    write_beancount(book, out)
+    return out.getvalue()
+
+
+def write_beancount(book: LedgerBook, out: TextIO) -> None:
+    """Write the ledger as Beancount text, one entry at a time."""
+    opened = min(book.opened, book.first or book.opened)
     names = accounts_of(book)
-    lines = [
+    header = [
         f"; {book.title}",
         "; Written by carepool. Amounts in pounds; every figure traces to carepool's entry id.",
         f'option "title" {_quoted(book.title)}',
@@ -74,17 +88,16 @@ def beancount_text(book: LedgerBook) -> str:
         "",
         f"{opened.isoformat()} commodity {CURRENCY}",
         "",
+        *(f"{opened.isoformat()} open {name} {CURRENCY}" for name in names),
+        "",
     ]
-    lines += [f"{opened.isoformat()} open {name} {CURRENCY}" for name in names]
-    lines.append("")
+    out.write("\n".join(header) + "\n")
     for entry_id, entry in book.entries:
-        lines += _transaction(entry_id, entry)
-        lines.append("")
+        out.write("\n".join(_transaction(entry_id, entry)) + "\n\n")
     on = assertion_date(book).isoformat()
     for name in names:
         total = _subtree_total(book.balances, name)
-        lines.append(f"{on} balance {name} {decimal_text(total)} ~ 0.00 {CURRENCY}")
-    return "\n".join(lines) + "\n"
+        out.write(f"{on} balance {name} {decimal_text(total)} ~ 0.00 {CURRENCY}\n")
 
 
 def _subtree_total(balances: Mapping[str, int], name: str) -> int:
@@ -127,7 +140,13 @@ POSTING_COLUMNS = (
 def postings_csv(book: LedgerBook) -> str:
     """One row per posting, with its entry's details repeated, for a spreadsheet."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
+    write_postings_csv(book, buffer)
+    return buffer.getvalue()
+
+
+def write_postings_csv(book: LedgerBook, out: TextIO) -> None:
+    """Write the postings CSV, one entry at a time."""
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(POSTING_COLUMNS)
     for entry_id, entry in book.entries:
         for posting in entry.postings:
@@ -146,15 +165,18 @@ def postings_csv(book: LedgerBook) -> str:
                     _source_text(entry.source),
                 ]
             )
-    return buffer.getvalue()
 
 
 def balances_csv(book: LedgerBook) -> str:
     """Each account's balance, in pounds and in pence."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
+    write_balances_csv(book, buffer)
+    return buffer.getvalue()
+
+
+def write_balances_csv(book: LedgerBook, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("account", "balance", "balance_pence"))
     for name in accounts_of(book):
         amount = book.balances.get(name, 0)
         writer.writerow((name, decimal_text(amount), amount))
-    return buffer.getvalue()

@@ -13,10 +13,11 @@ are in :mod:`carepool.services.ledger_reports`; the year-end risk share is in
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,12 @@ from carepool.domain.plan import PlanContent
 from carepool.domain.plan_workflow import PlanStatus
 from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
-from carepool.io.beancount_export import LedgerBook, balances_csv, beancount_text, postings_csv
+from carepool.io.beancount_export import (
+    LedgerBook,
+    write_balances_csv,
+    write_beancount,
+    write_postings_csv,
+)
 from carepool.io.spend import (
     NotClean,
     PoolFacts,
@@ -672,21 +678,32 @@ def check(session: Session, year: str | None = None) -> list[PoolCheck]:
 
 
 def book(session: Session, pool: PoolRow) -> LedgerBook:
-    stored = repo.entries(session, pool.id)
+    """The pool's books for an export, entries streamed from the database as they are written."""
+    first, last = repo.entry_dates(session, pool.id)
     return LedgerBook(
         title=f"Section 75 pooled budget {pool.area_code} {pool.year}",
         opened=pool.starts,
-        entries=[(s.id, s.entry) for s in stored],
+        entries=repo.stream_entries(session, pool.id),
         balances=repo.balances(session, pool.id),
+        accounts=repo.posted_accounts(session, pool.id),
+        first=first,
+        last=last,
     )
 
 
 EXPORT_FORMATS = ("beancount", "csv", "balances")
+_WRITERS = {"beancount": write_beancount, "csv": write_postings_csv, "balances": write_balances_csv}
 
 
 def export(session: Session, pool: PoolRow, fmt: str) -> str:
     """The pool's books as Beancount text, postings CSV or balances CSV."""
-    writers = {"beancount": beancount_text, "csv": postings_csv, "balances": balances_csv}
-    if fmt not in writers:
+    out = io.StringIO(newline="")
+    export_to(session, pool, fmt, out)
+    return out.getvalue()
+
+
+def export_to(session: Session, pool: PoolRow, fmt: str, out: TextIO) -> None:
+    """Write the pool's books to ``out`` as they are read: memory stays flat however long."""
+    if fmt not in _WRITERS:
         raise CarepoolError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
-    return writers[fmt](book(session, pool))
+    _WRITERS[fmt](book(session, pool), out)

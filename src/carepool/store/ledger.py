@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -315,6 +315,54 @@ def entries(
         by_entry[entry_id].append(Posting(name, Pence(amount), memo))
     query = select(*_ENTRY_COLUMNS).where(*conditions).order_by(_ENTRIES.c.date, _ENTRIES.c.id)
     return [_stored(row, by_entry[row.id]) for row in session.execute(query)]
+
+
+def stream_entries(session: Session, pool_id: int) -> Iterator[tuple[int, Entry]]:
+    """A pool's entries in date order with their postings, read as they are used.
+
+    One query over entries and postings together, fetched in batches (a server-side cursor
+    on PostgreSQL), so an export of a million entries holds a few thousand at a time.
+    """
+    query = (
+        select(*_ENTRY_COLUMNS, _POSTINGS.c.account, _POSTINGS.c.amount_pence, _POSTINGS.c.memo)
+        .join(_POSTINGS, _POSTINGS.c.entry_id == _ENTRIES.c.id)
+        .where(_ENTRIES.c.pool_id == pool_id)
+        .order_by(_ENTRIES.c.date, _ENTRIES.c.id, _POSTINGS.c.line)
+        .execution_options(yield_per=_STREAM_BATCH)
+    )
+    current: Any = None
+    legs: list[Posting] = []
+    for row in session.connection().execute(query):
+        if current is not None and row.id != current.id:
+            yield current.id, _stored(current, legs).entry
+            legs = []
+        current = row
+        legs.append(Posting(row.account, Pence(row.amount_pence), row.memo))
+    if current is not None:
+        yield current.id, _stored(current, legs).entry
+
+
+_STREAM_BATCH = 5_000
+
+
+def posted_accounts(session: Session, pool_id: int) -> set[str]:
+    """Every account a posting of the pool names."""
+    query = (
+        select(_POSTINGS.c.account)
+        .join(_ENTRIES, _ENTRIES.c.id == _POSTINGS.c.entry_id)
+        .where(_ENTRIES.c.pool_id == pool_id)
+        .distinct()
+    )
+    return set(session.scalars(query))
+
+
+def entry_dates(session: Session, pool_id: int) -> tuple[dt.date | None, dt.date | None]:
+    """The pool's earliest and latest entry dates (None, None before its first entry)."""
+    query = select(func.min(_ENTRIES.c.date), func.max(_ENTRIES.c.date)).where(
+        _ENTRIES.c.pool_id == pool_id
+    )
+    first, last = session.execute(query).one()
+    return first, last
 
 
 _ENTRY_COLUMNS = (
