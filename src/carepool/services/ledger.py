@@ -62,6 +62,7 @@ from carepool.services import plans
 from carepool.services.geography import YearGeography, year_geography
 from carepool.store import audit
 from carepool.store import ledger as repo
+from carepool.store import spend_stage as stage
 from carepool.store.models import PoolRow, SpendImportRow
 
 
@@ -443,7 +444,7 @@ def span(pool: PoolRow) -> Period:
 def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) -> SpendOutcome:
     """Post a spend file, all or nothing; files and rows seen before are not posted again.
 
-    The file's rows go onto a stage (see :mod:`carepool.store.ledger`), and nothing is
+    The file's rows go onto a stage (see :mod:`carepool.store.spend_stage`), and nothing is
     written to the books until every row has passed every check. The entries are then
     written by a few set-based statements and the running balances moved once per account.
     One audit event records the import, naming the file by its SHA-256, which covers every
@@ -460,10 +461,10 @@ def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) 
     try:
         staged = _stage_spend(session, pool, path)
     except CarepoolError:
-        repo.drop_spend_stage(session)  # refused: the caller's unit of work may carry on
+        stage.drop_spend_stage(session)  # refused: the caller's unit of work may carry on
         raise
     outcome = _post_spend(session, pool, path.name, digest, staged, actor)
-    repo.drop_spend_stage(session)
+    stage.drop_spend_stage(session)
     audit.record(
         session,
         actor=actor.username,
@@ -496,11 +497,11 @@ def _stage_spend(session: Session, pool: PoolRow, path: Path) -> _Staged:
         span(pool),
         tuple(repo.closed_periods(session, pool.id)),
     )
-    repo.open_spend_stage(session)
+    stage.open_spend_stage(session)
     try:
         return _stage_clean(session, pool, path, facts)
     except NotClean:
-        repo.open_spend_stage(session)  # start again, without what the fast reader staged
+        stage.open_spend_stage(session)  # start again, without what the fast reader staged
         return _stage_row_by_row(session, pool, path, facts)
 
 
@@ -513,15 +514,15 @@ def _stage_clean(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) 
     rows = 0
     totals: dict[str, int] = {}
     for block in clean_blocks(path, facts):
-        repo.stage_spend(session, block)
+        stage.stage_spend(session, block)
         rows += len(block)
         for scheme, pence in block.totals().items():
             totals[scheme] = totals.get(scheme, 0) + pence
-    repeats = repo.staged_repeats(session, pool.id, sorted(facts.schemes))
+    repeats = stage.staged_repeats(session, pool.id, sorted(facts.schemes))
     if repeats.changed:
         raise NotClean
     if repeats.rows:
-        repo.unstage_posted(session, pool.id)
+        stage.unstage_posted(session, pool.id)
         for scheme, pence in repeats.same.items():
             totals[scheme] -= pence
     return _Staged(rows, rows - repeats.rows, {k: v for k, v in totals.items() if v})
@@ -534,7 +535,7 @@ def _stage_row_by_row(session: Session, pool: PoolRow, path: Path, facts: PoolFa
     fresh = check_repeats(spend, _posted(session, pool, spend.lines))
     refuse_if_any(spend)
     block = as_columns(fresh)
-    repo.stage_spend(session, block)
+    stage.stage_spend(session, block)
     return _Staged(len(spend.lines), len(fresh), block.totals())
 
 
@@ -564,11 +565,11 @@ def _post_spend(
     total = sum(staged.totals.values())
     if staged.posted:
         names = {s.ref: s.name for s in plan_content(session, pool).schemes}
-        base = repo.entry_id_base(session)  # the import's row is written: SQLite is ours
-        spend = repo.SpendBatch(
+        base = stage.entry_id_base(session)  # the import's row is written: SQLite is ours
+        spend = stage.SpendBatch(
             pool.id, batch.id, batch.file_name, digest, names, actor.username, _now(), base
         )
-        repo.post_staged_spend(session, spend)
+        stage.post_staged_spend(session, spend)
         deltas = {Accounts.scheme(ref): pence for ref, pence in staged.totals.items()}
         deltas[Accounts.BANK] = -total
         repo.move_balances(session, pool.id, deltas)

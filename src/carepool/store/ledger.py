@@ -7,12 +7,7 @@ never disagree with them unless something outside carepool edits the tables (whi
 locked first, so two people posting to one pool at once are put in a queue rather than both
 reading the same balance; SQLite serialises writers on its own.
 
-Spend files are posted through a *stage*: a temporary table of the file's checked rows,
-filled block by block as the file is read (``COPY`` on PostgreSQL, one prepared ``INSERT``
-on SQLite). Rows already posted are found with one join against the posted references, and
-the entries, their postings and the posted-reference rows are then written by one
-``INSERT … SELECT`` each, so the database, not Python, does the per-row work. The stage is
-temporary to the connection and dropped at the end, so nothing of it outlives the import.
+Spend files are posted through a stage of their own: see :mod:`carepool.store.spend_stage`.
 """
 
 from __future__ import annotations
@@ -27,7 +22,6 @@ from typing import Any, cast
 from sqlalchemy import (
     JSON,
     Connection,
-    DateTime,
     Table,
     bindparam,
     func,
@@ -38,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from carepool.domain.ledger import Accounts, Entry, EntryKind, Period, Posting, SpendColumns
+from carepool.domain.ledger import Accounts, Entry, EntryKind, Period, Posting
 from carepool.domain.money import Pence
 from carepool.store.models import (
     AccountBalanceRow,
@@ -529,251 +523,6 @@ def spend_lines_for(
 
 
 _SCHEME_PREFIX = Accounts.scheme("X").removesuffix("X")
-
-
-# --------------------------------------------------------------------------------------------
-# The spend stage
-
-_STAGE = "spend_stage"
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _is_postgresql(connection: Connection) -> bool:
-    return connection.dialect.name == "postgresql"
-
-
-def _stage_name(connection: Connection) -> str:
-    return f"pg_temp.{_STAGE}" if _is_postgresql(connection) else f"temp.{_STAGE}"
-
-
-def open_spend_stage(session: Session) -> None:
-    """An empty stage for this unit of work's spend rows (any earlier one is dropped).
-
-    On PostgreSQL each staged row takes its entry id from the entries' own sequence as it is
-    copied in, so rows staged by two imports at once can never be given the same id. SQLite
-    has one writer at a time, so there the ids are counted on from the highest when posted.
-    """
-    connection = session.connection()
-    drop_spend_stage(session)
-    if _is_postgresql(connection):
-        sequence = connection.scalar(text("SELECT pg_get_serial_sequence('ledger_entry', 'id')"))
-        default = "nextval('{}'::regclass)".format(str(sequence).replace("'", "''"))
-        connection.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE {_STAGE} (entry_id bigint NOT NULL DEFAULT {default}, "
-            "row_number integer NOT NULL, date date NOT NULL, scheme text NOT NULL, "
-            "provider text NOT NULL, amount bigint NOT NULL, reference text NOT NULL) "
-            "ON COMMIT DROP"
-        )
-    else:
-        connection.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE {_STAGE} (row_number INTEGER PRIMARY KEY, "
-            "date TEXT NOT NULL, scheme TEXT NOT NULL, provider TEXT NOT NULL, "
-            "amount INTEGER NOT NULL, reference TEXT NOT NULL)"
-        )
-
-
-def drop_spend_stage(session: Session) -> None:
-    """Drop the stage, so the unit of work can carry on (or import again) after an import."""
-    session.connection().exec_driver_sql(
-        f"DROP TABLE IF EXISTS {_stage_name(session.connection())}"
-    )
-
-
-def stage_spend(session: Session, block: SpendColumns) -> None:
-    """Add a block of checked spend rows to the stage in one round trip."""
-    if not len(block):
-        return
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    columns = (
-        block.rows,
-        block.days,
-        block.schemes,
-        block.providers,
-        block.amounts,
-        block.references,
-    )
-    if not _is_postgresql(connection):
-        cursor = driver.cursor()
-        try:
-            cursor.executemany(
-                f"INSERT INTO temp.{_STAGE} VALUES (?, ?, ?, ?, ?, ?)", zip(*columns, strict=True)
-            )
-        finally:
-            cursor.close()
-        return
-    names = "row_number, date, scheme, provider, amount, reference"
-    with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:
-        copy.write(_copy_text(columns))
-
-
-def _copy_text(columns: Sequence[Sequence[Any]]) -> str:
-    """Rows in ``COPY``'s text format, made a column at a time (no Python work per row)."""
-    texts = [
-        _copy_escaped(values) if isinstance(values[0], str) else list(map(str, values))
-        for values in columns
-    ]
-    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
-
-
-def _copy_escaped(values: Sequence[str]) -> Sequence[str]:
-    joined = "".join(values)
-    if any(special in joined for special in "\\\t\n\r"):
-        return [value.translate(_COPY_ESCAPES) for value in values]
-    return values
-
-
-@dataclass(frozen=True, slots=True)
-class StagedRepeats:
-    """Staged rows whose reference the pool has already posted."""
-
-    same: dict[str, int]  # pence per scheme of the rows posted before with the same details
-    rows: int  # how many such rows
-    changed: int  # rows posted before with a different date, scheme or amount
-
-
-def staged_repeats(session: Session, pool_id: int, scheme_refs: Sequence[str]) -> StagedRepeats:
-    """Compare the stage with the pool's posted references: one probe of the index per row.
-
-    SQLite is told to read the stage first (``CROSS JOIN``), so the probe goes through the
-    posted references' unique index rather than scanning every row the pool ever posted.
-    """
-    connection = session.connection()
-    if _is_postgresql(connection):
-        connection.exec_driver_sql(f"ANALYZE {_STAGE}")
-    refs = sorted(scheme_refs)
-    accounts = _case(refs, [Accounts.scheme(ref) for ref in refs], "account")
-    query = text(
-        f"SELECT s.scheme, s.amount, "
-        "CASE WHEN e.date = s.date AND EXISTS (SELECT 1 FROM ledger_posting AS p "
-        f"WHERE p.entry_id = e.id AND p.account = {accounts.sql} "
-        "AND p.amount_pence = s.amount) THEN 1 ELSE 0 END "
-        f"FROM {_stage_name(connection)} AS s CROSS JOIN ledger_entry AS e "
-        "WHERE e.pool_id = :pool_id AND e.reference = s.reference AND e.reference IS NOT NULL"
-    )
-    same: dict[str, int] = defaultdict(int)
-    rows = changed = 0
-    parameters = {"pool_id": pool_id, **accounts.parameters}
-    for scheme, amount, identical in connection.execute(query, parameters):
-        rows += 1
-        if identical:
-            same[scheme] += int(amount)
-        else:
-            changed += 1
-    return StagedRepeats(dict(same), rows, changed)
-
-
-def unstage_posted(session: Session, pool_id: int) -> None:
-    """Take the rows whose reference the pool has already posted off the stage."""
-    connection = session.connection()
-    stage = _stage_name(connection)
-    connection.execute(
-        text(
-            f"DELETE FROM {stage} WHERE EXISTS (SELECT 1 FROM ledger_entry AS e "
-            f"WHERE e.pool_id = :pool_id AND e.reference = {stage}.reference "
-            "AND e.reference IS NOT NULL)"
-        ),
-        {"pool_id": pool_id},
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SpendBatch:
-    """What every entry of one spend import shares: pool, import, schemes, who and when.
-
-    ``id_base`` is SQLite's: a row's entry id is ``id_base`` plus its row number. (On
-    PostgreSQL the stage took the ids from the entries' sequence.)
-    """
-
-    pool_id: int
-    import_id: int
-    file_name: str
-    sha256: str
-    scheme_names: Mapping[str, str]  # scheme ref -> name, for the narration
-    actor: str
-    at: dt.datetime
-    id_base: int = 0
-
-
-def entry_id_base(session: Session) -> int:
-    """On SQLite, the highest entry id, to count new ids on from; 0 on PostgreSQL.
-
-    Called once the import holds SQLite's write lock (it has written its import row), so no
-    other writer can take an id in between.
-    """
-    if _is_postgresql(session.connection()):
-        return 0
-    return int(session.connection().scalar(select(func.max(_ENTRIES.c.id))) or 0)
-
-
-def post_staged_spend(session: Session, batch: SpendBatch) -> None:
-    """Post every staged row as a ``spend`` entry of two postings, carrying its reference.
-
-    Each row's entry says where it came from (file, its SHA-256, row, reference and import)
-    and is correlated by its reference; its postings debit the scheme (memo: the provider)
-    and credit the bank (memo: the reference). The caller moves the running balances, from
-    totals it already has, and keeps the pool locked throughout.
-    """
-    connection = session.connection()
-    stage = _stage_name(connection)
-    entry_id = "s.entry_id" if _is_postgresql(connection) else ":base + s.row_number"
-    json_object = "json_build_object" if _is_postgresql(connection) else "json_object"
-    refs = sorted(batch.scheme_names)
-    names = _case(refs, [batch.scheme_names[ref] for ref in refs], "name")
-    accounts = _case(refs, [Accounts.scheme(ref) for ref in refs], "account")
-    parameters: dict[str, Any] = {
-        "pool_id": batch.pool_id,
-        "import_id": batch.import_id,
-        "file": batch.file_name,
-        "sha256": batch.sha256,
-        "actor": batch.actor,
-        "at": batch.at,
-        "bank": Accounts.BANK,
-        **names.parameters,
-        **accounts.parameters,
-    }
-    if not _is_postgresql(connection):
-        parameters["base"] = batch.id_base
-    statements = [
-        "INSERT INTO ledger_entry (id, pool_id, date, kind, narration, correlation, source, "
-        "reverses_id, reference, created_by, created_at) "
-        f"SELECT {entry_id}, :pool_id, s.date, 'spend', "
-        f"substr(s.scheme || ' ' || {names.sql} || ': ' || s.provider, 1, 500), "
-        f"'spend:' || s.reference, {json_object}('file', CAST(:file AS TEXT), "
-        "'sha256', CAST(:sha256 AS TEXT), 'row', s.row_number, 'reference', s.reference, "
-        "'import_id', CAST(:import_id AS INTEGER)), NULL, s.reference, :actor, :at "
-        f"FROM {stage} AS s",
-        # Both legs of each row in turn (the stage read in order, two lines for each row), so
-        # the postings arrive in key order with no sort.
-        "INSERT INTO ledger_posting (entry_id, line, account, amount_pence, memo) "
-        f"SELECT {entry_id}, l.line, CASE l.line WHEN 0 THEN {accounts.sql} ELSE :bank END, "
-        "CASE l.line WHEN 0 THEN s.amount ELSE -s.amount END, "
-        "CASE l.line WHEN 0 THEN s.provider ELSE s.reference END "
-        f"FROM {stage} AS s CROSS JOIN (SELECT 0 AS line UNION ALL SELECT 1) AS l",
-    ]
-    stamped = text(statements[0]).bindparams(bindparam("at", type_=DateTime(timezone=True)))
-    for clause in (stamped, *map(text, statements[1:])):
-        connection.execute(clause, parameters)
-
-
-@dataclass(frozen=True, slots=True)
-class _Case:
-    sql: str
-    parameters: dict[str, str]
-
-
-def _case(refs: Sequence[str], values: Sequence[str], prefix: str) -> _Case:
-    """``CASE s.scheme WHEN … THEN … END``: a value per scheme, all as bound parameters."""
-    if not refs:
-        return _Case("''", {})
-    parameters: dict[str, str] = {}
-    whens = []
-    for index, (ref, value) in enumerate(zip(refs, values, strict=True)):
-        parameters[f"{prefix}_ref_{index}"] = ref
-        parameters[f"{prefix}_{index}"] = value
-        whens.append(f"WHEN :{prefix}_ref_{index} THEN CAST(:{prefix}_{index} AS TEXT)")
-    return _Case(f"(CASE s.scheme {' '.join(whens)} END)", parameters)
 
 
 # --------------------------------------------------------------------------------------------
