@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Connection,
     Table,
     bindparam,
@@ -288,52 +289,48 @@ def entries(
 ) -> list[StoredEntry]:
     """A pool's entries in date order (then posting order), with their postings.
 
-    Read as plain rows, two queries in all: a year's books can hold a million entries, and
-    ORM objects for each would cost several times what the entries themselves do.
+    Read as plain rows: a year's books can hold a million entries, and ORM objects for each
+    would cost several times what the entries themselves do.
     """
-    conditions = [_ENTRIES.c.pool_id == pool_id]
+    conditions = []
     if kind is not None:
         conditions.append(_ENTRIES.c.kind == kind.value)
     if correlation is not None:
         conditions.append(_ENTRIES.c.correlation == correlation)
-    legs = (
-        select(
-            _POSTINGS.c.entry_id, _POSTINGS.c.account, _POSTINGS.c.amount_pence, _POSTINGS.c.memo
-        )
-        .join(_ENTRIES, _ENTRIES.c.id == _POSTINGS.c.entry_id)
-        .where(*conditions)
-        .order_by(_POSTINGS.c.entry_id, _POSTINGS.c.line)
-    )
-    by_entry: dict[int, list[Posting]] = defaultdict(list)
-    for entry_id, name, amount, memo in session.execute(legs):
-        by_entry[entry_id].append(Posting(name, Pence(amount), memo))
-    query = select(*_ENTRY_COLUMNS).where(*conditions).order_by(_ENTRIES.c.date, _ENTRIES.c.id)
-    return [_stored(row, by_entry[row.id]) for row in session.execute(query)]
+    return list(_read_entries(session, pool_id, *conditions))
 
 
 def stream_entries(session: Session, pool_id: int) -> Iterator[tuple[int, Entry]]:
     """A pool's entries in date order with their postings, read as they are used.
 
-    One query over entries and postings together, fetched in batches (a server-side cursor
-    on PostgreSQL), so an export of a million entries holds a few thousand at a time.
+    The rows are fetched in batches (a server-side cursor on PostgreSQL), so an export of a
+    million entries holds a few thousand at a time.
     """
+    return ((stored.id, stored.entry) for stored in _read_entries(session, pool_id))
+
+
+def _read_entries(
+    session: Session, pool_id: int, *conditions: ColumnElement[bool]
+) -> Iterator[StoredEntry]:
+    """One query over entries and their postings, in order, grouped back into entries."""
     query = (
         select(*_ENTRY_COLUMNS, _POSTINGS.c.account, _POSTINGS.c.amount_pence, _POSTINGS.c.memo)
-        .join(_POSTINGS, _POSTINGS.c.entry_id == _ENTRIES.c.id)
-        .where(_ENTRIES.c.pool_id == pool_id)
+        .outerjoin(_POSTINGS, _POSTINGS.c.entry_id == _ENTRIES.c.id)
+        .where(_ENTRIES.c.pool_id == pool_id, *conditions)
         .order_by(_ENTRIES.c.date, _ENTRIES.c.id, _POSTINGS.c.line)
         .execution_options(yield_per=_STREAM_BATCH)
     )
     current: Any = None
     legs: list[Posting] = []
-    for row in session.connection().execute(query):
+    for row in session.execute(query):
         if current is not None and row.id != current.id:
-            yield current.id, _stored(current, legs).entry
+            yield _stored(current, legs)
             legs = []
         current = row
-        legs.append(Posting(row.account, Pence(row.amount_pence), row.memo))
+        if row.account is not None:  # an entry with no postings still appears (check finds it)
+            legs.append(Posting(row.account, Pence(row.amount_pence), row.memo))
     if current is not None:
-        yield current.id, _stored(current, legs).entry
+        yield _stored(current, legs)
 
 
 _STREAM_BATCH = 5_000
