@@ -230,7 +230,7 @@ class Books(RuleBasedStateMachine):
             assert check.balanced and check.consistent
             pool = ledger.pool_for(session, YEAR, self._area(session), SYSTEM)
             spend = repo.entries(session, pool.id, kind=EntryKind.SPEND)
-            references = [str(s.entry.source["reference"]) for s in spend]
+            references = [s.entry.correlation.removeprefix("spend:") for s in spend]
             assert sorted(references) == sorted(self.posted)
             expenses = root_total(ledger.balances(session, pool), "Expenses")
             assert expenses == sum(self.posted.values()) - self.reversed_spend

@@ -566,9 +566,7 @@ def _post_spend(
     if staged.posted:
         names = {s.ref: s.name for s in plan_content(session, pool).schemes}
         base = stage.entry_id_base(session)  # the import's row is written: SQLite is ours
-        spend = stage.SpendBatch(
-            pool.id, batch.id, batch.file_name, digest, names, actor.username, _now(), base
-        )
+        spend = stage.SpendBatch(pool.id, batch.id, names, actor.username, _now(), base)
         stage.post_staged_spend(session, spend)
         deltas = {Accounts.scheme(ref): pence for ref, pence in staged.totals.items()}
         deltas[Accounts.BANK] = -total

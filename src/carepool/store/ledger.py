@@ -1,11 +1,16 @@
 """All database access for the pooled-budget ledger.
 
-Entries are written in bulk with their postings, and each account's running balance is
+Entries are written in bulk with their legs, and each account's running balance is
 moved by the same transaction, so a balance is never read by re-summing postings and can
 never disagree with them unless something outside carepool edits the tables (which
 :func:`posting_totals` lets ``carepool ledger check`` detect). On PostgreSQL the pool's row is
 locked first, so two people posting to one pool at once are put in a queue rather than both
 reading the same balance; SQLite serialises writers on its own.
+
+A simple entry (two legs, one the other's opposite) keeps its legs on its own row; a
+compound entry has posting rows (see :class:`~carepool.store.models.LedgerEntryRow`). Every
+reader goes through :func:`_legs` or :func:`_stored`, which put the two shapes back together,
+so nothing above this module knows which shape an entry was kept in.
 
 Spend files are posted through a stage of their own: see :mod:`carepool.store.spend_stage`.
 """
@@ -23,12 +28,15 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Connection,
+    Subquery,
     Table,
     bindparam,
     func,
     insert,
+    literal,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -103,7 +111,7 @@ def lock_pool(session: Session, pool: PoolRow) -> None:
 def add_entries(
     session: Session, pool_id: int, entries: Sequence[Entry], actor: str, at: dt.datetime
 ) -> list[int]:
-    """Insert entries with their postings and move the running balances; returns the ids.
+    """Insert entries with their legs and move the running balances; returns the ids.
 
     The caller has checked every entry (balanced, valid accounts, open periods) and locked
     the pool. Rows go in as a few bulk statements (on PostgreSQL, ``COPY``), so importing
@@ -124,6 +132,7 @@ def add_entries(
             "memo": p.memo,
         }
         for entry_id, entry in zip(ids, entries, strict=True)
+        if not is_simple(entry)
         for line, p in enumerate(entry.postings)
     ]
     bulk_insert(connection, _POSTINGS, postings)
@@ -169,7 +178,14 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
             copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
 
 
+def is_simple(entry: Entry) -> bool:
+    """Two legs, one the other's opposite: kept on the entry's own row, with no postings."""
+    legs = entry.postings
+    return len(legs) == 2 and legs[0].amount == -legs[1].amount
+
+
 def _entry_values(pool_id: int, entry: Entry, actor: str, at: dt.datetime) -> dict[str, Any]:
+    first, second = entry.postings if is_simple(entry) else (None, None)
     return {
         "pool_id": pool_id,
         "date": entry.date,
@@ -180,6 +196,11 @@ def _entry_values(pool_id: int, entry: Entry, actor: str, at: dt.datetime) -> di
         "reverses_id": entry.reverses,
         "created_by": actor,
         "created_at": at,
+        "leg_account": first.account if first else None,
+        "leg_pence": first.amount if first else None,
+        "leg_memo": first.memo if first else None,
+        "contra_account": second.account if second else None,
+        "contra_memo": second.memo if second else None,
     }
 
 
@@ -230,18 +251,18 @@ def posting_totals(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> dict[str, Pence]:
-    """Each account's postings summed afresh (optionally only entries dated in a range)."""
-    query = (
-        select(LedgerPostingRow.account, func.sum(LedgerPostingRow.amount_pence))
-        .join(LedgerEntryRow, LedgerEntryRow.id == LedgerPostingRow.entry_id)
-        .where(LedgerEntryRow.pool_id == pool_id)
-        .group_by(LedgerPostingRow.account)
-        .order_by(LedgerPostingRow.account)
-    )
+    """Each account's legs summed afresh (optionally only entries dated in a range)."""
+    conditions = [_ENTRIES.c.pool_id == pool_id]
     if since is not None:
-        query = query.where(LedgerEntryRow.date >= since)
+        conditions.append(_ENTRIES.c.date >= since)
     if until is not None:
-        query = query.where(LedgerEntryRow.date <= until)
+        conditions.append(_ENTRIES.c.date <= until)
+    leg = _legs(*conditions)
+    query = (
+        select(leg.c.account, func.sum(leg.c.amount_pence))
+        .group_by(leg.c.account)
+        .order_by(leg.c.account)
+    )
     return {name: Pence(int(total)) for name, total in session.execute(query)}
 
 
@@ -249,18 +270,11 @@ def account_movements(
     session: Session, pool_id: int, prefix: str, since: dt.date, until: dt.date
 ) -> list[tuple[str, dt.date, int]]:
     """(account, date, net amount) for accounts under ``prefix`` dated in the range."""
+    leg = _legs(_ENTRIES.c.pool_id == pool_id, _ENTRIES.c.date >= since, _ENTRIES.c.date <= until)
     query = (
-        select(
-            LedgerPostingRow.account, LedgerEntryRow.date, func.sum(LedgerPostingRow.amount_pence)
-        )
-        .join(LedgerEntryRow, LedgerEntryRow.id == LedgerPostingRow.entry_id)
-        .where(
-            LedgerEntryRow.pool_id == pool_id,
-            LedgerEntryRow.date >= since,
-            LedgerEntryRow.date <= until,
-            LedgerPostingRow.account.startswith(prefix, autoescape=True),
-        )
-        .group_by(LedgerPostingRow.account, LedgerEntryRow.date)
+        select(leg.c.account, leg.c.date, func.sum(leg.c.amount_pence))
+        .where(leg.c.account.startswith(prefix, autoescape=True))
+        .group_by(leg.c.account, leg.c.date)
     )
     return [(name, day, int(total)) for name, day, total in session.execute(query)]
 
@@ -273,13 +287,10 @@ def entry_count(session: Session, pool_id: int) -> int:
 
 
 def unbalanced_entries(session: Session, pool_id: int) -> list[int]:
-    """Ids of stored entries whose postings do not sum to zero (there should be none)."""
+    """Ids of stored entries whose legs do not sum to zero (there should be none)."""
+    leg = _legs(_ENTRIES.c.pool_id == pool_id)
     query = (
-        select(LedgerPostingRow.entry_id)
-        .join(LedgerEntryRow, LedgerEntryRow.id == LedgerPostingRow.entry_id)
-        .where(LedgerEntryRow.pool_id == pool_id)
-        .group_by(LedgerPostingRow.entry_id)
-        .having(func.sum(LedgerPostingRow.amount_pence) != 0)
+        select(leg.c.entry_id).group_by(leg.c.entry_id).having(func.sum(leg.c.amount_pence) != 0)
     )
     return list(session.scalars(query))
 
@@ -337,14 +348,9 @@ _STREAM_BATCH = 5_000
 
 
 def posted_accounts(session: Session, pool_id: int) -> set[str]:
-    """Every account a posting of the pool names."""
-    query = (
-        select(_POSTINGS.c.account)
-        .join(_ENTRIES, _ENTRIES.c.id == _POSTINGS.c.entry_id)
-        .where(_ENTRIES.c.pool_id == pool_id)
-        .distinct()
-    )
-    return set(session.scalars(query))
+    """Every account a leg of the pool's entries names."""
+    leg = _legs(_ENTRIES.c.pool_id == pool_id)
+    return set(session.scalars(select(leg.c.account).distinct()))
 
 
 def entry_dates(session: Session, pool_id: int) -> tuple[dt.date | None, dt.date | None]:
@@ -366,11 +372,53 @@ _ENTRY_COLUMNS = (
     _ENTRIES.c.reverses_id,
     _ENTRIES.c.created_by,
     _ENTRIES.c.created_at,
+    _ENTRIES.c.leg_account,
+    _ENTRIES.c.leg_pence,
+    _ENTRIES.c.leg_memo,
+    _ENTRIES.c.contra_account,
+    _ENTRIES.c.contra_memo,
 )
 
 
+def _legs(*conditions: ColumnElement[bool]) -> Subquery:
+    """Every leg of the entries meeting ``conditions``, beside its entry's date and correlation.
+
+    A simple entry's two legs come from its own row, a compound entry's from its postings.
+    The conditions are applied in each of the three parts, so each reads only the rows it
+    needs (through the entries' pool index) rather than every leg of every pool.
+    """
+    e = _ENTRIES.c
+    p = _POSTINGS.c
+    facts = (e.id.label("entry_id"), e.date, e.correlation)
+    simple = e.leg_account.is_not(None)
+    first = select(
+        *facts,
+        literal(0).label("line"),
+        e.leg_account.label("account"),
+        e.leg_pence.label("amount_pence"),
+        e.leg_memo.label("memo"),
+    ).where(simple, *conditions)
+    second = select(*facts, literal(1), e.contra_account, -e.leg_pence, e.contra_memo).where(
+        simple, *conditions
+    )
+    compound = (
+        select(*facts, p.line, p.account, p.amount_pence, p.memo)
+        .join(_POSTINGS, p.entry_id == e.id)
+        .where(*conditions)
+    )
+    return union_all(first, second, compound).subquery("leg")
+
+
 def _stored(row: Any, postings: list[Posting]) -> StoredEntry:
-    """An entry from its row (an ORM object or a plain row with the same names)."""
+    """An entry from its row (an ORM object or a plain row with the same names).
+
+    ``postings`` are a compound entry's posting rows; a simple entry's legs are on its row.
+    """
+    if row.leg_account is not None:
+        postings = [
+            Posting(row.leg_account, Pence(row.leg_pence), row.leg_memo),
+            Posting(row.contra_account, Pence(-row.leg_pence), row.contra_memo),
+        ]
     entry = Entry(
         date=row.date,
         kind=EntryKind(row.kind),
@@ -403,11 +451,11 @@ def reversed_ids(session: Session, pool_id: int) -> set[int]:
 
 def correlation_totals(session: Session, pool_id: int, account: str) -> dict[str, int]:
     """The net posted to one account, per correlation key (instalment due minus paid)."""
+    leg = _legs(_ENTRIES.c.pool_id == pool_id)
     query = (
-        select(LedgerEntryRow.correlation, func.sum(LedgerPostingRow.amount_pence))
-        .join(LedgerEntryRow, LedgerEntryRow.id == LedgerPostingRow.entry_id)
-        .where(LedgerEntryRow.pool_id == pool_id, LedgerPostingRow.account == account)
-        .group_by(LedgerEntryRow.correlation)
+        select(leg.c.correlation, func.sum(leg.c.amount_pence))
+        .where(leg.c.account == account)
+        .group_by(leg.c.correlation)
     )
     return {key: int(total) for key, total in session.execute(query)}
 
@@ -482,29 +530,27 @@ def spend_lines_for(
 ) -> dict[str, PostedLine]:
     """The already-posted spend rows among ``references``, read from their entries.
 
-    A spend entry debits its scheme, so that posting gives the row's scheme and amount; the
-    entry's source names its file and row. A short list is looked up by reference; a long
-    one (a year's file) reads the pool's spend entries in one pass instead of dozens of
-    ``IN (…)`` lists.
+    A spend entry is simple and its first leg debits its scheme, so that leg gives the row's
+    scheme and amount; the entry's source names its import (whose row names the file) and
+    row. Entries posted before sources were slimmed name the file themselves. A short list
+    is looked up by reference; a long one (a year's file) reads the pool's spend entries in
+    one pass instead of dozens of ``IN (…)`` lists.
     """
     wanted = set(references)
-    query = (
-        select(
-            _ENTRIES.c.reference,
-            _ENTRIES.c.date,
-            _POSTINGS.c.account,
-            _POSTINGS.c.amount_pence,
-            _ENTRIES.c.source,
-        )
-        .join(_POSTINGS, _POSTINGS.c.entry_id == _ENTRIES.c.id)
-        .where(
-            _ENTRIES.c.pool_id == pool_id,
-            _ENTRIES.c.reference.is_not(None),
-            _POSTINGS.c.account.startswith(_SCHEME_PREFIX, autoescape=True),
-        )
+    query = select(
+        _ENTRIES.c.reference,
+        _ENTRIES.c.date,
+        _ENTRIES.c.leg_account,
+        _ENTRIES.c.leg_pence,
+        _ENTRIES.c.source,
+    ).where(
+        _ENTRIES.c.pool_id == pool_id,
+        _ENTRIES.c.reference.is_not(None),
+        _ENTRIES.c.leg_account.startswith(_SCHEME_PREFIX, autoescape=True),
     )
     if len(wanted) <= _CHUNK:
         query = query.where(_ENTRIES.c.reference.in_(sorted(wanted)))
+    files = {row.id: row.file_name for row in imports(session, pool_id)}
     found = {}
     for reference, day, name, amount, source in session.execute(query):
         if reference in wanted:
@@ -513,7 +559,7 @@ def spend_lines_for(
                 day,
                 name,
                 amount,
-                str(source.get("file", "")),
+                files.get(int(source.get("import_id", 0)), str(source.get("file", ""))),
                 int(source.get("row", 0)),
             )
     return found

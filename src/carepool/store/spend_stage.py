@@ -2,10 +2,10 @@
 
 A *stage* is a temporary table of the file's checked rows, filled block by block as the file
 is read (``COPY`` on PostgreSQL, one prepared ``INSERT`` on SQLite). Rows already posted are
-found with one join against the entries' references, and the entries and their postings are
-then written by one ``INSERT … SELECT`` each, so the database, not Python, does the per-row
-work. The stage is temporary to the connection and dropped at the end, so nothing of it
-outlives the import.
+found with one join against the entries' references, and the entries (simple entries, each
+carrying its two legs) are then written by one ``INSERT … SELECT``, so the database, not
+Python, does the per-row work. The stage is temporary to the connection and dropped at the
+end, so nothing of it outlives the import.
 """
 
 from __future__ import annotations
@@ -134,9 +134,8 @@ def staged_repeats(session: Session, pool_id: int, scheme_refs: Sequence[str]) -
     accounts = _case(refs, [Accounts.scheme(ref) for ref in refs], "account")
     query = text(
         f"SELECT s.scheme, s.amount, "
-        "CASE WHEN e.date = s.date AND EXISTS (SELECT 1 FROM ledger_posting AS p "
-        f"WHERE p.entry_id = e.id AND p.account = {accounts.sql} "
-        "AND p.amount_pence = s.amount) THEN 1 ELSE 0 END "
+        f"CASE WHEN e.date = s.date AND e.leg_account = {accounts.sql} "
+        "AND e.leg_pence = s.amount THEN 1 ELSE 0 END "
         f"FROM {_stage_name(connection)} AS s CROSS JOIN ledger_entry AS e "
         "WHERE e.pool_id = :pool_id AND e.reference = s.reference AND e.reference IS NOT NULL"
     )
@@ -170,14 +169,15 @@ def unstage_posted(session: Session, pool_id: int) -> None:
 class SpendBatch:
     """What every entry of one spend import shares: pool, import, schemes, who and when.
 
+    An entry's source names its import and row; the import's own row holds the file's
+    name and SHA-256, once, rather than a million copies of them.
+
     ``id_base`` is SQLite's: a row's entry id is ``id_base`` plus its row number. (On
     PostgreSQL the stage took the ids from the entries' sequence.)
     """
 
     pool_id: int
     import_id: int
-    file_name: str
-    sha256: str
     scheme_names: Mapping[str, str]  # scheme ref -> name, for the narration
     actor: str
     at: dt.datetime
@@ -196,25 +196,30 @@ def entry_id_base(session: Session) -> int:
 
 
 def post_staged_spend(session: Session, batch: SpendBatch) -> None:
-    """Post every staged row as a ``spend`` entry of two postings, carrying its reference.
+    """Post every staged row as a simple ``spend`` entry, carrying its reference.
 
-    Each row's entry says where it came from (file, its SHA-256, row, reference and import)
-    and is correlated by its reference; its postings debit the scheme (memo: the provider)
-    and credit the bank (memo: the reference). The caller moves the running balances, from
+    Each row's entry says where it came from (its import and row) and carries the row's
+    reference, by which it is also correlated; its legs debit the scheme (memo: the provider) and
+    credit the bank (memo: the reference). The caller moves the running balances, from
     totals it already has, and keeps the pool locked throughout.
     """
     connection = session.connection()
     stage = _stage_name(connection)
     entry_id = "s.entry_id" if _is_postgresql(connection) else ":base + s.row_number"
-    json_object = "json_build_object" if _is_postgresql(connection) else "json_object"
+    # The source as JSON text ({"import_id": …, "row": …}): on PostgreSQL a concatenation is
+    # a fraction of what json_build_object costs per row, and only numbers go into it.
+    source = (
+        "CAST(CAST(:source_head AS TEXT) || s.row_number || '}' AS JSON)"
+        if _is_postgresql(connection)
+        else "json_object('import_id', CAST(:import_id AS INTEGER), 'row', s.row_number)"
+    )
     refs = sorted(batch.scheme_names)
     names = _case(refs, [batch.scheme_names[ref] for ref in refs], "name")
     accounts = _case(refs, [Accounts.scheme(ref) for ref in refs], "account")
     parameters: dict[str, Any] = {
         "pool_id": batch.pool_id,
         "import_id": batch.import_id,
-        "file": batch.file_name,
-        "sha256": batch.sha256,
+        "source_head": f'{{"import_id": {int(batch.import_id)}, "row": ',
         "actor": batch.actor,
         "at": batch.at,
         "bank": Accounts.BANK,
@@ -223,26 +228,18 @@ def post_staged_spend(session: Session, batch: SpendBatch) -> None:
     }
     if not _is_postgresql(connection):
         parameters["base"] = batch.id_base
-    statements = [
+    statement = (
         "INSERT INTO ledger_entry (id, pool_id, date, kind, narration, correlation, source, "
-        "reverses_id, reference, created_by, created_at) "
+        "reverses_id, reference, created_by, created_at, leg_account, leg_pence, leg_memo, "
+        "contra_account, contra_memo) "
         f"SELECT {entry_id}, :pool_id, s.date, 'spend', "
         f"substr(s.scheme || ' ' || {names.sql} || ': ' || s.provider, 1, 500), "
-        f"'spend:' || s.reference, {json_object}('file', CAST(:file AS TEXT), "
-        "'sha256', CAST(:sha256 AS TEXT), 'row', s.row_number, 'reference', s.reference, "
-        "'import_id', CAST(:import_id AS INTEGER)), NULL, s.reference, :actor, :at "
-        f"FROM {stage} AS s",
-        # Both legs of each row in turn (the stage read in order, two lines for each row), so
-        # the postings arrive in key order with no sort.
-        "INSERT INTO ledger_posting (entry_id, line, account, amount_pence, memo) "
-        f"SELECT {entry_id}, l.line, CASE l.line WHEN 0 THEN {accounts.sql} ELSE :bank END, "
-        "CASE l.line WHEN 0 THEN s.amount ELSE -s.amount END, "
-        "CASE l.line WHEN 0 THEN s.provider ELSE s.reference END "
-        f"FROM {stage} AS s CROSS JOIN (SELECT 0 AS line UNION ALL SELECT 1) AS l",
-    ]
-    stamped = text(statements[0]).bindparams(bindparam("at", type_=DateTime(timezone=True)))
-    for clause in (stamped, *map(text, statements[1:])):
-        connection.execute(clause, parameters)
+        f"'spend:' || s.reference, {source}, NULL, s.reference, :actor, :at, "
+        f"{accounts.sql}, s.amount, s.provider, :bank, s.reference "
+        f"FROM {stage} AS s"
+    )
+    stamped = text(statement).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+    connection.execute(stamped, parameters)
 
 
 @dataclass(frozen=True, slots=True)
