@@ -119,3 +119,19 @@ def spend_rows(
         )
         for i in range(count)
     ]
+
+
+def bare_pool(at: dt.datetime) -> dict[str, object]:
+    """Pool 1 as a migration test writes it straight into an older schema (no plan behind it)."""
+    return {
+        "id": 1, "year": "2015-16", "area_code": "E06000001", "host_partner": "E06000001",
+        "pool_manager": "A. Patel", "risk_share_kind": None, "risk_share_parameters": {},
+        "instalments": 4, "partners": {}, "starts": dt.date(2015, 4, 1),
+        "ends": dt.date(2016, 3, 31), "plan_version": 1, "opened_by": "finance",
+        "opened_at": at,
+    }  # fmt: skip
+
+
+def bare_entry(at: dt.datetime) -> dict[str, object]:
+    """What such a test's entries of pool 1 share, before their own id, date and kind."""
+    return {"pool_id": 1, "narration": "", "source": {}, "created_by": "f", "created_at": at}

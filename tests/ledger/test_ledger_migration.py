@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from alembic import command
+from ledger_helpers import bare_entry, bare_pool
 from sqlalchemy import Engine, MetaData, insert, inspect, select
 
 from carepool.store.db import alembic_config, migrate
@@ -21,17 +22,8 @@ def _rows_at_0005(engine: Engine) -> None:
         tables.tables[name] for name in ("pool", "ledger_entry", "spend_import", "spend_line")
     )
     with engine.begin() as connection:
-        connection.execute(
-            insert(pool),
-            {
-                "id": 1, "year": "2015-16", "area_code": "E06000001", "host_partner": "E06000001",
-                "pool_manager": "A. Patel", "risk_share_kind": None, "risk_share_parameters": {},
-                "instalments": 4, "partners": {}, "starts": dt.date(2015, 4, 1),
-                "ends": dt.date(2016, 3, 31), "plan_version": 1, "opened_by": "finance",
-                "opened_at": AT,
-            },
-        )  # fmt: skip
-        common = {"pool_id": 1, "narration": "", "source": {}, "created_by": "f", "created_at": AT}
+        connection.execute(insert(pool), bare_pool(AT))
+        common = bare_entry(AT)
         connection.execute(
             insert(entry),
             [

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 from alembic import command
-from ledger_helpers import Area, WriteSpend, finance, the_pool
+from ledger_helpers import Area, WriteSpend, bare_entry, bare_pool, finance, the_pool
 from sqlalchemy import Engine, MetaData, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -139,17 +139,8 @@ def _ledger_at_0006(engine: Engine) -> None:
         tables.tables[name] for name in ("pool", "ledger_entry", "ledger_posting")
     )
     with engine.begin() as connection:
-        connection.execute(
-            insert(pool),
-            {
-                "id": 1, "year": "2015-16", "area_code": "E06000001", "host_partner": "E06000001",
-                "pool_manager": "A. Patel", "risk_share_kind": None, "risk_share_parameters": {},
-                "instalments": 4, "partners": {}, "starts": dt.date(2015, 4, 1),
-                "ends": dt.date(2016, 3, 31), "plan_version": 1, "opened_by": "finance",
-                "opened_at": AT,
-            },
-        )  # fmt: skip
-        common = {"pool_id": 1, "narration": "", "source": {}, "created_by": "f", "created_at": AT}
+        connection.execute(insert(pool), bare_pool(AT))
+        common = bare_entry(AT)
         connection.execute(
             insert(entry),
             [
