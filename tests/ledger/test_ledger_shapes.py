@@ -131,6 +131,52 @@ def test_an_entry_must_name_a_pool_that_exists_and_a_pool_keeps_its_entries(
         assert session.get(PoolRow, pool_id) is not None
 
 
+def _reversal_refusals(
+    engine: Engine, pool_id: int, reversed_id: int, said: tuple[str, str]
+) -> None:
+    """Reversing nothing, reversing an entry twice, and deleting or renumbering an entry
+    that another reverses are all refused, each with what ``said`` matches."""
+    reversing = {**bare_entry(AT), "pool_id": pool_id, "date": DAY, "kind": "reversal"}
+    with pytest.raises(IntegrityError, match=said[0]), engine.begin() as connection:
+        connection.execute(
+            insert(LedgerEntryRow.__table__), {**reversing, "correlation": "r", "reverses_id": 9**9}
+        )
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), engine.begin() as connection:
+        connection.execute(
+            insert(LedgerEntryRow.__table__),
+            {**reversing, "correlation": "again", "reverses_id": reversed_id},
+        )
+    with pytest.raises(IntegrityError, match=said[1]), engine.begin() as connection:
+        connection.execute(text("DELETE FROM ledger_entry WHERE id = :id"), {"id": reversed_id})
+    with pytest.raises(IntegrityError, match=said[1]), engine.begin() as connection:
+        connection.execute(
+            text("UPDATE ledger_entry SET id = id + 1000 WHERE id = :id"), {"id": reversed_id}
+        )
+
+
+def test_an_entry_reverses_one_that_exists_and_is_reversed_once(pool_area: Area) -> None:
+    """The same refusals on both engines, however each enforces them; entries that reverse
+    nothing (any number of them) and an entry's other changes are allowed."""
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, pool_area.code)
+        first = ledger.post(session, pool, SIMPLE, finance(pool_area.code))
+        ledger.post(session, pool, COMPOUND, finance(pool_area.code))
+        reversal = ledger.reverse(session, pool, first, "posted in error", finance(pool_area.code))
+        entries = repo.entry_count(session, pool.id)
+    # PostgreSQL's triggers say which rule it was (SQLite says only "FOREIGN KEY").
+    said = {"postgresql": ("which does not exist", "is reversed by another entry")}.get(
+        pool_area.engine.dialect.name, ("FOREIGN KEY", "FOREIGN KEY")
+    )
+    _reversal_refusals(pool_area.engine, pool.id, first, said)
+    with unit_of_work(pool_area.engine) as session:
+        session.execute(
+            text("UPDATE ledger_entry SET narration = 'Moved' WHERE id = :id"), {"id": first}
+        )
+        assert repo.entry_count(session, pool.id) == entries
+        stored = repo.get_entry(session, pool.id, reversal)
+        assert stored is not None and stored.entry.reverses == first
+
+
 def _ledger_at_0006(engine: Engine) -> None:
     """A pool with a simple entry, a compound one and an entry of no legs, as 0006 kept them."""
     tables = MetaData()
@@ -198,3 +244,32 @@ def test_revision_0007_moves_simple_entries_onto_their_rows_and_back(empty_engin
     assert _postings(empty_engine) == LEGS_AT_0006
     migrate(empty_engine)
     assert _postings(empty_engine) == LEGS_AT_0006[2:]
+
+
+def test_revision_0008_keeps_reversals_checked_down_and_up(empty_engine: Engine) -> None:
+    """0008 swaps PostgreSQL's reversal key and constraint for triggers and a partial index
+    (SQLite is unchanged); before, after and back down, the same things are refused."""
+    config = alembic_config(empty_engine)
+    command.upgrade(config, "0007")
+    tables = MetaData()
+    tables.reflect(empty_engine)
+    with empty_engine.begin() as connection:
+        connection.execute(insert(tables.tables["pool"]), bare_pool(AT))
+        common = {**bare_entry(AT), "date": DAY, "correlation": "c", "reference": None}
+        connection.execute(
+            insert(tables.tables["ledger_entry"]),
+            [
+                {"id": 20, "kind": "adjustment", "reverses_id": None, **common},
+                {"id": 21, "kind": "reversal", "reverses_id": 20, **common},
+            ],
+        )
+    said = ("(?i)foreign key|which does not exist", "(?i)foreign key|is reversed by another")
+    _reversal_refusals(empty_engine, 1, 20, said)
+    migrate(empty_engine)
+    _reversal_refusals(empty_engine, 1, 20, said)
+    command.downgrade(config, "0007")
+    _reversal_refusals(empty_engine, 1, 20, said)
+    migrate(empty_engine)
+    _reversal_refusals(empty_engine, 1, 20, said)
+    with empty_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM ledger_entry")) == 2

@@ -45,17 +45,30 @@ The models describe every engine's tables; where a migration replaced a key by a
 """
 
 
-def compared_on(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
-    """Alembic's ``include_object`` for one engine: leave out keys a trigger enforces there.
+ONLY_ON = "only_on"
+"""``info`` key of an index or constraint that exists on the named engine only.
 
-    A model key marked with :data:`ENFORCED_BY_TRIGGER_ON` for this engine is not in its
-    database by design, so a comparison of models and database must not ask for it back.
+Where the engines need different means to the same end (a unique index that leaves NULLs
+out is partial on PostgreSQL, while SQLite keeps the table's original constraint), the
+models hold both, each marked with its engine and created there only (``ddl_if``).
+"""
+
+
+def compared_on(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
+    """Alembic's ``include_object`` for one engine: leave out what is not meant to be there.
+
+    A model key marked with :data:`ENFORCED_BY_TRIGGER_ON` for this engine, or an index or
+    constraint marked :data:`ONLY_ON` another engine, is not in its database by design, so a
+    comparison of models and database must not ask for it back.
     """
 
     def include(item: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
-        if kind != "foreign_key_constraint" or reflected:
+        if reflected:
             return True
-        return bool(getattr(item, "info", {}).get(ENFORCED_BY_TRIGGER_ON) != dialect)
+        info = getattr(item, "info", {})
+        if kind == "foreign_key_constraint" and info.get(ENFORCED_BY_TRIGGER_ON) == dialect:
+            return False
+        return bool(info.get(ONLY_ON, dialect) == dialect)
 
     return include
 
@@ -380,16 +393,27 @@ class LedgerEntryRow(Base):
     (more legs, such as a contribution schedule or a settlement) leaves those columns empty
     and has its legs in ``ledger_posting``. Readers see both through one query of legs.
 
-    On PostgreSQL the pool is checked once per statement by a trigger rather than once per
-    row by a foreign key (see migration 0007): a year's spend file is a million rows, and
-    the per-row check was a third of the time it took to post them.
+    On PostgreSQL the pool and the reversed entry are checked once per statement by a
+    trigger rather than once per row by foreign keys (migrations 0007 and 0008): a year's
+    spend file is a million rows, and the per-row checks were over a third of the time it
+    took to post them. There ``reverses_id``'s unique index is partial, leaving out the
+    entries that reverse nothing (every spend row), which it would otherwise index too.
     """
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
         Index("ix_ledger_entry_pool_date", "pool_id", "date"),
         Index("ix_ledger_entry_pool_correlation", "pool_id", "correlation"),
-        UniqueConstraint("reverses_id", name="uq_ledger_entry_reverses_id"),
+        UniqueConstraint(
+            "reverses_id", name="uq_ledger_entry_reverses_id", info={ONLY_ON: "sqlite"}
+        ).ddl_if(dialect="sqlite"),
+        Index(
+            "uq_ledger_entry_reversal",
+            "reverses_id",
+            unique=True,
+            postgresql_where=text("reverses_id IS NOT NULL"),
+            info={ONLY_ON: "postgresql"},
+        ).ddl_if(dialect="postgresql"),
         Index(
             "uq_ledger_entry_pool_reference",
             "pool_id",
@@ -402,6 +426,12 @@ class LedgerEntryRow(Base):
             ["pool_id"],
             ["pool.id"],
             name="fk_ledger_entry_pool_id_pool",
+            info={ENFORCED_BY_TRIGGER_ON: "postgresql"},
+        ),
+        ForeignKeyConstraint(
+            ["reverses_id"],
+            ["ledger_entry.id"],
+            name="fk_ledger_entry_reverses_id_ledger_entry",
             info={ENFORCED_BY_TRIGGER_ON: "postgresql"},
         ),
         CheckConstraint(
@@ -420,7 +450,7 @@ class LedgerEntryRow(Base):
     narration: Mapped[str] = mapped_column(String(500))
     correlation: Mapped[str] = mapped_column(String(200))
     source: Mapped[Any] = mapped_column(JSON, default=dict)
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    reverses_id: Mapped[int | None] = mapped_column(Integer)
     reference: Mapped[str | None] = mapped_column(String(100))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
