@@ -67,9 +67,9 @@ def child_query(engine: Engine, *, active: bool = False) -> str | None:
 
 
 def writing_ledger_rows(engine: Engine) -> bool:
-    """The child is writing the staged rows into the books (entries and postings)."""
+    """The child is writing rows into the books (copying entries in, or from the stage)."""
     query = (child_query(engine, active=True) or "").lower()
-    return query.startswith("insert into ledger_")
+    return query.startswith(("copy ledger_", "insert into ledger_"))
 
 
 def wait_for(condition: object, seconds: float = 120) -> None:

@@ -322,6 +322,24 @@ def test_rows_posted_before_are_skipped_and_a_changed_one_is_refused(
             v for k, v in ledger.balances(session, pool).items() if k.startswith("Expenses")
         )
         assert expenses == sum(parse_money(r[3]) for r in rows)
+        # Blocks of new rows and blocks holding repeats are posted by different statements
+        # (on PostgreSQL, copied in or written from the stage); their entries are the same.
+        names = {s.ref: s.name for s in ledger.plan_content(session, pool).schemes}
+        spend = repo.entries(session, pool.id, kind=EntryKind.SPEND)
+        by_correlation = {s.entry.correlation: s.entry for s in spend}
+        imported = {batch.file_name: batch.id for batch in repo.imports(session, pool.id)}
+        for number, (day, scheme, provider, amount, reference) in enumerate(rows):
+            entry = by_correlation[f"spend:{reference}"]
+            file, row = ("a.csv", number + 2) if number < 2_000 else ("b.csv", number - 998)
+            assert entry.source == {"import_id": imported[file], "row": row}
+            assert (entry.date.isoformat(), entry.narration) == (
+                day,
+                f"{scheme} {names[scheme]}: {provider}",
+            )
+            assert entry.postings == (
+                Posting(Accounts.scheme(scheme), parse_money(amount), provider),
+                Posting(Accounts.BANK, Pence(-parse_money(amount)), reference),
+            )
         changed = [*rows[2_500:2_600]]
         changed[40] = (*changed[40][:3], "1.01", changed[40][4])
         with pytest.raises(ImportRejected) as caught:
@@ -332,6 +350,26 @@ def test_rows_posted_before_are_skipped_and_a_changed_one_is_refused(
         assert "from b.csv row 1542" in problem.message  # 2,540 - 1,000 + 2
         [check] = ledger.check(session)
         assert check.balanced and check.consistent
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_a_changed_row_deep_in_a_file_takes_back_the_blocks_already_posted(
+    pool_area: Area, write_spend: WriteSpend
+) -> None:
+    rows = spend_rows(3_000, ["S1", "S2"])
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, pool_area.code)
+        ledger.import_spend(session, pool, write_spend("a.csv", rows[:1_000]), SYSTEM)
+        before = snapshot(session, pool_area.code)
+        changed = (*rows[500][:3], "1.01", rows[500][4])
+        late = write_spend("late.csv", [*rows[1_000:], changed])  # 2,000 new rows, then it
+        with pytest.raises(ImportRejected) as caught:
+            ledger.import_spend(session, pool, late, SYSTEM)
+        [problem] = caught.value.problems
+        assert (problem.row, problem.column) == (2_002, "reference")
+        assert "from a.csv row 502" in problem.message
+        assert snapshot(session, pool_area.code) == before
+        assert [batch.file_name for batch in repo.imports(session, pool.id)] == ["a.csv"]
 
 
 def test_an_import_is_committed_only_with_its_unit_of_work(

@@ -15,10 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
@@ -45,6 +47,7 @@ from carepool.io.beancount_export import (
     write_beancount,
     write_postings_csv,
 )
+from carepool.io.read_ahead import read_ahead
 from carepool.io.spend import (
     NotClean,
     PoolFacts,
@@ -64,6 +67,7 @@ from carepool.store import audit
 from carepool.store import ledger as repo
 from carepool.store import spend_stage as stage
 from carepool.store.models import PoolRow, SpendImportRow
+from carepool.store.spend_stage import StagedRepeats
 
 
 def _now() -> dt.datetime:
@@ -444,9 +448,9 @@ def span(pool: PoolRow) -> Period:
 def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) -> SpendOutcome:
     """Post a spend file, all or nothing; files and rows seen before are not posted again.
 
-    The file's rows go onto a stage (see :mod:`carepool.store.spend_stage`), and nothing is
-    written to the books until every row has passed every check. The entries are then
-    written by a few set-based statements and the running balances moved once per account.
+    The file is posted a block at a time, each by a few set-based statements (see
+    :mod:`carepool.store.spend_stage`), inside a savepoint, so a file refused part way
+    through leaves the books as they were. The running balances are moved once per account.
     One audit event records the import, naming the file by its SHA-256, which covers every
     row.
     """
@@ -459,11 +463,10 @@ def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) 
     if seen is not None:
         return SpendOutcome(path.name, digest, seen.rows, 0, seen.rows, 0, True)
     try:
-        staged = _stage_spend(session, pool, path)
+        outcome = _import_new(session, pool, path, digest, actor)
     except CarepoolError:
         stage.drop_spend_stage(session)  # refused: the caller's unit of work may carry on
         raise
-    outcome = _post_spend(session, pool, path.name, digest, staged, actor)
     stage.drop_spend_stage(session)
     audit.record(
         session,
@@ -478,19 +481,22 @@ def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) 
 
 @dataclass(frozen=True, slots=True)
 class _Staged:
-    """A spend file on the stage: its clean rows, and the new ones' pence per scheme."""
+    """A spend file's clean rows, how many of them are new, and the new ones' pence per scheme."""
 
     rows: int
     posted: int
     totals: dict[str, int]
 
 
-def _stage_spend(session: Session, pool: PoolRow, path: Path) -> _Staged:
-    """Stage the file's new rows, or refuse it with every problem it has.
+def _import_new(
+    session: Session, pool: PoolRow, path: Path, digest: str, actor: Principal
+) -> SpendOutcome:
+    """Post the file's new rows, or refuse it with every problem it has.
 
-    A plain CSV file goes column by column straight onto the stage. Anything the fast
-    reader does not vouch for (a workbook, any problem, a reference posted before with other
-    details) is read again row by row, which reports every problem with its row and column.
+    A plain CSV file is posted column by column as it is read. Anything the fast reader
+    does not vouch for (a workbook, any problem, a reference posted before with other
+    details) undoes what it posted and is read again row by row, which reports every problem
+    with its row and column.
     """
     facts = PoolFacts(
         frozenset(s.ref for s in plan_content(session, pool).schemes),
@@ -499,33 +505,68 @@ def _stage_spend(session: Session, pool: PoolRow, path: Path) -> _Staged:
     )
     stage.open_spend_stage(session)
     try:
-        return _stage_clean(session, pool, path, facts)
+        with session.begin_nested():  # a savepoint: NotClean rolls the fast way's posts back
+            return _post_clean(session, pool, path, digest, facts, actor)
     except NotClean:
         stage.open_spend_stage(session)  # start again, without what the fast reader staged
-        return _stage_row_by_row(session, pool, path, facts)
+    staged = _stage_row_by_row(session, pool, path, facts)
+    batch = _open_import(session, pool, path.name, digest, actor)
+    if staged.posted:
+        stage.post_staged_spend(session, batch)
+    return _close_import(session, pool, batch, staged)
 
 
-def _stage_clean(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) -> _Staged:
-    """The fast way: blocks of checked columns onto the stage, then one join for repeats.
+def _post_clean(
+    session: Session, pool: PoolRow, path: Path, digest: str, facts: PoolFacts, actor: Principal
+) -> SpendOutcome:
+    """The fast way: each block of checked columns is posted as it is read.
 
-    Rows posted before with the same details are taken off the stage and counted as
-    skipped; one posted before with other details is a problem the row-by-row reader states.
+    On PostgreSQL the next block is read, and made ready to post, while the database posts
+    this one (:func:`read_ahead`).
     """
-    rows = 0
-    totals: dict[str, int] = {}
-    for block in clean_blocks(path, facts):
-        stage.stage_spend(session, block)
-        rows += len(block)
-        for scheme, pence in block.totals().items():
-            totals[scheme] = totals.get(scheme, 0) + pence
-    repeats = stage.staged_repeats(session, pool.id, sorted(facts.schemes))
+    batch = _open_import(session, pool, path.name, digest, actor)
+    schemes = sorted(facts.schemes)
+    rows = skipped = 0
+    totals: dict[str, int] = dict.fromkeys(schemes, 0)
+    dialect = session.get_bind().dialect.name
+    loads = (stage.block_load(dialect, batch, block) for block in clean_blocks(path, facts))
+    # PostgreSQL posts in its own process, so reading ahead keeps both busy. SQLite posts in
+    # this one, row by row under Python's lock, and a reading thread would only take turns.
+    with closing(read_ahead(loads) if dialect == "postgresql" else loads) as blocks:
+        for load in blocks:
+            repeats = _post_block(session, batch, load, schemes)
+            rows, skipped = rows + len(load.block), skipped + repeats.rows
+            for scheme, pence in load.totals.items():
+                totals[scheme] += pence - repeats.same.get(scheme, 0)
+    staged = _Staged(rows, rows - skipped, {k: v for k, v in totals.items() if v})
+    return _close_import(session, pool, batch, staged)
+
+
+def _post_block(
+    session: Session, batch: stage.SpendBatch, load: stage.BlockLoad, schemes: Sequence[str]
+) -> StagedRepeats:
+    """Post a block; rows the pool posted before are skipped if they are the same.
+
+    A row posted before with other details is a problem the row-by-row reader states
+    (:class:`NotClean`). Whether any reference was posted before is left to the references'
+    unique index, which every row's entry goes through anyway: a block of new rows (the
+    usual case) costs no look-up of its own. Only a block the index refuses is staged,
+    compared with the posted rows, and posted without its repeats.
+    """
+    try:
+        with session.begin_nested():
+            stage.post_block(session, batch, load)
+        return StagedRepeats({}, 0, 0)
+    except IntegrityError:
+        pass  # a reference posted before, or a fault that posting again will raise
+    stage.stage_spend(session, load.block)
+    repeats = stage.staged_repeats(session, batch.pool_id, schemes)
     if repeats.changed:
         raise NotClean
-    if repeats.rows:
-        stage.unstage_posted(session, pool.id)
-        for scheme, pence in repeats.same.items():
-            totals[scheme] -= pence
-    return _Staged(rows, rows - repeats.rows, {k: v for k, v in totals.items() if v})
+    stage.unstage_posted(session, batch.pool_id)
+    stage.post_staged_spend(session, batch)
+    stage.clear_spend_stage(session)
+    return repeats
 
 
 def _stage_row_by_row(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) -> _Staged:
@@ -539,39 +580,43 @@ def _stage_row_by_row(session: Session, pool: PoolRow, path: Path, facts: PoolFa
     return _Staged(len(spend.lines), len(fresh), block.totals())
 
 
-def _post_spend(
-    session: Session,
-    pool: PoolRow,
-    file_name: str,
-    digest: str,
-    staged: _Staged,
-    actor: Principal,
-) -> SpendOutcome:
-    """Record the import, post the staged rows and move each account's balance once."""
-    skipped = staged.rows - staged.posted
-    batch = repo.add_import(
+def _open_import(
+    session: Session, pool: PoolRow, file_name: str, digest: str, actor: Principal
+) -> stage.SpendBatch:
+    """Record the import (its counts are filled in when it is done) and name its entries."""
+    row = repo.add_import(
         session,
         SpendImportRow(
             pool_id=pool.id,
             sha256=digest,
             file_name=file_name[:300],
-            rows=staged.rows,
-            posted=staged.posted,
-            skipped=skipped,
+            rows=0,
+            posted=0,
+            skipped=0,
             imported_at=_now(),
             imported_by=actor.username,
         ),
     )
+    names = {s.ref: s.name for s in plan_content(session, pool).schemes}
+    base = stage.entry_id_base(session)  # the import's row is written: SQLite is ours
+    return stage.SpendBatch(pool.id, row.id, names, actor.username, _now(), base)
+
+
+def _close_import(
+    session: Session, pool: PoolRow, batch: stage.SpendBatch, staged: _Staged
+) -> SpendOutcome:
+    """Fill in the import's counts and move each account's running balance once."""
+    row = session.get_one(SpendImportRow, batch.import_id)  # in the session since it was added
+    row.rows, row.posted, row.skipped = staged.rows, staged.posted, staged.rows - staged.posted
+    session.flush()
     total = sum(staged.totals.values())
-    if staged.posted:
-        names = {s.ref: s.name for s in plan_content(session, pool).schemes}
-        base = stage.entry_id_base(session)  # the import's row is written: SQLite is ours
-        spend = stage.SpendBatch(pool.id, batch.id, names, actor.username, _now(), base)
-        stage.post_staged_spend(session, spend)
+    if total:
         deltas = {Accounts.scheme(ref): pence for ref, pence in staged.totals.items()}
         deltas[Accounts.BANK] = -total
         repo.move_balances(session, pool.id, deltas)
-    return SpendOutcome(file_name, digest, staged.rows, staged.posted, skipped, total, False)
+    return SpendOutcome(
+        row.file_name, row.sha256, row.rows, row.posted, row.skipped, total, already=False
+    )
 
 
 def _posted(session: Session, pool: PoolRow, lines: Sequence[SpendLine]) -> dict[str, Posted]:

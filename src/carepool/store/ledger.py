@@ -99,9 +99,20 @@ def approved_plan_areas(session: Session, year: str, status: str) -> list[str]:
 
 
 def lock_pool(session: Session, pool: PoolRow) -> None:
-    """Queue writers to one pool behind each other (PostgreSQL row lock until commit)."""
+    """Queue writers to one pool behind each other until the unit of work ends.
+
+    On PostgreSQL that is the pool's row lock. SQLite has one writer at a time, so there it
+    is the database's write lock, taken now (``BEGIN IMMEDIATE``, waiting its turn) unless
+    this unit of work already holds it. Its driver would otherwise start the transaction
+    only at the first write, and a savepoint taken before then would be a transaction of
+    its own, committed when released.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(PoolRow.id).where(PoolRow.id == pool.id).with_for_update())
+        return
+    driver = session.connection().connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
-"""The spend stage: how a spend file's rows reach the ledger in a few set-based statements.
+"""How a spend file's rows reach the ledger: a block at a time, in a few statements each.
 
-A *stage* is a temporary table of the file's checked rows, filled block by block as the file
-is read (``COPY`` on PostgreSQL, one prepared ``INSERT`` on SQLite). Rows already posted are
-found with one join against the entries' references, and the entries (simple entries, each
-carrying its two legs) are then written by one ``INSERT … SELECT``, so the database, not
-Python, does the per-row work. The stage is temporary to the connection and dropped at the
-end, so nothing of it outlives the import.
+On PostgreSQL a block's entries (simple entries, each carrying its two legs) are made in
+Python, without a connection, so a reading thread can make the next block's while the
+server stores this one's, and are copied straight into the ledger (``COPY``).
+
+A *stage* is a temporary table holding one block of checked rows (``COPY`` on PostgreSQL,
+one prepared ``INSERT`` on SQLite). SQLite posts every block through it: one
+``INSERT … SELECT`` writes the block's entries, so the database, not Python, does the
+per-row work. Both engines use it when a block holds a reference the pool posted before:
+one join finds those rows, the same ones are taken off, and the rest are posted. It is
+temporary to the connection and dropped at the end, so nothing of it outlives the import.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, bindparam, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carepool.domain.ledger import Accounts, SpendColumns
@@ -65,6 +70,15 @@ def drop_spend_stage(session: Session) -> None:
     session.connection().exec_driver_sql(
         f"DROP TABLE IF EXISTS {_stage_name(session.connection())}"
     )
+
+
+def clear_spend_stage(session: Session) -> None:
+    """Empty the stage for the next block (the rows on it are posted or skipped)."""
+    connection = session.connection()
+    if _is_postgresql(connection):
+        connection.exec_driver_sql(f"TRUNCATE {_STAGE}")
+    else:
+        connection.exec_driver_sql(f"DELETE FROM temp.{_STAGE}")
 
 
 def stage_spend(session: Session, block: SpendColumns) -> None:
@@ -173,7 +187,7 @@ class SpendBatch:
     name and SHA-256, once, rather than a million copies of them.
 
     ``id_base`` is SQLite's: a row's entry id is ``id_base`` plus its row number. (On
-    PostgreSQL the stage took the ids from the entries' sequence.)
+    PostgreSQL ids come from the entries' own sequence.)
     """
 
     pool_id: int
@@ -240,6 +254,94 @@ def post_staged_spend(session: Session, batch: SpendBatch) -> None:
     )
     stamped = text(statement).bindparams(bindparam("at", type_=DateTime(timezone=True)))
     connection.execute(stamped, parameters)
+
+
+_ENTRY_COLUMNS = (
+    "pool_id, date, kind, narration, correlation, source, reference, created_by, created_at, "
+    "leg_account, leg_pence, leg_memo, contra_account, contra_memo"
+)
+
+
+def entry_copy_text(batch: SpendBatch, block: SpendColumns) -> str:
+    """The block's spend entries in ``COPY``'s text format, every column worked out here.
+
+    The same entries :func:`post_staged_spend` writes from the stage, made without a
+    connection, so that a reading thread can make the next block's while the database
+    writes this one's, and the database only stores them.
+    """
+    count = len(block)
+    names = {ref: f"{ref} {name}: " for ref, name in batch.scheme_names.items()}
+    narrations = list(map(str.__add__, map(names.__getitem__, block.schemes), block.providers))
+    if max(map(len, narrations), default=0) > 500:
+        narrations = [narration[:500] for narration in narrations]
+    accounts = {ref: Accounts.scheme(ref) for ref in batch.scheme_names}
+    source = f'{{{{"import_id": {int(batch.import_id)}, "row": {{}}}}}}'
+    columns: list[Sequence[str]] = [
+        [str(int(batch.pool_id))] * count,
+        block.days,
+        ["spend"] * count,
+        _copy_escaped(narrations),
+        _copy_escaped(list(map("spend:".__add__, block.references))),
+        list(map(source.format, block.rows)),
+        _copy_escaped(block.references),
+        [batch.actor.translate(_COPY_ESCAPES)] * count,
+        [batch.at.isoformat()] * count,
+        _copy_escaped(list(map(accounts.__getitem__, block.schemes))),
+        list(map(str, block.amounts)),
+        _copy_escaped(block.providers),
+        [Accounts.BANK] * count,
+        _copy_escaped(block.references),
+    ]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
+def copy_spend_entries(session: Session, copy_text: str) -> None:
+    """Write entries made by :func:`entry_copy_text` straight into the ledger (PostgreSQL)."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = f"COPY ledger_entry ({_ENTRY_COLUMNS}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(copy_text)
+    except connection.dialect.loaded_dbapi.IntegrityError as error:
+        raise IntegrityError(statement, None, error) from error  # as SQLAlchemy would say it
+
+
+@dataclass(frozen=True, slots=True)
+class BlockLoad:
+    """A block of checked spend rows, made as ready to post as it can be without a connection.
+
+    Made by :func:`block_load` in the reading thread. On PostgreSQL that is the block's
+    entries as ``COPY`` text, written straight into the ledger; SQLite posts through the
+    stage, where its prepared ``INSERT`` is as quick.
+    """
+
+    block: SpendColumns
+    totals: dict[str, int]  # pence per scheme
+    entries: str | None  # PostgreSQL: the entries in COPY's text format
+
+
+def block_load(dialect: str, batch: SpendBatch, block: SpendColumns) -> BlockLoad:
+    """The block made ready to post in a database of the named dialect (no connection used)."""
+    entries = entry_copy_text(batch, block) if dialect == "postgresql" and len(block) else None
+    return BlockLoad(block, block.totals(), entries)
+
+
+def post_block(session: Session, batch: SpendBatch, load: BlockLoad) -> None:
+    """Post every row of the block as a simple ``spend`` entry.
+
+    Raises :class:`~sqlalchemy.exc.IntegrityError` if the pool posted one of the block's
+    references before (their unique index says so, at no extra cost for new rows); the
+    caller runs this in a savepoint, so the block leaves nothing behind, and compares the
+    block with what was posted (:func:`staged_repeats`).
+    """
+    if load.entries is not None:
+        copy_spend_entries(session, load.entries)
+        return
+    stage_spend(session, load.block)
+    post_staged_spend(session, batch)
+    clear_spend_stage(session)
 
 
 @dataclass(frozen=True, slots=True)
