@@ -4,8 +4,9 @@ A large import alternates two kinds of work: Python reading and checking a block
 file, and the database writing the block before it. Done one after the other, each waits
 for the other, and a machine with two cores leaves one idle. :func:`read_ahead` runs the
 reading in a worker thread, one block ahead, so the two overlap: the database driver lets
-Python's other threads run while it waits for the server (PostgreSQL) or the library
-(SQLite).
+Python's other threads run while it waits for a server in another process (PostgreSQL).
+A database working inside this process (SQLite) gains nothing, as each row it writes
+takes its turn with the reading thread for Python's lock.
 """
 
 from __future__ import annotations
