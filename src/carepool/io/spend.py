@@ -221,7 +221,9 @@ def as_columns(lines: Sequence[SpendLine]) -> SpendColumns:
 
 BLOCK_CHARS = 4_000_000
 """Text read per block, about 70,000 rows: big enough that work per block is noise, small
-enough that a block's cells never cost much memory."""
+enough that a block's cells never cost much memory. The first block is a sixteenth of
+that, so the database can start on it while the rest are read (see
+:mod:`carepool.io.read_ahead`)."""
 
 _SNIFF_BYTES = 8192
 _NOT_PLAIN_TEXT = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff")
@@ -291,8 +293,10 @@ def _split_blocks(text: str) -> Iterator[_Block]:
     yield range(1, 2), [[cell] for cell in header]
     width, number, start = len(header), 2, len(text) if end < 0 else end + 1
     limit, crlf = csv.field_size_limit(), "\r" in text
+    size = BLOCK_CHARS // 16
     while start < len(text):
-        end = text.find("\n", start + BLOCK_CHARS)
+        end = text.find("\n", start + size)
+        size = BLOCK_CHARS
         end = len(text) if end < 0 else end + 1
         block = text[start:end].replace("\r\n", "\n") if crlf else text[start:end]
         lines = block.removesuffix("\n").split("\n")
