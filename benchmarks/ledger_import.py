@@ -41,13 +41,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from carepool.allocation import service as allocation
+from carepool.demo import service as demo
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.plan import RiskShareKind, Section75
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import SYSTEM, Principal, principal
-from carepool.services import allocation, demo, ledger, plans
-from carepool.services.geography import SyntheticInputs, load_synthetic, year_geography
-from carepool.store import ledger as repo
+from carepool.geography.service import SyntheticInputs, load_synthetic, year_geography
+from carepool.plans import service as plans
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
 from carepool.store.db import engine_for, migrate, unit_of_work
 from carepool.synth.nation import build_nation
 from carepool.synth.plans import synthetic_plan

@@ -90,7 +90,7 @@ from carepool.domain.person_level import (
 )
 from carepool.engines import compute
 from carepool.engines.data_directory import kind_files
-from carepool.services import person_data
+from carepool.person_data import service as person_data
 from carepool.synth.nation import build_nation
 from carepool.synth.person_level import framework_for
 

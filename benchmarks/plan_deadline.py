@@ -43,10 +43,12 @@ from typing import Any
 
 import httpx
 
+from carepool.accounts import service as accounts
+from carepool.demo import service as demo
 from carepool.domain.plan_rules import check_plan
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, demo, plans
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
+from carepool.plans import service as plans
 from carepool.store.db import engine_for, migrate, unit_of_work
 from carepool.synth.plans import synthetic_plan
 

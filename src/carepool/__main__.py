@@ -1,5 +1,5 @@
 """``python -m carepool`` is the same as the ``carepool`` command."""
 
-from carepool.cli import main
+from carepool.cli.app import main
 
 main()

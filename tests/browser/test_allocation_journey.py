@@ -14,9 +14,9 @@ import pytest
 from browser_support import CHROMIUM_ARGS, chromium, serving
 from playwright.sync_api import Page, expect, sync_playwright
 
+from carepool.demo import service as demo
 from carepool.domain.money import format_money
 from carepool.frameworks import load_framework
-from carepool.services import demo
 from carepool.store.db import engine_for, migrate, unit_of_work
 from carepool.web.app import create_app
 

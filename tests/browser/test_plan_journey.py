@@ -20,11 +20,13 @@ import pytest
 from browser_support import CHROMIUM_ARGS, chromium, serving
 from playwright.sync_api import Page, expect, sync_playwright
 
+from carepool.accounts import service as accounts
+from carepool.demo import service as demo
 from carepool.domain.money import format_money
 from carepool.domain.plan_workflow import HWB_CHAIR
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, demo, plans
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
+from carepool.plans import service as plans
 from carepool.store.db import engine_for, migrate, unit_of_work
 from carepool.web.app import create_app
 

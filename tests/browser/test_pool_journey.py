@@ -17,11 +17,13 @@ import pytest
 from browser_support import CHROMIUM_ARGS, chromium, serving
 from playwright.sync_api import Page, expect, sync_playwright
 
+from carepool.accounts import service as accounts
+from carepool.demo import service as demo
 from carepool.domain.money import parse_money
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, demo, ledger
-from carepool.services.geography import year_geography
-from carepool.store import ledger as repo
+from carepool.geography.service import year_geography
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
 from carepool.store.db import engine_for, migrate, unit_of_work
 from carepool.web.app import create_app
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from carepool.allocation.files import AllocationRow, read_allocation_table
 from carepool.domain.errors import ImportRejected
 from carepool.domain.money import Pence
-from carepool.io.allocation_table import AllocationRow, read_allocation_table
 
 Write = Callable[[str, str | bytes], Path]
 

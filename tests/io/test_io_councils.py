@@ -12,7 +12,7 @@ import pytest
 
 from carepool.domain.errors import ImportRejected
 from carepool.domain.geography import SOCIAL_CARE_COUNCIL_TYPES
-from carepool.io.councils import read_councils
+from carepool.geography.files.councils import read_councils
 
 Write = Callable[[str, str | bytes], Path]
 

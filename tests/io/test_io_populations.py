@@ -10,7 +10,7 @@ import pytest
 
 from carepool.domain.errors import ImportRejected
 from carepool.domain.geography import band_total
-from carepool.io.populations import read_populations, vintage_name_from
+from carepool.geography.files.populations import read_populations, vintage_name_from
 
 Write = Callable[[str, str | bytes], Path]
 

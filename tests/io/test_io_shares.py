@@ -12,7 +12,7 @@ import pytest
 
 from carepool.domain.errors import ImportRejected
 from carepool.domain.geography import band_total
-from carepool.io.shares import read_shares
+from carepool.geography.files.shares import read_shares
 
 Write = Callable[[str, str | bytes], Path]
 

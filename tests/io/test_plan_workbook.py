@@ -34,8 +34,8 @@ from carepool.domain.plan import (
 )
 from carepool.domain.plan_rules import PlanContext
 from carepool.frameworks import load_framework
-from carepool.io.plan_workbook import WorkbookMeta, read_plan_workbook, write_plan_workbook
-from carepool.io.plan_workbook_read import MAX_BYTES, SPARE_SCHEME_ROWS
+from carepool.plans.files.workbook import WorkbookMeta, read_plan_workbook, write_plan_workbook
+from carepool.plans.files.workbook_read import MAX_BYTES, SPARE_SCHEME_ROWS
 from carepool.synth.plans import synthetic_plan
 
 Write = Callable[[str, str | bytes], Path]  # the ``write`` fixture of tests/io/conftest.py

@@ -10,8 +10,8 @@ import pytest
 from ledger_helpers import YEAR, Area, WriteSpend, approve_plan, build_published_nation, finance
 from sqlalchemy import Engine
 
-from carepool.services import ledger
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 
 

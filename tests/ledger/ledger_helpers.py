@@ -16,12 +16,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from carepool.allocation import service as allocation
+from carepool.demo import service as demo
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.plan import PlanContent, RiskShareKind, Section75
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import SYSTEM, Principal, principal
-from carepool.services import allocation, demo, ledger, plans
-from carepool.services.geography import SyntheticInputs, load_synthetic, year_geography
+from carepool.geography.service import SyntheticInputs, load_synthetic, year_geography
+from carepool.plans import service as plans
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 from carepool.store.models import PoolRow
 from carepool.synth.nation import build_nation

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from carepool.domain.ledger import Accounts, EntryKind
 from carepool.domain.roles import SYSTEM
-from carepool.io.beancount_export import decimal_text
-from carepool.services import ledger, ledger_settle
-from carepool.store import ledger as repo
+from carepool.pools.files.beancount_export import decimal_text
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
+from carepool.pools.service import settlement as ledger_settle
 from carepool.store.db import unit_of_work
 from carepool.store.models import AccountBalanceRow
 

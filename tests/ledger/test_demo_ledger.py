@@ -7,11 +7,12 @@ import random
 import pytest
 from sqlalchemy import Engine
 
+from carepool.demo import service as demo
+from carepool.demo.ledger import demo_ledgers
 from carepool.domain.ledger import EntryKind
-from carepool.services import demo, ledger
-from carepool.services.demo_ledger import demo_ledgers
-from carepool.services.geography import year_geography
-from carepool.store import ledger as repo
+from carepool.geography.service import year_geography
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 
 

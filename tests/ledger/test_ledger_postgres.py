@@ -19,8 +19,8 @@ from ledger_helpers import Area, WriteSpend, spend_rows, the_pool
 from sqlalchemy import Engine, func, select, text
 
 from carepool.domain.roles import SYSTEM
-from carepool.services import ledger
-from carepool.store import ledger as repo
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 from carepool.store.models import LedgerEntryRow, SpendImportRow
 
@@ -30,7 +30,7 @@ CHILD = """
 import sys
 from pathlib import Path
 from carepool.domain.roles import SYSTEM
-from carepool.services import ledger
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 
 with unit_of_work() as session:

@@ -33,9 +33,10 @@ from sqlalchemy import Engine
 from carepool.domain.errors import ImportRejected
 from carepool.domain.ledger import EntryKind, quarters, root_total
 from carepool.domain.roles import SYSTEM
-from carepool.services import ledger, ledger_settle
-from carepool.services.geography import year_geography
-from carepool.store import ledger as repo
+from carepool.geography.service import year_geography
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
+from carepool.pools.service import settlement as ledger_settle
 from carepool.store.db import engine_for, unit_of_work
 
 CANDIDATES = [

@@ -13,8 +13,9 @@ from carepool.domain.errors import CarepoolError, Forbidden, ImportRejected
 from carepool.domain.ledger import Light
 from carepool.domain.money import split_by_weights
 from carepool.domain.roles import SYSTEM, principal
-from carepool.services import ledger, ledger_reports
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
+from carepool.pools.service import ledger
+from carepool.pools.service import reports as ledger_reports
 from carepool.store.db import unit_of_work
 
 Q1_END = dt.date(2015, 6, 30)

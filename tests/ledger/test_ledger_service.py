@@ -26,6 +26,7 @@ from ledger_helpers import (
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from carepool.audit import repository as audit
 from carepool.domain.audit import verify_chain
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, ImportRejected, NotFound
 from carepool.domain.ledger import (
@@ -39,11 +40,12 @@ from carepool.domain.ledger import (
 from carepool.domain.money import Pence, parse_money
 from carepool.domain.plan import RiskShareKind
 from carepool.domain.roles import SYSTEM, principal
-from carepool.io import spend as spend_module
-from carepool.services import ledger, ledger_settle, plans
-from carepool.services.geography import year_geography
-from carepool.store import audit
-from carepool.store import ledger as repo
+from carepool.geography.service import year_geography
+from carepool.plans import service as plans
+from carepool.pools.files import spend as spend_module
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
+from carepool.pools.service import settlement as ledger_settle
 from carepool.store.db import unit_of_work
 from carepool.store.models import AccountBalanceRow, AuditEventRow, LedgerEntryRow, SpendImportRow
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting
 from carepool.domain.money import Pence
-from carepool.services import ledger
-from carepool.store import ledger as repo
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
 from carepool.store.db import alembic_config, migrate, unit_of_work
 from carepool.store.models import LedgerEntryRow, LedgerPostingRow, PoolRow
 

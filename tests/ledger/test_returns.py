@@ -29,9 +29,9 @@ from carepool.domain.quarterly_return import (
     parse_quarter,
 )
 from carepool.domain.roles import Principal, principal
-from carepool.io.return_workbook import MONEY_FORMAT, SHEETS
-from carepool.services import ledger, returns
-from carepool.store import ledger as repo
+from carepool.pools.files.return_workbook import MONEY_FORMAT, SHEETS
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger, returns
 from carepool.store.db import unit_of_work
 
 

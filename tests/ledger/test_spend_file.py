@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from carepool.domain.errors import ImportRejected
 from carepool.domain.ledger import Period, SpendColumns
 from carepool.domain.money import parse_money
-from carepool.io import spend as spend_module
-from carepool.io.spend import (
+from carepool.pools.files import spend as spend_module
+from carepool.pools.files.spend import (
     NotClean,
     PoolFacts,
     SpendFile,

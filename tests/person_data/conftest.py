@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from person_files import AREAS, AS_OF, KEY, Ingest, Rows, WriteRaw, csv_text
 
-from carepool.services import person_data
-from carepool.services.person_data import IngestReport
+from carepool.person_data import service as person_data
+from carepool.person_data.service import IngestReport
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from carepool.domain.person_level import RecordKind, record_kind
-from carepool.services.person_data import IngestReport
+from carepool.person_data.service import IngestReport
 
 KEY = b"carepool tests: a pseudonym key that is long enough"
 AREAS = frozenset({"E06000901", "E06000902", "E09000901"})

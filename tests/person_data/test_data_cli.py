@@ -23,15 +23,16 @@ from person_files import KEY
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from carepool.cli import app
+from carepool.cli.app import app
 from carepool.config import pseudonym_key
+from carepool.demo import service as demo
 from carepool.domain.errors import CarepoolError
 from carepool.domain.metric_value import Grain
 from carepool.domain.person_level import RECORD_KINDS
 from carepool.domain.pseudonym import pseudonym
 from carepool.domain.roles import SYSTEM
-from carepool.services import demo, metric_results
-from carepool.services.geography import SyntheticInputs, load_synthetic
+from carepool.geography.service import SyntheticInputs, load_synthetic
+from carepool.metrics.service import results as metric_results
 from carepool.store.db import unit_of_work
 from carepool.synth.nation import build_nation
 

@@ -21,7 +21,7 @@ import pytest
 
 from carepool.domain.errors import CarepoolError
 from carepool.domain.person_level import RECORD_KINDS
-from carepool.io.person_level import raw_schema
+from carepool.person_data.files.ingest import raw_schema
 from carepool.synth.nation import build_nation
 from carepool.synth.person_level import financial_year, person_level_chunks
 

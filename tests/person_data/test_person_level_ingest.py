@@ -24,8 +24,8 @@ from person_files import AREAS, BASE, KEY, NUMBERS, Ingest, WriteRaw, read_kind,
 from carepool.domain.errors import CarepoolError, ImportRejected
 from carepool.domain.person_level import RECORD_KINDS, record_kind
 from carepool.domain.pseudonym import pseudonym
-from carepool.io import person_level as files
-from carepool.services import person_data
+from carepool.person_data import service as person_data
+from carepool.person_data.files import ingest as files
 
 SPELL_REASONS = "is not one of: elective, non_elective, maternity, other"
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from carepool.allocation import service as allocation
+from carepool.audit import service as audit_log
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.errors import CarepoolError, Forbidden, ImportRejected, StateTransitionError
 from carepool.domain.roles import SYSTEM, principal
 from carepool.frameworks import load_framework
-from carepool.services import allocation, audit_log, geography
+from carepool.geography import service as geography
 from carepool.store.db import unit_of_work
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from carepool.domain.errors import CarepoolError, Conflict, ImportRejected
 from carepool.domain.roles import SYSTEM
-from carepool.services import geography
+from carepool.geography import service as geography
 from carepool.store.db import unit_of_work
 from carepool.store.models import AuditEventRow, PopulationRow, Vintage
 

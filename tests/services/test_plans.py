@@ -8,13 +8,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from carepool.allocation import service as allocation
+from carepool.demo import service as demo
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
 from carepool.domain.plan import PlanContent
 from carepool.domain.plan_workflow import Action, PlanStatus
 from carepool.domain.roles import PUBLIC, SYSTEM, Principal, principal
-from carepool.services import allocation, demo, plans
-from carepool.services.geography import SyntheticInputs, load_synthetic, year_geography
+from carepool.geography.service import SyntheticInputs, load_synthetic, year_geography
+from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 from carepool.synth.nation import build_nation
 from carepool.synth.plans import synthetic_plan

@@ -9,7 +9,7 @@ import pytest
 from xls_workbooks import Error, Value, dtoc_sheets, write_xls
 
 from carepool.domain.errors import ImportRejected, Problem
-from carepool.io.dtoc import BY_ORGANISATION, BY_REASON, BY_TYPE, read_dtoc
+from carepool.metrics.files.dtoc import BY_ORGANISATION, BY_REASON, BY_TYPE, read_dtoc
 
 REAL = "nhse_dtoc_england_monthly_2010_2020.xls"
 Sheets = dict[str, list[list[Value]]]

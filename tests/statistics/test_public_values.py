@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from carepool.domain.metric_value import Grain, MetricValue
-from carepool.services.metric_results import public_values
+from carepool.metrics.service.results import public_values
 
 
 def _value(metric: str, numerator: int, denominator: int | None, value: str) -> MetricValue:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from carepool.domain.errors import ImportRejected
-from carepool.io.published_outcomes import (
+from carepool.metrics.files.published_outcomes import (
     UNITS,
     OutcomeValue,
     financial_year,

@@ -9,7 +9,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from carepool.domain.spc import Direction, Rule, SpcAnalysis, Variation, analyse
-from carepool.io.dtoc import read_dtoc
+from carepool.metrics.files.dtoc import read_dtoc
 from carepool.web.spc_chart import COLOURS, TARGET_COLOUR, spc_chart
 
 SVG = "{http://www.w3.org/2000/svg}"

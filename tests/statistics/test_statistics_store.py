@@ -10,15 +10,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from xls_workbooks import dtoc_sheets, write_xls
 
+from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, ImportRejected
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.roles import SYSTEM, principal
-from carepool.services import metric_results
-from carepool.services import published_statistics as stats
-from carepool.store import audit
+from carepool.metrics.service import published as stats
+from carepool.metrics.service import results as metric_results
 from carepool.store.db import unit_of_work
-from carepool.store.metrics import MetricValueRow, PublishedStatisticRow
-from carepool.store.models import AuditEventRow, Vintage
+from carepool.store.models import AuditEventRow, MetricValueRow, PublishedStatisticRow, Vintage
 
 DTOC_FILE = "nhse_dtoc_england_monthly_2010_2020.xls"
 OUTCOMES_FILE = "oflog_asc_outcomes_by_la_2015_2023.csv"

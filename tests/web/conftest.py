@@ -24,10 +24,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from carepool.accounts import service as accounts
+from carepool.allocation import service as allocation
+from carepool.demo import service as demo
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.roles import SYSTEM, Principal
-from carepool.services import accounts, allocation, demo, plans
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
+from carepool.plans import service as plans
 from carepool.store.db import engine_for, migrate, unit_of_work
 from carepool.synth.plans import synthetic_plan
 from carepool.web.app import create_app

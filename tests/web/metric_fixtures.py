@@ -34,6 +34,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from carepool.accounts import service as accounts
 from carepool.domain.metric import (
     Measure,
     month_label,
@@ -45,13 +46,13 @@ from carepool.domain.metric import (
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, metric_results
-from carepool.services.geography import year_geography
-from carepool.services.published_statistics import ASC_OUTCOMES, DTOC, ENGLAND
-from carepool.store import geography as vintages
-from carepool.store import metrics as statistics_store
+from carepool.geography import repository as vintages
+from carepool.geography.service import year_geography
+from carepool.metrics import repository as statistics_store
+from carepool.metrics.repository import Statistic
+from carepool.metrics.service import results as metric_results
+from carepool.metrics.service.published import ASC_OUTCOMES, DTOC, ENGLAND
 from carepool.store.db import engine_for, unit_of_work
-from carepool.store.metrics import Statistic
 
 YEAR = "2015-16"
 DATA_VINTAGE = "test-extract-2017-03"

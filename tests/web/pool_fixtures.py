@@ -1,7 +1,7 @@
 """Fixtures for the pool pages: the demo with a year of pooled budgets, built once.
 
 ``pool_db_file`` copies the demo and gives every approved 2015-16 plan a pool with a year of
-books (:func:`carepool.services.demo_ledger.demo_ledgers`, unless the demo already has them).
+books (:func:`carepool.demo.ledger.demo_ledgers`, unless the demo already has them).
 For the demo ``finance`` user's own pool it then reverses the year-end settlement — late March
 invoices are expected — so that its fourth quarter can take more spend and the year can be
 settled from the pages, and it imports the council's own adult social care spend for the
@@ -25,12 +25,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from carepool.accounts import service as accounts
+from carepool.demo import service as demo
+from carepool.demo.ledger import demo_ledgers
 from carepool.domain.ledger import EntryKind
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, demo, ledger, ledger_reports
-from carepool.services.demo_ledger import demo_ledgers
-from carepool.services.geography import year_geography
-from carepool.store import ledger as repo
+from carepool.geography.service import year_geography
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger
+from carepool.pools.service import reports as ledger_reports
 from carepool.store.db import engine_for, unit_of_work
 
 YEAR = "2015-16"

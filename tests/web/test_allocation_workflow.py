@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from carepool.allocation import service as allocation
+from carepool.audit import repository as audit
 from carepool.domain.allocation import AllocationStatus
-from carepool.services import allocation
-from carepool.store import audit
 from carepool.store.db import unit_of_work
 
 YEAR = "2015-16"

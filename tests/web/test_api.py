@@ -10,9 +10,9 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient  # conftest.py has imported it, quieting its warning
 from sqlalchemy import Engine
 
+from carepool.accounts import service as accounts
 from carepool.domain.roles import SYSTEM
 from carepool.frameworks import available_years, load_framework
-from carepool.services import accounts
 from carepool.store.db import unit_of_work
 from carepool.web.app import create_app
 from carepool.web.auth import PublicViewer

@@ -14,10 +14,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
+from carepool.allocation import service as allocation
+from carepool.allocation.routes.national import DOWNLOAD_COLUMNS, XLSX_MONEY_FORMAT, pounds
 from carepool.frameworks import available_years, load_framework
-from carepool.services import allocation
 from carepool.store.db import unit_of_work
-from carepool.web.routes.national import DOWNLOAD_COLUMNS, XLSX_MONEY_FORMAT, pounds
 
 ClientFor = Callable[..., Any]
 EXACT_POUNDS = re.compile(r"^\d+\.\d{2}$")

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from carepool.accounts import service as accounts
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, plans
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
+from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 from carepool.store.models import AllocationRun
 

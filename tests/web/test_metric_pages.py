@@ -22,17 +22,19 @@ from sqlalchemy import Engine
 from test_pages_html import check_page, parse
 from test_routes_guard import all_routes
 
+from carepool.accounts import service as accounts
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain
 from carepool.domain.roles import SYSTEM
 from carepool.domain.similar_areas import profiles, similar_areas
 from carepool.domain.spc import Direction, analyse, rounded
-from carepool.services import accounts, metric_results, plans
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
+from carepool.metrics.routes import VARIATION_TAGS
+from carepool.metrics.service import results as metric_results
+from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 from carepool.web.app import create_app
 from carepool.web.auth import access_of
-from carepool.web.routes.metrics import VARIATION_TAGS
 
 if TYPE_CHECKING:
     from metric_fixtures import MetricWorld

@@ -18,8 +18,8 @@ import html5lib
 import pytest
 from sqlalchemy import Engine
 
+from carepool.accounts import service as accounts
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts
 from carepool.store.db import engine_for, migrate, unit_of_work
 
 YEAR = "2015-16"

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from carepool.accounts import service as accounts
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts
 from carepool.store.db import unit_of_work
 
 YEAR = "2015-16"

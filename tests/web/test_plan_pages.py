@@ -20,9 +20,10 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 from test_pages_html import check_page, parse
 
+from carepool.accounts import service as accounts
 from carepool.domain.money import format_money
 from carepool.domain.plan_workflow import Action, PlanStatus
-from carepool.services import accounts, plans
+from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 
 YEAR = "2015-16"

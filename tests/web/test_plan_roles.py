@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from carepool.accounts import service as accounts
 from carepool.domain.money import format_money
 from carepool.domain.plan_workflow import Action, PlanStatus
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, plans
+from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 
 YEAR = "2015-16"

@@ -20,10 +20,11 @@ import pytest
 from sqlalchemy import Engine
 from test_pages_html import check_page
 
+from carepool.accounts import service as accounts
 from carepool.domain.money import format_money
 from carepool.domain.roles import SYSTEM
-from carepool.services import accounts, ledger, returns
-from carepool.store import ledger as repo
+from carepool.pools.repository import ledger as repo
+from carepool.pools.service import ledger, returns
 from carepool.store.db import unit_of_work
 
 if TYPE_CHECKING:

@@ -16,10 +16,10 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine, select
 from starlette.routing import BaseRoute, Mount, Route
 
+from carepool.allocation import service as allocation
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.money import format_money
-from carepool.services import allocation
-from carepool.services.geography import year_geography
+from carepool.geography.service import year_geography
 from carepool.store.db import unit_of_work
 from carepool.store.models import UserRow
 from carepool.web.app import create_app

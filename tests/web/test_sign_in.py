@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from carepool.services.demo import DEMO_PASSWORD
+from carepool.demo.service import DEMO_PASSWORD
 from carepool.web.auth import SignInLimiter
 from carepool.web.errors import TooManyAttempts
 

@@ -617,3 +617,61 @@ class ReturnEventRow(Base):
     content_sha256: Mapped[str | None] = mapped_column(String(64))
 
     pool_return: Mapped[ReturnRow] = relationship(back_populates="events")
+
+
+class MetricValueRow(Base):
+    """A metric's value for an area and period, as computed from one data vintage."""
+
+    __tablename__ = "metric_value"
+    __table_args__ = (
+        UniqueConstraint(
+            "metric",
+            "definition_version",
+            "area_code",
+            "period",
+            "data_vintage",
+            name="uq_metric_value_cell",
+        ),
+        Index("ix_metric_value_series", "metric", "area_code", "grain"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(60))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    area_code: Mapped[str] = mapped_column(String(9))
+    period: Mapped[str] = mapped_column(String(12))
+    grain: Mapped[str] = mapped_column(String(10))
+    numerator: Mapped[int] = mapped_column(BigInteger)
+    denominator: Mapped[int | None] = mapped_column(BigInteger)
+    value: Mapped[str] = mapped_column(String(40))  # exact decimal text
+    engine: Mapped[str] = mapped_column(String(20))
+    data_vintage: Mapped[str] = mapped_column(String(120))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PublishedStatisticRow(Base):
+    """One figure from an official publication, kept exactly as published."""
+
+    __tablename__ = "published_statistic"
+    __table_args__ = (
+        UniqueConstraint(
+            "vintage_id",
+            "measure_code",
+            "geography_code",
+            "period",
+            name="uq_published_statistic_cell",
+        ),
+        Index("ix_published_statistic_series", "measure_code", "geography_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vintage_id: Mapped[int] = mapped_column(ForeignKey("vintage.id"))
+    source: Mapped[str] = mapped_column(String(20))  # the vintage's kind
+    measure_code: Mapped[str] = mapped_column(String(40))
+    measure_label: Mapped[str] = mapped_column(String(200))
+    geography_code: Mapped[str] = mapped_column(String(9))
+    geography_name: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(12))
+    grain: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(40))  # exact decimal text
+    unit: Mapped[str] = mapped_column(String(60))

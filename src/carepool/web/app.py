@@ -24,25 +24,20 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carepool import config
+from carepool.allocation.routes import area, national
 from carepool.domain.errors import CarepoolError
-from carepool.services import plans as plan_service
+from carepool.metrics import api as api_metrics
+from carepool.metrics import routes as metrics
+from carepool.plans import api as api_plans
+from carepool.plans import service as plan_service
+from carepool.plans.routes import national as plans_national
+from carepool.plans.routes import pages as plans
+from carepool.plans.routes import sections as plan_sections
+from carepool.pools import api as api_pools
+from carepool.pools.routes import pages as pools
 from carepool.store.db import default_engine, is_initialised, unit_of_work
-from carepool.web import errors
+from carepool.web import api, errors, public
 from carepool.web.auth import SignInLimiter
-from carepool.web.routes import (
-    api,
-    api_metrics,
-    api_plans,
-    api_pools,
-    area,
-    metrics,
-    national,
-    plan_sections,
-    plans,
-    plans_national,
-    pools,
-    public,
-)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 GOVUK_DIR = STATIC_DIR / "govuk"

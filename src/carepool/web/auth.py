@@ -30,8 +30,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from carepool.accounts import service as accounts
 from carepool.domain.roles import NATIONAL_ROLES, PUBLIC, Principal, Role
-from carepool.services import accounts
 from carepool.store.db import unit_of_work
 from carepool.web.errors import CsrfRefused, NotSignedIn, TooManyAttempts, is_api
 

@@ -130,7 +130,7 @@ def _page(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     # Imported here: the page renderer lives with the routes, which import this module.
-    from carepool.web.routes import render
+    from carepool.web.kit import render
 
     title = _PAGE_TITLES.get(status, _phrase(status))
     context = {"title": title, "message": message, "problems": problems, "status": status}

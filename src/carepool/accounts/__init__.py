@@ -1,0 +1,1 @@
+"""Local accounts and API tokens."""

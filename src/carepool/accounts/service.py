@@ -1,0 +1,119 @@
+"""Local accounts, password checks and machine tokens.
+
+Passwords are hashed with Argon2 and never stored or logged in the clear. API tokens are
+random, shown once, and only their SHA-256 is kept, so a stolen database holds no usable token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carepool.audit import repository as audit
+from carepool.domain.errors import CarepoolError, Conflict
+from carepool.domain.roles import Principal, Role, parse_grant, principal
+from carepool.store.models import ApiTokenRow, UserRow
+
+_hasher = PasswordHasher()
+_MIN_PASSWORD = 10
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    grants: Sequence[str],
+    actor: Principal,
+    display_name: str = "",
+) -> UserRow:
+    """Add a local account; grants are checked before anything is stored."""
+    actor.require(Role.NATIONAL_ADMIN)
+    checked = [str(parse_grant(g)) for g in grants]
+    if len(password) < _MIN_PASSWORD:
+        raise CarepoolError(f"a password must have at least {_MIN_PASSWORD} characters")
+    if session.scalars(select(UserRow).filter_by(username=username)).first():
+        raise Conflict(f"there is already a user called {username!r}")
+    user = UserRow(
+        username=username,
+        display_name=display_name or username,
+        password_hash=_hasher.hash(password),
+        grants=checked,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="create",
+        entity="user",
+        entity_id=username,
+        after={"grants": checked, "display_name": user.display_name},
+    )
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> Principal | None:
+    """The user's principal if the password is right; ``None`` otherwise (no reason given)."""
+    user = session.scalars(select(UserRow).filter_by(username=username, active=True)).first()
+    if user is None:
+        _hasher.hash(password)  # spend the same time as a real check, so names don't leak
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return as_principal(user)
+
+
+def as_principal(user: UserRow) -> Principal:
+    return principal(user.username, user.display_name, user.grants)
+
+
+def find_user(session: Session, username: str) -> Principal | None:
+    user = session.scalars(select(UserRow).filter_by(username=username, active=True)).first()
+    return as_principal(user) if user else None
+
+
+def create_token(session: Session, username: str, name: str, actor: Principal) -> str:
+    """A new API token for ``username``; the returned text is the only copy."""
+    actor.require(Role.NATIONAL_ADMIN)
+    user = session.scalars(select(UserRow).filter_by(username=username)).first()
+    if user is None:
+        raise CarepoolError(f"no user called {username!r}")
+    token = "cp_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiTokenRow(
+            user_id=user.id,
+            name=name,
+            token_sha256=_digest(token),
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    audit.record(
+        session,
+        actor=actor.username,
+        action="create",
+        entity="api_token",
+        entity_id=name,
+        after={"user": username},
+    )
+    return token
+
+
+def principal_for_token(session: Session, token: str) -> Principal | None:
+    row = session.scalars(select(ApiTokenRow).filter_by(token_sha256=_digest(token))).first()
+    if row is None:
+        return None
+    user = session.get(UserRow, row.user_id)
+    return as_principal(user) if user and user.active else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

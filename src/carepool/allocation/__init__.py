@@ -1,0 +1,1 @@
+"""Allocation: each area's share of the fund, computed, approved and published as runs."""

@@ -1,0 +1,413 @@
+"""Allocation services: run, import, approve, publish and vary a year's national allocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carepool.allocation.files import AllocationRow, read_allocation_table
+from carepool.audit import repository as audit
+from carepool.domain.allocation import (
+    AllocationLine,
+    AllocationStatus,
+    allocate_by_formula,
+    check_move,
+    reconcile,
+    reconciliation_problems,
+    split_area_amounts,
+)
+from carepool.domain.errors import CarepoolError, ImportRejected, NotFound, Problem
+from carepool.domain.framework import Payer
+from carepool.domain.money import Pence
+from carepool.domain.roles import Principal, Role
+from carepool.geography.service import YearGeography, unmatched_problems, year_geography
+from carepool.store.models import AllocationEventRow, AllocationLineRow, AllocationRun
+
+FORMULA, IMPORTED = "formula", "imported"
+
+
+def runs(session: Session, year: str) -> list[AllocationRun]:
+    query = select(AllocationRun).filter_by(year=year).order_by(AllocationRun.version)
+    return list(session.scalars(query))
+
+
+def run_by_version(session: Session, year: str, version: int) -> AllocationRun:
+    run = session.scalars(select(AllocationRun).filter_by(year=year, version=version)).first()
+    if run is None:
+        raise NotFound(f"no allocation version {version} for {year}")
+    return run
+
+
+def current_run(session: Session, year: str, viewer: Principal) -> AllocationRun | None:
+    """The run a viewer should see: the latest published; national users also see drafts."""
+    candidates = runs(session, year)
+    published = [r for r in candidates if r.status == AllocationStatus.PUBLISHED]
+    if published:
+        return published[-1]
+    if viewer.is_national or viewer.has(Role.AREA_EDITOR, Role.POOL_FINANCE):
+        live = [r for r in candidates if r.status != AllocationStatus.SUPERSEDED]
+        return live[-1] if live else None
+    return None
+
+
+def allocate(
+    session: Session,
+    year: str,
+    actor: Principal,
+    *,
+    population_vintage: str | None = None,
+    reason: str = "",
+) -> AllocationRun:
+    """Allocate the year by formula; reuse the latest run if it already has these inputs."""
+    actor.require(Role.NATIONAL_ADMIN)
+    geo = year_geography(session, year, population_vintage)
+    if geo.population_vintage is None:
+        raise CarepoolError(
+            f"no population vintage {geo.framework.geography.population_vintage!r} imported; "
+            "import the shares file or name one with --population"
+        )
+    if geo.populations.unmatched:
+        raise CarepoolError(
+            f"{len(geo.populations.unmatched)} areas of {year} have no population in vintage "
+            f"{geo.population_vintage.name!r}; choose another vintage with --population",
+            unmatched_problems(geo),
+        )
+    lines = allocate_by_formula(geo.framework, geo.areas, geo.populations.counts, geo.shares)
+    return _store_run(session, geo, lines, actor, method=FORMULA, source="formula", reason=reason)
+
+
+def import_allocation(
+    session: Session, year: str, path: Path, actor: Principal, *, reason: str = ""
+) -> AllocationRun:
+    """Take a published allocation table as a new draft run, checked against the framework."""
+    actor.require(Role.NATIONAL_ADMIN)
+    geo = year_geography(session, year)
+    rows = read_allocation_table(path)
+    problems = _table_problems(geo, rows, path.name)
+    if problems:
+        raise ImportRejected.from_problems(path.name, problems)
+    area_level = {
+        (r.financial_year, r.stream, r.area_code): r.amount
+        for r in rows
+        if r.commissioner_code is None
+    }
+    explicit = [
+        AllocationLine(r.financial_year, r.stream, r.area_code, r.commissioner_code, r.amount)
+        for r in rows
+        if r.commissioner_code is not None
+    ]
+    try:
+        lines = explicit + split_area_amounts(geo.framework, area_level, geo.areas, geo.shares)
+    except CarepoolError as exc:
+        raise ImportRejected.from_problems(
+            path.name, [Problem(exc.message, file=path.name)]
+        ) from exc
+    totals = reconciliation_problems(geo.framework, lines, (a.code for a in geo.areas))
+    if totals:
+        raise ImportRejected.from_problems(
+            path.name, [Problem(p.message, file=path.name) for p in totals]
+        )
+    return _store_run(session, geo, lines, actor, method=IMPORTED, source=path.name, reason=reason)
+
+
+def _table_problems(geo: YearGeography, rows: list[AllocationRow], file_name: str) -> list[Problem]:
+    """Rows naming years, streams, areas or commissioners the year does not have."""
+    framework = geo.framework
+    areas = {a.code for a in geo.areas}
+    streams = sorted(s.id for s in framework.streams)
+    council_streams = {s.id for s in framework.streams if s.payer is Payer.COUNCIL}
+    serving: dict[str, set[str]] = defaultdict(set)
+    for area in geo.areas:
+        for share in geo.shares:
+            if share.council_code in area.councils:
+                serving[area.code].add(share.commissioner_code)
+    problems: list[Problem] = []
+    for r in rows:
+        checks = (
+            (
+                "financial_year",
+                r.financial_year in framework.financial_years,
+                f"{r.financial_year} is not a year of {framework.year}",
+            ),
+            ("stream", r.stream in streams, f"unknown stream {r.stream!r}; streams are {streams}"),
+            (
+                "area_code",
+                r.area_code in areas,
+                f"{r.area_code} is not a HWB area of {framework.year}",
+            ),
+            (
+                "commissioner_code",
+                not r.commissioner_code or r.commissioner_code in geo.commissioners,
+                f"unknown commissioner {r.commissioner_code}",
+            ),
+            (
+                "commissioner_code",
+                not (r.commissioner_code and r.stream in council_streams),
+                f"stream {r.stream!r} is paid by the council; leave commissioner_code blank",
+            ),
+            (
+                "commissioner_code",
+                not r.commissioner_code
+                or r.area_code not in serving
+                or r.commissioner_code in serving[r.area_code],
+                f"{r.commissioner_code} does not serve area {r.area_code}",
+            ),
+        )
+        problems.extend(
+            Problem(message, file=file_name, row=r.row, column=column)
+            for column, ok, message in checks
+            if not ok
+        )
+    return problems
+
+
+def _store_run(
+    session: Session,
+    geo: YearGeography,
+    lines: list[AllocationLine],
+    actor: Principal,
+    *,
+    method: str,
+    source: str,
+    reason: str,
+) -> AllocationRun:
+    existing = runs(session, geo.framework.year)
+    latest = existing[-1] if existing else None
+    if latest is not None and _same_run(latest, geo, lines, method):
+        return latest
+    published = [r for r in existing if r.status == AllocationStatus.PUBLISHED]
+    if published and not reason.strip():
+        raise CarepoolError(
+            f"{geo.framework.year} already has a published allocation; a variation needs a "
+            "reason (--reason TEXT)"
+        )
+    run = AllocationRun(
+        year=geo.framework.year,
+        version=(latest.version + 1) if latest else 1,
+        status=AllocationStatus.DRAFT.value,
+        method=method,
+        source=source,
+        councils_vintage_id=geo.councils_vintage.id,
+        shares_vintage_id=geo.shares_vintage.id if geo.shares_vintage else None,
+        population_vintage_id=geo.population_vintage.id if geo.population_vintage else None,
+        total_pence=sum(line.amount for line in lines),
+        varies_id=published[-1].id if published else None,
+        reason=reason,
+        created_by=actor.username,
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    run.lines = [
+        AllocationLineRow(
+            financial_year=line.financial_year,
+            stream=line.stream,
+            area_code=line.area_code,
+            commissioner_code=line.commissioner_code,
+            amount_pence=line.amount,
+        )
+        for line in lines
+    ]
+    run.events = [_event(None, AllocationStatus.DRAFT, actor, reason or f"created by {method}")]
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="create",
+        entity="allocation_run",
+        entity_id=f"{run.year} v{run.version}",
+        after={
+            "method": method,
+            "source": source,
+            "total_pence": run.total_pence,
+            "lines": len(lines),
+            "reason": reason,
+        },
+    )
+    return run
+
+
+def _same_run(
+    run: AllocationRun, geo: YearGeography, lines: list[AllocationLine], method: str
+) -> bool:
+    if run.status == AllocationStatus.SUPERSEDED or run.method != method:
+        return False
+    if run.population_vintage_id != (geo.population_vintage.id if geo.population_vintage else None):
+        return False
+    return stored_lines(run) == lines
+
+
+def _event(
+    before: AllocationStatus | None, after: AllocationStatus, actor: Principal, comment: str
+) -> AllocationEventRow:
+    return AllocationEventRow(
+        from_status=before.value if before else None,
+        to_status=after.value,
+        actor=actor.username,
+        at=dt.datetime.now(dt.UTC),
+        comment=comment,
+    )
+
+
+def move(
+    session: Session,
+    run: AllocationRun,
+    target: AllocationStatus,
+    actor: Principal,
+    comment: str = "",
+) -> AllocationRun:
+    """Approve, publish or send back a run; publishing supersedes the previous published run."""
+    actor.require(Role.NATIONAL_ADMIN)
+    current = AllocationStatus(run.status)
+    check_move(current, target)
+    newest = runs(session, run.year)[-1]
+    if target is AllocationStatus.PUBLISHED and newest.version != run.version:
+        raise CarepoolError(
+            f"version {run.version} is older than version {newest.version}; only the newest "
+            "version of an allocation can be published"
+        )
+    if target is AllocationStatus.PUBLISHED:
+        for other in runs(session, run.year):
+            if other.status == AllocationStatus.PUBLISHED and other.id != run.id:
+                other.status = AllocationStatus.SUPERSEDED.value
+                other.events.append(
+                    _event(
+                        AllocationStatus.PUBLISHED,
+                        AllocationStatus.SUPERSEDED,
+                        actor,
+                        f"varied by version {run.version}: {run.reason}",
+                    )
+                )
+    run.status = target.value
+    run.events.append(_event(current, target, actor, comment))
+    audit.record(
+        session,
+        actor=actor.username,
+        action="status",
+        entity="allocation_run",
+        entity_id=f"{run.year} v{run.version}",
+        before={"status": current.value},
+        after={"status": target.value, "comment": comment},
+    )
+    session.flush()
+    return run
+
+
+def area_lines(session: Session, run: AllocationRun, area_code: str) -> list[AllocationLine]:
+    """One area's lines of a run, read by index rather than loading the whole run."""
+    rows = session.scalars(
+        select(AllocationLineRow)
+        .filter_by(run_id=run.id, area_code=area_code)
+        .order_by(AllocationLineRow.id)
+    )
+    return [
+        AllocationLine(
+            r.financial_year, r.stream, r.area_code, r.commissioner_code, Pence(r.amount_pence)
+        )
+        for r in rows
+    ]
+
+
+def stored_lines(run: AllocationRun) -> list[AllocationLine]:
+    return [
+        AllocationLine(
+            line.financial_year,
+            line.stream,
+            line.area_code,
+            line.commissioner_code,
+            Pence(line.amount_pence),
+        )
+        for line in run.lines
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationView:
+    """A run with its lines grouped the ways the pages, API and CLI present them."""
+
+    run: AllocationRun
+    geo: YearGeography
+    lines: list[AllocationLine]
+
+    def area_lines(self, code: str) -> list[AllocationLine]:
+        return [line for line in self.lines if line.area_code == code]
+
+    def area_total(self, code: str) -> int:
+        return sum(line.amount for line in self.area_lines(code))
+
+    def stream_totals(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for line in self.lines:
+            totals[line.stream] += line.amount
+        return dict(totals)
+
+    def region_totals(self) -> dict[str, int]:
+        region_of = {a.code: a.region for a in self.geo.areas}
+        totals: dict[str, int] = defaultdict(int)
+        for line in self.lines:
+            totals[region_of.get(line.area_code, "")] += line.amount
+        return dict(sorted(totals.items()))
+
+
+def view(session: Session, run: AllocationRun) -> AllocationView:
+    return AllocationView(run, year_geography(session, run.year), stored_lines(run))
+
+
+def report(allocation: AllocationView) -> dict[str, object]:
+    """The stable JSON shape of ``carepool allocate --json`` and the allocation API."""
+    framework = allocation.geo.framework
+    run = allocation.run
+    stream_totals = allocation.stream_totals()
+    names = {a.code: a.name for a in allocation.geo.areas}
+    by_area: dict[str, list[AllocationLine]] = defaultdict(list)
+    for line in allocation.lines:
+        by_area[line.area_code].append(line)
+    return {
+        "year": framework.year,
+        "version": run.version,
+        "status": run.status,
+        "method": run.method,
+        "synthetic": allocation.geo.synthetic,
+        "total_pence": run.total_pence,
+        "framework_total_pence": framework.minimum_total,
+        "streams": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "payer": s.payer.value,
+                "total_pence": stream_totals.get(s.id, 0),
+            }
+            for s in framework.streams
+        ],
+        "areas": [
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "total_pence": sum(line.amount for line in area_lines),
+                "lines": [
+                    {
+                        "financial_year": line.financial_year,
+                        "stream": line.stream,
+                        "commissioner_code": line.commissioner_code,
+                        "amount_pence": line.amount,
+                    }
+                    for line in area_lines
+                ],
+            }
+            for code, area_lines in sorted(by_area.items())
+        ],
+        "reconciliation": [
+            {
+                "financial_year": r.financial_year,
+                "stream": r.stream,
+                "framework_total_pence": r.framework_total,
+                "allocated_pence": r.areas_total,
+                "difference_pence": r.difference,
+            }
+            for r in reconcile(framework, allocation.lines)
+        ],
+    }

@@ -1,0 +1,1 @@
+"""The hash-chained audit log: recording events and verifying the chain."""

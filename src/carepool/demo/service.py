@@ -1,0 +1,277 @@
+"""The demo: a whole synthetic nation, allocated and published, with an account for each role.
+
+Everything here is synthetic and labelled so; the demo passwords are published in the README
+and must never be used for a real deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carepool.accounts import service as accounts
+from carepool.allocation import service as allocation
+from carepool.demo.ledger import demo_ledgers
+from carepool.domain.allocation import AllocationStatus
+from carepool.domain.plan_workflow import Action
+from carepool.domain.roles import SYSTEM, Principal, principal
+from carepool.frameworks import load_framework
+from carepool.geography.service import (
+    SyntheticInputs,
+    YearGeography,
+    load_synthetic,
+    year_geography,
+)
+from carepool.plans import service as plans
+from carepool.store.models import PlanRow, UserRow
+from carepool.synth.nation import SyntheticNation, build_nation
+from carepool.synth.plans import Flaw, synthetic_plan
+
+DEMO_PASSWORD = "carepool-demo-2015"
+DEMO_YEARS = ("2015-16", "2017-19")
+DEMO_STEPS = len(DEMO_YEARS) + 5
+"""How many progress messages :func:`build_demo` sends."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    grants: tuple[str, ...]
+
+
+def demo_accounts(area_code: str, commissioner_code: str) -> list[DemoAccount]:
+    """One account per role, local ones for the first area of the synthetic nation."""
+    return [
+        DemoAccount("national", "National team administrator", ("national_admin",)),
+        DemoAccount("assurer", "Regional assurer", ("assurer",)),
+        DemoAccount("health", "National approver for health", ("health_approver",)),
+        DemoAccount("localgov", "National approver for local government", ("lg_approver",)),
+        DemoAccount("analyst", "Analyst", ("analyst",)),
+        DemoAccount("area", "Area plan editor", (f"area_editor:{area_code}",)),
+        DemoAccount(
+            "signatory",
+            "Area signatory (NHS)",
+            (f"area_signatory:{area_code}:{commissioner_code}",),
+        ),
+        DemoAccount("finance", "Pool finance officer", (f"pool_finance:{area_code}",)),
+        DemoAccount(
+            "chair", "Chair of the Health and Wellbeing Board", (f"area_signatory:{area_code}:HWB",)
+        ),
+    ]
+
+
+def synthetic_vintage_name(nation: SyntheticNation) -> str:
+    """A short name for the stored vintages that says plainly the data is synthetic."""
+    return f"synthetic nation (seed {nation.seed})"
+
+
+def fingerprint(nation: SyntheticNation) -> str:
+    """A stable identity for a generated nation, so building it twice stores it once."""
+    text = f"{nation.label}|{len(nation.councils)}|{sum(c.persons for c in nation.populations)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_demo(
+    session: Session, seed: int = 2015, progress: Callable[[str], None] | None = None
+) -> dict[str, object]:
+    """Build the demo into the session's database; safe to run again (it changes nothing)."""
+    say = progress or (lambda _message: None)
+    say("Generating the synthetic nation")
+    nation = build_nation(seed)
+    framework = load_framework(DEMO_YEARS[0])
+    inputs = SyntheticInputs(
+        label=synthetic_vintage_name(nation),
+        councils=nation.councils,
+        commissioners=nation.commissioners,
+        shares=nation.shares,
+        populations=nation.populations,
+        fingerprint=fingerprint(nation),
+    )
+    say("Storing areas, commissioners and populations")
+    load_synthetic(session, inputs, SYSTEM, framework.geography.population_vintage)
+    for year in DEMO_YEARS:
+        say(f"Allocating {year}")
+        _allocate_and_publish(session, year)
+    geo = year_geography(session, DEMO_YEARS[0])
+    say("Writing, signing and assuring plans")
+    demo_plans(session, geo, random.Random(seed))
+    say("Running a year of every pooled budget")
+    demo_ledgers(session, geo, random.Random(seed))
+    say("Creating demo accounts")
+    first = geo.areas[0]
+    serving = sorted(s.commissioner_code for s in geo.shares if s.council_code in first.councils)
+    made = _ensure_accounts(session, demo_accounts(first.code, serving[0]))
+    return {"label": nation.label, "areas": len(geo.areas), "accounts_created": made}
+
+
+Outcome = Literal[
+    "approved",
+    "supported",
+    "conditions",
+    "sent_back",
+    "not_approved",
+    "escalated",
+    "national",
+    "sign_off",
+    "draft_with_problems",
+]
+
+OUTCOMES: tuple[tuple[Outcome, int], ...] = (
+    ("approved", 111),
+    ("supported", 16),
+    ("conditions", 12),
+    ("sent_back", 3),
+    ("not_approved", 2),
+    ("escalated", 1),
+    ("national", 2),
+    ("sign_off", 2),
+    ("draft_with_problems", 2),
+)
+"""How the demo's 151 plans end up: most approved, as 146 of 151 were by 30 October 2014."""
+
+_FLAWS: dict[Outcome, Flaw] = {"draft_with_problems": "social_care_short"}
+"""The one mistake left in a draft, a kind every area can make (not only counties)."""
+
+
+def demo_plans(session: Session, geo: YearGeography, rng: random.Random) -> int:
+    """Give every area a plan and take it as far through assurance as its outcome says."""
+    if plans.find(session, geo.framework.year, geo.areas[0].code) is not None:
+        return 0
+    outcomes = [name for name, count in OUTCOMES for _ in range(count)]
+    outcomes += ["approved"] * (len(geo.areas) - len(outcomes))
+    rng.shuffle(outcomes)
+    for area, outcome in zip(geo.areas, outcomes, strict=False):
+        _plan_for(session, geo, area.code, outcome, rng)
+    return len(geo.areas)
+
+
+def _actor(name: str, *grants: str) -> Principal:
+    return principal(name, name, grants)
+
+
+def _plan_for(
+    session: Session, geo: YearGeography, area_code: str, outcome: Outcome, rng: random.Random
+) -> None:
+    editor = _actor(f"editor-{area_code}", f"area_editor:{area_code}")
+    plan = plans.start(session, geo.framework.year, area_code, editor)
+    facts = plans.area_facts(session, geo, area_code)
+    population = geo.bands.get(area_code, {}).get("all", 100_000)
+    good = synthetic_plan(facts.context, population, rng)
+    flawed = synthetic_plan(facts.context, population, rng, _FLAWS.get(outcome, "none"))
+    if outcome == "draft_with_problems":
+        plans.save(session, plan, flawed, plan.lock_version, editor)
+        return
+    plans.save(session, plan, good, plan.lock_version, editor)
+    plans.act(session, plan, Action.REQUEST_SIGN_OFF, editor)
+    signers = sorted(plans.progress(plan).required_signers)
+    if outcome == "sign_off":
+        signers = signers[:1]
+    for partner in signers:
+        signatory = _actor(
+            f"signatory-{area_code}-{partner}", f"area_signatory:{area_code}:{partner}"
+        )
+        plans.act(session, plan, Action.SIGN, signatory, plans.Decision(partner=partner))
+    if outcome == "sign_off":
+        return
+    _assure(session, plan, outcome, rng)
+
+
+def _assure(session: Session, plan: PlanRow, outcome: Outcome, rng: random.Random) -> None:
+    assurer = _actor("assurer-demo", "assurer")
+    plans.act(session, plan, Action.START_ASSURANCE, assurer)
+    if outcome == "sent_back":
+        plans.act(
+            session,
+            plan,
+            Action.SEND_BACK,
+            assurer,
+            plans.Decision(
+                comment="Schemes do not protect social care at the required "
+                "level; please revisit the allocation to social care."
+            ),
+        )
+        return
+    category = {
+        "supported": "Approved with support",
+        "conditions": "Approved subject to conditions",
+        "not_approved": "Not approved",
+    }.get(outcome, "Approved")
+    conditions = (
+        [
+            "Confirm the seven-day discharge service is in place by 1 April.",
+            "Agree the acute sector impact with the main provider.",
+        ]
+        if outcome == "conditions"
+        else []
+    )
+    plans.act(
+        session,
+        plan,
+        Action.RECORD_CATEGORY,
+        assurer,
+        plans.Decision(
+            category=category,
+            conditions=conditions,
+            key_lines_of_enquiry="Is the reduction in emergency admissions "
+            "credible? Is social care protected?",
+        ),
+    )
+    health = _actor("approver-health", "health_approver")
+    localgov = _actor("approver-localgov", "lg_approver")
+    if outcome == "national":
+        return
+    if outcome == "not_approved":
+        plans.act(
+            session,
+            plan,
+            Action.NOT_APPROVE,
+            health,
+            plans.Decision(comment="The plan does not meet the national conditions."),
+        )
+        return
+    if outcome == "escalated":
+        plans.act(
+            session,
+            plan,
+            Action.ESCALATE,
+            localgov,
+            plans.Decision(comment="Risk to acute providers needs ministers' attention."),
+        )
+        return
+    plans.act(session, plan, Action.APPROVE, health)
+    plans.act(session, plan, Action.APPROVE, localgov)
+    if outcome == "conditions" and rng.random() < 0.5:
+        plans.act(
+            session,
+            plan,
+            Action.MARK_CONDITION_MET,
+            assurer,
+            plans.Decision(condition_id=plan.conditions[0].id),
+        )
+
+
+def _allocate_and_publish(session: Session, year: str) -> None:
+    run = allocation.allocate(session, year, SYSTEM)
+    if run.status == AllocationStatus.DRAFT:
+        allocation.move(session, run, AllocationStatus.APPROVED, SYSTEM, "demo: approved")
+    if run.status == AllocationStatus.APPROVED:
+        allocation.move(session, run, AllocationStatus.PUBLISHED, SYSTEM, "demo: published")
+
+
+def _ensure_accounts(session: Session, wanted: list[DemoAccount]) -> int:
+    made = 0
+    for account in wanted:
+        if session.scalars(select(UserRow).filter_by(username=account.username)).first():
+            continue
+        accounts.create_user(
+            session, account.username, DEMO_PASSWORD, account.grants, SYSTEM, account.display_name
+        )
+        made += 1
+    return made

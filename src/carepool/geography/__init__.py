@@ -1,0 +1,1 @@
+"""Geography: Health and Wellbeing Board areas, councils, commissioners, populations by year."""

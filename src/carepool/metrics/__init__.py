@@ -1,0 +1,1 @@
+"""Metrics: computed from person-level data, imported from published statistics, charted."""

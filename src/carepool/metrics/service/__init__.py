@@ -1,0 +1,1 @@
+"""The capability's use cases: one module per concept; routes and the CLI call these."""

@@ -1,0 +1,1 @@
+"""Person-level data: synthetic generation, checks, pseudonymisation and ingest."""

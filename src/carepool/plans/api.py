@@ -1,0 +1,181 @@
+"""Joint plans in the versioned JSON API: read them, write their content, take workflow steps.
+
+The same services and the same rules as the pages: a token sees what its owner would see on
+the web (the public sees approved plans only), writes go through the optimistic lock, and a
+step is checked by the workflow. Bearer tokens are never sent by a browser on its own, so
+these routes need no CSRF token (the API never reads the session cookie). Money is integer
+pence. Errors are the one envelope: 409 for a stale ``lock_version`` or an illegal step, 422
+with the location of every problem for content that is not a valid plan.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from carepool.domain.errors import CarepoolError, Conflict, NotFound
+from carepool.domain.plan_workflow import Action
+from carepool.domain.roles import Principal
+from carepool.plans import service as plans
+from carepool.plans.service import EDITOR_ROLES, check_lock, visible_status
+from carepool.store.models import PlanRow
+from carepool.web.auth import DbSession, PublicViewer, SignedInViewer, require_roles
+from carepool.web.errors import API_ERROR_RESPONSES
+from carepool.web.kit import check_year
+
+router = APIRouter(prefix="/api/v1", tags=["plans"], responses=API_ERROR_RESPONSES)
+
+Json = dict[str, Any]
+EditorViewer = Annotated[Principal, Depends(require_roles(*EDITOR_ROLES))]
+
+
+class InvalidPlan(CarepoolError):
+    """Content sent to the API is not a valid plan; each problem names its field."""
+
+    code = "invalid_plan"
+    http_status = 422
+
+
+class ContentUpdate(BaseModel):
+    """A whole plan's content, with the ``lock_version`` of the plan it was based on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lock_version: int = Field(description="from the plan report; a stale one gives 409")
+    content: dict[str, Any] = Field(description="the plan's content, as in the plan report")
+
+
+class ActionRequest(BaseModel):
+    """What a step may carry; only what the step needs is read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=4000)
+    partner: str | None = Field(default=None, description="the partner a signatory signs for")
+    category: str | None = Field(default=None, description="assurance category to record")
+    conditions: list[str] = Field(default_factory=list, description="conditions of approval")
+    key_lines_of_enquiry: str = Field(default="", max_length=4000)
+    condition_id: int | None = Field(default=None, description="a condition to mark met")
+    lock_version: int | None = Field(
+        default=None, description="if given, the step is refused (409) if the plan has changed"
+    )
+
+
+def _plan(session: Session, year: str, area: str, viewer: Principal) -> PlanRow:
+    """The plan or 404; an unknown area simply has no plan (no geography needed to say so)."""
+    return plans.get(session, check_year(year), area, viewer)
+
+
+@router.get("/plans/{year}", summary="Every area's plan status (the public: approved plans)")
+def plans_status(year: str, session: DbSession, viewer: PublicViewer) -> Json:
+    return visible_status(plans.national_status(session, check_year(year)), viewer)
+
+
+@router.get("/plans/{year}/{area}", summary="One area's plan: status, content and history")
+def plan_report(year: str, area: str, session: DbSession, viewer: PublicViewer) -> Json:
+    return plans.plan_report(_plan(session, year, area, viewer))
+
+
+@router.get("/plans/{year}/{area}/versions/{number}", summary="One version of a plan's content")
+def plan_version(
+    year: str, area: str, number: int, session: DbSession, viewer: PublicViewer
+) -> Json:
+    plan = _plan(session, year, area, viewer)
+    version = next((v for v in plan.versions if v.number == number), None)
+    if version is None:
+        raise NotFound(f"the plan has no version {number}; it has 1 to {len(plan.versions)}")
+    return {
+        "year": plan.year,
+        "area_code": plan.area_code,
+        "number": version.number,
+        "frozen": version.frozen,
+        "pooled_pence": version.pooled_pence,
+        "created_by": version.created_by,
+        "content": version.content,
+    }
+
+
+@router.get("/plans/{year}/{area}/compare", summary="Fields that differ between two versions")
+def compare(
+    year: str,
+    area: str,
+    session: DbSession,
+    viewer: PublicViewer,
+    first: Annotated[int, Query(alias="from", ge=1)],
+    second: Annotated[int, Query(alias="to", ge=1)],
+) -> Json:
+    plan = _plan(session, year, area, viewer)
+    changes = plans.compare_versions(plan, first, second)
+    return {
+        "from": first,
+        "to": second,
+        "changes": [{"path": path, "from": old, "to": new} for path, old, new in changes],
+    }
+
+
+@router.get("/plans/{year}/{area}/problems", summary="What the plan rules find in the plan")
+def problems(year: str, area: str, session: DbSession, viewer: PublicViewer) -> Json:
+    plan = _plan(session, year, area, viewer)
+    found = plans.findings(session, plan)
+    return {
+        "version": plans.current_version(plan).number,
+        "errors": sum(1 for f in found if f.severity.value == "error"),
+        "warnings": sum(1 for f in found if f.severity.value == "warning"),
+        "problems": [f.as_dict() for f in found],
+    }
+
+
+@router.get("/plans/{year}/{area}/events", summary="Every step in the plan's life, oldest first")
+def events(year: str, area: str, session: DbSession, viewer: PublicViewer) -> Json:
+    plan = _plan(session, year, area, viewer)
+    return {"events": [plans.event_report(e) for e in plan.events]}
+
+
+@router.put("/plans/{year}/{area}/content", summary="Replace a draft plan's content (editors)")
+def put_content(
+    year: str, area: str, update: ContentUpdate, session: DbSession, viewer: EditorViewer
+) -> Json:
+    plan = _plan(session, year, area, viewer)
+    try:
+        content = plans.parse_content(update.content, "content")
+    except CarepoolError as exc:
+        raise InvalidPlan(exc.message, exc.problems) from exc
+    plans.save(session, plan, content, update.lock_version, viewer)
+    return plans.plan_report(plan)
+
+
+@router.post("/plans/{year}/{area}/actions/{action}", summary="Take a workflow step")
+def take_action(
+    year: str,
+    area: str,
+    action: str,
+    session: DbSession,
+    viewer: SignedInViewer,
+    request: Annotated[ActionRequest | None, Body()] = None,
+) -> Json:
+    """Sign, send back, start assurance, record a category, approve... as the workflow allows."""
+    plan = _plan(session, year, area, viewer)
+    try:
+        chosen = Action(action)
+    except ValueError:
+        known = ", ".join(a.value for a in Action)
+        raise NotFound(f"there is no plan action {action!r}; actions are: {known}") from None
+    step = request or ActionRequest()
+    check_lock(plan, step.lock_version, "take this step")
+    decision = plans.Decision(
+        comment=step.comment,
+        partner=step.partner,
+        category=step.category,
+        conditions=step.conditions,
+        key_lines_of_enquiry=step.key_lines_of_enquiry,
+        condition_id=step.condition_id,
+    )
+    try:
+        plans.act(session, plan, chosen, viewer, decision)
+    except StaleDataError as exc:
+        raise Conflict("someone else changed this plan at the same moment; try again") from exc
+    return plans.plan_report(plan)

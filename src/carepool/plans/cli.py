@@ -1,0 +1,90 @@
+"""``carepool plans``: status, checks and the Excel template of joint plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+
+from carepool.cli.common import (
+    JsonFlag,
+    emit,
+    err,
+    existing_file,
+    out,
+    stage,
+    work,
+)
+from carepool.domain.errors import CarepoolError
+from carepool.domain.money import format_money
+from carepool.domain.roles import SYSTEM
+from carepool.plans import service as plans
+
+plans_app = typer.Typer(
+    help="Joint plans: status, checks and the Excel template.", no_args_is_help=True
+)
+
+
+PlanYearOption = Annotated[str, typer.Option("--year", "-y", help="Programme year.")]
+
+
+@plans_app.command("status")
+def plans_status(year: PlanYearOption = "2015-16", as_json: JsonFlag = False) -> None:
+    """Every area's plan: status, assurance category, money pooled against the minimum."""
+    with work() as session:
+        report = plans.national_status(session, year)
+    if as_json:
+        emit(report)
+        return
+    by_status = cast(dict[str, int], report["by_status"])
+    for status, count in by_status.items():
+        out.print(f"{count:>4}  {status}")
+    pooled, minimum = cast(int, report["pooled_pence"]), cast(int, report["minimum_pence"])
+    out.print(
+        f"Pooled in approved plans {format_money(pooled)} against a minimum "
+        f"of {format_money(minimum)} ({report['areas']} areas)"
+    )
+
+
+@plans_app.command("validate")
+def plans_validate(area: str, year: PlanYearOption = "2015-16", as_json: JsonFlag = False) -> None:
+    """Check an area's plan against every rule of the year."""
+    with work() as session:
+        plan = plans.get(session, year, area, SYSTEM)
+        found = plans.findings(session, plan)
+    if as_json:
+        emit({"year": year, "area_code": area, "problems": [f.as_dict() for f in found]})
+        return
+    if not found:
+        err.print(f"{area} {year}: no problems")
+    for finding in found:
+        out.print(f"{finding.severity.value:<8} {finding.location}: {finding.message}")
+    if any(f.severity.value == "error" for f in found):
+        raise typer.Exit(1)
+
+
+@plans_app.command("export")
+def plans_export(area: str, file: Path, year: PlanYearOption = "2015-16") -> None:
+    """Write an area's plan as the Excel template (started, pre-filled, if it has none)."""
+    if file.suffix.lower() != ".xlsx":
+        raise CarepoolError(f"{file.name}: the template is an .xlsx file")
+    with work() as session, stage(f"Writing {file.name}"):
+        plans.export_workbook(session, year, area, SYSTEM, file)
+    err.print(f"Wrote the {year} plan for {area} to {file}")
+
+
+@plans_app.command("import")
+def plans_import(file: Path, year: PlanYearOption = "2015-16", as_json: JsonFlag = False) -> None:
+    """Store a filled-in template as the area's draft plan; nothing is stored if it has errors."""
+    existing_file(file)
+    with work() as session, stage(f"Checking {file.name}"):
+        plan = plans.import_workbook(session, file, file.name, year, SYSTEM)
+        report = plans.plan_report(plan)
+        found = [f.as_dict() for f in plans.findings(session, plan)]
+    if as_json:
+        emit({**report, "problems": found})
+        return
+    err.print(f"Stored {file.name} as version {report['version']} of {report['area_code']}'s plan")
+    for finding in found:
+        err.print(f"  {finding['severity']}: {finding['location']}: {finding['message']}")

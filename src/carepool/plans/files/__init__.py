@@ -1,0 +1,1 @@
+"""The capability's files as published or exchanged: one module per format."""

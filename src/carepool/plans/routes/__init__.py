@@ -1,0 +1,1 @@
+"""The capability's web pages: one module per group of pages."""

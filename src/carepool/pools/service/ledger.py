@@ -1,0 +1,753 @@
+"""The Section 75 pooled budget: opening a pool and keeping its books.
+
+A pool is opened from the area's *approved* plan, and its contribution schedule is posted
+at once (what each partner owes, instalment by instalment), so the books show from day one
+what is due and later what was paid. Spend arrives as files from the host's finance system;
+an import is all or nothing, and a file or row seen before is recognised, never posted
+twice. Entries are never edited: a mistake is reversed. Every change is an audit event in
+the same unit of work. Reports (budget against actual, forecasts, the substitution check)
+are in :mod:`carepool.pools.service.reports`; the year-end risk share is in
+:mod:`carepool.pools.service.settlement`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from carepool.audit import repository as audit
+from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
+from carepool.domain.ledger import (
+    Accounts,
+    Entry,
+    EntryKind,
+    LedgerError,
+    Period,
+    Posting,
+    instalment_dates,
+    period_named,
+    require_postable,
+    reversal,
+)
+from carepool.domain.money import Pence, format_money, split_by_weights
+from carepool.domain.plan import PlanContent
+from carepool.domain.plan_workflow import PlanStatus
+from carepool.domain.roles import Principal, Role
+from carepool.frameworks import load_framework
+from carepool.geography.service import YearGeography, year_geography
+from carepool.io.read_ahead import read_ahead
+from carepool.io.tabular import file_sha256
+from carepool.plans import service as plans
+from carepool.pools.files.beancount_export import (
+    LedgerBook,
+    write_balances_csv,
+    write_beancount,
+    write_postings_csv,
+)
+from carepool.pools.files.spend import (
+    NotClean,
+    PoolFacts,
+    Posted,
+    SpendLine,
+    as_columns,
+    check_against,
+    check_repeats,
+    clean_blocks,
+    read_spend,
+    refuse_if_any,
+)
+from carepool.pools.repository import ledger as repo
+from carepool.pools.repository import spend_stage as stage
+from carepool.pools.repository.spend_stage import StagedRepeats
+from carepool.store.models import PoolRow, SpendImportRow
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def pool_label(pool: PoolRow) -> str:
+    return f"{pool.year}/{pool.area_code}"
+
+
+# --------------------------------------------------------------------------------------------
+# Who may do what
+
+
+def may_read(viewer: Principal, area_code: str) -> bool:
+    """The area's pool finance officers and the national team read a pool's books."""
+    return viewer.has_area(Role.POOL_FINANCE, area_code) or viewer.is_national
+
+
+def require_write(actor: Principal, area_code: str) -> None:
+    """Only the area's pool finance officers (or a national administrator) change its books."""
+    if not (actor.has_area(Role.POOL_FINANCE, area_code) or actor.has(Role.NATIONAL_ADMIN)):
+        raise Forbidden(f"only {area_code}'s pool finance officers can change its pooled budget")
+
+
+def pool_for(session: Session, year: str, area_code: str, viewer: Principal) -> PoolRow:
+    """The pool the viewer asked for, if they may see it."""
+    if not may_read(viewer, area_code):
+        raise Forbidden(
+            f"only {area_code}'s pool finance officers and the national team "
+            "can see its pooled budget"
+        )
+    pool = repo.find_pool(session, year, area_code)
+    if pool is None:
+        raise NotFound(
+            f"{area_code} has no pooled budget for {year}; open it from the approved plan "
+            f"with 'carepool ledger open {area_code} --year {year}'"
+        )
+    return pool
+
+
+# --------------------------------------------------------------------------------------------
+# Opening a pool from its approved plan
+
+
+def open_pool(
+    session: Session,
+    year: str,
+    area_code: str,
+    actor: Principal,
+    *,
+    geo: YearGeography | None = None,
+) -> PoolRow:
+    """Open the area's pool from its approved plan and post the contribution schedule.
+
+    Opening twice returns the pool already open: the schedule is posted once.
+    """
+    require_write(actor, area_code)
+    existing = repo.find_pool(session, year, area_code)
+    if existing is not None:
+        return existing
+    plan = plans.find(session, year, area_code)
+    if plan is None or plan.status != PlanStatus.APPROVED:
+        status = "not started" if plan is None else plan.status
+        raise Conflict(
+            f"{area_code}'s {year} plan is {status}: a pooled budget opens only "
+            "from an approved plan"
+        )
+    version = plans.current_version(plan)
+    content = plans.content_of(version)
+    pool = _new_pool(session, year, area_code, content, version.number, actor, geo)
+    schedule = contribution_schedule(content, pool, version.number)
+    repo.add_entries(session, pool.id, schedule, actor.username, _now())
+    audit.record(
+        session,
+        actor=actor.username,
+        action="open",
+        entity="pool",
+        entity_id=pool_label(pool),
+        after={
+            "plan_version": version.number,
+            "pooled_pence": content.pooled(),
+            "entries": len(schedule),
+            "host_partner": pool.host_partner,
+            "risk_share": pool.risk_share_kind,
+        },
+    )
+    return pool
+
+
+def approved_areas(session: Session, year: str) -> list[str]:
+    """Areas whose plan for the year is approved, so a pool can be opened for each."""
+    return repo.approved_plan_areas(session, year, PlanStatus.APPROVED.value)
+
+
+def _new_pool(
+    session: Session,
+    year: str,
+    area_code: str,
+    content: PlanContent,
+    version: int,
+    actor: Principal,
+    geo: YearGeography | None,
+) -> PoolRow:
+    framework = load_framework(year)
+    terms = content.section75
+    names = _partner_names(geo or year_geography(session, year), area_code, content)
+    pool = PoolRow(
+        year=year,
+        area_code=area_code,
+        host_partner=terms.host_partner or area_code,
+        pool_manager=terms.pool_manager,
+        risk_share_kind=terms.risk_share.value if terms.risk_share else None,
+        risk_share_parameters=dict(terms.risk_share_parameters),
+        instalments=terms.instalments,
+        partners=names,
+        starts=framework.starts,
+        ends=framework.ends,
+        plan_version=version,
+        opened_by=actor.username,
+        opened_at=_now(),
+    )
+    session.add(pool)
+    session.flush()
+    return pool
+
+
+def _partner_names(geo: YearGeography, area_code: str, content: PlanContent) -> dict[str, str]:
+    area = geo.area(area_code)
+    names = {}
+    for code in sorted({c.partner_code for c in content.contributions}):
+        if code == area_code:
+            names[code] = f"{area.name} (council)"
+        elif code in geo.commissioners:
+            names[code] = geo.commissioners[code].name
+        else:
+            names[code] = code
+    return names
+
+
+def contribution_schedule(content: PlanContent, pool: PoolRow, version: int) -> list[Entry]:
+    """What each partner owes the pool, by stream and instalment, split to the penny.
+
+    Each instalment is its own entry with its own correlation key, which the receipt that
+    pays it shares, so what is still owed on any instalment can be traced.
+    """
+    entries = []
+    for c in content.contributions:
+        if c.total <= 0:
+            continue
+        dates = instalment_dates(c.financial_year, pool.instalments)
+        parts = split_by_weights(c.total, dict.fromkeys(range(len(dates)), 1))
+        name = pool.partners.get(c.partner_code, c.partner_code)
+        for index, day in enumerate(dates):
+            amount = parts[index]
+            entries.append(
+                Entry(
+                    date=day,
+                    kind=EntryKind.CONTRIBUTION_DUE,
+                    narration=f"{name}: {c.stream} contribution due, instalment {index + 1} "
+                    f"of {len(dates)}",
+                    postings=(
+                        Posting(Accounts.receivable(c.partner_code, c.stream), amount),
+                        Posting(Accounts.contribution(c.partner_code, c.stream), Pence(-amount)),
+                    ),
+                    correlation=due_key(c.partner_code, c.stream, day),
+                    source={
+                        "plan": pool_label(pool),
+                        "plan_version": version,
+                        "partner": c.partner_code,
+                        "stream": c.stream,
+                        "financial_year": c.financial_year,
+                        "instalment": index + 1,
+                        "instalments": len(dates),
+                        "minimum_pence": c.minimum,
+                        "additional_pence": c.additional,
+                    },
+                )
+            )
+    return entries
+
+
+def due_key(partner: str, stream: str, day: dt.date) -> str:
+    return f"due:{partner}:{stream}:{day.isoformat()}"
+
+
+def plan_content(session: Session, pool: PoolRow) -> PlanContent:
+    """The plan version the pool was opened from (later versions do not change its books).
+
+    That version was frozen when it went for sign-off, so it is read once per unit of work.
+    """
+    cache: dict[tuple[int, int], PlanContent] = session.info.setdefault(_PLAN_CACHE, {})
+    key = (pool.id, pool.plan_version)
+    if key not in cache:
+        plan = plans.find(session, pool.year, pool.area_code)
+        if plan is None:  # pragma: no cover - a pool is only opened from a stored plan
+            raise NotFound(f"the plan behind pool {pool_label(pool)} is missing")
+        version = next(v for v in plan.versions if v.number == pool.plan_version)
+        cache[key] = plans.content_of(version)
+    return cache[key]
+
+
+_PLAN_CACHE = "carepool.pool_plan"
+
+
+# --------------------------------------------------------------------------------------------
+# Posting
+
+
+def pool_problems(pool: PoolRow, entry: Entry) -> list[str]:
+    """Pool-level reasons to refuse an entry, beyond the ledger's own rules."""
+    if entry.date < pool.starts:
+        return [f"{entry.date.isoformat()} is before the pool opens on {pool.starts.isoformat()}"]
+    return []
+
+
+def post_many(
+    session: Session, pool: PoolRow, entries: Sequence[Entry], actor: Principal
+) -> list[int]:
+    """Post entries all or none, after checking each against the rules and closed periods."""
+    require_write(actor, pool.area_code)
+    repo.lock_pool(session, pool)
+    closed = repo.closed_periods(session, pool.id)
+    for entry in entries:
+        require_postable(entry, closed)
+        problems = pool_problems(pool, entry)
+        if problems:
+            raise LedgerError(f"entry {entry.narration!r} refused: {problems[0]}")
+    return repo.add_entries(session, pool.id, entries, actor.username, _now())
+
+
+def post(session: Session, pool: PoolRow, entry: Entry, actor: Principal) -> int:
+    """Post one balanced entry; refused whole if it breaks any rule."""
+    [entry_id] = post_many(session, pool, [entry], actor)
+    audit.record(
+        session,
+        actor=actor.username,
+        action="post",
+        entity="ledger_entry",
+        entity_id=f"{pool_label(pool)}/{entry_id}",
+        after=_entry_summary(entry),
+    )
+    return entry_id
+
+
+def _entry_summary(entry: Entry) -> dict[str, Any]:
+    return {
+        "date": entry.date.isoformat(),
+        "kind": entry.kind.value,
+        "narration": entry.narration,
+        "correlation": entry.correlation,
+        "postings": [[p.account, p.amount] for p in entry.postings],
+        "reverses": entry.reverses,
+    }
+
+
+def record_receipt(
+    session: Session,
+    pool: PoolRow,
+    partner: str,
+    stream: str,
+    amount: int,
+    on: dt.date,
+    reference: str,
+    actor: Principal,
+) -> int:
+    """Money received from a partner, set against its earliest instalment still owed."""
+    if amount <= 0:
+        raise LedgerError(
+            f"a receipt must be more than £0.00, not {format_money(amount)}; "
+            "to undo a receipt, reverse its entry"
+        )
+    if not reference.strip():
+        raise CarepoolError("a receipt needs the bank or finance-system reference")
+    account = Accounts.receivable(partner, stream)
+    owed = repo.correlation_totals(session, pool.id, account)
+    dues = sorted(key for key in owed if key.startswith("due:"))
+    if not dues:
+        raise NotFound(f"{partner} pays no {stream!r} contribution into pool {pool_label(pool)}")
+    correlation = next((key for key in dues if owed[key] > 0), dues[-1])
+    entry = receipt_entry(pool, partner, stream, amount, on, reference, correlation)
+    return post(session, pool, entry, actor)
+
+
+def receipt_entry(
+    pool: PoolRow,
+    partner: str,
+    stream: str,
+    amount: int,
+    on: dt.date,
+    reference: str,
+    correlation: str,
+) -> Entry:
+    """Money into the bank from a partner, off what it owes, tied to the instalment paid."""
+    name = pool.partners.get(partner, partner)
+    return Entry(
+        date=on,
+        kind=EntryKind.RECEIPT,
+        narration=f"Receipt from {name}: {stream} contribution",
+        postings=(
+            Posting(Accounts.BANK, Pence(amount), reference.strip()),
+            Posting(Accounts.receivable(partner, stream), Pence(-amount)),
+        ),
+        correlation=correlation,
+        source={"reference": reference.strip(), "partner": partner, "stream": stream},
+    )
+
+
+def first_open_day(day: dt.date, closed: Sequence[Period]) -> dt.date:
+    """``day``, or the first day after the closed periods it falls in."""
+    moved = True
+    while moved:
+        moved = False
+        for period in closed:
+            if period.contains(day):
+                day, moved = period.end + dt.timedelta(days=1), True
+    return day
+
+
+def reverse(
+    session: Session,
+    pool: PoolRow,
+    entry_id: int,
+    reason: str,
+    actor: Principal,
+    on: dt.date | None = None,
+) -> int:
+    """Cancel an entry with an equal and opposite one that points back at it.
+
+    Dated ``on``, or the original's date if that period is open, else the first open day
+    after it: closed books stay closed.
+    """
+    if not reason.strip():
+        raise CarepoolError("say why the entry is reversed (a reason is required)")
+    stored = repo.get_entry(session, pool.id, entry_id)
+    if stored is None:
+        raise NotFound(f"pool {pool_label(pool)} has no entry {entry_id}")
+    if stored.entry.kind is EntryKind.REVERSAL:
+        raise Conflict(f"entry {entry_id} is itself a reversal; post the original afresh instead")
+    if entry_id in repo.reversed_ids(session, pool.id):
+        raise Conflict(f"entry {entry_id} has already been reversed")
+    day = on or first_open_day(stored.entry.date, repo.closed_periods(session, pool.id))
+    return post(session, pool, reversal(stored.entry, entry_id, day, reason.strip()), actor)
+
+
+# --------------------------------------------------------------------------------------------
+# Spend imports
+
+
+@dataclass(frozen=True, slots=True)
+class SpendOutcome:
+    """What a spend import did. ``already`` is True when this very file was posted before."""
+
+    file_name: str
+    sha256: str
+    rows: int
+    posted: int
+    skipped: int
+    total_pence: int
+    already: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file_name,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "posted": self.posted,
+            "skipped": self.skipped,
+            "total_pence": self.total_pence,
+            "already_imported": self.already,
+        }
+
+
+def span(pool: PoolRow) -> Period:
+    return Period(pool.year, pool.starts, pool.ends)
+
+
+def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) -> SpendOutcome:
+    """Post a spend file, all or nothing; files and rows seen before are not posted again.
+
+    The file is posted a block at a time, each by a few set-based statements (see
+    :mod:`carepool.pools.repository.spend_stage`), inside a savepoint, so a file refused part way
+    through leaves the books as they were. The running balances are moved once per account.
+    One audit event records the import, naming the file by its SHA-256, which covers every
+    row.
+    """
+    require_write(actor, pool.area_code)
+    digest = file_sha256(path)
+    seen = repo.find_import(session, pool.id, digest)
+    if seen is None:
+        repo.lock_pool(session, pool)  # from here on, one importer at a time per pool
+        seen = repo.find_import(session, pool.id, digest)  # someone may have just posted it
+    if seen is not None:
+        return SpendOutcome(path.name, digest, seen.rows, 0, seen.rows, 0, True)
+    try:
+        outcome = _import_new(session, pool, path, digest, actor)
+    except CarepoolError:
+        stage.drop_spend_stage(session)  # refused: the caller's unit of work may carry on
+        raise
+    stage.drop_spend_stage(session)
+    audit.record(
+        session,
+        actor=actor.username,
+        action="import_spend",
+        entity="pool",
+        entity_id=pool_label(pool),
+        after=outcome.as_dict(),
+    )
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A spend file's clean rows, how many of them are new, and the new ones' pence per scheme."""
+
+    rows: int
+    posted: int
+    totals: dict[str, int]
+
+
+def _import_new(
+    session: Session, pool: PoolRow, path: Path, digest: str, actor: Principal
+) -> SpendOutcome:
+    """Post the file's new rows, or refuse it with every problem it has.
+
+    A plain CSV file is posted column by column as it is read. Anything the fast reader
+    does not vouch for (a workbook, any problem, a reference posted before with other
+    details) undoes what it posted and is read again row by row, which reports every problem
+    with its row and column.
+    """
+    facts = PoolFacts(
+        frozenset(s.ref for s in plan_content(session, pool).schemes),
+        span(pool),
+        tuple(repo.closed_periods(session, pool.id)),
+    )
+    stage.open_spend_stage(session)
+    try:
+        with session.begin_nested():  # a savepoint: NotClean rolls the fast way's posts back
+            return _post_clean(session, pool, path, digest, facts, actor)
+    except NotClean:
+        stage.open_spend_stage(session)  # start again, without what the fast reader staged
+    staged = _stage_row_by_row(session, pool, path, facts)
+    batch = _open_import(session, pool, path.name, digest, actor)
+    if staged.posted:
+        stage.post_staged_spend(session, batch)
+    return _close_import(session, pool, batch, staged)
+
+
+def _post_clean(
+    session: Session, pool: PoolRow, path: Path, digest: str, facts: PoolFacts, actor: Principal
+) -> SpendOutcome:
+    """The fast way: each block of checked columns is posted as it is read.
+
+    On PostgreSQL the next block is read, and made ready to post, while the database posts
+    this one (:func:`read_ahead`).
+    """
+    batch = _open_import(session, pool, path.name, digest, actor)
+    schemes = sorted(facts.schemes)
+    rows = skipped = 0
+    totals: dict[str, int] = dict.fromkeys(schemes, 0)
+    dialect = session.get_bind().dialect.name
+    loads = (stage.block_load(dialect, batch, block) for block in clean_blocks(path, facts))
+    # PostgreSQL posts in its own process, so reading ahead keeps both busy. SQLite posts in
+    # this one, row by row under Python's lock, and a reading thread would only take turns.
+    with closing(read_ahead(loads) if dialect == "postgresql" else loads) as blocks:
+        for load in blocks:
+            repeats = _post_block(session, batch, load, schemes)
+            rows, skipped = rows + len(load.block), skipped + repeats.rows
+            for scheme, pence in load.totals.items():
+                totals[scheme] += pence - repeats.same.get(scheme, 0)
+    staged = _Staged(rows, rows - skipped, {k: v for k, v in totals.items() if v})
+    return _close_import(session, pool, batch, staged)
+
+
+def _post_block(
+    session: Session, batch: stage.SpendBatch, load: stage.BlockLoad, schemes: Sequence[str]
+) -> StagedRepeats:
+    """Post a block; rows the pool posted before are skipped if they are the same.
+
+    A row posted before with other details is a problem the row-by-row reader states
+    (:class:`NotClean`). Whether any reference was posted before is left to the references'
+    unique index, which every row's entry goes through anyway: a block of new rows (the
+    usual case) costs no look-up of its own. Only a block the index refuses is staged,
+    compared with the posted rows, and posted without its repeats.
+    """
+    try:
+        with session.begin_nested():
+            stage.post_block(session, batch, load)
+        return StagedRepeats({}, 0, 0)
+    except IntegrityError:
+        pass  # a reference posted before, or a fault that posting again will raise
+    stage.stage_spend(session, load.block)
+    repeats = stage.staged_repeats(session, batch.pool_id, schemes)
+    if repeats.changed:
+        raise NotClean
+    stage.unstage_posted(session, batch.pool_id)
+    stage.post_staged_spend(session, batch)
+    stage.clear_spend_stage(session)
+    return repeats
+
+
+def _stage_row_by_row(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) -> _Staged:
+    """The careful way: every row read and checked on its own, every problem located."""
+    spend = read_spend(path)
+    check_against(spend, facts)
+    fresh = check_repeats(spend, _posted(session, pool, spend.lines))
+    refuse_if_any(spend)
+    block = as_columns(fresh)
+    stage.stage_spend(session, block)
+    return _Staged(len(spend.lines), len(fresh), block.totals())
+
+
+def _open_import(
+    session: Session, pool: PoolRow, file_name: str, digest: str, actor: Principal
+) -> stage.SpendBatch:
+    """Record the import (its counts are filled in when it is done) and name its entries."""
+    row = repo.add_import(
+        session,
+        SpendImportRow(
+            pool_id=pool.id,
+            sha256=digest,
+            file_name=file_name[:300],
+            rows=0,
+            posted=0,
+            skipped=0,
+            imported_at=_now(),
+            imported_by=actor.username,
+        ),
+    )
+    names = {s.ref: s.name for s in plan_content(session, pool).schemes}
+    base = stage.entry_id_base(session)  # the import's row is written: SQLite is ours
+    return stage.SpendBatch(pool.id, row.id, names, actor.username, _now(), base)
+
+
+def _close_import(
+    session: Session, pool: PoolRow, batch: stage.SpendBatch, staged: _Staged
+) -> SpendOutcome:
+    """Fill in the import's counts and move each account's running balance once."""
+    row = session.get_one(SpendImportRow, batch.import_id)  # in the session since it was added
+    row.rows, row.posted, row.skipped = staged.rows, staged.posted, staged.rows - staged.posted
+    session.flush()
+    total = sum(staged.totals.values())
+    if total:
+        deltas = {Accounts.scheme(ref): pence for ref, pence in staged.totals.items()}
+        deltas[Accounts.BANK] = -total
+        repo.move_balances(session, pool.id, deltas)
+    return SpendOutcome(
+        row.file_name, row.sha256, row.rows, row.posted, row.skipped, total, already=False
+    )
+
+
+def _posted(session: Session, pool: PoolRow, lines: Sequence[SpendLine]) -> dict[str, Posted]:
+    found = repo.spend_lines_for(session, pool.id, (line.reference for line in lines))
+    schemes = {Accounts.scheme(s.ref): s.ref for s in plan_content(session, pool).schemes}
+    return {
+        ref: Posted(
+            row.spend_date,
+            schemes.get(row.account, row.account),
+            row.amount_pence,
+            row.file_name,
+            row.row_number,
+        )
+        for ref, row in found.items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Periods, balances and the consistency check
+
+
+def close_period(session: Session, pool: PoolRow, label: str, actor: Principal) -> Period:
+    """Close a month, quarter or the year: nothing more may be dated in it."""
+    require_write(actor, pool.area_code)
+    period = period_named(label.strip())
+    whole = span(pool)
+    if period.start < whole.start or period.end > whole.end:
+        raise CarepoolError(f"{period.label} is not within the pool's year {whole.label}")
+    if any(p.label == period.label for p in repo.closed_periods(session, pool.id)):
+        raise Conflict(f"{period.label} is already closed")
+    repo.lock_pool(session, pool)
+    repo.add_closed_period(session, pool.id, period, actor.username, _now())
+    audit.record(
+        session,
+        actor=actor.username,
+        action="close_period",
+        entity="pool",
+        entity_id=pool_label(pool),
+        after={
+            "period": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
+    )
+    return period
+
+
+def balances(session: Session, pool: PoolRow, on: dt.date | None = None) -> dict[str, Pence]:
+    """Each account's balance now (from the running balances), or at the end of ``on``."""
+    if on is None:
+        return repo.balances(session, pool.id)
+    return repo.posting_totals(session, pool.id, until=on)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolCheck:
+    """One pool's proof: its books balance and its running balances equal its postings."""
+
+    year: str
+    area_code: str
+    balanced: bool
+    entries: int
+    consistent: bool
+    differences: tuple[tuple[str, int, int], ...] = ()  # account, running, postings
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "year": self.year,
+            "area_code": self.area_code,
+            "balanced": self.balanced,
+            "entries": self.entries,
+            "consistent": self.consistent,
+        }
+
+
+def check(session: Session, year: str | None = None) -> list[PoolCheck]:
+    """Prove every pool's books: balanced to zero, and incremental balances = sum of postings."""
+    results = []
+    for pool in repo.all_pools(session, year):
+        running = {k: v for k, v in repo.balances(session, pool.id).items() if v}
+        summed = {k: v for k, v in repo.posting_totals(session, pool.id).items() if v}
+        differences = tuple(
+            (name, running.get(name, 0), summed.get(name, 0))
+            for name in sorted(set(running) | set(summed))
+            if running.get(name, 0) != summed.get(name, 0)
+        )
+        balanced = sum(running.values()) == 0 and not repo.unbalanced_entries(session, pool.id)
+        results.append(
+            PoolCheck(
+                pool.year,
+                pool.area_code,
+                balanced,
+                repo.entry_count(session, pool.id),
+                not differences,
+                differences,
+            )
+        )
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Exports
+
+
+def book(session: Session, pool: PoolRow) -> LedgerBook:
+    """The pool's books for an export, entries streamed from the database as they are written."""
+    first, last = repo.entry_dates(session, pool.id)
+    return LedgerBook(
+        title=f"Section 75 pooled budget {pool.area_code} {pool.year}",
+        opened=pool.starts,
+        entries=repo.stream_entries(session, pool.id),
+        balances=repo.balances(session, pool.id),
+        accounts=repo.posted_accounts(session, pool.id),
+        first=first,
+        last=last,
+    )
+
+
+EXPORT_FORMATS = ("beancount", "csv", "balances")
+_WRITERS = {"beancount": write_beancount, "csv": write_postings_csv, "balances": write_balances_csv}
+
+
+def export(session: Session, pool: PoolRow, fmt: str) -> str:
+    """The pool's books as Beancount text, postings CSV or balances CSV."""
+    out = io.StringIO(newline="")
+    export_to(session, pool, fmt, out)
+    return out.getvalue()
+
+
+def export_to(session: Session, pool: PoolRow, fmt: str, out: TextIO) -> None:
+    """Write the pool's books to ``out`` as they are read: memory stays flat however long."""
+    if fmt not in _WRITERS:
+        raise CarepoolError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
+    _WRITERS[fmt](book(session, pool), out)
