@@ -2,7 +2,7 @@
 timeline and the actions open to the viewer, and who may see which row of the national view.
 
 The rules for *who may do what* live in the services and the workflow table; this module only
-asks them (``plan_workflow.check``) so that a button is shown exactly when pressing it would
+asks them (``PLAN_WORKFLOW.may``) so that a button is shown exactly when pressing it would
 be allowed, and never decides anything itself.
 """
 
@@ -27,11 +27,12 @@ from carepool.domain.plan_workflow import (
     EDITABLE,
     HWB_CHAIR,
     MOVES,
+    PLAN_WORKFLOW,
     Action,
     PlanStatus,
     Progress,
     allowed_actions,
-    check,
+    scope,
 )
 from carepool.domain.roles import Principal, Role
 from carepool.services import plans
@@ -305,11 +306,7 @@ def _partners_for(action: Action, viewer: Principal, area_code: str) -> list[str
 def _may(
     status: PlanStatus, action: Action, viewer: Principal, area: str, partner: str | None
 ) -> bool:
-    try:
-        check(status, action, viewer, area, partner)
-    except CarepoolError:
-        return False
-    return True
+    return PLAN_WORKFLOW.may(status, action, viewer, scope(area, partner))
 
 
 def action_forms(plan: PlanRow, viewer: Principal, progress: Progress) -> list[ActionForm]:
