@@ -21,6 +21,7 @@ in the audit chain stays with each service, whose tables differ.
 
 A state-machine library was considered; none reads as a policy table, gives refusals in the
 domain's words, or knows carepool's scoped roles, and the whole mechanism is a page of code.
+(The generic classes have no ``__slots__``, so that ``Guard[Facts](...)`` can be written.)
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def holds(actor: Principal, role: Role, scope: Scope) -> bool:
     return actor.has(role)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Condition(Generic[F]):
     """A fact a transition depends on, in words and as a pure predicate over the facts."""
 
@@ -84,7 +85,7 @@ class Condition(Generic[F]):
     holds: Callable[[F], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Guard(Generic[F]):
     """A rule a step must satisfy beyond status and role, and the error refusing it.
 
@@ -97,7 +98,7 @@ class Guard(Generic[F]):
     refusal: Callable[[F], CarepoolError]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Transition(Generic[S, A, F]):
     """One row of a workflow's table.
 
@@ -135,7 +136,7 @@ def step(
     return Transition(action, sources, target, allowed, tuple(guards), once, who)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Move(Generic[S, A]):
     """A step that was allowed: what the service records as the case's next event."""
 
