@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 from carepool.allocation.files import AllocationRow, read_allocation_table
 from carepool.audit import repository as audit
 from carepool.domain.allocation import (
+    ALLOCATION_WORKFLOW,
+    AllocationAction,
     AllocationLine,
     AllocationStatus,
+    RunFacts,
+    action_to,
     allocate_by_formula,
-    check_move,
     reconcile,
     reconciliation_problems,
     split_area_amounts,
@@ -25,6 +28,7 @@ from carepool.domain.errors import CarepoolError, ImportRejected, NotFound, Prob
 from carepool.domain.framework import Payer
 from carepool.domain.money import Pence
 from carepool.domain.roles import Principal, Role
+from carepool.domain.workflow import Scope
 from carepool.geography.service import YearGeography, unmatched_problems, year_geography
 from carepool.store.models import AllocationEventRow, AllocationLineRow, AllocationRun
 
@@ -263,21 +267,20 @@ def move(
     """Approve, publish or send back a run; publishing supersedes the previous published run."""
     actor.require(Role.NATIONAL_ADMIN)
     current = AllocationStatus(run.status)
-    check_move(current, target)
-    newest = runs(session, run.year)[-1]
-    if target is AllocationStatus.PUBLISHED and newest.version != run.version:
-        raise CarepoolError(
-            f"version {run.version} is older than version {newest.version}; only the newest "
-            "version of an allocation can be published"
-        )
+    year_runs = runs(session, run.year)
+    facts = RunFacts(run.version, year_runs[-1].version)
+    ALLOCATION_WORKFLOW.apply(current, action_to(target), actor, Scope(), facts)
     if target is AllocationStatus.PUBLISHED:
-        for other in runs(session, run.year):
+        for other in year_runs:
             if other.status == AllocationStatus.PUBLISHED and other.id != run.id:
-                other.status = AllocationStatus.SUPERSEDED.value
+                superseded = ALLOCATION_WORKFLOW.apply(
+                    AllocationStatus.PUBLISHED, AllocationAction.SUPERSEDE, actor, Scope(), facts
+                )
+                other.status = superseded.target.value
                 other.events.append(
                     _event(
-                        AllocationStatus.PUBLISHED,
-                        AllocationStatus.SUPERSEDED,
+                        superseded.source,
+                        superseded.target,
                         actor,
                         f"varied by version {run.version}: {run.reason}",
                     )

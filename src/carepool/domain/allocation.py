@@ -3,8 +3,9 @@
 Every level adds up to the level above to the penny: the areas' amounts to the stream's
 national total, and an area's commissioner lines to the area's amount. Division is always by
 largest remainder (:func:`carepool.domain.money.split_by_weights`), so no penny is created or
-lost. An allocation is a versioned run that moves draft → approved → published; a published
-allocation is never edited, only varied by a new run that records why.
+lost. An allocation is a versioned run that moves draft → approved → published
+(:data:`ALLOCATION_WORKFLOW`); a published allocation is never edited, only varied by a new
+run that records why.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from carepool.domain.framework import Framework, FundingStream, Payer
 from carepool.domain.geography import BROAD_BANDS, Area, CommissionerShare, band_total
 from carepool.domain.geography import PopulationCount as Count
 from carepool.domain.money import Pence, split_by_weights
+from carepool.domain.roles import Role
+from carepool.domain.workflow import Guard, Transition, Workflow, step
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,22 +48,99 @@ class AllocationStatus(StrEnum):
     SUPERSEDED = "Superseded"
 
 
-_MOVES: dict[AllocationStatus, frozenset[AllocationStatus]] = {
-    AllocationStatus.DRAFT: frozenset({AllocationStatus.APPROVED}),
-    AllocationStatus.APPROVED: frozenset({AllocationStatus.PUBLISHED, AllocationStatus.DRAFT}),
-    AllocationStatus.PUBLISHED: frozenset({AllocationStatus.SUPERSEDED}),
-    AllocationStatus.SUPERSEDED: frozenset(),
+class AllocationAction(StrEnum):
+    APPROVE = "approve"
+    PUBLISH = "publish"
+    SEND_BACK = "send_back"
+    SUPERSEDE = "supersede"
+
+    @property
+    def label(self) -> str:
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    AllocationAction.APPROVE: "Approved",
+    AllocationAction.PUBLISH: "Published",
+    AllocationAction.SEND_BACK: "Sent back to draft",
+    AllocationAction.SUPERSEDE: "Superseded",
 }
 
 
-def check_move(current: AllocationStatus, target: AllocationStatus) -> None:
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the allocation guards read: this run's version and the year's newest."""
+
+    version: int
+    newest_version: int
+
+
+_NEWEST: Guard[RunFacts] = Guard(
+    "it is the year's newest version",
+    lambda f: f.version == f.newest_version,
+    lambda f: CarepoolError(
+        f"version {f.version} is older than version {f.newest_version}; only the newest "
+        "version of an allocation can be published"
+    ),
+)
+
+
+def _not_open(
+    current: AllocationStatus,
+    row: Transition[AllocationStatus, AllocationAction, RunFacts],
+    opened: Sequence[Transition[AllocationStatus, AllocationAction, RunFacts]],
+) -> str:
+    allowed = ", ".join(sorted(r.target.value for r in opened)) or "none (it is final)"
+    return (
+        f"an allocation that is {current.value} cannot become {row.target.value}; "
+        f"allowed next: {allowed}"
+    )
+
+
+A = AllocationStatus
+ALLOCATION_WORKFLOW: Workflow[AllocationStatus, AllocationAction, RunFacts] = Workflow(
+    name="allocation run",
+    states=AllocationStatus,
+    initial=A.DRAFT,
+    transitions=(
+        step(AllocationAction.APPROVE, A.DRAFT, A.APPROVED, Role.NATIONAL_ADMIN),
+        step(
+            AllocationAction.PUBLISH,
+            A.APPROVED,
+            A.PUBLISHED,
+            Role.NATIONAL_ADMIN,
+            guards=[_NEWEST],
+        ),
+        step(AllocationAction.SEND_BACK, A.APPROVED, A.DRAFT, Role.NATIONAL_ADMIN),
+        step(
+            AllocationAction.SUPERSEDE,
+            A.PUBLISHED,
+            A.SUPERSEDED,
+            Role.NATIONAL_ADMIN,
+            who="National administrator, by publishing a later version of the year",
+        ),
+    ),
+    not_open=_not_open,
+)
+"""An allocation run's life as the policy sets it out (rendered in the developer guide)."""
+
+_ACTION_TO = {row.target: row.action for row in ALLOCATION_WORKFLOW.transitions}
+"""Each status is reached by exactly one step, so a status asked for names its step."""
+
+
+def action_to(target: AllocationStatus) -> AllocationAction:
+    """The step that gives a run the status ``target`` (the pages and CLI ask by status)."""
+    action = _ACTION_TO.get(target)
+    if action is None:
+        raise StateTransitionError(f"no step makes an allocation {target.value}")
+    return action
+
+
+def check_move(
+    current: AllocationStatus, target: AllocationStatus
+) -> Transition[AllocationStatus, AllocationAction, RunFacts]:
     """Refuse a status change the allocation workflow does not allow, saying why."""
-    if target not in _MOVES[current]:
-        allowed = ", ".join(s.value for s in sorted(_MOVES[current])) or "none (it is final)"
-        raise StateTransitionError(
-            f"an allocation that is {current.value} cannot become {target.value}; "
-            f"allowed next: {allowed}"
-        )
+    return ALLOCATION_WORKFLOW.legal(current, action_to(target))
 
 
 def area_weight(counts: Sequence[Count], stream: FundingStream) -> Fraction:

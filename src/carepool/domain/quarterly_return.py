@@ -14,10 +14,10 @@ schemes, and its income lines must add up, or it refuses to exist. :meth:`as_dic
 stable JSON shape and ``model_validate`` reads that shape back, so a submitted return is
 stored as the exact figures the Health and Wellbeing Board signed.
 
-Its sign-off is a small workflow in the same style as the plan's
-(:mod:`carepool.domain.plan_workflow`): the pool's finance officers submit, the board's chair
-(an ``area_signatory:AREA:HWB`` holder) signs off or sends back with a reason, and every step
-is an append-only event from which the timeline is drawn.
+Its sign-off is a :class:`~carepool.domain.workflow.Workflow`, declared as
+:data:`RETURN_WORKFLOW`: the pool's finance officers submit, the board's chair (an
+``area_signatory:AREA:HWB`` holder) signs off or sends back with a reason, and every step is
+an append-only event from which the timeline is drawn.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from carepool.domain.errors import CarepoolError, Forbidden, StateTransitionError
+from carepool.domain.errors import CarepoolError, Conflict
 from carepool.domain.framework import MetricUse, NationalCondition
 from carepool.domain.ledger import Light, Period, quarters
 from carepool.domain.plan import PlanContent, RiskShareKind, Scheme
 from carepool.domain.plan_workflow import HWB_CHAIR
 from carepool.domain.roles import Principal, Role
+from carepool.domain.workflow import Guard, Scope, Transition, Workflow, step
 
 Pence = Annotated[int, Field(strict=True)]
 """Whole pence in the model (strict: a float or a string is refused, never coerced)."""
@@ -666,83 +667,121 @@ EDITABLE = frozenset({ReturnStatus.DRAFT, ReturnStatus.SENT_BACK})
 
 
 @dataclass(frozen=True, slots=True)
-class ReturnMove:
-    action: ReturnAction
-    source: frozenset[ReturnStatus]
-    target: ReturnStatus
-    role: Role
-    who: str  # the people the role means, for messages
+class SignOffFacts:
+    """What the sign-off guards read: the quarter, today, the narrative and the comment."""
+
+    quarter: Quarter
+    today: dt.date
+    narrative: str = ""
+    comment: str = ""
+
+
+def long_date(day: dt.date) -> str:
+    """A date as people write it: ``30 September 2015``."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _quarter_not_ended(facts: SignOffFacts) -> Conflict:
+    quarter = facts.quarter
+    return Conflict(
+        f"{quarter.label} ends on {long_date(quarter.period.end)}; a return reports a "
+        "quarter that has ended, so submit it after then"
+    )
+
+
+_QUARTER_ENDED: Guard[SignOffFacts] = Guard(
+    "the quarter has ended",
+    lambda f: f.quarter.period.end < f.today,
+    _quarter_not_ended,
+)
+_NARRATIVE_WRITTEN: Guard[SignOffFacts] = Guard(
+    "the narrative is written",
+    lambda f: bool(f.narrative.strip()),
+    lambda f: CarepoolError("write the narrative before you submit the return"),
+)
+_SAYS_WHY: Guard[SignOffFacts] = Guard(
+    "a comment says why",
+    lambda f: bool(f.comment.strip()),
+    lambda f: CarepoolError("say why the return is sent back (a comment is required)"),
+)
+
+
+def _not_open(
+    status: ReturnStatus,
+    row: Transition[ReturnStatus, ReturnAction, SignOffFacts],
+    opened: Sequence[Transition[ReturnStatus, ReturnAction, SignOffFacts]],
+) -> str:
+    allowed = ", ".join(r.action.label for r in opened) or "nothing"
+    return (
+        f"a return that is {status.value.lower()} cannot be {row.action.done} now; "
+        f"allowed now: {allowed}"
+    )
+
+
+def _not_held(row: Transition[ReturnStatus, ReturnAction, SignOffFacts], scope: Scope) -> str:
+    return f"only {row.who} for {scope.area_code} can do that"
 
 
 R = ReturnStatus
-RETURN_MOVES: dict[ReturnAction, ReturnMove] = {
-    m.action: m
-    for m in (
-        ReturnMove(
+BOARD_SIGNATORY = "the Health and Wellbeing Board's signatory"
+RETURN_WORKFLOW: Workflow[ReturnStatus, ReturnAction, SignOffFacts] = Workflow(
+    name="quarterly return",
+    states=ReturnStatus,
+    initial=R.DRAFT,
+    transitions=(
+        step(
             ReturnAction.SUBMIT,
-            frozenset({R.DRAFT, R.SENT_BACK}),
+            {R.DRAFT, R.SENT_BACK},
             R.SUBMITTED,
             Role.POOL_FINANCE,
-            "the pool's finance officers",
+            guards=[_QUARTER_ENDED, _NARRATIVE_WRITTEN],
+            who="the pool's finance officers",
         ),
-        ReturnMove(
+        step(
             ReturnAction.SIGN_OFF,
-            frozenset({R.SUBMITTED}),
+            R.SUBMITTED,
             R.SIGNED_OFF,
             Role.AREA_SIGNATORY,
-            "the Health and Wellbeing Board's signatory",
+            who=BOARD_SIGNATORY,
         ),
-        ReturnMove(
+        step(
             ReturnAction.SEND_BACK,
-            frozenset({R.SUBMITTED}),
+            R.SUBMITTED,
             R.SENT_BACK,
             Role.AREA_SIGNATORY,
-            "the Health and Wellbeing Board's signatory",
+            guards=[_SAYS_WHY],
+            who=BOARD_SIGNATORY,
         ),
-    )
-}
+    ),
+    not_open=_not_open,
+    not_held=_not_held,
+)
+"""The return's sign-off as the policy sets it out (rendered in the developer guide).
+
+Starting a return is recorded as an event too, but it is not a step a person takes: a return
+starts when its narrative is first saved or its first step is taken.
+"""
 
 
-def holds(actor: Principal, role: Role, area_code: str) -> bool:
-    """Whether the actor may make moves that need ``role`` for the area's return.
+def scope(area_code: str) -> Scope:
+    """The board signs a return through its chair's grant (``area_signatory:AREA:HWB``).
 
-    The board signs a return through its chair's grant (``area_signatory:AREA:HWB``); a
-    partner's signatory signs plans, not the board's returns.
+    A partner's signatory signs plans, not the board's returns.
     """
-    if role is Role.AREA_SIGNATORY:
-        return any(
-            g.role is role and g.area_code == area_code and g.partner_code == HWB_CHAIR
-            for g in actor.grants
-        )
-    return actor.has_area(role, area_code)
+    return Scope(area_code, HWB_CHAIR)
 
 
 def check_move(
     status: ReturnStatus, action: ReturnAction, actor: Principal, area_code: str
-) -> ReturnMove:
+) -> Transition[ReturnStatus, ReturnAction, SignOffFacts]:
     """The move if it is legal now and the actor may make it; otherwise say why not."""
-    move = RETURN_MOVES.get(action)
-    if move is None:
-        raise StateTransitionError(f"{action.label.lower()} is not a step a person takes")
-    if status not in move.source:
-        allowed = ", ".join(a.label for a in allowed_actions(status)) or "nothing"
-        raise StateTransitionError(
-            f"a return that is {status.value.lower()} cannot be {action.done} now; "
-            f"allowed now: {allowed}"
-        )
-    if not holds(actor, move.role, area_code):
-        raise Forbidden(f"only {move.who} for {area_code} can do that")
-    return move
+    return RETURN_WORKFLOW.permit(status, action, actor, scope(area_code))
 
 
 def allowed_actions(status: ReturnStatus) -> list[ReturnAction]:
-    return [action for action, move in RETURN_MOVES.items() if status in move.source]
+    return RETURN_WORKFLOW.open_actions(status)
 
 
 def may(status: ReturnStatus, action: ReturnAction, actor: Principal, area_code: str) -> bool:
     """Whether ``check_move`` would let the actor take the step (to show its button)."""
-    try:
-        check_move(status, action, actor, area_code)
-    except CarepoolError:
-        return False
-    return True
+    return RETURN_WORKFLOW.may(status, action, actor, scope(area_code))

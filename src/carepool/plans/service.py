@@ -38,11 +38,13 @@ from carepool.domain.plan_workflow import (
     EDITABLE,
     HWB_CHAIR,
     MOVES,
+    PLAN_WORKFLOW,
     Action,
+    PlanFacts,
     PlanStatus,
     Progress,
-    check,
     next_status,
+    scope,
 )
 from carepool.domain.roles import Principal, Role
 from carepool.geography.service import YearGeography, year_geography
@@ -404,9 +406,9 @@ def act(
     """Take one workflow step, after checking it is legal, allowed and complete."""
     step = decision or Decision()
     status = PlanStatus(plan.status)
-    check(status, action, actor, plan.area_code, step.partner)
+    row = PLAN_WORKFLOW.permit(status, action, actor, scope(plan.area_code, step.partner))
     role = _acting_role(action, actor)
-    _preconditions(session, plan, action, role, step)
+    PLAN_WORKFLOW.check_guards(row, _facts(session, plan, action, role, step))
     current = current_version(plan)
     if action is Action.REQUEST_SIGN_OFF:
         current.frozen = True
@@ -446,28 +448,33 @@ def _acting_role(action: Action, actor: Principal) -> Role:
     raise Forbidden(f"{action.label.lower()} is not allowed for you")
 
 
-def _preconditions(
+def _facts(
     session: Session, plan: PlanRow, action: Action, role: Role, step: Decision
-) -> None:
+) -> PlanFacts:
+    """What the step's guards read, before the step is taken.
+
+    The plan's findings and the year's assurance categories are looked up only for the step
+    whose guard reads them, so that other steps cost no more than they did.
+    """
+    blocking_problems: tuple[Problem, ...] = ()
     if action is Action.REQUEST_SIGN_OFF:
-        errors = blocking(findings(session, plan))
-        if errors:
-            raise CarepoolError(
-                f"the plan has {len(errors)} problems to fix before sign-off",
-                [Problem(f"{f.location}: {f.message}", key=f.rule) for f in errors],
-            )
-    elif action is Action.SIGN and step.partner in progress(plan).signed_by:
-        raise Conflict(f"{step.partner} has already signed this version")
-    elif action is Action.SEND_BACK and not step.comment.strip():
-        raise CarepoolError("say why the plan is sent back (a comment is required)")
-    elif action is Action.RECORD_CATEGORY:
-        categories = year_geography(session, plan.year).framework.assurance_categories
-        if step.category not in categories:
-            raise CarepoolError(f"choose an assurance category: {', '.join(categories)}")
-    elif action is Action.APPROVE and role in progress(plan).approved_by:
-        raise Conflict(f"the {role.label} has already approved this plan")
-    elif action is Action.APPROVE and plan.category == "Not approved":
-        raise Conflict("the assurer recommended 'Not approved'; escalate or decide not to approve")
+        blocking_problems = tuple(
+            Problem(f"{f.location}: {f.message}", key=f.rule)
+            for f in blocking(findings(session, plan))
+        )
+    categories: tuple[str, ...] = ()
+    if action is Action.RECORD_CATEGORY:
+        categories = tuple(year_geography(session, plan.year).framework.assurance_categories)
+    return PlanFacts(
+        progress=progress(plan),
+        role=role,
+        partner=step.partner,
+        comment=step.comment,
+        category=step.category,
+        categories=categories,
+        recommended=plan.category,
+        blocking=blocking_problems,
+    )
 
 
 def _apply(plan: PlanRow, action: Action, step: Decision, actor: Principal) -> None:

@@ -24,10 +24,16 @@ from openpyxl.cell import Cell, MergedCell
 from carepool.allocation import service as allocation
 from carepool.allocation.service import AllocationView
 from carepool.audit import repository as audit
-from carepool.domain.allocation import AllocationStatus, reconcile
+from carepool.domain.allocation import (
+    ALLOCATION_WORKFLOW,
+    AllocationAction,
+    AllocationStatus,
+    reconcile,
+)
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.money import format_millions
-from carepool.domain.roles import Principal, Role
+from carepool.domain.roles import Principal
+from carepool.domain.workflow import Scope
 from carepool.frameworks import available_years, load_framework
 from carepool.store.models import AllocationRun
 from carepool.web.auth import AdminViewer, CsrfChecked, DbSession, NationalViewer, PublicViewer
@@ -50,14 +56,27 @@ DOWNLOAD_COLUMNS = (
     "amount",
 )
 
-_ACTIONS: dict[str, list[tuple[str, str, str]]] = {
-    AllocationStatus.DRAFT.value: [(AllocationStatus.APPROVED.value, "Approve", "")],
-    AllocationStatus.APPROVED.value: [
-        (AllocationStatus.PUBLISHED.value, "Publish", ""),
-        (AllocationStatus.DRAFT.value, "Send back to draft", "govuk-button--secondary"),
-    ],
+_BUTTONS: dict[AllocationAction, tuple[str, str]] = {
+    AllocationAction.APPROVE: ("Approve", ""),
+    AllocationAction.PUBLISH: ("Publish", ""),
+    AllocationAction.SEND_BACK: ("Send back to draft", "govuk-button--secondary"),
 }
-"""The buttons an administrator sees for each status (the service checks the move again)."""
+"""The button for each step an administrator takes on the page (superseding is not one)."""
+
+
+def _actions(status: str, viewer: Principal) -> list[tuple[str, str, str]]:
+    """The buttons for the steps the workflow opens from ``status`` to this viewer.
+
+    Each posts the status it leads to; the service checks the move again.
+    """
+    shown = []
+    for action in ALLOCATION_WORKFLOW.open_actions(AllocationStatus(status)):
+        if action in _BUTTONS and ALLOCATION_WORKFLOW.may(
+            AllocationStatus(status), action, viewer, Scope()
+        ):
+            label, classes = _BUTTONS[action]
+            shown.append((ALLOCATION_WORKFLOW.moves[action].target.value, label, classes))
+    return shown
 
 
 @router.get("/allocations", response_class=HTMLResponse)
@@ -263,7 +282,7 @@ def _allocation_context(
         "reconciliation": _reconciliation(shown),
         "events": list(run.events),
         "versions": allocation.runs(session, run.year) if viewer.is_national else [],
-        "actions": _ACTIONS.get(run.status, []) if viewer.has(Role.NATIONAL_ADMIN) else [],
+        "actions": _actions(run.status, viewer),
         "published_version": _published_version(session, run.year),
         "version_query": f"?version={run.version}" if explicit else "",
         "area_version": f"&version={run.version}" if explicit else "",

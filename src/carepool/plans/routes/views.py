@@ -2,7 +2,7 @@
 timeline and the actions open to the viewer, and who may see which row of the national view.
 
 The rules for *who may do what* live in the services and the workflow table; this module only
-asks them (``plan_workflow.check``) so that a button is shown exactly when pressing it would
+asks them (``PLAN_WORKFLOW.may``) so that a button is shown exactly when pressing it would
 be allowed, and never decides anything itself.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from carepool.domain.errors import CarepoolError, Conflict, Forbidden
+from carepool.domain.errors import Conflict, Forbidden
 from carepool.domain.geography import Area
 from carepool.domain.plan import PlanContent
 from carepool.domain.plan_rules import Finding, Severity, check_plan
@@ -24,11 +24,12 @@ from carepool.domain.plan_workflow import (
     EDITABLE,
     HWB_CHAIR,
     MOVES,
+    PLAN_WORKFLOW,
     Action,
     PlanStatus,
     Progress,
     allowed_actions,
-    check,
+    scope,
 )
 from carepool.domain.roles import Principal, Role
 from carepool.geography.service import YearGeography, year_geography
@@ -278,11 +279,7 @@ def _partners_for(action: Action, viewer: Principal, area_code: str) -> list[str
 def _may(
     status: PlanStatus, action: Action, viewer: Principal, area: str, partner: str | None
 ) -> bool:
-    try:
-        check(status, action, viewer, area, partner)
-    except CarepoolError:
-        return False
-    return True
+    return PLAN_WORKFLOW.may(status, action, viewer, scope(area, partner))
 
 
 def action_forms(plan: PlanRow, viewer: Principal, progress: Progress) -> list[ActionForm]:

@@ -31,6 +31,7 @@ from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
 from carepool.domain.ledger import Accounts, EntryKind, Light, root_total
 from carepool.domain.quarterly_return import (
     EDITABLE,
+    RETURN_WORKFLOW,
     ApprovalCondition,
     ExpenditureLine,
     Instalment,
@@ -40,13 +41,14 @@ from carepool.domain.quarterly_return import (
     ReturnAction,
     ReturnFacts,
     ReturnStatus,
+    SignOffFacts,
     SpendFigures,
     build_return,
-    check_move,
     expenditure_line,
     parse_quarter,
     quarters_of,
     regrouped,
+    scope,
 )
 from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
@@ -618,8 +620,8 @@ def act(
     row = find(session, pool, quarter)
     _check_lock(row, expected_lock)
     status = ReturnStatus(row.status) if row else ReturnStatus.DRAFT
-    move = check_move(status, action, actor, pool.area_code)
-    _preconditions(row, quarter, action, comment)
+    facts = SignOffFacts(quarter, dt.date.today(), row.narrative if row else "", comment)
+    move = RETURN_WORKFLOW.apply(status, action, actor, scope(pool.area_code), facts)
     if row is None:
         row = _start(session, pool, quarter, actor)
     if action is ReturnAction.SUBMIT:
@@ -643,25 +645,6 @@ def act(
         },
     )
     return row
-
-
-def _preconditions(
-    row: ReturnRow | None, quarter: Quarter, action: ReturnAction, comment: str
-) -> None:
-    if action is ReturnAction.SUBMIT:
-        if quarter.period.end >= dt.date.today():
-            raise Conflict(
-                f"{quarter.label} ends on {_long_date(quarter.period.end)}; a return reports a "
-                "quarter that has ended, so submit it after then"
-            )
-        if row is None or not row.narrative.strip():
-            raise CarepoolError("write the narrative before you submit the return")
-    if action is ReturnAction.SEND_BACK and not comment.strip():
-        raise CarepoolError("say why the return is sent back (a comment is required)")
-
-
-def _long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def _freeze(session: Session, pool: PoolRow, quarter: Quarter, row: ReturnRow) -> None:
