@@ -50,6 +50,8 @@ from carepool.services import (
     geography,
 )
 from carepool.store.db import default_engine, migrate, unit_of_work
+from carepool.web.schemas.allocation import AllocationReport
+from carepool.web.schemas.geography import AreasReport
 
 app = typer.Typer(
     help="carepool: run a pooled health and social care budget programme (the Better Care Fund).",
@@ -161,7 +163,7 @@ def import_allocation(
     with work() as session:
         with stage(f"Checking {file.name} against the {year} framework"):
             run = allocation.import_allocation(session, year, file, SYSTEM, reason=reason)
-        result = allocation.report(allocation.view(session, run))
+        result = AllocationReport.of(allocation.view(session, run)).model_dump(mode="json")
     _finish_allocation(result, as_json)
 
 
@@ -169,25 +171,25 @@ def import_allocation(
 def areas(year: YearOption, as_json: JsonFlag = False) -> None:
     """List a year's Health and Wellbeing Board areas with their populations."""
     with work() as session:
-        report = geography.areas_report(geography.year_geography(session, year))
+        report = AreasReport.of(geography.year_geography(session, year))
     if as_json:
-        emit(report)
+        emit(report.model_dump(mode="json"))
         return
-    table = Table(title=f"HWB areas {year} ({len(report['areas'])})")  # type: ignore[arg-type]
+    table = Table(title=f"HWB areas {year} ({len(report.areas)})")
     for column in ("Code", "Name", "Region", "Population", "65+"):
         table.add_column(column)
-    for area in report["areas"]:  # type: ignore[attr-defined]
-        bands = area["population"] or {}
+    for area in report.areas:
+        bands = area.population or {}
         table.add_row(
-            area["code"],
-            area["name"],
-            area["region"],
+            area.code,
+            area.name,
+            area.region,
             f"{bands.get('all', 0):,}" if bands else "—",
             f"{bands.get('65+', 0):,}",
         )
     out.print(table)
-    for missing in report["unmatched"]:  # type: ignore[attr-defined]
-        err.print(f"[yellow]No population:[/yellow] {missing['reason']}")
+    for missing in report.unmatched:
+        err.print(f"[yellow]No population:[/yellow] {missing.reason}")
 
 
 @frameworks_app.command("list")
@@ -243,7 +245,7 @@ def allocate(
             run = allocation.allocate(
                 session, year, SYSTEM, population_vintage=population, reason=reason
             )
-        result = allocation.report(allocation.view(session, run))
+        result = AllocationReport.of(allocation.view(session, run)).model_dump(mode="json")
     _finish_allocation(result, as_json)
 
 

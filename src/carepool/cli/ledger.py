@@ -30,6 +30,7 @@ from carepool.services import (
     ledger_settle,
 )
 from carepool.store.models import PoolRow
+from carepool.web.schemas.pools import BudgetReportOut
 
 ledger_app = typer.Typer(
     help="Section 75 pooled budgets: open, import spend, receipts, close, settle, export, check.",
@@ -237,7 +238,7 @@ def ledger_report(
         pool = _pool(session, area, year)
         report = ledger_reports.budget_vs_actual(session, pool, as_at=parse_day(as_at))
     if as_json:
-        emit(report.as_dict())
+        emit(BudgetReportOut.of(report).model_dump(mode="json"))
         return
     columns = ("Line", "Budget", "Actual to date", "Forecast", "Variance", "Light")
     rows = [_budget_row(line) for line in report.lines]

@@ -46,6 +46,7 @@ from carepool.web.auth import CsrfChecked, DbSession, SignedInViewer, require_ro
 from carepool.web.routes import check_year, flash, render
 from carepool.web.routes import pool_forms as forms
 from carepool.web.routes.plan_views import PageErrors, attempt, posted_form
+from carepool.web.schemas.pools import ReturnReport
 
 router = APIRouter(include_in_schema=False)
 
@@ -604,7 +605,7 @@ def return_json(
     shown = _shown_return(session, year, area, quarter, viewer)
     name = f"carepool-return-{area}-{shown.quarter.slug}.json"
     return Response(
-        json.dumps(returns.return_report(shown), indent=2, ensure_ascii=False),
+        json.dumps(ReturnReport.of(shown).model_dump(mode="json"), indent=2, ensure_ascii=False),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
