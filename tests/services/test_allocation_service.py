@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from carepool.allocation import service as allocation
+from carepool.allocation.schemas import AllocationReport
 from carepool.audit import service as audit_log
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.errors import CarepoolError, Forbidden, ImportRejected, StateTransitionError
@@ -33,7 +34,7 @@ def test_real_2015_16_allocation_adds_up_to_the_penny(real_nation: Engine) -> No
     framework = load_framework("2015-16")
     with unit_of_work(real_nation) as session:
         run = allocation.allocate(session, "2015-16", SYSTEM)
-        report = allocation.report(allocation.view(session, run))
+        report = AllocationReport.of(allocation.view(session, run)).model_dump(mode="json")
     assert report["total_pence"] == framework.minimum_total == 381_400_000_000
     areas = report["areas"]
     assert len(areas) == 151
@@ -84,7 +85,7 @@ def test_publish_then_vary_with_a_reason_keeps_history(real_nation: Engine, tmp_
             allocation.move(session, run, AllocationStatus.PUBLISHED, SYSTEM)
         allocation.move(session, run, AllocationStatus.APPROVED, SYSTEM)
         allocation.move(session, run, AllocationStatus.PUBLISHED, SYSTEM)
-        report = allocation.report(allocation.view(session, run))
+        report = AllocationReport.of(allocation.view(session, run)).model_dump(mode="json")
     varied = _write_table(tmp_path / "varied.csv", _table_rows(report, shift=100_000))
     with pytest.raises(CarepoolError, match="needs a reason"), unit_of_work(real_nation) as s:
         allocation.import_allocation(s, "2017-19", varied, SYSTEM)
@@ -122,7 +123,7 @@ def test_an_imported_table_must_reconcile_with_the_framework(
 ) -> None:
     with unit_of_work(real_nation) as session:
         run = allocation.allocate(session, "2015-16", SYSTEM)
-        report = allocation.report(allocation.view(session, run))
+        report = AllocationReport.of(allocation.view(session, run)).model_dump(mode="json")
     rows = _table_rows(report)
     good = _write_table(tmp_path / "published.csv", rows)
     with unit_of_work(real_nation) as session:

@@ -20,7 +20,6 @@ from carepool.domain.allocation import (
     RunFacts,
     action_to,
     allocate_by_formula,
-    reconcile,
     reconciliation_problems,
     split_area_amounts,
 )
@@ -358,59 +357,3 @@ class AllocationView:
 
 def view(session: Session, run: AllocationRun) -> AllocationView:
     return AllocationView(run, year_geography(session, run.year), stored_lines(run))
-
-
-def report(allocation: AllocationView) -> dict[str, object]:
-    """The stable JSON shape of ``carepool allocate --json`` and the allocation API."""
-    framework = allocation.geo.framework
-    run = allocation.run
-    stream_totals = allocation.stream_totals()
-    names = {a.code: a.name for a in allocation.geo.areas}
-    by_area: dict[str, list[AllocationLine]] = defaultdict(list)
-    for line in allocation.lines:
-        by_area[line.area_code].append(line)
-    return {
-        "year": framework.year,
-        "version": run.version,
-        "status": run.status,
-        "method": run.method,
-        "synthetic": allocation.geo.synthetic,
-        "total_pence": run.total_pence,
-        "framework_total_pence": framework.minimum_total,
-        "streams": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "payer": s.payer.value,
-                "total_pence": stream_totals.get(s.id, 0),
-            }
-            for s in framework.streams
-        ],
-        "areas": [
-            {
-                "code": code,
-                "name": names.get(code, code),
-                "total_pence": sum(line.amount for line in area_lines),
-                "lines": [
-                    {
-                        "financial_year": line.financial_year,
-                        "stream": line.stream,
-                        "commissioner_code": line.commissioner_code,
-                        "amount_pence": line.amount,
-                    }
-                    for line in area_lines
-                ],
-            }
-            for code, area_lines in sorted(by_area.items())
-        ],
-        "reconciliation": [
-            {
-                "financial_year": r.financial_year,
-                "stream": r.stream,
-                "framework_total_pence": r.framework_total,
-                "allocated_pence": r.areas_total,
-                "difference_pence": r.difference,
-            }
-            for r in reconcile(framework, allocation.lines)
-        ],
-    }

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from carepool.accounts import service as accounts
 from carepool.allocation import service as allocation
+from carepool.allocation.schemas import AllocationReport
 from carepool.audit import service as audit_log
 from carepool.cli.common import (
     JsonFlag,
@@ -43,6 +44,7 @@ from carepool.domain.money import format_money
 from carepool.domain.roles import SYSTEM
 from carepool.frameworks import available_years, load_framework
 from carepool.geography import service as geography
+from carepool.geography.schemas import AreasReport
 from carepool.metrics.cli import metrics_app
 from carepool.person_data.cli import data_app
 from carepool.plans.cli import plans_app
@@ -159,7 +161,7 @@ def import_allocation(
     with work() as session:
         with stage(f"Checking {file.name} against the {year} framework"):
             run = allocation.import_allocation(session, year, file, SYSTEM, reason=reason)
-        result = allocation.report(allocation.view(session, run))
+        result = AllocationReport.of(allocation.view(session, run)).model_dump(mode="json")
     _finish_allocation(result, as_json)
 
 
@@ -167,25 +169,25 @@ def import_allocation(
 def areas(year: YearOption, as_json: JsonFlag = False) -> None:
     """List a year's Health and Wellbeing Board areas with their populations."""
     with work() as session:
-        report = geography.areas_report(geography.year_geography(session, year))
+        report = AreasReport.of(geography.year_geography(session, year))
     if as_json:
-        emit(report)
+        emit(report.model_dump(mode="json"))
         return
-    table = Table(title=f"HWB areas {year} ({len(report['areas'])})")  # type: ignore[arg-type]
+    table = Table(title=f"HWB areas {year} ({len(report.areas)})")
     for column in ("Code", "Name", "Region", "Population", "65+"):
         table.add_column(column)
-    for area in report["areas"]:  # type: ignore[attr-defined]
-        bands = area["population"] or {}
+    for area in report.areas:
+        bands = area.population or {}
         table.add_row(
-            area["code"],
-            area["name"],
-            area["region"],
+            area.code,
+            area.name,
+            area.region,
             f"{bands.get('all', 0):,}" if bands else "—",
             f"{bands.get('65+', 0):,}",
         )
     out.print(table)
-    for missing in report["unmatched"]:  # type: ignore[attr-defined]
-        err.print(f"[yellow]No population:[/yellow] {missing['reason']}")
+    for missing in report.unmatched:
+        err.print(f"[yellow]No population:[/yellow] {missing.reason}")
 
 
 @frameworks_app.command("list")
@@ -241,7 +243,7 @@ def allocate(
             run = allocation.allocate(
                 session, year, SYSTEM, population_vintage=population, reason=reason
             )
-        result = allocation.report(allocation.view(session, run))
+        result = AllocationReport.of(allocation.view(session, run)).model_dump(mode="json")
     _finish_allocation(result, as_json)
 
 

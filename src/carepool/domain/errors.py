@@ -44,16 +44,6 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "message": self.message,
-            "file": self.file,
-            "row": self.row,
-            "column": self.column,
-            "key": self.key,
-            "cell": self.cell,
-        }
-
 
 class CarepoolError(Exception):
     """Something the user asked for cannot be done; the message says why."""

@@ -48,17 +48,6 @@ class Finding:
     location: Location
     message: str
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "rule": self.rule,
-            "severity": self.severity.value,
-            "location": str(self.location),
-            "section": self.location.section,
-            "row": self.location.row,
-            "field": self.location.field,
-            "message": self.message,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class PlanContext:

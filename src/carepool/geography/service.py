@@ -346,29 +346,5 @@ def _derive(
     }
 
 
-def areas_report(geo: YearGeography) -> dict[str, object]:
-    """The stable JSON shape of ``carepool areas --year YEAR --json``."""
-    return {
-        "year": geo.framework.year,
-        "councils_vintage": geo.councils_vintage.name,
-        "population_vintage": geo.population_vintage.name if geo.population_vintage else None,
-        "synthetic": geo.synthetic,
-        "areas": [
-            {
-                "code": a.code,
-                "name": a.name,
-                "region": a.region,
-                "type": a.kind,
-                "councils": list(a.councils),
-                "population": geo.bands.get(a.code),
-            }
-            for a in geo.areas
-        ],
-        "unmatched": [
-            {"code": code, "reason": reason} for code, reason in geo.populations.unmatched.items()
-        ],
-    }
-
-
 def unmatched_problems(geo: YearGeography) -> list[Problem]:
     return [Problem(reason) for reason in geo.populations.unmatched.values()]

@@ -6,18 +6,15 @@ Values are exact decimal text, never floats.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
 
 from carepool.domain.metric_value import Grain
+from carepool.metrics.schemas import AreaMetricValues
 from carepool.metrics.service import pages as metric_pages
 from carepool.web.auth import DbSession, PublicViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"], responses=API_ERROR_RESPONSES)
-
-Json = dict[str, Any]
 
 
 @router.get("/metrics/{area_code}", summary="An area's computed metric values over time")
@@ -27,5 +24,6 @@ def area_metric_values(
     viewer: PublicViewer,
     metric: str | None = Query(default=None, description="one metric id; default every metric"),
     grain: Grain = Query(default=Grain.MONTH, description="month, quarter or year"),
-) -> Json:
-    return metric_pages.values_report(session, area_code, grain, viewer, metric=metric)
+) -> AreaMetricValues:
+    found = metric_pages.area_values(session, area_code, grain, viewer, metric=metric)
+    return AreaMetricValues.of(found)

@@ -21,6 +21,16 @@ from carepool.domain.errors import CarepoolError, Conflict, NotFound
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import Principal
 from carepool.plans import service as plans
+from carepool.plans.schemas import (
+    Comparison,
+    FieldChange,
+    PlanEvent,
+    PlanEvents,
+    PlanProblems,
+    PlanReport,
+    PlanStatusReport,
+    PlanVersion,
+)
 from carepool.plans.service import EDITOR_ROLES, check_lock, visible_status
 from carepool.store.models import PlanRow
 from carepool.web.auth import DbSession, PublicViewer, SignedInViewer, require_roles
@@ -29,7 +39,6 @@ from carepool.web.kit import check_year
 
 router = APIRouter(prefix="/api/v1", tags=["plans"], responses=API_ERROR_RESPONSES)
 
-Json = dict[str, Any]
 EditorViewer = Annotated[Principal, Depends(require_roles(*EDITOR_ROLES))]
 
 
@@ -71,32 +80,25 @@ def _plan(session: Session, year: str, area: str, viewer: Principal) -> PlanRow:
 
 
 @router.get("/plans/{year}", summary="Every area's plan status (the public: approved plans)")
-def plans_status(year: str, session: DbSession, viewer: PublicViewer) -> Json:
-    return visible_status(plans.national_status(session, check_year(year)), viewer)
+def plans_status(year: str, session: DbSession, viewer: PublicViewer) -> PlanStatusReport:
+    report = visible_status(plans.national_status(session, check_year(year)), viewer)
+    return PlanStatusReport.model_validate(report)
 
 
 @router.get("/plans/{year}/{area}", summary="One area's plan: status, content and history")
-def plan_report(year: str, area: str, session: DbSession, viewer: PublicViewer) -> Json:
-    return plans.plan_report(_plan(session, year, area, viewer))
+def plan_report(year: str, area: str, session: DbSession, viewer: PublicViewer) -> PlanReport:
+    return PlanReport.of(_plan(session, year, area, viewer))
 
 
 @router.get("/plans/{year}/{area}/versions/{number}", summary="One version of a plan's content")
 def plan_version(
     year: str, area: str, number: int, session: DbSession, viewer: PublicViewer
-) -> Json:
+) -> PlanVersion:
     plan = _plan(session, year, area, viewer)
     version = next((v for v in plan.versions if v.number == number), None)
     if version is None:
         raise NotFound(f"the plan has no version {number}; it has 1 to {len(plan.versions)}")
-    return {
-        "year": plan.year,
-        "area_code": plan.area_code,
-        "number": version.number,
-        "frozen": version.frozen,
-        "pooled_pence": version.pooled_pence,
-        "created_by": version.created_by,
-        "content": version.content,
-    }
+    return PlanVersion.of(plan, version)
 
 
 @router.get("/plans/{year}/{area}/compare", summary="Fields that differ between two versions")
@@ -107,45 +109,39 @@ def compare(
     viewer: PublicViewer,
     first: Annotated[int, Query(alias="from", ge=1)],
     second: Annotated[int, Query(alias="to", ge=1)],
-) -> Json:
+) -> Comparison:
     plan = _plan(session, year, area, viewer)
     changes = plans.compare_versions(plan, first, second)
-    return {
-        "from": first,
-        "to": second,
-        "changes": [{"path": path, "from": old, "to": new} for path, old, new in changes],
-    }
+    return Comparison(
+        from_=first,
+        to=second,
+        changes=[FieldChange(path=path, from_=old, to=new) for path, old, new in changes],
+    )
 
 
 @router.get("/plans/{year}/{area}/problems", summary="What the plan rules find in the plan")
-def problems(year: str, area: str, session: DbSession, viewer: PublicViewer) -> Json:
+def problems(year: str, area: str, session: DbSession, viewer: PublicViewer) -> PlanProblems:
     plan = _plan(session, year, area, viewer)
-    found = plans.findings(session, plan)
-    return {
-        "version": plans.current_version(plan).number,
-        "errors": sum(1 for f in found if f.severity.value == "error"),
-        "warnings": sum(1 for f in found if f.severity.value == "warning"),
-        "problems": [f.as_dict() for f in found],
-    }
+    return PlanProblems.of(plans.current_version(plan).number, plans.findings(session, plan))
 
 
 @router.get("/plans/{year}/{area}/events", summary="Every step in the plan's life, oldest first")
-def events(year: str, area: str, session: DbSession, viewer: PublicViewer) -> Json:
+def events(year: str, area: str, session: DbSession, viewer: PublicViewer) -> PlanEvents:
     plan = _plan(session, year, area, viewer)
-    return {"events": [plans.event_report(e) for e in plan.events]}
+    return PlanEvents(events=[PlanEvent.of(e) for e in plan.events])
 
 
 @router.put("/plans/{year}/{area}/content", summary="Replace a draft plan's content (editors)")
 def put_content(
     year: str, area: str, update: ContentUpdate, session: DbSession, viewer: EditorViewer
-) -> Json:
+) -> PlanReport:
     plan = _plan(session, year, area, viewer)
     try:
         content = plans.parse_content(update.content, "content")
     except CarepoolError as exc:
         raise InvalidPlan(exc.message, exc.problems) from exc
     plans.save(session, plan, content, update.lock_version, viewer)
-    return plans.plan_report(plan)
+    return PlanReport.of(plan)
 
 
 @router.post("/plans/{year}/{area}/actions/{action}", summary="Take a workflow step")
@@ -156,7 +152,7 @@ def take_action(
     session: DbSession,
     viewer: SignedInViewer,
     request: Annotated[ActionRequest | None, Body()] = None,
-) -> Json:
+) -> PlanReport:
     """Sign, send back, start assurance, record a category, approve... as the workflow allows."""
     plan = _plan(session, year, area, viewer)
     try:
@@ -178,4 +174,4 @@ def take_action(
         plans.act(session, plan, chosen, viewer, decision)
     except StaleDataError as exc:
         raise Conflict("someone else changed this plan at the same moment; try again") from exc
-    return plans.plan_report(plan)
+    return PlanReport.of(plan)

@@ -20,6 +20,7 @@ from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money
 from carepool.domain.roles import SYSTEM
 from carepool.plans import service as plans
+from carepool.plans.schemas import PlanFinding, PlanReport, PlanStatusReport
 
 plans_app = typer.Typer(
     help="Joint plans: status, checks and the Excel template.", no_args_is_help=True
@@ -35,7 +36,7 @@ def plans_status(year: PlanYearOption = "2015-16", as_json: JsonFlag = False) ->
     with work() as session:
         report = plans.national_status(session, year)
     if as_json:
-        emit(report)
+        emit(PlanStatusReport.model_validate(report).model_dump(mode="json"))
         return
     by_status = cast(dict[str, int], report["by_status"])
     for status, count in by_status.items():
@@ -54,7 +55,13 @@ def plans_validate(area: str, year: PlanYearOption = "2015-16", as_json: JsonFla
         plan = plans.get(session, year, area, SYSTEM)
         found = plans.findings(session, plan)
     if as_json:
-        emit({"year": year, "area_code": area, "problems": [f.as_dict() for f in found]})
+        emit(
+            {
+                "year": year,
+                "area_code": area,
+                "problems": [PlanFinding.of(f).model_dump(mode="json") for f in found],
+            }
+        )
         return
     if not found:
         err.print(f"{area} {year}: no problems")
@@ -80,8 +87,8 @@ def plans_import(file: Path, year: PlanYearOption = "2015-16", as_json: JsonFlag
     existing_file(file)
     with work() as session, stage(f"Checking {file.name}"):
         plan = plans.import_workbook(session, file, file.name, year, SYSTEM)
-        report = plans.plan_report(plan)
-        found = [f.as_dict() for f in plans.findings(session, plan)]
+        report = PlanReport.of(plan).model_dump(mode="json")
+        found = [PlanFinding.of(f).model_dump(mode="json") for f in plans.findings(session, plan)]
     if as_json:
         emit({**report, "problems": found})
         return

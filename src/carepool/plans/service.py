@@ -549,54 +549,6 @@ def national_status(session: Session, year: str) -> dict[str, object]:
     }
 
 
-def plan_report(plan: PlanRow) -> dict[str, Any]:
-    """The stable JSON shape of a plan for the API and ``carepool plans`` commands."""
-    version = current_version(plan)
-    return {
-        "year": plan.year,
-        "area_code": plan.area_code,
-        "status": plan.status,
-        "category": plan.category,
-        "round": plan.round,
-        "lock_version": plan.lock_version,
-        "version": version.number,
-        "frozen": version.frozen,
-        "pooled_pence": version.pooled_pence,
-        "versions": [
-            {"number": v.number, "frozen": v.frozen, "pooled_pence": v.pooled_pence,
-             "created_by": v.created_by, "created_at": _iso(v.created_at)}
-            for v in plan.versions
-        ],
-        "content": version.content,
-        "conditions": [
-            {"id": c.id, "text": c.text, "met": c.met_at is not None, "met_by": c.met_by}
-            for c in plan.conditions
-        ],
-        "key_lines_of_enquiry": plan.key_lines_of_enquiry,
-        "events": [event_report(e) for e in plan.events],
-    }  # fmt: skip
-
-
-def event_report(event: PlanEventRow) -> dict[str, Any]:
-    return {
-        "at": _iso(event.at),
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "actor": event.actor,
-        "role": event.role,
-        "partner": event.partner,
-        "version": event.version,
-        "round": event.round,
-        "comment": event.comment,
-    }
-
-
-def _iso(moment: dt.datetime) -> str:
-    """SQLite gives times back without their zone; every stored time is UTC."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
-
-
 def export_workbook(
     session: Session, year: str, area_code: str, viewer: Principal, target: BinaryIO | Path
 ) -> None:

@@ -8,13 +8,23 @@ as a national role, an area's returns as its signatory). Money is integer pence
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from carepool.domain.errors import Forbidden
-from carepool.domain.ledger import Entry
 from carepool.pools.repository import ledger as repo
+from carepool.pools.schemas import (
+    Balance,
+    BudgetReportOut,
+    EntryPage,
+    LedgerEntry,
+    PoolList,
+    PoolOut,
+    PoolSummary,
+    ReturnReport,
+    Settlement,
+)
 from carepool.pools.service import ledger, returns
 from carepool.pools.service.reports import budget_vs_actual
 from carepool.web.auth import DbSession, SignedInViewer
@@ -23,80 +33,37 @@ from carepool.web.kit import check_year
 
 router = APIRouter(prefix="/api/v1", tags=["pools"], responses=API_ERROR_RESPONSES)
 
-Json = dict[str, Any]
-
-
-def _entry(entry_id: int, entry: Entry, created_by: str) -> Json:
-    return {
-        "id": entry_id,
-        "date": entry.date.isoformat(),
-        "kind": entry.kind.value,
-        "narration": entry.narration,
-        "correlation": entry.correlation,
-        "reverses": entry.reverses,
-        "source": dict(entry.source),
-        "created_by": created_by,
-        "postings": [
-            {"account": p.account, "amount_pence": p.amount, "memo": p.memo} for p in entry.postings
-        ],
-    }
-
 
 @router.get("/pools/{year}", summary="The pools the caller may see, each at a glance")
-def pools(year: str, session: DbSession, viewer: SignedInViewer) -> Json:
+def pools(year: str, session: DbSession, viewer: SignedInViewer) -> PoolList:
     check_year(year)
     shown = [p for p in repo.all_pools(session, year) if ledger.may_read(viewer, p.area_code)]
     if not shown and not viewer.is_national:
         raise Forbidden("pooled budgets are seen by pool finance officers and the national team")
-    rows = []
-    for pool in shown:
-        at = returns.position(session, pool)
-        rows.append(
-            {
-                "area_code": pool.area_code,
-                "contributions_due_pence": at.due,
-                "contributions_received_pence": at.received,
-                "spend_pence": at.spend,
-                "budget_pence": at.budget,
-                "forecast_pence": at.forecast,
-                "forecast_variance_pence": at.variance,
-                "light": at.light.value,
-                "settled": at.settled,
-                "url": f"/api/v1/pools/{year}/{pool.area_code}",
-            }
-        )
-    return {"year": year, "pools": rows}
+    return PoolList(
+        year=year,
+        pools=[PoolSummary.of(year, returns.position(session, pool)) for pool in shown],
+    )
 
 
 @router.get("/pools/{year}/{area}", summary="One pool: balances and budget against actual")
-def pool(year: str, area: str, session: DbSession, viewer: SignedInViewer) -> Json:
+def pool(year: str, area: str, session: DbSession, viewer: SignedInViewer) -> PoolOut:
     found = ledger.pool_for(session, check_year(year), area, viewer)
-    return {
-        "year": found.year,
-        "area_code": found.area_code,
-        "host_partner": found.host_partner,
-        "pool_manager": found.pool_manager,
-        "risk_share": found.risk_share_kind,
-        "plan_version": found.plan_version,
-        "partners": dict(found.partners or {}),
-        "balances": [
-            {"account": name, "balance_pence": amount}
+    return PoolOut(
+        year=found.year,
+        area_code=found.area_code,
+        host_partner=found.host_partner,
+        pool_manager=found.pool_manager,
+        risk_share=found.risk_share_kind,
+        plan_version=found.plan_version,
+        partners=dict(found.partners or {}),
+        balances=[
+            Balance(account=name, balance_pence=amount)
             for name, amount in ledger.balances(session, found).items()
         ],
-        "budget": budget_vs_actual(session, found).as_dict(),
-        "settlements": [
-            {
-                "financial_year": s.financial_year,
-                "variance_pence": s.variance,
-                "rule": s.rule,
-                "shares": [
-                    {"partner": x.partner, "amount_pence": x.amount, "explanation": x.explanation}
-                    for x in s.shares
-                ],
-            }
-            for s in returns.settlements(session, found)
-        ],
-    }
+        budget=BudgetReportOut.of(budget_vs_actual(session, found)),
+        settlements=[Settlement.of(s) for s in returns.settlements(session, found)],
+    )
 
 
 @router.get("/pools/{year}/{area}/entries", summary="The pool's entries, newest first, by page")
@@ -107,23 +74,23 @@ def entries(
     viewer: SignedInViewer,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> Json:
+) -> EntryPage:
     found = ledger.pool_for(session, check_year(year), area, viewer)
     shown = returns.entry_page(session, found, page, per_page)
-    return {
-        "year": year,
-        "area_code": area,
-        "page": shown.page,
-        "pages": shown.pages,
-        "total": shown.total,
-        "entries": [_entry(s.id, s.entry, s.created_by) for s in shown.entries],
-    }
+    return EntryPage(
+        year=year,
+        area_code=area,
+        page=shown.page,
+        pages=shown.pages,
+        total=shown.total,
+        entries=[LedgerEntry.of(s) for s in shown.entries],
+    )
 
 
 @router.get("/pools/{year}/{area}/returns/{quarter}", summary="A quarterly return, e.g. 2015-16-Q2")
 def quarterly_return(
     year: str, area: str, quarter: str, session: DbSession, viewer: SignedInViewer
-) -> Json:
+) -> ReturnReport:
     found = returns.pool_of(session, check_year(year), area, viewer)
     shown = returns.view(session, found, returns.quarter_of(found, quarter))
-    return returns.return_report(shown)
+    return ReturnReport.of(shown)

@@ -24,6 +24,7 @@ from carepool.cli.common import (
 from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money, parse_money
 from carepool.domain.roles import SYSTEM
+from carepool.pools.schemas import BudgetReportOut
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service import settlement as ledger_settle
@@ -235,7 +236,7 @@ def ledger_report(
         pool = _pool(session, area, year)
         report = ledger_reports.budget_vs_actual(session, pool, as_at=parse_day(as_at))
     if as_json:
-        emit(report.as_dict())
+        emit(BudgetReportOut.of(report).model_dump(mode="json"))
         return
     columns = ("Line", "Budget", "Actual to date", "Forecast", "Variance", "Light")
     rows = [_budget_row(line) for line in report.lines]

@@ -22,10 +22,10 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carepool.domain.errors import CarepoolError, Forbidden, Problem
+from carepool.web.schemas.common import ErrorBody, ErrorEnvelope, ProblemOut
 
 API_PREFIX = "/api/"
 log = logging.getLogger("carepool.web")
@@ -53,18 +53,6 @@ class TooManyAttempts(CarepoolError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    problems: list[dict[str, Any]]
-
-
-class ErrorEnvelope(BaseModel):
-    """The shape of every API error response (documented in the OpenAPI schema)."""
-
-    error: ErrorBody
 
 
 API_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -108,18 +96,20 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
-def envelope(code: str, message: str, problems: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "problems": [dict(p) for p in problems]}}
+def envelope(code: str, message: str, problems: Sequence[Problem] = ()) -> ErrorEnvelope:
+    body = ErrorBody(code=code, message=message, problems=[ProblemOut.of(p) for p in problems])
+    return ErrorEnvelope(error=body)
 
 
 def _json(
     status: int,
     code: str,
     message: str,
-    problems: Sequence[Mapping[str, Any]] = (),
+    problems: Sequence[Problem] = (),
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(envelope(code, message, problems), status_code=status, headers=headers)
+    content = envelope(code, message, problems).model_dump(mode="json")
+    return JSONResponse(content, status_code=status, headers=headers)
 
 
 def _page(
@@ -150,8 +140,7 @@ async def carepool_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CarepoolError)
     headers = _headers_for(exc)
     if is_api(request):
-        problems = [p.as_dict() for p in exc.problems]
-        return _json(exc.http_status, exc.code, exc.message, problems, headers)
+        return _json(exc.http_status, exc.code, exc.message, exc.problems, headers)
     if isinstance(exc, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
@@ -182,7 +171,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     ]
     message = "the request has values that are not valid"
     if is_api(request):
-        return _json(422, "invalid_request", message, [p.as_dict() for p in problems])
+        return _json(422, "invalid_request", message, problems)
     return _page(request, 400, "Some of the values sent are not valid.", problems)
 
 

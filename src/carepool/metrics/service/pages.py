@@ -28,7 +28,6 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -675,18 +674,47 @@ def _outcome_spreads(session: Session) -> tuple[OutcomeSpread, ...]:
 # The API
 
 
-def values_report(
-    session: Session, code: str, grain: Grain, viewer: Principal, metric: str | None = None
-) -> dict[str, Any]:
-    """An area's computed values as JSON-ready data, under publication control for the public.
+@dataclass(frozen=True, slots=True)
+class SourcedMetric:
+    """A metric whose values are held, with where they come from."""
 
-    Values are exact decimal text; a withheld figure is ``null``. ``metric`` narrows it to one
-    metric (an unknown id is a 404 naming the known ones).
+    metric: MetricDefinition
+    source: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class ShownValue:
+    """One period's value of a metric for an area, as the viewer may see it."""
+
+    metric: MetricDefinition
+    figures: Shown
+
+
+@dataclass(frozen=True, slots=True)
+class AreaValues:
+    """An area's computed values at one grain, under publication control unless ``exact``."""
+
+    area: Area
+    grain: Grain
+    synthetic: bool
+    exact: bool
+    metrics: tuple[SourcedMetric, ...]
+    values: tuple[ShownValue, ...]
+
+
+def area_values(
+    session: Session, code: str, grain: Grain, viewer: Principal, metric: str | None = None
+) -> AreaValues:
+    """An area's computed values, under publication control for the public.
+
+    ``metric`` narrows it to one metric (an unknown id is a 404 naming the known ones). A
+    withheld figure is ``None``.
     """
     geo = find_area(session, code)
     chosen = [definition(metric)] if metric else list(catalogue())
     exact = sees_exact(viewer)
-    sources, values = [], []
+    sources: list[SourcedMetric] = []
+    values: list[ShownValue] = []
     for wanted in chosen:
         source = provenance(session, wanted.id)
         if source is None:
@@ -694,42 +722,6 @@ def values_report(
         stored = metric_results.series(
             session, wanted.id, code, grain, data_vintage=source.data_vintage
         )
-        sources.append(_source_report(wanted, source))
-        values += [_value_report(wanted, code, v, exact) for v in stored.values]
-    return {
-        "area_code": code,
-        "area_name": geo.area(code).name,
-        "grain": grain.value,
-        "synthetic": geo.synthetic,
-        "disclosure": "exact" if exact else "published",
-        "suppressed_symbol": SUPPRESSED_SYMBOL,
-        "metrics": sources,
-        "values": values,
-    }
-
-
-def _source_report(metric: MetricDefinition, source: Provenance) -> dict[str, Any]:
-    return {
-        "metric": metric.id,
-        "name": metric.name,
-        "measure": metric.measure.value,
-        "direction": metric.direction.value,
-        "data_vintage": source.data_vintage,
-        "engine": source.engine,
-        "computed_at": source.computed_at.isoformat(),
-    }
-
-
-def _value_report(
-    metric: MetricDefinition, code: str, value: MetricValue, exact: bool
-) -> dict[str, Any]:
-    figures = shown(value, metric.measure, exact=exact)
-    return {
-        "metric": metric.id,
-        "area_code": code,
-        "period": figures.period,
-        "numerator": figures.numerator,
-        "denominator": figures.denominator,
-        "value": None if figures.value is None else format(figures.value, "f"),
-        "withheld": figures.withheld,
-    }
+        sources.append(SourcedMetric(wanted, source))
+        values += [ShownValue(wanted, shown(v, wanted.measure, exact=exact)) for v in stored.values]
+    return AreaValues(geo.area(code), grain, geo.synthetic, exact, tuple(sources), tuple(values))

@@ -41,6 +41,7 @@ from carepool.domain.roles import Principal, Role
 from carepool.geography.service import year_geography
 from carepool.pools.repository import ledger as repo
 from carepool.pools.routes import forms
+from carepool.pools.schemas import ReturnReport
 from carepool.pools.service import ledger, returns
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service import settlement as ledger_settle
@@ -614,7 +615,7 @@ def return_json(
     shown = _shown_return(session, year, area, quarter, viewer)
     name = f"carepool-return-{area}-{shown.quarter.slug}.json"
     return Response(
-        json.dumps(returns.return_report(shown), indent=2, ensure_ascii=False),
+        json.dumps(ReturnReport.of(shown).model_dump(mode="json"), indent=2, ensure_ascii=False),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -74,22 +74,6 @@ class BudgetLine:
     variance: int  # forecast outturn minus budget: positive is an overspend
     light: Light
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "group": self.group,
-            "key": self.key,
-            "label": self.label,
-            "budget_pence": self.budget,
-            "budget_by_quarter_pence": list(self.budget_by_quarter),
-            "actual_by_quarter_pence": list(self.actual_by_quarter),
-            "budget_to_date_pence": self.budget_to_date,
-            "actual_to_date_pence": self.actual_to_date,
-            "forecast_pence": self.forecast,
-            "forecast_basis": self.forecast_basis,
-            "variance_pence": self.variance,
-            "light": self.light.value,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class BudgetReport:
@@ -104,14 +88,6 @@ class BudgetReport:
     @property
     def total(self) -> BudgetLine:
         return self.group("total")[0]
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "pool": self.pool,
-            "financial_year": self.financial_year,
-            "as_at": self.as_at.isoformat(),
-            "lines": [line.as_dict() for line in self.lines],
-        }
 
 
 @dataclass(slots=True)

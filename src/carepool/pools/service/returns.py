@@ -662,34 +662,6 @@ def _label(pool: PoolRow, quarter: Quarter) -> str:
 # The JSON shape
 
 
-def event_report(event: ReturnEventRow) -> dict[str, Any]:
-    return {
-        "at": _utc(event.at).isoformat(),
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "actor": event.actor,
-        "role": event.role,
-        "comment": event.comment,
-        "sha256": event.content_sha256,
-    }
-
-
-def return_report(shown: ReturnView) -> dict[str, Any]:
-    """The stable JSON shape of a return for the API and the ``.json`` download."""
-    return {
-        "pool": ledger.pool_label(shown.pool),
-        "quarter": shown.quarter.label,
-        "status": shown.status.value,
-        "frozen": shown.frozen,
-        "sha256": shown.row.content_sha256 if shown.frozen and shown.row else None,
-        "ledger_moved_since_submission": shown.moved_since,
-        "lock_version": shown.lock_version,
-        "return": shown.content.as_dict(),
-        "events": [event_report(e) for e in shown.events],
-    }
-
-
 def timeline_of(events: Iterable[ReturnEventRow]) -> list[ReturnEventRow]:
     """Newest first, as the GOV.UK timeline reads."""
     return list(events)[::-1]

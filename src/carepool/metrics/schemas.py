@@ -1,0 +1,83 @@
+"""Computed metric values for an area, as the API shows them: exact decimal text (never a
+float), and ``null`` for a figure withheld by publication control."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from carepool.domain.disclosure import SUPPRESSED_SYMBOL
+from carepool.metrics.service.pages import AreaValues, ShownValue, SourcedMetric
+from carepool.web.schemas.common import Schema, Timestamp
+
+
+class MetricSource(Schema):
+    """A metric held for the area: what it measures and where its values come from."""
+
+    metric: str
+    name: str
+    measure: str
+    direction: str
+    data_vintage: str
+    engine: str
+    computed_at: Timestamp
+
+    @classmethod
+    def of(cls, held: SourcedMetric) -> MetricSource:
+        return cls(
+            metric=held.metric.id,
+            name=held.metric.name,
+            measure=held.metric.measure.value,
+            direction=held.metric.direction.value,
+            data_vintage=held.source.data_vintage,
+            engine=held.source.engine,
+            computed_at=held.source.computed_at.isoformat(),
+        )
+
+
+class MetricValueOut(Schema):
+    """One period's figures; ``value`` is exact decimal text, ``null`` when withheld."""
+
+    metric: str
+    area_code: str
+    period: str
+    numerator: int | None
+    denominator: int | None
+    value: str | None
+    withheld: bool
+
+    @classmethod
+    def of(cls, area_code: str, shown: ShownValue) -> MetricValueOut:
+        figures = shown.figures
+        return cls(
+            metric=shown.metric.id,
+            area_code=area_code,
+            period=figures.period,
+            numerator=figures.numerator,
+            denominator=figures.denominator,
+            value=None if figures.value is None else format(figures.value, "f"),
+            withheld=figures.withheld,
+        )
+
+
+class AreaMetricValues(Schema):
+    area_code: str
+    area_name: str
+    grain: str
+    synthetic: bool
+    disclosure: Literal["exact", "published"]
+    suppressed_symbol: str
+    metrics: list[MetricSource]
+    values: list[MetricValueOut]
+
+    @classmethod
+    def of(cls, found: AreaValues) -> AreaMetricValues:
+        return cls(
+            area_code=found.area.code,
+            area_name=found.area.name,
+            grain=found.grain.value,
+            synthetic=found.synthetic,
+            disclosure="exact" if found.exact else "published",
+            suppressed_symbol=SUPPRESSED_SYMBOL,
+            metrics=[MetricSource.of(m) for m in found.metrics],
+            values=[MetricValueOut.of(found.area.code, v) for v in found.values],
+        )
