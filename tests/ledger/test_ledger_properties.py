@@ -31,7 +31,8 @@ from ledger_helpers import YEAR, approve_plan, build_published_nation
 from sqlalchemy import Engine
 
 from carepool.domain.errors import ImportRejected
-from carepool.domain.ledger import EntryKind, quarters, root_total
+from carepool.domain.ledger import EntryKind, root_total
+from carepool.domain.periods import quarters
 from carepool.domain.roles import SYSTEM
 from carepool.services import ledger, ledger_settle
 from carepool.services.geography import year_geography

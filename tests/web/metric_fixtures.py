@@ -34,16 +34,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from carepool.domain.metric import (
-    Measure,
-    month_label,
-    months_between,
-    quarter_label,
-    round_half_even,
-    year_label,
-)
+from carepool.domain.metric import Measure, round_half_even
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain, MetricValue
+from carepool.domain.periods import month_label, months_between, quarter_label, year_label
 from carepool.domain.roles import SYSTEM
 from carepool.services import accounts, metric_results
 from carepool.services.geography import year_geography

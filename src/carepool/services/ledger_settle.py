@@ -18,15 +18,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carepool.domain.errors import CarepoolError, Conflict
-from carepool.domain.ledger import (
-    Accounts,
-    Entry,
-    EntryKind,
-    Posting,
-    outturn_variance,
-    year_period,
-)
+from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting, outturn_variance
 from carepool.domain.money import Pence, format_money, split_by_weights
+from carepool.domain.periods import year_period
 from carepool.domain.plan import Commissioner, PlanContent, RiskShareKind
 from carepool.domain.risk_share import RiskShareInputs, ShareLine
 from carepool.domain.risk_share import settle as share

@@ -28,13 +28,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
 from carepool.domain.ledger import Accounts, EntryKind, Light, root_total
+from carepool.domain.periods import Quarter, parse_quarter, quarters_of
 from carepool.domain.quarterly_return import (
     EDITABLE,
     ApprovalCondition,
     ExpenditureLine,
     Instalment,
     PoolTerms,
-    Quarter,
     QuarterlyReturn,
     ReturnAction,
     ReturnFacts,
@@ -43,8 +43,6 @@ from carepool.domain.quarterly_return import (
     build_return,
     check_move,
     expenditure_line,
-    parse_quarter,
-    quarters_of,
     regrouped,
 )
 from carepool.domain.roles import Principal, Role

@@ -13,16 +13,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from carepool.domain.direction import Direction
 from carepool.domain.metric_value import Grain
-from carepool.domain.spc import (
-    MINIMUM_POINTS,
-    Assurance,
-    Direction,
-    SpcAnalysis,
-    Variation,
-    analyse,
-    rounded,
-)
+from carepool.domain.spc import MINIMUM_POINTS, Assurance, SpcAnalysis, Variation, analyse, rounded
 from carepool.services import metric_pages
 from carepool.services.metric_pages import MEASURE_HEADINGS, AreaMetric, AreaMetrics
 from carepool.services.published_statistics import DelayedDaysMonth
