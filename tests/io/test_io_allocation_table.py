@@ -66,10 +66,8 @@ def test_every_format_problem_is_reported_with_row_and_column(write: Write) -> N
     )
 
     assert rejected(path) == [
-        "alloc.csv, row 2, column 'financial_year': '2015/16' is not a financial year "
-        "such as 2015-16",
-        "alloc.csv, row 3, column 'financial_year': '2015-17' is not a financial year "
-        "such as 2015-16",
+        "alloc.csv, row 2, column 'financial_year': '2015/16' is not a financial year like 2015-16",
+        "alloc.csv, row 3, column 'financial_year': '2015-17' is not a financial year like 2015-16",
         "alloc.csv, row 3, column 'stream': 'CCG Minimum' is not a stream id (lower_snake_case)",
         "alloc.csv, row 3, column 'area_code': this cell is blank but a value is required",
         "alloc.csv, row 4, column 'commissioner_code': '02N' is not a commissioner's ONS code "

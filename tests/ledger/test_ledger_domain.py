@@ -16,25 +16,27 @@ from carepool.domain.ledger import (
     EntryKind,
     LedgerError,
     Light,
-    Period,
     Posting,
     account,
     balances,
     entry_problems,
-    instalment_dates,
-    months,
-    months_elapsed,
     outturn_variance,
-    period_named,
-    quarters,
     require_postable,
     reversal,
     run_rate,
     split_entry,
     traffic_light,
-    year_period,
 )
 from carepool.domain.money import Pence
+from carepool.domain.periods import (
+    Period,
+    instalment_dates,
+    months,
+    months_elapsed,
+    period_named,
+    quarters,
+    year_period,
+)
 
 DAY = dt.date(2015, 5, 1)
 

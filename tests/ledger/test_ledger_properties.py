@@ -31,7 +31,8 @@ from ledger_helpers import YEAR, approve_plan, build_published_nation
 from sqlalchemy import Engine
 
 from carepool.domain.errors import ImportRejected
-from carepool.domain.ledger import EntryKind, quarters, root_total
+from carepool.domain.ledger import EntryKind, root_total
+from carepool.domain.periods import quarters
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.pools.repository import ledger as repo

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, StateTransitionError
 from carepool.domain.ledger import Accounts, EntryKind, Light
+from carepool.domain.periods import parse_quarter
 from carepool.domain.quarterly_return import (
     Instalment,
     InstalmentStatus,
@@ -26,7 +27,6 @@ from carepool.domain.quarterly_return import (
     ReturnAction,
     ReturnStatus,
     check_move,
-    parse_quarter,
 )
 from carepool.domain.roles import Principal, principal
 from carepool.pools.files.return_workbook import MONEY_FORMAT, SHEETS

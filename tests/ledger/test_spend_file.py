@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carepool.domain.errors import ImportRejected
-from carepool.domain.ledger import Period, SpendColumns
+from carepool.domain.ledger import SpendColumns
 from carepool.domain.money import parse_money
+from carepool.domain.periods import Period
 from carepool.pools.files import spend as spend_module
 from carepool.pools.files.spend import (
     NotClean,

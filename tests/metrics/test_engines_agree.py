@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from metric_tables import single_years
 
 from carepool.domain.geography import PopulationCount
-from carepool.domain.metric import finalise, quarter_label, year_label
+from carepool.domain.metric import finalise
 from carepool.domain.metric_catalogue import catalogue
 from carepool.domain.metric_value import Grain
+from carepool.domain.periods import quarter_label, year_label
 from carepool.domain.person_level import (
     CARE_HOME_ADMISSIONS,
     DELAYS,

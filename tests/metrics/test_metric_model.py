@@ -16,13 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from metric_tables import bands, shown, single_years
 
+from carepool.domain.direction import Direction
 from carepool.domain.errors import CarepoolError
 from carepool.domain.geography import PopulationCount
 from carepool.domain.metric import (
     CountEvents,
     CountKey,
     DiagnosisIn,
-    Direction,
     EventCounts,
     InRange,
     Measure,
@@ -35,13 +35,10 @@ from carepool.domain.metric import (
     Tally,
     aged,
     finalise,
-    month_label,
-    months_between,
-    quarter_label,
     round_half_even,
-    year_label,
 )
 from carepool.domain.metric_catalogue import FALLS_ADMISSIONS_65_PLUS, REABLEMENT_91_DAYS
+from carepool.domain.periods import month_label, months_between, quarter_label, year_label
 from carepool.domain.person_level import REABLEMENT, SPELLS
 
 APRIL, MAY, JUNE = dt.date(2015, 4, 1), dt.date(2015, 5, 1), dt.date(2015, 6, 1)

@@ -12,7 +12,6 @@ from carepool.domain.errors import ImportRejected
 from carepool.metrics.files.published_outcomes import (
     UNITS,
     OutcomeValue,
-    financial_year,
     read_outcomes,
 )
 
@@ -64,13 +63,6 @@ def test_the_published_file(shared_data: Path) -> None:
     assert values[("2015-16", "E09000029", "ASC6")].value == Decimal("1031.145464583807")
     assert values[("2015-16", "E08000009", "ASC5")].unit == UNITS["ASC5"] == "percentage"
     assert ("2016-17", "E06000053", "ASC1") not in values  # Isles of Scilly: not published
-
-
-def test_financial_years_are_written_with_a_hyphen() -> None:
-    assert financial_year("2015/16") == financial_year("2015-16") == "2015-16"
-    assert financial_year("1999/00") == "1999-00"
-    assert financial_year("2015-17") is None
-    assert financial_year("15/16") is None
 
 
 def test_a_slash_year_is_read_and_a_blank_value_counted(tmp_path: Path) -> None:

@@ -12,12 +12,12 @@ from fractions import Fraction
 
 import pytest
 
+from carepool.domain.direction import Direction
 from carepool.domain.errors import CarepoolError
 from carepool.domain.spc import (
     SHIFT_LENGTH,
     TREND_LENGTH,
     Assurance,
-    Direction,
     Rule,
     Side,
     SpcAnalysis,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from carepool.domain.spc import Direction, Rule, SpcAnalysis, Variation, analyse
+from carepool.domain.direction import Direction
+from carepool.domain.spc import Rule, SpcAnalysis, Variation, analyse
 from carepool.metrics.files.dtoc import read_dtoc
 from carepool.web.spc_chart import COLOURS, TARGET_COLOUR, spc_chart
 

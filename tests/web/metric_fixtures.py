@@ -35,16 +35,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from carepool.accounts import service as accounts
-from carepool.domain.metric import (
-    Measure,
-    month_label,
-    months_between,
-    quarter_label,
-    round_half_even,
-    year_label,
-)
+from carepool.domain.metric import Measure, round_half_even
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain, MetricValue
+from carepool.domain.periods import month_label, months_between, quarter_label, year_label
 from carepool.domain.roles import SYSTEM
 from carepool.geography import repository as vintages
 from carepool.geography.service import year_geography

@@ -27,7 +27,7 @@ from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain
 from carepool.domain.roles import SYSTEM
 from carepool.domain.similar_areas import profiles, similar_areas
-from carepool.domain.spc import Direction, analyse, rounded
+from carepool.domain.spc import analyse, rounded
 from carepool.geography.service import year_geography
 from carepool.metrics.routes import VARIATION_TAGS
 from carepool.metrics.service import results as metric_results
@@ -179,11 +179,7 @@ def test_each_metric_has_its_chart_beside_its_table(
 def _exact_analysis(engine: Engine, area: str, metric: str, grain: Grain) -> Any:
     with unit_of_work(engine) as session:
         values = metric_results.series(session, metric, area, grain).values
-    direction = {
-        "lower_is_better": Direction.LOWER_IS_BETTER,
-        "higher_is_better": Direction.HIGHER_IS_BETTER,
-    }[definition(metric).direction.value]
-    return analyse([(v.period, v.value) for v in values], direction)
+    return analyse([(v.period, v.value) for v in values], definition(metric).direction)
 
 
 @pytest.mark.parametrize("metric", [CARE_HOMES, EMERGENCY, DELAYS, REABLEMENT])

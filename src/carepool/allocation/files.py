@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carepool.domain.money import Pence
+from carepool.domain.periods import PeriodError, financial_year
 from carepool.io.tabular import (
     ProblemLog,
     Row,
@@ -45,7 +46,6 @@ COMMISSIONER_CODE = "commissioner_code"
 AMOUNT = "amount"
 REQUIRED_COLUMNS = (FINANCIAL_YEAR, STREAM, AREA_CODE, AMOUNT)
 
-_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _STREAM = re.compile(r"^[a-z][a-z0-9_]*$")
 _ONS_CODE = re.compile(r"^E\d{8}$")
 
@@ -88,12 +88,11 @@ def _financial_year(row: Row, log: ProblemLog) -> str | None:
     value = required_text(row, FINANCIAL_YEAR, log)
     if value is None:
         return None
-    match = _YEAR.match(value)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        message = f"{value!r} is not a financial year such as 2015-16"
-        log.add(message, row=row.number, column=FINANCIAL_YEAR)
+    try:
+        return financial_year(value)
+    except PeriodError as exc:
+        log.add(exc.message, row=row.number, column=FINANCIAL_YEAR)
         return None
-    return value
 
 
 def _matching(

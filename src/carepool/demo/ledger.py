@@ -22,8 +22,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
-from carepool.domain.ledger import EntryKind, months, quarters
+from carepool.domain.ledger import EntryKind
 from carepool.domain.money import Pence, split_by_weights
+from carepool.domain.periods import months, quarters
 from carepool.domain.plan import RiskShareKind, Scheme
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import YearGeography

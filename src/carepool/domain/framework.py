@@ -28,10 +28,16 @@ from pydantic import (
     model_validator,
 )
 
+from carepool.domain.direction import Direction
 from carepool.domain.errors import MoneyError
 from carepool.domain.money import Pence, parse_money
+from carepool.domain.periods import (
+    PeriodError,
+    financial_year,
+    financial_year_start,
+    programme_financial_years,
+)
 
-_FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _GSS_CODE = re.compile(r"^[EWSN]\d{8}$")
 
@@ -52,9 +58,23 @@ def _money_field(value: object) -> int:
 
 
 def _financial_year(value: str) -> str:
-    match = _FINANCIAL_YEAR.match(value)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        raise ValueError(f"{value!r} is not a financial year such as '2015-16'")
+    try:
+        return financial_year(value)
+    except PeriodError as exc:  # pydantic reports ValueErrors with their location
+        raise ValueError(exc.message) from exc
+
+
+def _programme_year(value: str) -> str:
+    try:
+        programme_financial_years(value)
+    except PeriodError as exc:
+        raise ValueError(exc.message) from exc
+    return value
+
+
+def _direction(value: Direction) -> Direction:
+    if value is Direction.NEITHER:
+        raise ValueError("a plan's ambition needs a better direction: lower or higher")
     return value
 
 
@@ -66,6 +86,7 @@ def _identifier(value: str) -> str:
 
 Money = Annotated[int, BeforeValidator(_money_field), Field(ge=0)]
 FinancialYear = Annotated[str, AfterValidator(_financial_year)]
+ProgrammeYear = Annotated[str, AfterValidator(_programme_year)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 
 
@@ -168,7 +189,7 @@ class MetricUse(_Strict):
     metric: Identifier
     label: str
     name: str
-    direction: Literal["lower_is_better", "higher_is_better"]
+    direction: Annotated[Direction, AfterValidator(_direction)]
     measure: Literal["count", "rate_per_100000", "percentage", "score"]
     local_choice: bool = False
 
@@ -272,7 +293,7 @@ class Template(_Strict):
 class Framework(_Strict):
     """One programme year's whole policy framework."""
 
-    year: str
+    year: ProgrammeYear
     name: str
     financial_years: tuple[FinancialYear, ...] = Field(min_length=1)
     starts: dt.date
@@ -327,9 +348,11 @@ class Framework(_Strict):
 def _check_dates(framework: Framework) -> None:
     if framework.ends <= framework.starts:
         raise ValueError("the programme must end after it starts")
-    first = int(framework.financial_years[0][:4])
-    if framework.starts != dt.date(first, 4, 1):
-        raise ValueError(f"starts must be 1 April {first}, the start of the first financial year")
+    first = financial_year_start(framework.financial_years[0])
+    if framework.starts != first:
+        raise ValueError(
+            f"starts must be 1 April {first.year}, the start of the first financial year"
+        )
 
 
 def _check_unique(framework: Framework) -> None:
@@ -344,6 +367,12 @@ def _check_unique(framework: Framework) -> None:
 
 
 def _check_stream_years(framework: Framework) -> None:
+    spanned = programme_financial_years(framework.year)
+    if framework.financial_years != spanned:
+        raise ValueError(
+            f"financial_years must be the years programme year {framework.year} spans: "
+            f"{', '.join(spanned)}"
+        )
     expected = set(framework.financial_years)
     for stream in framework.streams:
         if set(stream.totals) != expected:

@@ -25,6 +25,7 @@ from fractions import Fraction
 
 from carepool.domain.errors import CarepoolError, Problem
 from carepool.domain.money import Pence, format_money
+from carepool.domain.periods import Period
 
 ROOTS = ("Assets", "Liabilities", "Income", "Expenses", "Equity")
 _COMPONENT = re.compile(r"^[A-Z0-9][A-Za-z0-9-]*$")
@@ -169,74 +170,6 @@ def reversal(entry: Entry, entry_id: int, on: dt.date, reason: str) -> Entry:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    """An accounting period (month, quarter or year), inclusive of both ends."""
-
-    label: str
-    start: dt.date
-    end: dt.date
-
-    def contains(self, day: dt.date) -> bool:
-        return self.start <= day <= self.end
-
-
-def financial_year_start(financial_year: str) -> dt.date:
-    return dt.date(int(financial_year[:4]), 4, 1)
-
-
-def quarters(financial_year: str) -> list[Period]:
-    """The four quarters of a financial year: Q1 is April to June."""
-    start = financial_year_start(financial_year)
-    periods = []
-    for index in range(4):
-        first = _add_months(start, 3 * index)
-        last = _add_months(first, 3) - dt.timedelta(days=1)
-        periods.append(Period(f"{financial_year} Q{index + 1}", first, last))
-    return periods
-
-
-def months(financial_year: str) -> list[Period]:
-    start = financial_year_start(financial_year)
-    periods = []
-    for index in range(12):
-        first = _add_months(start, index)
-        last = _add_months(first, 1) - dt.timedelta(days=1)
-        periods.append(Period(first.strftime("%Y-%m"), first, last))
-    return periods
-
-
-def year_period(financial_year: str) -> Period:
-    start = financial_year_start(financial_year)
-    return Period(financial_year, start, _add_months(start, 12) - dt.timedelta(days=1))
-
-
-def period_named(label: str) -> Period:
-    """A period from its label: ``2015-16``, ``2015-16 Q2`` or ``2015-07``."""
-    if re.fullmatch(r"\d{4}-\d{2} Q[1-4]", label):
-        return quarters(label[:7])[int(label[-1]) - 1]
-    if re.fullmatch(r"\d{4}-\d{2}", label) and int(label[5:]) == (int(label[2:4]) + 1) % 100:
-        return year_period(label)
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label):
-        first = dt.date(int(label[:4]), int(label[5:]), 1)
-        return Period(label, first, _add_months(first, 1) - dt.timedelta(days=1))
-    raise CarepoolError(f"{label!r} is not a period: use 2015-16, 2015-16 Q2 or 2015-07")
-
-
-def _add_months(day: dt.date, count: int) -> dt.date:
-    month = day.month - 1 + count
-    return dt.date(day.year + month // 12, month % 12 + 1, 1)
-
-
-def instalment_dates(financial_year: str, instalments: int) -> list[dt.date]:
-    """When contributions fall due: the first day of each instalment period of the year."""
-    if instalments not in {1, 2, 4, 12}:
-        raise CarepoolError("instalments must be 1, 2, 4 or 12 a year")
-    start = financial_year_start(financial_year)
-    step = 12 // instalments
-    return [_add_months(start, step * i) for i in range(instalments)]
-
-
 def balances(entries: Iterable[Entry], until: dt.date | None = None) -> dict[str, Pence]:
     """Each account's balance from the entries (dated on or before ``until``)."""
     totals: dict[str, int] = defaultdict(int)
@@ -330,19 +263,6 @@ def traffic_light(budget: int, forecast: int) -> Light:
     if ratio <= GREEN_WITHIN:
         return Light.GREEN
     return Light.AMBER if ratio <= AMBER_WITHIN else Light.RED
-
-
-def months_elapsed(financial_year: str, as_at: dt.date) -> Fraction:
-    """Months of the year gone by the end of ``as_at``: whole months plus the part-month."""
-    period = year_period(financial_year)
-    if as_at < period.start:
-        return Fraction(0)
-    if as_at >= period.end:
-        return Fraction(12)
-    whole = (as_at.year - period.start.year) * 12 + as_at.month - period.start.month
-    first = dt.date(as_at.year, as_at.month, 1)
-    days = (_add_months(first, 1) - first).days
-    return whole + Fraction(as_at.day, days)
 
 
 def run_rate(actual: int, elapsed: Fraction) -> Pence:

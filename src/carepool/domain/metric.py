@@ -30,9 +30,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from carepool.domain.direction import Direction
 from carepool.domain.errors import CarepoolError, Problem
 from carepool.domain.geography import PopulationCount, band_label, band_total
 from carepool.domain.metric_value import Grain, MetricValue
+from carepool.domain.periods import month_label, months_between, quarter_label, year_label
 from carepool.domain.person_level import ColumnType, RecordKind
 from carepool.domain.standard_population import (
     StandardBand,
@@ -56,11 +58,6 @@ class Measure(StrEnum):
     COUNT = "count"
     RATE_PER_100000 = "rate_per_100000"
     PERCENTAGE = "percentage"
-
-
-class Direction(StrEnum):
-    LOWER_IS_BETTER = "lower_is_better"
-    HIGHER_IS_BETTER = "higher_is_better"
 
 
 # Conditions ---------------------------------------------------------------------------------
@@ -385,36 +382,6 @@ _DEFINITION_CHECKS = (
 
 
 # Periods ------------------------------------------------------------------------------------
-
-FIRST_MONTH_OF_YEAR = 4  # financial years run from April to March
-
-
-def month_label(month: dt.date) -> str:
-    """``2015-04``."""
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-def year_label(month: dt.date) -> str:
-    """The financial year a month falls in: ``2015-16`` for April 2015 to March 2016."""
-    start = month.year if month.month >= FIRST_MONTH_OF_YEAR else month.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-def quarter_label(month: dt.date) -> str:
-    """The financial quarter a month falls in: ``2015-16 Q1`` is April to June 2015."""
-    quarter = (month.month - FIRST_MONTH_OF_YEAR) % 12 // 3 + 1
-    return f"{year_label(month)} Q{quarter}"
-
-
-def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The first day of every month from ``first``'s month to ``last``'s, inclusive."""
-    months = []
-    index, stop = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
-    while index <= stop:
-        months.append(dt.date(index // 12, index % 12 + 1, 1))
-        index += 1
-    return months
-
 
 _GRAINS: tuple[tuple[Grain, Callable[[dt.date], str]], ...] = (
     (Grain.MONTH, month_label),

@@ -10,12 +10,12 @@ procedure, the person's sex in the population), the description says what is don
 
 from __future__ import annotations
 
+from carepool.domain.direction import Direction
 from carepool.domain.errors import NotFound
 from carepool.domain.metric import (
     Condition,
     CountEvents,
     DiagnosisIn,
-    Direction,
     InRange,
     Measure,
     MetricDefinition,

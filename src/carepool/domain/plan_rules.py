@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from carepool.domain.direction import Direction
 from carepool.domain.framework import Framework
 from carepool.domain.money import Pence, format_money, parse_money
 from carepool.domain.plan import Commissioner, ConditionStatus, PlanContent
@@ -320,10 +321,10 @@ def metrics_planned(plan: PlanContent, context: PlanContext) -> Iterable[Finding
             )
 
 
-def _worsens(baseline: Decimal, quarters: tuple[Decimal | None, ...], direction: str) -> bool:
+def _worsens(baseline: Decimal, quarters: tuple[Decimal | None, ...], direction: Direction) -> bool:
     values = [q for q in quarters if q is not None]
     mean = sum(values, Decimal(0)) / len(values)
-    return mean > baseline if direction == "lower_is_better" else mean < baseline
+    return mean > baseline if direction is Direction.LOWER_IS_BETTER else mean < baseline
 
 
 @rule

@@ -23,8 +23,7 @@ an append-only event from which the timeline is drawn.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -34,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carepool.domain.errors import CarepoolError, Conflict
 from carepool.domain.framework import MetricUse, NationalCondition
-from carepool.domain.ledger import Light, Period, quarters
+from carepool.domain.ledger import Light
+from carepool.domain.periods import Quarter, quarters
 from carepool.domain.plan import PlanContent, RiskShareKind, Scheme
 from carepool.domain.plan_workflow import HWB_CHAIR
 from carepool.domain.roles import Principal, Role
@@ -42,49 +42,6 @@ from carepool.domain.workflow import Guard, Scope, Transition, Workflow, step
 
 Pence = Annotated[int, Field(strict=True)]
 """Whole pence in the model (strict: a float or a string is refused, never coerced)."""
-
-# --------------------------------------------------------------------------------------------
-# Quarters
-
-_QUARTER = re.compile(r"^(\d{4})-(\d{2})[ +_-]?[Qq]([1-4])$")
-
-
-@dataclass(frozen=True, slots=True)
-class Quarter:
-    """A quarter of a financial year: ``2015-16 Q2`` is July to September 2015."""
-
-    financial_year: str
-    number: int
-    period: Period
-
-    @property
-    def label(self) -> str:
-        return self.period.label
-
-    @property
-    def slug(self) -> str:
-        """The label as it appears in a web address (no space): ``2015-16-Q2``."""
-        return self.label.replace(" ", "-")
-
-    @property
-    def index(self) -> int:
-        return self.number - 1
-
-
-def parse_quarter(text: str) -> Quarter:
-    """A quarter from ``2015-16 Q2`` or its web form ``2015-16-Q2``."""
-    match = _QUARTER.match(text.strip())
-    if match is None or int(match[2]) != (int(match[1]) + 1) % 100:
-        raise CarepoolError(f"{text.strip()!r} is not a quarter: write e.g. 2015-16 Q2")
-    year = f"{match[1]}-{match[2]}"
-    number = int(match[3])
-    return Quarter(year, number, quarters(year)[number - 1])
-
-
-def quarters_of(financial_years: Iterable[str]) -> list[Quarter]:
-    """Every quarter of the given financial years, in order."""
-    return [parse_quarter(f"{year} Q{n}") for year in financial_years for n in range(1, 5)]
-
 
 # --------------------------------------------------------------------------------------------
 # Contribution instalments: due, paid, late, short

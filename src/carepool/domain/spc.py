@@ -56,6 +56,7 @@ from enum import StrEnum
 from fractions import Fraction
 from itertools import pairwise
 
+from carepool.domain.direction import Direction
 from carepool.domain.errors import CarepoolError
 
 LIMIT_FACTOR = Fraction(266, 100)
@@ -77,14 +78,6 @@ MINIMUM_POINTS = 15
 """MDC's advice: limits from fewer points than this are provisional."""
 
 Number = int | Decimal | Fraction
-
-
-class Direction(StrEnum):
-    """Which way is better for a metric, which decides improvement from concern."""
-
-    HIGHER_IS_BETTER = "higher"
-    LOWER_IS_BETTER = "lower"
-    NEITHER = "neither"
 
 
 class Side(StrEnum):

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from carepool.domain.direction import Direction
 from carepool.domain.metric_value import Grain
 from carepool.domain.spc import (
     MINIMUM_POINTS,
     Assurance,
-    Direction,
     SpcAnalysis,
     Variation,
     analyse,

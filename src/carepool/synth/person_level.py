@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
+from carepool.domain import periods
 from carepool.domain.errors import CarepoolError
 from carepool.domain.framework import Framework
 from carepool.domain.geography import hwb_areas
@@ -137,7 +137,6 @@ _DIAGNOSIS_START = dict(
 )
 
 _DELAY_REASON_WEIGHTS = (17, 4, 20, 12, 15, 3, 14, 1, 2, 12)  # A..I, O
-_FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,11 +172,8 @@ class _Year:
 
 def financial_year(text: str) -> _Year:
     """``2015-16`` as its days, 1 April 2015 to 31 March 2016."""
-    match = _FINANCIAL_YEAR.match(text)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        raise CarepoolError(f"{text!r} is not a financial year written like 2015-16")
-    first = int(match[1])
-    return _Year(dt.date(first, 4, 1), dt.date(first + 1, 3, 31))
+    label = periods.financial_year(text)
+    return _Year(periods.financial_year_start(label), periods.financial_year_end(label))
 
 
 def framework_for(year: str) -> Framework:

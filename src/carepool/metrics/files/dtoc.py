@@ -40,6 +40,14 @@ import xlrd  # type: ignore[import-untyped]
 from xlrd.compdoc import CompDocError  # type: ignore[import-untyped]
 
 from carepool.domain.errors import ImportRejected, Problem
+from carepool.domain.periods import (
+    FIRST_MONTH_OF_YEAR,
+    add_months,
+    financial_year_start,
+    is_financial_year,
+    month_label,
+    month_start,
+)
 from carepool.io.tabular import ProblemLog
 from carepool.plans.files.workbook_read import cell_ref
 
@@ -61,7 +69,6 @@ HEADER_SEARCH_ROWS = 40
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
-_FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _REASON = re.compile(r"^([A-Z][a-z]*)\)\s*(.+)$")
 _MONTHS = {
     name: number
@@ -280,8 +287,7 @@ def _read_row(sheet: Any, row: int, result: _SheetRows, log: ProblemLog) -> None
 def _period(sheet: Any, row: int, log: ProblemLog) -> str | None:
     """The month as ``YYYY-MM`` from the financial year in B and the month's name in C."""
     year_text = _text(sheet, row, YEAR_COLUMN)
-    match = _FINANCIAL_YEAR.match(year_text)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+    if not is_financial_year(year_text):
         shown = year_text or _shown(sheet, row, YEAR_COLUMN)
         _problem(log, sheet, row, YEAR_COLUMN, f"{shown!r} is not a financial year like 2015-16")
         return None
@@ -291,8 +297,8 @@ def _period(sheet: Any, row: int, log: ProblemLog) -> str | None:
         shown = month_text or _shown(sheet, row, PERIOD_COLUMN)
         _problem(log, sheet, row, PERIOD_COLUMN, f"{shown!r} is not the name of a month")
         return None
-    year = int(match[1]) if month >= 4 else int(match[1]) + 1
-    return f"{year:04d}-{month:02d}"
+    start = financial_year_start(year_text)
+    return month_label(add_months(start, (month - FIRST_MONTH_OF_YEAR) % 12))
 
 
 def _shown(sheet: Any, row: int, column: int) -> str:
@@ -348,7 +354,8 @@ def _reason_measures(sheet: Any, log: ProblemLog) -> dict[str, Measure]:
 
 
 def _month_number(period: str) -> int:
-    return int(period[:4]) * 12 + int(period[5:]) - 1
+    first = month_start(period)
+    return first.year * 12 + first.month - 1
 
 
 def _check_months(rows: _SheetRows, log: ProblemLog) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from carepool.domain.periods import PeriodError, financial_year
 from carepool.io.tabular import ProblemLog, Row, read_table, required_text
 
 YEAR = "Financial year"
@@ -51,7 +52,6 @@ UNITS = {
 
 UNKNOWN_UNIT = "as published"
 
-_FINANCIAL_YEAR = re.compile(r"^(\d{4})[-/](\d{2})$")
 _AREA_CODE = re.compile(r"^E\d{8}$")
 _MEASURE_CODE = re.compile(r"^ASC\d+$")
 _NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
@@ -105,14 +105,6 @@ def read_outcomes(path: Path) -> Outcomes:
     return Outcomes(tuple(values), blanks)
 
 
-def financial_year(text: str) -> str | None:
-    """``2015-16`` from ``2015-16`` or ``2015/16``, if the second year follows the first."""
-    match = _FINANCIAL_YEAR.match(text)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        return None
-    return f"{match[1]}-{match[2]}"
-
-
 def _row_value(row: Row, log: ProblemLog) -> OutcomeValue | None:
     """The row's value, or ``None`` when it has a problem (logged) or no published value."""
     before = len(log)
@@ -139,10 +131,11 @@ def _year(row: Row, log: ProblemLog) -> str | None:
     text = required_text(row, YEAR, log)
     if text is None:
         return None
-    year = financial_year(text)
-    if year is None:
-        log.add(f"{text!r} is not a financial year like 2015-16", row=row.number, column=YEAR)
-    return year
+    try:
+        return financial_year(text, slash=True)  # the published file writes 2015/16 too
+    except PeriodError as exc:
+        log.add(exc.message, row=row.number, column=YEAR)
+        return None
 
 
 def _pattern(

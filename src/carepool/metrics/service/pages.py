@@ -32,15 +32,16 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from carepool.domain.direction import Direction
 from carepool.domain.disclosure import SUPPRESSED_SYMBOL, publish_count, publish_rate
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.geography import Area
-from carepool.domain.metric import CountEvents, Direction, Measure, MetricDefinition, SumOf
+from carepool.domain.metric import CountEvents, Measure, MetricDefinition, SumOf
 from carepool.domain.metric_catalogue import catalogue, definition
 from carepool.domain.metric_value import Grain, MetricValue
+from carepool.domain.periods import quarter
 from carepool.domain.roles import Principal
 from carepool.domain.similar_areas import profiles, similar_areas
-from carepool.domain.spc import Direction as SpcDirection
 from carepool.domain.spc import SpcAnalysis, analyse
 from carepool.frameworks import available_years, load_framework
 from carepool.geography.service import YearGeography, year_geography
@@ -50,11 +51,6 @@ from carepool.metrics.service import results as metric_results
 from carepool.metrics.service.published import DelayedDaysMonth
 from carepool.plans import service as plans
 from carepool.store.models import MetricValueRow, PublishedStatisticRow
-
-_SPC_DIRECTIONS = {
-    Direction.LOWER_IS_BETTER: SpcDirection.LOWER_IS_BETTER,
-    Direction.HIGHER_IS_BETTER: SpcDirection.HIGHER_IS_BETTER,
-}
 
 MEASURE_HEADINGS = {
     Measure.COUNT: "Count",
@@ -206,7 +202,7 @@ def chart_of(
     if len(values) < 2:
         return Charted(None, "A process chart needs at least two periods; there is only one.")
     series = [(v.period, v.value) for v in values if v.value is not None]
-    return Charted(analyse(series, _SPC_DIRECTIONS[direction], target=target), None)
+    return Charted(analyse(series, direction, target=target), None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,7 +388,7 @@ def _ambitions(
             if any(q is not None for q in ambition.quarters):
                 quarters = found.setdefault(ambition.metric, {})
                 for number, planned in enumerate(ambition.quarters, start=1):
-                    quarters[f"{first_year} Q{number}"] = planned
+                    quarters[quarter(first_year, number).label] = planned
     return found
 
 

@@ -38,8 +38,9 @@ from itertools import islice
 from pathlib import Path
 
 from carepool.domain.errors import ImportRejected, MoneyError
-from carepool.domain.ledger import Period, SpendColumns
+from carepool.domain.ledger import SpendColumns
 from carepool.domain.money import Pence, format_money, parse_money
+from carepool.domain.periods import Period, PeriodError, financial_year
 from carepool.io.tabular import (
     ProblemLog,
     Row,
@@ -482,7 +483,6 @@ def _amounts(cells: list[str]) -> Sequence[int]:
 # Councils' own adult social care spend (for the substitution check)
 
 COUNCIL_COLUMNS = ("area_code", "financial_year", "amount")
-_FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,12 +523,8 @@ def _financial_year(row: Row, log: ProblemLog) -> str | None:
     value = required_text(row, "financial_year", log)
     if value is None:
         return None
-    match = _FINANCIAL_YEAR.match(value)
-    if match is None or int(match[2]) != (int(match[1]) + 1) % 100:
-        log.add(
-            f"{value!r} is not a financial year (write e.g. 2015-16)",
-            row=row.number,
-            column="financial_year",
-        )
+    try:
+        return financial_year(value)
+    except PeriodError as exc:
+        log.add(exc.message, row=row.number, column="financial_year")
         return None
-    return value

@@ -42,8 +42,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from carepool.domain.ledger import Accounts, Entry, EntryKind, Period, Posting
+from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting
 from carepool.domain.money import Pence
+from carepool.domain.periods import Period
 from carepool.store.models import (
     AccountBalanceRow,
     ClosedPeriodRow,

@@ -26,15 +26,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from carepool.domain.errors import CarepoolError, Forbidden
-from carepool.domain.ledger import outturn_variance, year_period
+from carepool.domain.ledger import outturn_variance
 from carepool.domain.money import format_money
+from carepool.domain.periods import Quarter, quarters_of, year_period
 from carepool.domain.quarterly_return import (
     EDITABLE,
     ExpenditureLine,
-    Quarter,
     ReturnAction,
     may,
-    quarters_of,
     risk_share_words,
 )
 from carepool.domain.roles import Principal, Role

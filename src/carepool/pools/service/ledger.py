@@ -30,14 +30,12 @@ from carepool.domain.ledger import (
     Entry,
     EntryKind,
     LedgerError,
-    Period,
     Posting,
-    instalment_dates,
-    period_named,
     require_postable,
     reversal,
 )
 from carepool.domain.money import Pence, format_money, split_by_weights
+from carepool.domain.periods import Period, instalment_dates, period_named
 from carepool.domain.plan import PlanContent
 from carepool.domain.plan_workflow import PlanStatus
 from carepool.domain.roles import Principal, Role

@@ -26,16 +26,9 @@ from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError
-from carepool.domain.ledger import (
-    Accounts,
-    Light,
-    months_elapsed,
-    quarters,
-    run_rate,
-    traffic_light,
-    year_period,
-)
+from carepool.domain.ledger import Accounts, Light, run_rate, traffic_light
 from carepool.domain.money import split_by_weights
+from carepool.domain.periods import months_elapsed, quarters, year_period
 from carepool.domain.plan import PlanContent, Scheme
 from carepool.domain.plan_workflow import PlanStatus
 from carepool.domain.roles import Principal, Role

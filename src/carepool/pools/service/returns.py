@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
 from carepool.domain.ledger import Accounts, EntryKind, Light, root_total
+from carepool.domain.periods import Quarter, parse_quarter, quarters_of
 from carepool.domain.quarterly_return import (
     EDITABLE,
     RETURN_WORKFLOW,
@@ -36,7 +37,6 @@ from carepool.domain.quarterly_return import (
     ExpenditureLine,
     Instalment,
     PoolTerms,
-    Quarter,
     QuarterlyReturn,
     ReturnAction,
     ReturnFacts,
@@ -45,8 +45,6 @@ from carepool.domain.quarterly_return import (
     SpendFigures,
     build_return,
     expenditure_line,
-    parse_quarter,
-    quarters_of,
     regrouped,
     scope,
 )

@@ -19,15 +19,9 @@ from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict
-from carepool.domain.ledger import (
-    Accounts,
-    Entry,
-    EntryKind,
-    Posting,
-    outturn_variance,
-    year_period,
-)
+from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting, outturn_variance
 from carepool.domain.money import Pence, format_money, split_by_weights
+from carepool.domain.periods import year_period
 from carepool.domain.plan import Commissioner, PlanContent, RiskShareKind
 from carepool.domain.risk_share import RiskShareInputs, ShareLine
 from carepool.domain.risk_share import settle as share
