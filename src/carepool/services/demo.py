@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carepool.domain.allocation import AllocationStatus
@@ -27,7 +26,8 @@ from carepool.services.geography import (
     load_synthetic,
     year_geography,
 )
-from carepool.store.models import PlanRow, UserRow
+from carepool.store import accounts as account_store
+from carepool.store.plans import PlanRow
 from carepool.synth.nation import SyntheticNation, build_nation
 from carepool.synth.plans import Flaw, synthetic_plan
 
@@ -266,7 +266,7 @@ def _allocate_and_publish(session: Session, year: str) -> None:
 def _ensure_accounts(session: Session, wanted: list[DemoAccount]) -> int:
     made = 0
     for account in wanted:
-        if session.scalars(select(UserRow).filter_by(username=account.username)).first():
+        if account_store.find_user(session, account.username):
             continue
         accounts.create_user(
             session, account.username, DEMO_PASSWORD, account.grants, SYSTEM, account.display_name
