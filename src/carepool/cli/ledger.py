@@ -29,7 +29,7 @@ from carepool.services import (
     ledger_reports,
     ledger_settle,
 )
-from carepool.store.models import PoolRow
+from carepool.services.ledger import PoolRow
 
 ledger_app = typer.Typer(
     help="Section 75 pooled budgets: open, import spend, receipts, close, settle, export, check.",

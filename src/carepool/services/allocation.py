@@ -26,10 +26,9 @@ from carepool.io.allocation_table import AllocationRow, read_allocation_table
 from carepool.services.geography import YearGeography, unmatched_problems, year_geography
 from carepool.store import allocation as repo
 from carepool.store import audit
-from carepool.store.allocation import AllocationRun, StatusChange
+from carepool.store.allocation import AllocationRun as AllocationRun
+from carepool.store.allocation import StatusChange
 from carepool.store.db import flush
-
-__all__ = ["AllocationRun"]
 
 FORMULA, IMPORTED = "formula", "imported"
 

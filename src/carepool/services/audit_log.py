@@ -1,4 +1,4 @@
-"""Checking the audit chain (``carepool audit verify``)."""
+"""Reading the audit log: the newest events, and checking the chain (``carepool audit verify``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ from sqlalchemy.orm import Session
 
 from carepool.domain.audit import ChainBreak, verify_chain
 from carepool.store import audit
+from carepool.store.audit import AuditEventRow
+
+
+def recent(session: Session, limit: int = 50) -> list[AuditEventRow]:
+    """The newest events, newest first, for the national team's pages."""
+    return audit.recent(session, limit)
 
 
 def verify(session: Session) -> tuple[int, list[ChainBreak]]:

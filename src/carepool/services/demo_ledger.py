@@ -29,7 +29,7 @@ from carepool.services import ledger, ledger_reports, ledger_settle
 from carepool.services.geography import YearGeography
 from carepool.store import audit
 from carepool.store import ledger as repo
-from carepool.store.models import PoolRow
+from carepool.store.ledger import PoolRow
 
 SEASON = (8, 8, 8, 8, 8, 8, 8, 9, 10, 10, 9, 9)
 """Relative spend April to March: winter pressures push December to March up."""

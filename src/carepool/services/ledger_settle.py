@@ -35,7 +35,8 @@ from carepool.frameworks import load_framework
 from carepool.services.ledger import plan_content, pool_label, post_many, require_write
 from carepool.store import audit
 from carepool.store import ledger as repo
-from carepool.store.models import PoolRow
+from carepool.store.db import flush
+from carepool.store.ledger import PoolRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,14 @@ def financial_years(pool: PoolRow) -> tuple[str, ...]:
 
 def settlement_key(financial_year: str) -> str:
     return f"settlement:{financial_year}"
+
+
+def year_variance(session: Session, pool: PoolRow, financial_year: str) -> int:
+    """The financial year's spend minus contributions so far: what settling would share."""
+    period = year_period(financial_year)
+    return outturn_variance(
+        repo.posting_totals(session, pool.id, since=period.start, until=period.end)
+    )
 
 
 def settle(
@@ -124,7 +133,7 @@ def vary_risk_share(
         raise CarepoolError("say why the risk share is varied (a reason is required)")
     before = {"rule": pool.risk_share_kind, "parameters": pool.risk_share_parameters}
     pool.risk_share_kind, pool.risk_share_parameters = kind.value, dict(parameters)
-    session.flush()
+    flush(session)
     audit.record(
         session,
         actor=actor.username,

@@ -49,9 +49,9 @@ from carepool.store import audit
 from carepool.store import plans as repo
 from carepool.store.allocation import AllocationRun
 from carepool.store.db import database_of, flush
-from carepool.store.plans import PlanEventRow, PlanRow, PlanVersionRow
-
-__all__ = ["PlanEventRow", "PlanRow", "PlanVersionRow"]
+from carepool.store.plans import PlanEventRow as PlanEventRow
+from carepool.store.plans import PlanRow as PlanRow
+from carepool.store.plans import PlanVersionRow as PlanVersionRow
 
 
 def _now() -> dt.datetime:

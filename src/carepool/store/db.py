@@ -69,6 +69,18 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
+def dialect_of(session: Session) -> str:
+    """``sqlite`` or ``postgresql``: the few things done differently on each ask this."""
+    return session.get_bind().dialect.name
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint: if the block raises, only what it wrote is rolled back."""
+    with session.begin_nested():
+        yield
+
+
 def database_of(session: Session) -> str:
     """The URL of the database the session works on, for keys of caches shared across them."""
     return str(session.get_bind().engine.url)

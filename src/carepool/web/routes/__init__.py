@@ -23,10 +23,8 @@ from carepool.domain.errors import Forbidden, NotFound
 from carepool.domain.money import format_millions, format_money
 from carepool.domain.roles import PUBLIC, Principal
 from carepool.frameworks import available_years
-from carepool.services import allocation
-from carepool.services.geography import COUNCILS
-from carepool.store import geography as geography_store
-from carepool.store.models import AllocationRun
+from carepool.services import allocation, geography
+from carepool.services.allocation import AllocationRun
 from carepool.web.auth import CSRF_FIELD, SESSION_USER, csrf_token
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -109,8 +107,7 @@ def _pop_flashes(request: Request) -> list[str]:
 
 def data_is_synthetic(session: Session) -> bool:
     """Whether the reference data in use is the synthetic nation (the phase banner says so)."""
-    vintage = geography_store.find_vintage(session, COUNCILS)
-    return bool(vintage and vintage.synthetic)
+    return geography.is_synthetic(session)
 
 
 def render(

@@ -21,7 +21,7 @@ from carepool.domain.errors import CarepoolError, Conflict, NotFound
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import Principal
 from carepool.services import plans
-from carepool.store.models import PlanRow
+from carepool.services.plans import PlanRow
 from carepool.web.auth import DbSession, PublicViewer, SignedInViewer, require_roles
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.routes import check_year

@@ -16,7 +16,6 @@ from carepool.domain.errors import Forbidden
 from carepool.domain.ledger import Entry
 from carepool.services import ledger, returns
 from carepool.services.ledger_reports import budget_vs_actual
-from carepool.store import ledger as repo
 from carepool.web.auth import DbSession, SignedInViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.routes import check_year
@@ -45,7 +44,7 @@ def _entry(entry_id: int, entry: Entry, created_by: str) -> Json:
 @router.get("/pools/{year}", summary="The pools the caller may see, each at a glance")
 def pools(year: str, session: DbSession, viewer: SignedInViewer) -> Json:
     check_year(year)
-    shown = [p for p in repo.all_pools(session, year) if ledger.may_read(viewer, p.area_code)]
+    shown = [p for p in ledger.pools(session, year) if ledger.may_read(viewer, p.area_code)]
     if not shown and not viewer.is_national:
         raise Forbidden("pooled budgets are seen by pool finance officers and the national team")
     rows = []

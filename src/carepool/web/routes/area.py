@@ -20,8 +20,7 @@ from carepool.domain.roles import Principal
 from carepool.frameworks import available_years
 from carepool.services import allocation
 from carepool.services.allocation import AllocationView
-from carepool.services.geography import YearGeography, year_geography
-from carepool.store import geography as geography_store
+from carepool.services.geography import YearGeography, council_names, year_geography
 from carepool.web.auth import DbSession, PublicViewer
 from carepool.web.charts import population_chart
 from carepool.web.routes import OPEN_STATUSES, check_year, may_see, render, visible_run
@@ -33,7 +32,7 @@ COUNCIL_PAYER = "The council"
 
 
 def _councils(session: Session, geo: YearGeography, area: Area) -> list[tuple[str, str]]:
-    names = {c.code: c.name for c in geography_store.councils(session, geo.councils_vintage)}
+    names = council_names(session, geo)
     return [(code, names.get(code, code)) for code in area.councils]
 
 

@@ -26,10 +26,8 @@ from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.money import format_millions
 from carepool.domain.roles import Principal, Role
 from carepool.frameworks import available_years, load_framework
-from carepool.services import allocation
-from carepool.services.allocation import AllocationView
-from carepool.store import audit
-from carepool.store.models import AllocationRun
+from carepool.services import allocation, audit_log
+from carepool.services.allocation import AllocationRun, AllocationView
 from carepool.web.auth import AdminViewer, CsrfChecked, DbSession, NationalViewer, PublicViewer
 from carepool.web.charts import bars_from, horizontal_bar_chart
 from carepool.web.routes import OPEN_STATUSES, check_year, flash, render, visible_run
@@ -321,5 +319,5 @@ def change_status(
 @router.get("/national", response_class=HTMLResponse)
 def national_dashboard(request: Request, session: DbSession, viewer: NationalViewer) -> Response:
     years = [(year, allocation.runs(session, year)) for year in available_years()]
-    context = {"years": years, "events": audit.recent(session, limit=25)}
+    context = {"years": years, "events": audit_log.recent(session, limit=25)}
     return render(request, "national.html", context, viewer=viewer, session=session)

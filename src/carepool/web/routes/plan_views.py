@@ -36,7 +36,7 @@ from carepool.domain.plan_workflow import (
 from carepool.domain.roles import Principal, Role
 from carepool.services import plans
 from carepool.services.geography import YearGeography, year_geography
-from carepool.store.models import PlanEventRow, PlanRow
+from carepool.services.plans import PlanEventRow, PlanRow
 from carepool.web.routes import check_year
 
 T = TypeVar("T")

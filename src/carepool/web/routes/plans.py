@@ -27,7 +27,7 @@ from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import Principal
 from carepool.io.plan_workbook_read import MAX_BYTES
 from carepool.services import plans
-from carepool.store.models import PlanRow
+from carepool.services.plans import PlanRow
 from carepool.web.auth import CsrfChecked, DbSession, PublicViewer, SignedInViewer, require_roles
 from carepool.web.routes import check_year, flash, render
 from carepool.web.routes.plan_forms import RISK_SHARES, text

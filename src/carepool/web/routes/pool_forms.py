@@ -32,7 +32,7 @@ from carepool.domain.quarterly_return import ExpenditureLine, Instalment, Instal
 from carepool.domain.roles import Principal, Role
 from carepool.services import ledger
 from carepool.services.geography import YearGeography, year_geography
-from carepool.store.models import PoolRow
+from carepool.services.ledger import PoolRow
 from carepool.web.charts import TEXT_COLOUR
 from carepool.web.routes import check_year
 from carepool.web.routes.plan_views import PageErrors

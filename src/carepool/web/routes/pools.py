@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from carepool.domain.errors import CarepoolError, Forbidden
-from carepool.domain.ledger import outturn_variance, year_period
 from carepool.domain.money import format_money
 from carepool.domain.quarterly_return import (
     EDITABLE,
@@ -40,8 +39,7 @@ from carepool.domain.quarterly_return import (
 from carepool.domain.roles import Principal, Role
 from carepool.services import ledger, ledger_reports, ledger_settle, returns
 from carepool.services.geography import year_geography
-from carepool.store import ledger as repo
-from carepool.store.models import ReturnRow
+from carepool.services.returns import ReturnRow
 from carepool.web.auth import CsrfChecked, DbSession, SignedInViewer, require_roles
 from carepool.web.routes import check_year, flash, render
 from carepool.web.routes import pool_forms as forms
@@ -109,7 +107,7 @@ def pool_list(request: Request, year: str, session: DbSession, viewer: SignedInV
         raise Forbidden("pooled budgets are seen by pool finance officers and the national team")
     geo = year_geography(session, year)
     names = {a.code: a.name for a in geo.areas}
-    pools = [p for p in repo.all_pools(session, year) if viewer.is_national or p.area_code in areas]
+    pools = [p for p in ledger.pools(session, year) if viewer.is_national or p.area_code in areas]
     pools.sort(key=lambda p: names.get(p.area_code, p.area_code))
     positions = [returns.position(session, pool) for pool in pools]
     totals = {
@@ -292,7 +290,7 @@ def _spend_page(
     notice: str = "",
 ) -> Response:
     context = {
-        "imports": repo.imports(session, page.pool.id),
+        "imports": ledger.imports(session, page.pool),
         "errors": errors or PageErrors(),
         "notice": notice,
         "max_mb": forms.MAX_UPLOAD // 2**20,
@@ -443,22 +441,14 @@ def _periods_page(
     errors: PageErrors | None = None,
 ) -> Response:
     pool = page.pool
-    closed = repo.closed_periods(session, pool.id)
+    closed = ledger.closed_periods(session, pool)
     shut = {p.label for p in closed}
     years = ledger_settle.financial_years(pool)
     openable = [q.label for q in quarters_of(years) if q.label not in shut]
     openable += [y for y in years if y not in shut]
     settled = returns.settlements(session, pool)
     done = {s.financial_year for s in settled}
-    variances = {
-        y: outturn_variance(
-            repo.posting_totals(
-                session, pool.id, since=year_period(y).start, until=year_period(y).end
-            )
-        )
-        for y in years
-        if y not in done
-    }
+    variances = {y: ledger_settle.year_variance(session, pool, y) for y in years if y not in done}
     context = {
         "closed": closed,
         "openable": openable,
