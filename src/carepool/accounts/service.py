@@ -13,13 +13,13 @@ from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carepool.accounts import repository as repo
+from carepool.accounts.repository import UserRow
 from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict
 from carepool.domain.roles import Principal, Role, parse_grant, principal
-from carepool.store.models import ApiTokenRow, UserRow
 
 _hasher = PasswordHasher()
 _MIN_PASSWORD = 10
@@ -38,16 +38,11 @@ def create_user(
     checked = [str(parse_grant(g)) for g in grants]
     if len(password) < _MIN_PASSWORD:
         raise CarepoolError(f"a password must have at least {_MIN_PASSWORD} characters")
-    if session.scalars(select(UserRow).filter_by(username=username)).first():
+    if repo.find_user(session, username):
         raise Conflict(f"there is already a user called {username!r}")
-    user = UserRow(
-        username=username,
-        display_name=display_name or username,
-        password_hash=_hasher.hash(password),
-        grants=checked,
+    user = repo.add_user(
+        session, username, display_name or username, _hasher.hash(password), checked
     )
-    session.add(user)
-    session.flush()
     audit.record(
         session,
         actor=actor.username,
@@ -61,7 +56,7 @@ def create_user(
 
 def authenticate(session: Session, username: str, password: str) -> Principal | None:
     """The user's principal if the password is right; ``None`` otherwise (no reason given)."""
-    user = session.scalars(select(UserRow).filter_by(username=username, active=True)).first()
+    user = repo.find_user(session, username, active_only=True)
     if user is None:
         _hasher.hash(password)  # spend the same time as a real check, so names don't leak
         return None
@@ -77,25 +72,18 @@ def as_principal(user: UserRow) -> Principal:
 
 
 def find_user(session: Session, username: str) -> Principal | None:
-    user = session.scalars(select(UserRow).filter_by(username=username, active=True)).first()
+    user = repo.find_user(session, username, active_only=True)
     return as_principal(user) if user else None
 
 
 def create_token(session: Session, username: str, name: str, actor: Principal) -> str:
     """A new API token for ``username``; the returned text is the only copy."""
     actor.require(Role.NATIONAL_ADMIN)
-    user = session.scalars(select(UserRow).filter_by(username=username)).first()
+    user = repo.find_user(session, username)
     if user is None:
         raise CarepoolError(f"no user called {username!r}")
     token = "cp_" + secrets.token_urlsafe(32)
-    session.add(
-        ApiTokenRow(
-            user_id=user.id,
-            name=name,
-            token_sha256=_digest(token),
-            created_at=dt.datetime.now(dt.UTC),
-        )
-    )
+    repo.add_token(session, user, name, _digest(token), dt.datetime.now(dt.UTC))
     audit.record(
         session,
         actor=actor.username,
@@ -108,10 +96,7 @@ def create_token(session: Session, username: str, name: str, actor: Principal) -
 
 
 def principal_for_token(session: Session, token: str) -> Principal | None:
-    row = session.scalars(select(ApiTokenRow).filter_by(token_sha256=_digest(token))).first()
-    if row is None:
-        return None
-    user = session.get(UserRow, row.user_id)
+    user = repo.token_user(session, _digest(token))
     return as_principal(user) if user and user.active else None
 
 

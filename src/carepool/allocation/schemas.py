@@ -14,7 +14,7 @@ from carepool.geography.service import YearGeography
 from carepool.web.schemas.common import Pence, Schema
 
 if TYPE_CHECKING:
-    from carepool.store.models import AllocationEventRow, AllocationRun
+    from carepool.allocation.repository import AllocationEventRow, AllocationRun
 
 
 class StreamTotal(Schema):

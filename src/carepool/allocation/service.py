@@ -7,10 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carepool.allocation import repository as repo
 from carepool.allocation.files import AllocationRow, read_allocation_table
+from carepool.allocation.repository import AllocationRun as AllocationRun
+from carepool.allocation.repository import StatusChange
 from carepool.audit import repository as audit
 from carepool.domain.allocation import (
     ALLOCATION_WORKFLOW,
@@ -29,18 +31,17 @@ from carepool.domain.money import Pence
 from carepool.domain.roles import Principal, Role
 from carepool.domain.workflow import Scope
 from carepool.geography.service import YearGeography, unmatched_problems, year_geography
-from carepool.store.models import AllocationEventRow, AllocationLineRow, AllocationRun
+from carepool.store.db import flush
 
 FORMULA, IMPORTED = "formula", "imported"
 
 
 def runs(session: Session, year: str) -> list[AllocationRun]:
-    query = select(AllocationRun).filter_by(year=year).order_by(AllocationRun.version)
-    return list(session.scalars(query))
+    return repo.runs(session, year)
 
 
 def run_by_version(session: Session, year: str, version: int) -> AllocationRun:
-    run = session.scalars(select(AllocationRun).filter_by(year=year, version=version)).first()
+    run = repo.find_run(session, year, version)
     if run is None:
         raise NotFound(f"no allocation version {version} for {year}")
     return run
@@ -189,34 +190,22 @@ def _store_run(
             f"{geo.framework.year} already has a published allocation; a variation needs a "
             "reason (--reason TEXT)"
         )
-    run = AllocationRun(
+    run = repo.add_run(
+        session,
         year=geo.framework.year,
         version=(latest.version + 1) if latest else 1,
-        status=AllocationStatus.DRAFT.value,
         method=method,
         source=source,
         councils_vintage_id=geo.councils_vintage.id,
         shares_vintage_id=geo.shares_vintage.id if geo.shares_vintage else None,
         population_vintage_id=geo.population_vintage.id if geo.population_vintage else None,
-        total_pence=sum(line.amount for line in lines),
         varies_id=published[-1].id if published else None,
         reason=reason,
         created_by=actor.username,
         created_at=dt.datetime.now(dt.UTC),
+        lines=lines,
+        created=_event(None, AllocationStatus.DRAFT, actor, reason or f"created by {method}"),
     )
-    run.lines = [
-        AllocationLineRow(
-            financial_year=line.financial_year,
-            stream=line.stream,
-            area_code=line.area_code,
-            commissioner_code=line.commissioner_code,
-            amount_pence=line.amount,
-        )
-        for line in lines
-    ]
-    run.events = [_event(None, AllocationStatus.DRAFT, actor, reason or f"created by {method}")]
-    session.add(run)
-    session.flush()
     audit.record(
         session,
         actor=actor.username,
@@ -246,14 +235,8 @@ def _same_run(
 
 def _event(
     before: AllocationStatus | None, after: AllocationStatus, actor: Principal, comment: str
-) -> AllocationEventRow:
-    return AllocationEventRow(
-        from_status=before.value if before else None,
-        to_status=after.value,
-        actor=actor.username,
-        at=dt.datetime.now(dt.UTC),
-        comment=comment,
-    )
+) -> StatusChange:
+    return StatusChange(before, after, actor.username, dt.datetime.now(dt.UTC), comment)
 
 
 def move(
@@ -276,16 +259,17 @@ def move(
                     AllocationStatus.PUBLISHED, AllocationAction.SUPERSEDE, actor, Scope(), facts
                 )
                 other.status = superseded.target.value
-                other.events.append(
+                repo.append_event(
+                    other,
                     _event(
                         superseded.source,
                         superseded.target,
                         actor,
                         f"varied by version {run.version}: {run.reason}",
-                    )
+                    ),
                 )
     run.status = target.value
-    run.events.append(_event(current, target, actor, comment))
+    repo.append_event(run, _event(current, target, actor, comment))
     audit.record(
         session,
         actor=actor.username,
@@ -295,23 +279,13 @@ def move(
         before={"status": current.value},
         after={"status": target.value, "comment": comment},
     )
-    session.flush()
+    flush(session)
     return run
 
 
 def area_lines(session: Session, run: AllocationRun, area_code: str) -> list[AllocationLine]:
     """One area's lines of a run, read by index rather than loading the whole run."""
-    rows = session.scalars(
-        select(AllocationLineRow)
-        .filter_by(run_id=run.id, area_code=area_code)
-        .order_by(AllocationLineRow.id)
-    )
-    return [
-        AllocationLine(
-            r.financial_year, r.stream, r.area_code, r.commissioner_code, Pence(r.amount_pence)
-        )
-        for r in rows
-    ]
+    return repo.area_lines(session, run, area_code)
 
 
 def stored_lines(run: AllocationRun) -> list[AllocationLine]:

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from carepool.domain.audit import GENESIS, AuditRecord, event_hash
-from carepool.store.models import AuditEventRow
+from carepool.store.models import AuditEventRow as AuditEventRow
 
 _CHAIN_LOCK = 7_512_015  # PostgreSQL advisory lock key: one writer extends the chain at a time
 

@@ -29,10 +29,10 @@ from carepool.domain.plan import RiskShareKind, Scheme
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import YearGeography
 from carepool.pools.repository import ledger as repo
+from carepool.pools.repository.ledger import PoolRow
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service import settlement as ledger_settle
-from carepool.store.models import PoolRow
 
 SEASON = (8, 8, 8, 8, 8, 8, 8, 9, 10, 10, 9, 9)
 """Relative spend April to March: winter pressures push December to March up."""

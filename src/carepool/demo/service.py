@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carepool.accounts import repository as account_store
 from carepool.accounts import service as accounts
 from carepool.allocation import service as allocation
 from carepool.demo.ledger import demo_ledgers
@@ -29,7 +29,7 @@ from carepool.geography.service import (
     year_geography,
 )
 from carepool.plans import service as plans
-from carepool.store.models import PlanRow, UserRow
+from carepool.plans.repository import PlanRow
 from carepool.synth.nation import SyntheticNation, build_nation
 from carepool.synth.plans import Flaw, synthetic_plan
 
@@ -268,7 +268,7 @@ def _allocate_and_publish(session: Session, year: str) -> None:
 def _ensure_accounts(session: Session, wanted: list[DemoAccount]) -> int:
     made = 0
     for account in wanted:
-        if session.scalars(select(UserRow).filter_by(username=account.username)).first():
+        if account_store.find_user(session, account.username):
             continue
         accounts.create_user(
             session, account.username, DEMO_PASSWORD, account.grants, SYSTEM, account.display_name

@@ -10,13 +10,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carepool.domain.geography import Commissioner, CommissionerShare, Council, PopulationCount
-from carepool.store.models import (
-    CommissionerRow,
-    CouncilRow,
-    PopulationRow,
-    ShareRow,
-    Vintage,
-)
+from carepool.store.models import CommissionerRow, CouncilRow, PopulationRow, ShareRow
+from carepool.store.models import Vintage as Vintage
 
 _BATCH = 5_000
 

@@ -37,8 +37,9 @@ from carepool.geography import repository as repo
 from carepool.geography.files.councils import read_councils
 from carepool.geography.files.populations import read_populations, vintage_name_from
 from carepool.geography.files.shares import read_shares
+from carepool.geography.repository import Vintage as Vintage
 from carepool.io.tabular import file_sha256
-from carepool.store.models import Vintage
+from carepool.store.db import database_of
 
 COUNCILS, SHARES, POPULATIONS = "councils", "shares", "populations"
 SHARES_POPULATION_VINTAGE = "mid-2017 (CCG-LA shares)"
@@ -275,7 +276,7 @@ def _read_year_geography(
             + (", ".join(v.name for v in stored if v.kind == POPULATIONS) or "none")
         )
     key = (
-        str(session.get_bind().engine.url),
+        database_of(session),
         year,
         *(
             (v.id, v.sha256) if v else None
@@ -344,6 +345,17 @@ def _derive(
         "populations": resolved,
         "bands": {code: population_bands(rows) for code, rows in resolved.counts.items()},
     }
+
+
+def council_names(session: Session, geo: YearGeography) -> dict[str, str]:
+    """Every council in the year's register by code, including those in no area."""
+    return {c.code: c.name for c in repo.councils(session, geo.councils_vintage)}
+
+
+def is_synthetic(session: Session) -> bool:
+    """Whether the councils register in use is the synthetic nation's."""
+    vintage = repo.find_vintage(session, COUNCILS)
+    return bool(vintage and vintage.synthetic)
 
 
 def unmatched_problems(geo: YearGeography) -> list[Problem]:

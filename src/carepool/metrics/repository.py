@@ -134,6 +134,47 @@ def latest_metric_vintage(session: Session, metric: str) -> str | None:
     return session.scalars(query).first()
 
 
+@dataclass(frozen=True, slots=True)
+class GrainSummary:
+    """What one data vintage holds of a metric at one grain."""
+
+    grain: str
+    latest_period: str
+    engine: str  # the greatest engine name, if the vintage was computed by more than one
+    computed_at: dt.datetime
+
+
+def vintage_summary(session: Session, metric: str, data_vintage: str) -> list[GrainSummary]:
+    """For each grain a vintage holds of a metric: its latest period, engine and time."""
+    rows = session.execute(
+        select(
+            MetricValueRow.grain,
+            func.max(MetricValueRow.period),
+            func.max(MetricValueRow.engine),
+            func.max(MetricValueRow.computed_at),
+        )
+        .where(MetricValueRow.metric == metric, MetricValueRow.data_vintage == data_vintage)
+        .group_by(MetricValueRow.grain)
+    ).all()
+    return [GrainSummary(*row) for row in rows]
+
+
+def numerator_totals(
+    session: Session, metric: str, grain: Grain, data_vintage: str
+) -> dict[str, int]:
+    """A metric's numerators summed over every area, by period (England's count)."""
+    rows = session.execute(
+        select(MetricValueRow.period, func.sum(MetricValueRow.numerator))
+        .where(
+            MetricValueRow.metric == metric,
+            MetricValueRow.grain == grain.value,
+            MetricValueRow.data_vintage == data_vintage,
+        )
+        .group_by(MetricValueRow.period)
+    ).all()
+    return {period: int(total) for period, total in rows}
+
+
 def metric_series(
     session: Session, metric: str, area_code: str, grain: Grain, data_vintage: str
 ) -> list[MetricValue]:
@@ -235,6 +276,16 @@ def _latest_vintage_with(session: Session, *where: ColumnElement[bool]) -> int |
         .limit(1)
     )
     return session.scalars(query).first()
+
+
+def latest_statistic_period(session: Session, measure_code: str, source: str) -> str | None:
+    """The latest period any vintage from ``source`` holds of a measure."""
+    return session.scalar(
+        select(func.max(PublishedStatisticRow.period)).where(
+            PublishedStatisticRow.measure_code == measure_code,
+            PublishedStatisticRow.source == source,
+        )
+    )
 
 
 def statistics_series(session: Session, measure_code: str, geography_code: str) -> list[Statistic]:

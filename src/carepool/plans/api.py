@@ -31,8 +31,7 @@ from carepool.plans.schemas import (
     PlanStatusReport,
     PlanVersion,
 )
-from carepool.plans.service import EDITOR_ROLES, check_lock, visible_status
-from carepool.store.models import PlanRow
+from carepool.plans.service import EDITOR_ROLES, PlanRow, check_lock, visible_status
 from carepool.web.auth import DbSession, PublicViewer, SignedInViewer, require_roles
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year

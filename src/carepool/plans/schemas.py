@@ -11,7 +11,7 @@ from carepool.domain.plan_rules import Finding, Severity
 from carepool.web.schemas.common import Pence, Schema, Timestamp, utc_iso
 
 if TYPE_CHECKING:
-    from carepool.store.models import PlanEventRow, PlanRow, PlanVersionRow
+    from carepool.plans.repository import PlanEventRow, PlanRow, PlanVersionRow
 
 Leaf = str | int | float | bool | None
 """One value of a plan's content, as compared field by field."""

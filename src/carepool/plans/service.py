@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
 
+from carepool.allocation import repository as allocation_store
 from carepool.allocation import service as allocation
+from carepool.allocation.repository import AllocationRun
 from carepool.audit import repository as audit
 from carepool.domain.allocation import AllocationStatus, area_totals
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound, Problem
@@ -48,14 +48,12 @@ from carepool.domain.plan_workflow import (
 )
 from carepool.domain.roles import Principal, Role
 from carepool.geography.service import YearGeography, year_geography
+from carepool.plans import repository as repo
 from carepool.plans.files.workbook import WorkbookMeta, read_plan_workbook, write_plan_workbook
-from carepool.store.models import (
-    AllocationRun,
-    PlanConditionRow,
-    PlanEventRow,
-    PlanRow,
-    PlanVersionRow,
-)
+from carepool.plans.repository import PlanEventRow as PlanEventRow
+from carepool.plans.repository import PlanRow as PlanRow
+from carepool.plans.repository import PlanVersionRow as PlanVersionRow
+from carepool.store.db import database_of, flush
 
 
 def _now() -> dt.datetime:
@@ -79,7 +77,7 @@ def area_facts(session: Session, geo: YearGeography, area_code: str) -> AreaFact
     area = geo.area(area_code)
     run = _published_run(session, geo.framework.year)
     key = (
-        str(session.get_bind().engine.url),
+        database_of(session),
         geo.framework.year,
         area_code,
         run.id,
@@ -109,13 +107,8 @@ def warm(session: Session) -> int:
     A server calls this as it starts, so the first page each person opens is as quick as the
     rest instead of waiting on geography and allocation reads shared by everyone.
     """
-    years = session.scalars(
-        select(AllocationRun.year)
-        .where(AllocationRun.status == AllocationStatus.PUBLISHED)
-        .distinct()
-    )
     warmed = 0
-    for year in sorted(years):
+    for year in allocation_store.published_years(session):
         geo = year_geography(session, year)
         for area in geo.areas:
             area_facts(session, geo, area.code)
@@ -182,16 +175,7 @@ def _may_edit(actor: Principal, area_code: str) -> bool:
 
 
 def find(session: Session, year: str, area_code: str) -> PlanRow | None:
-    query = (
-        select(PlanRow)
-        .filter_by(year=year, area_code=area_code)
-        .options(
-            selectinload(PlanRow.versions),
-            selectinload(PlanRow.events),
-            selectinload(PlanRow.conditions),
-        )
-    )
-    return session.scalars(query).first()
+    return repo.find(session, year, area_code)
 
 
 def get(session: Session, year: str, area_code: str, viewer: Principal) -> PlanRow:
@@ -217,29 +201,17 @@ def start(session: Session, year: str, area_code: str, actor: Principal) -> Plan
     facts = area_facts(session, geo, area_code)
     content = prefilled(facts)
     now = _now()
-    plan = PlanRow(
+    plan = repo.add_plan(
+        session,
         year=year,
         area_code=area_code,
         status=PlanStatus.DRAFT.value,
-        round=1,
-        created_at=now,
-        updated_at=now,
+        at=now,
+        first_version=_version(1, content, actor, now),
+        first_event=_event(
+            1, 1, Action.REOPEN, None, PlanStatus.DRAFT, actor, "plan started", label="start"
+        ),
     )
-    plan.versions = [_version(1, content, actor, now)]
-    plan.events = [
-        _event(
-            plan,
-            Action.REOPEN,
-            None,
-            PlanStatus.DRAFT,
-            actor,
-            "plan started",
-            label="start",
-            version=1,
-        )
-    ]
-    session.add(plan)
-    session.flush()
     audit.record(
         session,
         actor=actor.username,
@@ -254,19 +226,14 @@ def start(session: Session, year: str, area_code: str, actor: Principal) -> Plan
 def _version(
     number: int, content: PlanContent, actor: Principal, at: dt.datetime
 ) -> PlanVersionRow:
-    return PlanVersionRow(
-        number=number,
-        content=content.model_dump(mode="json"),
-        frozen=False,
-        pooled_pence=content.pooled(),
-        created_by=actor.username,
-        created_at=at,
-        updated_at=at,
+    return repo.new_version(
+        number, content.model_dump(mode="json"), content.pooled(), actor.username, at
     )
 
 
 def _event(
-    plan: PlanRow,
+    version: int,
+    round_: int,
     action: Action,
     before: PlanStatus | None,
     after: PlanStatus,
@@ -274,13 +241,12 @@ def _event(
     comment: str,
     *,
     label: str | None = None,
-    version: int | None = None,
     partner: str | None = None,
     role: str = "",
 ) -> PlanEventRow:
-    return PlanEventRow(
-        version=version or current_version(plan).number,
-        round=plan.round,
+    return repo.new_event(
+        version=version,
+        round=round_,
         action=label or action.value,
         from_status=before.value if before else None,
         to_status=after.value,
@@ -341,7 +307,7 @@ def save(
         version.updated_at = now
     plan.updated_at = now
     changes = compare(before, content)
-    _flush_or_conflict(session)
+    flush(session, conflict=_CONFLICT)
     audit.record(
         session,
         actor=actor.username,
@@ -351,19 +317,15 @@ def save(
         before={"version": version.number},
         after={"changed": [path for path, _, _ in changes][:200]},
     )
-    session.flush()
+    flush(session)
     return version
 
 
-def _flush_or_conflict(session: Session) -> None:
-    """Write now, turning a simultaneous change by someone else into a clear conflict."""
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(
-            "someone else changed this plan at the same moment; reload it to see their "
-            "changes, then try again"
-        ) from exc
+_CONFLICT = (
+    "someone else changed this plan at the same moment; reload it to see their "
+    "changes, then try again"
+)
+"""What a simultaneous change by someone else becomes when the plan is written."""
 
 
 def findings(session: Session, plan: PlanRow, geo: YearGeography | None = None) -> list[Finding]:
@@ -414,7 +376,15 @@ def act(
         current.frozen = True
     plan.events.append(
         _event(
-            plan, action, status, status, actor, step.comment, partner=step.partner, role=role.value
+            current.number,
+            plan.round,
+            action,
+            status,
+            status,
+            actor,
+            step.comment,
+            partner=step.partner,
+            role=role.value,
         )
     )
     target = next_status(status, action, progress(plan))
@@ -422,7 +392,7 @@ def act(
     _apply(plan, action, step, actor)
     plan.status = target.value
     plan.updated_at = _now()
-    _flush_or_conflict(session)
+    flush(session, conflict=_CONFLICT)
     audit.record(
         session,
         actor=actor.username,
@@ -437,7 +407,7 @@ def act(
             "category": step.category,
         },
     )
-    session.flush()
+    flush(session)
     return plan
 
 
@@ -481,7 +451,7 @@ def _apply(plan: PlanRow, action: Action, step: Decision, actor: Principal) -> N
     if action is Action.RECORD_CATEGORY:
         plan.category = step.category
         plan.key_lines_of_enquiry = step.key_lines_of_enquiry
-        plan.conditions.extend(PlanConditionRow(text=t) for t in step.conditions if t.strip())
+        repo.add_conditions(plan, (t for t in step.conditions if t.strip()))
     elif action in {Action.SEND_BACK, Action.REOPEN}:
         plan.round += 1
         plan.category = None
@@ -509,14 +479,7 @@ def national_status(session: Session, year: str) -> dict[str, object]:
     geo = year_geography(session, year)
     run = _published_run(session, year)
     minimum_by_area = area_totals(allocation.stored_lines(run))
-    plans = {
-        p.area_code: p
-        for p in session.scalars(
-            select(PlanRow)
-            .filter_by(year=year)
-            .options(selectinload(PlanRow.versions), selectinload(PlanRow.conditions))
-        )
-    }
+    plans = {p.area_code: p for p in repo.year_plans(session, year)}
     rows: list[dict[str, Any]] = []
     for area in geo.areas:
         plan = plans.get(area.code)

@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from carepool.domain.errors import Forbidden
-from carepool.pools.repository import ledger as repo
 from carepool.pools.schemas import (
     Balance,
     BudgetReportOut,
@@ -37,7 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["pools"], responses=API_ERROR_RESPONS
 @router.get("/pools/{year}", summary="The pools the caller may see, each at a glance")
 def pools(year: str, session: DbSession, viewer: SignedInViewer) -> PoolList:
     check_year(year)
-    shown = [p for p in repo.all_pools(session, year) if ledger.may_read(viewer, p.area_code)]
+    shown = [p for p in ledger.pools(session, year) if ledger.may_read(viewer, p.area_code)]
     if not shown and not viewer.is_national:
         raise Forbidden("pooled budgets are seen by pool finance officers and the national team")
     return PoolList(

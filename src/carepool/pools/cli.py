@@ -28,7 +28,7 @@ from carepool.pools.schemas import BudgetReportOut
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service import settlement as ledger_settle
-from carepool.store.models import PoolRow
+from carepool.pools.service.ledger import PoolRow
 
 ledger_app = typer.Typer(
     help="Section 75 pooled budgets: open, import spend, receipts, close, settle, export, check.",

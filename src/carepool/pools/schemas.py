@@ -16,7 +16,7 @@ from carepool.pools.service.returns import PoolPosition, ReturnView, SettlementV
 from carepool.web.schemas.common import Pence, Schema, Timestamp, utc_iso
 
 if TYPE_CHECKING:
-    from carepool.store.models import ReturnEventRow
+    from carepool.pools.repository.returns import ReturnEventRow
 
 
 class PoolSummary(Schema):

@@ -16,8 +16,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from carepool.config import database_url
+from carepool.domain.errors import Conflict
 
 
 @cache
@@ -65,6 +67,37 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def dialect_of(session: Session) -> str:
+    """``sqlite`` or ``postgresql``: the few things done differently on each ask this."""
+    return session.get_bind().dialect.name
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint: if the block raises, only what it wrote is rolled back."""
+    with session.begin_nested():
+        yield
+
+
+def database_of(session: Session) -> str:
+    """The URL of the database the session works on, for keys of caches shared across them."""
+    return str(session.get_bind().engine.url)
+
+
+def flush(session: Session, *, conflict: str | None = None) -> None:
+    """Write the unit of work's pending changes now, so ids exist and lost updates show.
+
+    A row with a lock version that someone else changed at the same moment fails to write;
+    with ``conflict`` given, that becomes a :class:`Conflict` saying so in the caller's words.
+    """
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        if conflict is None:
+            raise
+        raise Conflict(conflict) from exc
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 from starlette.templating import Jinja2Templates
 
 from carepool.allocation import service as allocation
+from carepool.allocation.service import AllocationRun
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.errors import Forbidden, NotFound
 from carepool.domain.money import format_millions, format_money
 from carepool.domain.roles import PUBLIC, Principal
 from carepool.frameworks import available_years
-from carepool.geography import repository as geography_store
-from carepool.geography.service import COUNCILS
-from carepool.store.models import AllocationRun
+from carepool.geography import service as geography
 from carepool.web.auth import CSRF_FIELD, SESSION_USER, csrf_token
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -109,8 +108,7 @@ def _pop_flashes(request: Request) -> list[str]:
 
 def data_is_synthetic(session: Session) -> bool:
     """Whether the reference data in use is the synthetic nation (the phase banner says so)."""
-    vintage = geography_store.find_vintage(session, COUNCILS)
-    return bool(vintage and vintage.synthetic)
+    return geography.is_synthetic(session)
 
 
 def render(

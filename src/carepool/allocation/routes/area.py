@@ -20,8 +20,7 @@ from carepool.domain.errors import NotFound
 from carepool.domain.geography import BROAD_BANDS, FIVE_YEAR_BANDS, Area, band_label
 from carepool.domain.roles import Principal
 from carepool.frameworks import available_years
-from carepool.geography import repository as geography_store
-from carepool.geography.service import YearGeography, year_geography
+from carepool.geography.service import YearGeography, council_names, year_geography
 from carepool.web.auth import DbSession, PublicViewer
 from carepool.web.charts import population_chart
 from carepool.web.kit import OPEN_STATUSES, check_year, may_see, render, visible_run
@@ -33,7 +32,7 @@ COUNCIL_PAYER = "The council"
 
 
 def _councils(session: Session, geo: YearGeography, area: Area) -> list[tuple[str, str]]:
-    names = {c.code: c.name for c in geography_store.councils(session, geo.councils_vintage)}
+    names = council_names(session, geo)
     return [(code, names.get(code, code)) for code in area.councils]
 
 

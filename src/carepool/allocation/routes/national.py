@@ -22,8 +22,8 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, MergedCell
 
 from carepool.allocation import service as allocation
-from carepool.allocation.service import AllocationView
-from carepool.audit import repository as audit
+from carepool.allocation.service import AllocationRun, AllocationView
+from carepool.audit import service as audit_log
 from carepool.domain.allocation import (
     ALLOCATION_WORKFLOW,
     AllocationAction,
@@ -35,7 +35,6 @@ from carepool.domain.money import format_millions
 from carepool.domain.roles import Principal
 from carepool.domain.workflow import Scope
 from carepool.frameworks import available_years, load_framework
-from carepool.store.models import AllocationRun
 from carepool.web.auth import AdminViewer, CsrfChecked, DbSession, NationalViewer, PublicViewer
 from carepool.web.charts import bars_from, horizontal_bar_chart
 from carepool.web.kit import OPEN_STATUSES, check_year, flash, render, visible_run
@@ -340,5 +339,5 @@ def change_status(
 @router.get("/national", response_class=HTMLResponse)
 def national_dashboard(request: Request, session: DbSession, viewer: NationalViewer) -> Response:
     years = [(year, allocation.runs(session, year)) for year in available_years()]
-    context = {"years": years, "events": audit.recent(session, limit=25)}
+    context = {"years": years, "events": audit_log.recent(session, limit=25)}
     return render(request, "national.html", context, viewer=viewer, session=session)

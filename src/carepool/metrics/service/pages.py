@@ -29,7 +29,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carepool.domain.direction import Direction
@@ -50,7 +49,6 @@ from carepool.metrics.service import published as published_statistics
 from carepool.metrics.service import results as metric_results
 from carepool.metrics.service.published import DelayedDaysMonth
 from carepool.plans import service as plans
-from carepool.store.models import MetricValueRow, PublishedStatisticRow
 
 MEASURE_HEADINGS = {
     Measure.COUNT: "Count",
@@ -150,19 +148,10 @@ def provenance(session: Session, metric: str) -> Provenance | None:
     vintage = repo.latest_metric_vintage(session, metric)
     if vintage is None:
         return None
-    rows = session.execute(
-        select(
-            MetricValueRow.grain,
-            func.max(MetricValueRow.period),
-            func.max(MetricValueRow.engine),
-            func.max(MetricValueRow.computed_at),
-        )
-        .where(MetricValueRow.metric == metric, MetricValueRow.data_vintage == vintage)
-        .group_by(MetricValueRow.grain)
-    ).all()
-    engine = max(row[2] for row in rows)
-    computed = max(row[3] for row in rows)
-    return Provenance(vintage, engine, computed, {row[0]: row[1] for row in rows})
+    rows = repo.vintage_summary(session, metric, vintage)
+    engine = max(row.engine for row in rows)
+    computed = max(row.computed_at for row in rows)
+    return Provenance(vintage, engine, computed, {row.grain: row.latest_period for row in rows})
 
 
 def framework_labels(metric: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -616,17 +605,7 @@ def _delayed_days_checks(
     vintage = repo.latest_metric_vintage(session, DELAYED_DAYS_METRIC) if published else None
     if vintage is None:
         return ()
-    totals = dict(
-        session.execute(
-            select(MetricValueRow.period, func.sum(MetricValueRow.numerator))
-            .where(
-                MetricValueRow.metric == DELAYED_DAYS_METRIC,
-                MetricValueRow.grain == Grain.MONTH.value,
-                MetricValueRow.data_vintage == vintage,
-            )
-            .group_by(MetricValueRow.period)
-        ).all()
-    )
+    totals = repo.numerator_totals(session, DELAYED_DAYS_METRIC, Grain.MONTH, vintage)
     checks = []
     for month in published:
         if month.period in totals:
@@ -649,12 +628,7 @@ def _outcome_spreads(session: Session) -> tuple[OutcomeSpread, ...]:
     """Each outcome measure's spread across councils in the latest year published."""
     spreads = []
     for code in published_statistics.measures_of(published_statistics.ASC_OUTCOMES):
-        latest = session.scalar(
-            select(func.max(PublishedStatisticRow.period)).where(
-                PublishedStatisticRow.measure_code == code,
-                PublishedStatisticRow.source == published_statistics.ASC_OUTCOMES,
-            )
-        )
+        latest = repo.latest_statistic_period(session, code, published_statistics.ASC_OUTCOMES)
         if latest is None:
             continue
         found = published_statistics.outcomes_for_year(session, code, latest)

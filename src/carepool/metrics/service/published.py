@@ -11,7 +11,7 @@ Two publications give BCF metrics their national and local context:
 Imports work as the geography imports do: the file's kind is recognised from its content
 (or given), its SHA-256 identifies it, and the same file imported again changes nothing and
 says so. Otherwise the whole file is read and checked first, and only a clean file becomes a
-:class:`~carepool.store.models.Vintage` with its figures and an audit event, in the caller's
+:class:`~carepool.geography.repository.Vintage` with its figures and an audit event, in the caller's
 unit of work. Newer editions become new vintages beside the old; queries read the latest
 vintage that holds the figures asked for.
 

@@ -44,8 +44,7 @@ from carepool.plans.routes.views import (
     task_list,
     timeline,
 )
-from carepool.plans.service import EDITOR_ROLES, check_lock
-from carepool.store.models import PlanRow
+from carepool.plans.service import EDITOR_ROLES, PlanRow, check_lock
 from carepool.web.auth import CsrfChecked, DbSession, PublicViewer, SignedInViewer, require_roles
 from carepool.web.forms import PageErrors, attempt, posted_form
 from carepool.web.kit import check_year, flash, render

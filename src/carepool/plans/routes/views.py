@@ -34,7 +34,7 @@ from carepool.domain.plan_workflow import (
 from carepool.domain.roles import Principal, Role
 from carepool.geography.service import YearGeography, year_geography
 from carepool.plans import service as plans
-from carepool.store.models import PlanEventRow, PlanRow
+from carepool.plans.service import PlanEventRow, PlanRow
 from carepool.web.kit import check_year
 
 T = TypeVar("T")

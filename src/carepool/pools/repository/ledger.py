@@ -48,14 +48,16 @@ from carepool.domain.periods import Period
 from carepool.store.models import (
     AccountBalanceRow,
     ClosedPeriodRow,
-    CouncilSpendRow,
-    ForecastRow,
     LedgerEntryRow,
     LedgerPostingRow,
     PlanRow,
-    PoolRow,
-    SpendImportRow,
 )
+
+# The rows the services hand around: a pool, its spend imports, forecasts and council spend.
+from carepool.store.models import CouncilSpendRow as CouncilSpendRow
+from carepool.store.models import ForecastRow as ForecastRow
+from carepool.store.models import PoolRow as PoolRow
+from carepool.store.models import SpendImportRow as SpendImportRow
 
 # Bulk writes go straight to the tables (SQLAlchemy Core): the ORM's per-row bookkeeping
 # would cost more than the database does for a large import.
@@ -83,6 +85,44 @@ class StoredEntry:
 
 def find_pool(session: Session, year: str, area_code: str) -> PoolRow | None:
     return session.scalars(select(PoolRow).filter_by(year=year, area_code=area_code)).first()
+
+
+def add_pool(
+    session: Session,
+    *,
+    year: str,
+    area_code: str,
+    host_partner: str,
+    pool_manager: str,
+    risk_share_kind: str | None,
+    risk_share_parameters: dict[str, Any],
+    instalments: int,
+    partners: dict[str, str],
+    starts: dt.date,
+    ends: dt.date,
+    plan_version: int,
+    opened_by: str,
+    opened_at: dt.datetime,
+) -> PoolRow:
+    """Open a pool with the terms its plan's Section 75 agreement set."""
+    pool = PoolRow(
+        year=year,
+        area_code=area_code,
+        host_partner=host_partner,
+        pool_manager=pool_manager,
+        risk_share_kind=risk_share_kind,
+        risk_share_parameters=risk_share_parameters,
+        instalments=instalments,
+        partners=partners,
+        starts=starts,
+        ends=ends,
+        plan_version=plan_version,
+        opened_by=opened_by,
+        opened_at=opened_at,
+    )
+    session.add(pool)
+    session.flush()
+    return pool
 
 
 def all_pools(session: Session, year: str | None = None) -> list[PoolRow]:
@@ -454,6 +494,28 @@ def get_entry(session: Session, pool_id: int, entry_id: int) -> StoredEntry | No
     return _stored(row, [Posting(p.account, Pence(p.amount_pence), p.memo) for p in postings])
 
 
+def newest_entry_ids(session: Session, pool_id: int, offset: int, limit: int) -> list[int]:
+    """A page of the pool's entry ids, newest first (by date, then by when posted)."""
+    return list(
+        session.scalars(
+            select(LedgerEntryRow.id)
+            .where(LedgerEntryRow.pool_id == pool_id)
+            .order_by(LedgerEntryRow.date.desc(), LedgerEntryRow.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def reversal_of(session: Session, pool_id: int, entry_id: int) -> int | None:
+    """The id of the entry that reversed ``entry_id``, if one has."""
+    return session.scalar(
+        select(LedgerEntryRow.id).where(
+            LedgerEntryRow.pool_id == pool_id, LedgerEntryRow.reverses_id == entry_id
+        )
+    )
+
+
 def reversed_ids(session: Session, pool_id: int) -> set[int]:
     """Ids of the pool's entries that have been reversed."""
     query = select(LedgerEntryRow.reverses_id).where(
@@ -512,6 +574,12 @@ def find_import(session: Session, pool_id: int, sha256: str) -> SpendImportRow |
     return session.scalars(select(SpendImportRow).filter_by(pool_id=pool_id, sha256=sha256)).first()
 
 
+def get_import(session: Session, pool_id: int, import_id: int) -> SpendImportRow | None:
+    """The pool's spend import with this id (``None`` if it belongs to another pool)."""
+    row = session.get(SpendImportRow, import_id)
+    return row if row is not None and row.pool_id == pool_id else None
+
+
 def imports(session: Session, pool_id: int) -> list[SpendImportRow]:
     return list(
         session.scalars(
@@ -520,8 +588,29 @@ def imports(session: Session, pool_id: int) -> list[SpendImportRow]:
     )
 
 
-def add_import(session: Session, row: SpendImportRow) -> SpendImportRow:
+def add_import(
+    session: Session, pool_id: int, sha256: str, file_name: str, by: str, at: dt.datetime
+) -> SpendImportRow:
+    """Record a spend file as being imported; its counts are filled in when it is done."""
+    row = SpendImportRow(
+        pool_id=pool_id,
+        sha256=sha256,
+        file_name=file_name,
+        rows=0,
+        posted=0,
+        skipped=0,
+        imported_at=at,
+        imported_by=by,
+    )
     session.add(row)
+    session.flush()
+    return row
+
+
+def finish_import(session: Session, import_id: int, rows: int, posted: int) -> SpendImportRow:
+    """Fill in an import's counts: rows read, rows posted, and the rest skipped as repeats."""
+    row = session.get_one(SpendImportRow, import_id)  # in the session since it was added
+    row.rows, row.posted, row.skipped = rows, posted, rows - posted
     session.flush()
     return row
 
@@ -585,7 +674,26 @@ _SCHEME_PREFIX = Accounts.scheme("X").removesuffix("X")
 # Forecasts and council spend
 
 
-def add_forecast(session: Session, row: ForecastRow) -> ForecastRow:
+def add_forecast(
+    session: Session,
+    pool_id: int,
+    scheme: str | None,
+    as_at: dt.date,
+    amount_pence: int,
+    note: str,
+    by: str,
+    at: dt.datetime,
+) -> ForecastRow:
+    """Record a forecast of the year's outturn, for the whole pool (no scheme) or one scheme."""
+    row = ForecastRow(
+        pool_id=pool_id,
+        scheme=scheme,
+        as_at=as_at,
+        amount_pence=amount_pence,
+        note=note,
+        by=by,
+        at=at,
+    )
     session.add(row)
     session.flush()
     return row
@@ -613,3 +721,25 @@ def find_council_spend(
 ) -> CouncilSpendRow | None:
     query = select(CouncilSpendRow).filter_by(area_code=area_code, financial_year=financial_year)
     return session.scalars(query).first()
+
+
+def add_council_spend(
+    session: Session,
+    area_code: str,
+    financial_year: str,
+    amount_pence: int,
+    source: str,
+    by: str,
+    at: dt.datetime,
+) -> None:
+    """Hold a council's own spend for a year (written with the unit of work's next flush)."""
+    session.add(
+        CouncilSpendRow(
+            area_code=area_code,
+            financial_year=financial_year,
+            amount_pence=amount_pence,
+            source=source,
+            imported_at=at,
+            imported_by=by,
+        )
+    )

@@ -328,6 +328,17 @@ def block_load(dialect: str, batch: SpendBatch, block: SpendColumns) -> BlockLoa
     return BlockLoad(block, block.totals(), entries)
 
 
+def try_post_block(session: Session, batch: SpendBatch, load: BlockLoad) -> bool:
+    """Post a block inside a savepoint; ``False`` (and nothing posted) if the database
+    refuses it, as the references' unique index does for a row the pool posted before."""
+    try:
+        with session.begin_nested():
+            post_block(session, batch, load)
+    except IntegrityError:
+        return False
+    return True
+
+
 def post_block(session: Session, batch: SpendBatch, load: BlockLoad) -> None:
     """Post every row of the block as a simple ``spend`` entry.
 

@@ -32,7 +32,7 @@ from carepool.domain.quarterly_return import ExpenditureLine, Instalment, Instal
 from carepool.domain.roles import Principal, Role
 from carepool.geography.service import YearGeography, year_geography
 from carepool.pools.service import ledger
-from carepool.store.models import PoolRow
+from carepool.pools.service.ledger import PoolRow
 from carepool.web.charts import TEXT_COLOUR
 from carepool.web.forms import PageErrors
 from carepool.web.kit import check_year

@@ -26,9 +26,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from carepool.domain.errors import CarepoolError, Forbidden
-from carepool.domain.ledger import outturn_variance
 from carepool.domain.money import format_money
-from carepool.domain.periods import Quarter, quarters_of, year_period
+from carepool.domain.periods import Quarter, quarters_of
 from carepool.domain.quarterly_return import (
     EDITABLE,
     ExpenditureLine,
@@ -38,13 +37,12 @@ from carepool.domain.quarterly_return import (
 )
 from carepool.domain.roles import Principal, Role
 from carepool.geography.service import year_geography
-from carepool.pools.repository import ledger as repo
 from carepool.pools.routes import forms
 from carepool.pools.schemas import ReturnReport
 from carepool.pools.service import ledger, returns
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service import settlement as ledger_settle
-from carepool.store.models import ReturnRow
+from carepool.pools.service.returns import ReturnRow
 from carepool.web.auth import CsrfChecked, DbSession, SignedInViewer, require_roles
 from carepool.web.forms import PageErrors, attempt, posted_form
 from carepool.web.kit import check_year, flash, render
@@ -111,7 +109,7 @@ def pool_list(request: Request, year: str, session: DbSession, viewer: SignedInV
         raise Forbidden("pooled budgets are seen by pool finance officers and the national team")
     geo = year_geography(session, year)
     names = {a.code: a.name for a in geo.areas}
-    pools = [p for p in repo.all_pools(session, year) if viewer.is_national or p.area_code in areas]
+    pools = [p for p in ledger.pools(session, year) if viewer.is_national or p.area_code in areas]
     pools.sort(key=lambda p: names.get(p.area_code, p.area_code))
     positions = [returns.position(session, pool) for pool in pools]
     totals = {
@@ -294,7 +292,7 @@ def _spend_page(
     notice: str = "",
 ) -> Response:
     context = {
-        "imports": repo.imports(session, page.pool.id),
+        "imports": ledger.imports(session, page.pool),
         "errors": errors or PageErrors(),
         "notice": notice,
         "max_mb": forms.MAX_UPLOAD // 2**20,
@@ -445,22 +443,14 @@ def _periods_page(
     errors: PageErrors | None = None,
 ) -> Response:
     pool = page.pool
-    closed = repo.closed_periods(session, pool.id)
+    closed = ledger.closed_periods(session, pool)
     shut = {p.label for p in closed}
     years = ledger_settle.financial_years(pool)
     openable = [q.label for q in quarters_of(years) if q.label not in shut]
     openable += [y for y in years if y not in shut]
     settled = returns.settlements(session, pool)
     done = {s.financial_year for s in settled}
-    variances = {
-        y: outturn_variance(
-            repo.posting_totals(
-                session, pool.id, since=year_period(y).start, until=year_period(y).end
-            )
-        )
-        for y in years
-        if y not in done
-    }
+    variances = {y: ledger_settle.year_variance(session, pool, y) for y in years if y not in done}
     context = {
         "closed": closed,
         "openable": openable,

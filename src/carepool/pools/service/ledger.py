@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
@@ -64,8 +63,10 @@ from carepool.pools.files.spend import (
 )
 from carepool.pools.repository import ledger as repo
 from carepool.pools.repository import spend_stage as stage
+from carepool.pools.repository.ledger import PoolRow as PoolRow
+from carepool.pools.repository.ledger import SpendImportRow as SpendImportRow
 from carepool.pools.repository.spend_stage import StagedRepeats
-from carepool.store.models import PoolRow, SpendImportRow
+from carepool.store.db import dialect_of, savepoint
 
 
 def _now() -> dt.datetime:
@@ -89,6 +90,20 @@ def require_write(actor: Principal, area_code: str) -> None:
     """Only the area's pool finance officers (or a national administrator) change its books."""
     if not (actor.has_area(Role.POOL_FINANCE, area_code) or actor.has(Role.NATIONAL_ADMIN)):
         raise Forbidden(f"only {area_code}'s pool finance officers can change its pooled budget")
+
+
+def pools(session: Session, year: str | None = None) -> list[PoolRow]:
+    """Every pool (of one year, if given), by year and area code, whoever may read them."""
+    return repo.all_pools(session, year)
+
+
+def imports(session: Session, pool: PoolRow) -> list[SpendImportRow]:
+    """The pool's spend files, in the order they were imported."""
+    return repo.imports(session, pool.id)
+
+
+def closed_periods(session: Session, pool: PoolRow) -> list[Period]:
+    return repo.closed_periods(session, pool.id)
 
 
 def pool_for(session: Session, year: str, area_code: str, viewer: Principal) -> PoolRow:
@@ -173,7 +188,8 @@ def _new_pool(
     framework = load_framework(year)
     terms = content.section75
     names = _partner_names(geo or year_geography(session, year), area_code, content)
-    pool = PoolRow(
+    return repo.add_pool(
+        session,
         year=year,
         area_code=area_code,
         host_partner=terms.host_partner or area_code,
@@ -188,9 +204,6 @@ def _new_pool(
         opened_by=actor.username,
         opened_at=_now(),
     )
-    session.add(pool)
-    session.flush()
-    return pool
 
 
 def _partner_names(geo: YearGeography, area_code: str, content: PlanContent) -> dict[str, str]:
@@ -503,7 +516,7 @@ def _import_new(
     )
     stage.open_spend_stage(session)
     try:
-        with session.begin_nested():  # a savepoint: NotClean rolls the fast way's posts back
+        with savepoint(session):  # NotClean rolls the fast way's posts back
             return _post_clean(session, pool, path, digest, facts, actor)
     except NotClean:
         stage.open_spend_stage(session)  # start again, without what the fast reader staged
@@ -526,7 +539,7 @@ def _post_clean(
     schemes = sorted(facts.schemes)
     rows = skipped = 0
     totals: dict[str, int] = dict.fromkeys(schemes, 0)
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     loads = (stage.block_load(dialect, batch, block) for block in clean_blocks(path, facts))
     # PostgreSQL posts in its own process, so reading ahead keeps both busy. SQLite posts in
     # this one, row by row under Python's lock, and a reading thread would only take turns.
@@ -551,12 +564,9 @@ def _post_block(
     usual case) costs no look-up of its own. Only a block the index refuses is staged,
     compared with the posted rows, and posted without its repeats.
     """
-    try:
-        with session.begin_nested():
-            stage.post_block(session, batch, load)
+    if stage.try_post_block(session, batch, load):
         return StagedRepeats({}, 0, 0)
-    except IntegrityError:
-        pass  # a reference posted before, or a fault that posting again will raise
+    # a reference posted before, or a fault that posting again will raise
     stage.stage_spend(session, load.block)
     repeats = stage.staged_repeats(session, batch.pool_id, schemes)
     if repeats.changed:
@@ -582,19 +592,7 @@ def _open_import(
     session: Session, pool: PoolRow, file_name: str, digest: str, actor: Principal
 ) -> stage.SpendBatch:
     """Record the import (its counts are filled in when it is done) and name its entries."""
-    row = repo.add_import(
-        session,
-        SpendImportRow(
-            pool_id=pool.id,
-            sha256=digest,
-            file_name=file_name[:300],
-            rows=0,
-            posted=0,
-            skipped=0,
-            imported_at=_now(),
-            imported_by=actor.username,
-        ),
-    )
+    row = repo.add_import(session, pool.id, digest, file_name[:300], actor.username, _now())
     names = {s.ref: s.name for s in plan_content(session, pool).schemes}
     base = stage.entry_id_base(session)  # the import's row is written: SQLite is ours
     return stage.SpendBatch(pool.id, row.id, names, actor.username, _now(), base)
@@ -604,9 +602,7 @@ def _close_import(
     session: Session, pool: PoolRow, batch: stage.SpendBatch, staged: _Staged
 ) -> SpendOutcome:
     """Fill in the import's counts and move each account's running balance once."""
-    row = session.get_one(SpendImportRow, batch.import_id)  # in the session since it was added
-    row.rows, row.posted, row.skipped = staged.rows, staged.posted, staged.rows - staged.posted
-    session.flush()
+    row = repo.finish_import(session, batch.import_id, staged.rows, staged.posted)
     total = sum(staged.totals.values())
     if total:
         deltas = {Accounts.scheme(ref): pence for ref, pence in staged.totals.items()}

@@ -37,9 +37,10 @@ from carepool.io.tabular import file_sha256
 from carepool.plans import service as plans
 from carepool.pools.files.spend import read_council_spend
 from carepool.pools.repository import ledger as repo
+from carepool.pools.repository.ledger import ForecastRow, PoolRow
 from carepool.pools.service.ledger import plan_content, pool_label, require_write
 from carepool.pools.service.settlement import financial_years
-from carepool.store.models import CouncilSpendRow, ForecastRow, PoolRow
+from carepool.store.db import flush
 
 
 def _now() -> dt.datetime:
@@ -248,15 +249,13 @@ def set_forecast(
         raise CarepoolError(f"scheme {scheme!r} is not in pool {pool_label(pool)}'s plan")
     row = repo.add_forecast(
         session,
-        ForecastRow(
-            pool_id=pool.id,
-            scheme=scheme,
-            as_at=as_at or dt.date.today(),
-            amount_pence=amount,
-            note=note.strip(),
-            by=actor.username,
-            at=_now(),
-        ),
+        pool.id,
+        scheme,
+        as_at or dt.date.today(),
+        amount,
+        note.strip(),
+        actor.username,
+        _now(),
     )
     audit.record(
         session,
@@ -310,15 +309,14 @@ def import_council_spend(session: Session, path: Path, actor: Principal) -> Coun
     for line in lines:
         row = repo.find_council_spend(session, line.area_code, line.financial_year)
         if row is None:
-            session.add(
-                CouncilSpendRow(
-                    area_code=line.area_code,
-                    financial_year=line.financial_year,
-                    amount_pence=line.amount,
-                    source=f"{source} ({digest[:12]})",
-                    imported_at=_now(),
-                    imported_by=actor.username,
-                )
+            repo.add_council_spend(
+                session,
+                line.area_code,
+                line.financial_year,
+                line.amount,
+                f"{source} ({digest[:12]})",
+                actor.username,
+                _now(),
             )
             counts["created"] += 1
         elif row.amount_pence != line.amount:
@@ -328,7 +326,7 @@ def import_council_spend(session: Session, path: Path, actor: Principal) -> Coun
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-    session.flush()
+    flush(session)
     outcome = CouncilSpendOutcome(path.name, len(lines), **counts)
     audit.record(
         session,

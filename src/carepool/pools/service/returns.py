@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
@@ -54,19 +52,15 @@ from carepool.geography.service import year_geography
 from carepool.plans import service as plans
 from carepool.pools.files.return_workbook import Cover, Step, write_return_workbook
 from carepool.pools.repository import ledger as repo
-from carepool.pools.repository.ledger import StoredEntry
+from carepool.pools.repository import returns as returns_store
+from carepool.pools.repository.ledger import ForecastRow, PoolRow, SpendImportRow, StoredEntry
+from carepool.pools.repository.returns import ReturnEventRow as ReturnEventRow
+from carepool.pools.repository.returns import ReturnRow as ReturnRow
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service.reports import BudgetReport
 from carepool.pools.service.settlement import financial_years
-from carepool.store.models import (
-    ForecastRow,
-    LedgerEntryRow,
-    PoolRow,
-    ReturnEventRow,
-    ReturnRow,
-    SpendImportRow,
-)
+from carepool.store.db import flush
 
 MAX_NARRATIVE = 20000
 
@@ -336,13 +330,7 @@ def entry_page(session: Session, pool: PoolRow, page: int, per_page: int = 50) -
     total = repo.entry_count(session, pool.id)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    ids = session.scalars(
-        select(LedgerEntryRow.id)
-        .where(LedgerEntryRow.pool_id == pool.id)
-        .order_by(LedgerEntryRow.date.desc(), LedgerEntryRow.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    ids = repo.newest_entry_ids(session, pool.id, (page - 1) * per_page, per_page)
     found = [repo.get_entry(session, pool.id, entry_id) for entry_id in ids]
     return EntryPage([s for s in found if s is not None], page, pages, total)
 
@@ -366,15 +354,9 @@ def entry_detail(session: Session, pool: PoolRow, entry_id: int) -> EntryDetail:
         for s in repo.entries(session, pool.id, correlation=stored.entry.correlation)
         if s.id != entry_id
     ]
-    reversed_by = session.scalar(
-        select(LedgerEntryRow.id).where(
-            LedgerEntryRow.pool_id == pool.id, LedgerEntryRow.reverses_id == entry_id
-        )
-    )
+    reversed_by = repo.reversal_of(session, pool.id, entry_id)
     import_id = stored.entry.source.get("import_id")
-    batch = session.get(SpendImportRow, import_id) if isinstance(import_id, int) else None
-    if batch is not None and batch.pool_id != pool.id:
-        batch = None
+    batch = repo.get_import(session, pool.id, import_id) if isinstance(import_id, int) else None
     return EntryDetail(stored, siblings, reversed_by, batch)
 
 
@@ -439,17 +421,12 @@ def digest(content: QuarterlyReturn) -> str:
 
 
 def find(session: Session, pool: PoolRow, quarter: Quarter) -> ReturnRow | None:
-    query = (
-        select(ReturnRow)
-        .filter_by(pool_id=pool.id, quarter=quarter.label)
-        .options(selectinload(ReturnRow.events))
-    )
-    return session.scalars(query).first()
+    return returns_store.find(session, pool.id, quarter.label)
 
 
 def returns_of(session: Session, pool: PoolRow) -> dict[str, ReturnRow]:
     """The pool's stored returns by quarter label."""
-    rows = session.scalars(select(ReturnRow).filter_by(pool_id=pool.id))
+    rows = returns_store.pool_returns(session, pool.id)
     return {row.quarter: row for row in rows}
 
 
@@ -462,17 +439,7 @@ def awaiting_sign_off(session: Session, viewer: Principal, year: str) -> list[tu
     }
     if not areas:
         return []
-    query = (
-        select(PoolRow.area_code, ReturnRow.quarter)
-        .join(ReturnRow, ReturnRow.pool_id == PoolRow.id)
-        .where(
-            PoolRow.year == year,
-            PoolRow.area_code.in_(sorted(areas)),
-            ReturnRow.status == ReturnStatus.SUBMITTED.value,
-        )
-        .order_by(PoolRow.area_code, ReturnRow.quarter)
-    )
-    return [(str(area), str(quarter)) for area, quarter in session.execute(query)]
+    return returns_store.returns_in_status(session, year, areas, ReturnStatus.SUBMITTED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,20 +482,15 @@ def view(session: Session, pool: PoolRow, quarter: Quarter) -> ReturnView:
 
 
 def _start(session: Session, pool: PoolRow, quarter: Quarter, actor: Principal) -> ReturnRow:
-    now = _now()
-    row = ReturnRow(
+    return returns_store.add_return(
+        session,
         pool_id=pool.id,
         quarter=quarter.label,
         status=ReturnStatus.DRAFT.value,
-        narrative="",
         created_by=actor.username,
-        created_at=now,
-        updated_at=now,
+        at=_now(),
+        first_event=_event(ReturnAction.START, None, ReturnStatus.DRAFT, actor, Role.POOL_FINANCE),
     )
-    row.events = [_event(ReturnAction.START, None, ReturnStatus.DRAFT, actor, Role.POOL_FINANCE)]
-    session.add(row)
-    session.flush()
-    return row
 
 
 def _event(
@@ -540,7 +502,7 @@ def _event(
     comment: str = "",
     sha256: str | None = None,
 ) -> ReturnEventRow:
-    return ReturnEventRow(
+    return returns_store.new_event(
         action=action.value,
         from_status=before.value if before else None,
         to_status=after.value,
@@ -560,12 +522,7 @@ def _check_lock(row: ReturnRow | None, expected: int | None) -> None:
 
 
 def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(
-            "someone else changed this return at the same moment; look at it again"
-        ) from exc
+    flush(session, conflict="someone else changed this return at the same moment; look at it again")
 
 
 def save_narrative(

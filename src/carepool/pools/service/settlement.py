@@ -28,8 +28,9 @@ from carepool.domain.risk_share import settle as share
 from carepool.domain.roles import Principal
 from carepool.frameworks import load_framework
 from carepool.pools.repository import ledger as repo
+from carepool.pools.repository.ledger import PoolRow
 from carepool.pools.service.ledger import plan_content, pool_label, post_many, require_write
-from carepool.store.models import PoolRow
+from carepool.store.db import flush
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,14 @@ def financial_years(pool: PoolRow) -> tuple[str, ...]:
 
 def settlement_key(financial_year: str) -> str:
     return f"settlement:{financial_year}"
+
+
+def year_variance(session: Session, pool: PoolRow, financial_year: str) -> int:
+    """The financial year's spend minus contributions so far: what settling would share."""
+    period = year_period(financial_year)
+    return outturn_variance(
+        repo.posting_totals(session, pool.id, since=period.start, until=period.end)
+    )
 
 
 def settle(
@@ -118,7 +127,7 @@ def vary_risk_share(
         raise CarepoolError("say why the risk share is varied (a reason is required)")
     before = {"rule": pool.risk_share_kind, "parameters": pool.risk_share_parameters}
     pool.risk_share_kind, pool.risk_share_parameters = kind.value, dict(parameters)
-    session.flush()
+    flush(session)
     audit.record(
         session,
         actor=actor.username,
