@@ -2,6 +2,8 @@
 #
 # A newcomer needs two: `make demo` and `make test`. Each sets up what it needs first.
 # Extra arguments: make test PYTEST_ARGS="-k allocation -x"   make demo DEMO_ARGS="--port 8001"
+# The tests run in parallel, one pytest-xdist worker per core: PYTEST_WORKERS=4 for four,
+# PYTEST_WORKERS=0 (or PYTEST_ARGS="-n 0") to run them in one process, as for --pdb.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,7 +14,9 @@ MAKEFLAGS += --no-print-directory
 export UV_PYTHON_DOWNLOADS := never
 
 BIN := .venv/bin
-PYTEST := $(BIN)/pytest -p no:cacheprovider
+PYTEST_WORKERS ?= auto
+# pyproject.toml adds --dist loadgroup, which keeps the Spark tests on one worker.
+PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS)
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 BENCH_ARGS ?=

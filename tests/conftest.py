@@ -6,6 +6,8 @@ Databases
     ``sqlite_engine`` the same on SQLite only, for tests that need no second engine.
     ``empty_engine``  a blank database on both engines (not migrated), for migration tests.
 
+``demo_db_file`` is the demo nation in a SQLite file, built once per run, for tests to copy.
+
 While a database fixture is active, ``CAREPOOL_DATABASE_URL`` points at it, so code that
 uses the default engine (the CLI, the web app) works on the test's database and never on a
 ``carepool.db`` in the working directory.
@@ -13,6 +15,12 @@ uses the default engine (the CLI, the web app) works on the test's database and 
 The schema is built once per session by :func:`carepool.store.db.migrate` into a template,
 and each test gets a copy: a copied file on SQLite, ``CREATE DATABASE … TEMPLATE`` on
 PostgreSQL. Nothing is shared between tests and nothing needs rolling back.
+
+Under pytest-xdist every worker is a process with its own session: its own templates, its own
+``tmp_path`` folders under a basetemp of its own, and its own uniquely named PostgreSQL
+databases on the one shared server. They share only the files ``SharedFiles`` builds, which
+they copy and never change. ``pytest_collection_modifyitems`` keeps some tests together on one
+worker.
 
 PostgreSQL comes from ``CAREPOOL_TEST_POSTGRES_URL`` (``make test`` starts a throwaway server
 and sets it; by hand: ``scripts/test-postgres.sh start``). Without it the PostgreSQL cases
@@ -25,22 +33,26 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from filelock import FileLock
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from carepool.store.db import engine_for, migrate
+from carepool.demo import service as demo
+from carepool.store.db import engine_for, migrate, unit_of_work
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 POSTGRES_URL_VARIABLE = "CAREPOOL_TEST_POSTGRES_URL"
 DATABASE_URL_VARIABLE = "CAREPOOL_DATABASE_URL"
+
+XDIST_WORKER_VARIABLE = "PYTEST_XDIST_WORKER"
 
 ENGINES = [
     pytest.param("sqlite", id="sqlite"),
@@ -66,6 +78,81 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"carepool: CI={'true' if in_ci() else 'false'}, shared data "
         f"{'found' if SHARED_DATA.is_dir() else 'missing'} at ../shared/data",
     ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep heavy shared set-up on one pytest-xdist worker (``--dist loadgroup``).
+
+    Every ``spark`` test shares one local Spark session: a JVM of its own per worker would cost
+    more than the tests, and two would compete for the same cores. A browser module's tests
+    share one served app and one Chromium, which a second worker would only start again.
+    Serially (``-n 0``) the groups mean nothing.
+    """
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+        elif item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
+
+
+# --------------------------------------------------------------------------------------------
+# Built once for the whole run
+
+
+class SharedFiles:
+    """Test files that take seconds to build, built once per run however many workers there are.
+
+    ``shared_files("demo.db", build)`` calls ``build(path)`` to write the file and returns its
+    path. Serially that is all. Under pytest-xdist the file lies in the run's temporary root,
+    which every worker of the run shares: the first worker to ask builds it while holding a file
+    lock, and the others wait for the lock rather than build it again. A build that fails
+    leaves no file behind for the next worker to trust. Tests copy these files; none changes
+    one.
+    """
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self.factory = factory
+        self.worker = os.environ.get(XDIST_WORKER_VARIABLE)
+
+    def __call__(self, name: str, build: Callable[[Path], None]) -> Path:
+        if self.worker is None:
+            path = self.factory.mktemp(name) / name
+            build(path)
+            return path
+        root = self.factory.getbasetemp().parent  # the run's root, above each worker's own
+        folder, built = root / f"shared-{name}", root / f"shared-{name}.built"
+        with FileLock(root / f"shared-{name}.lock"):
+            if not built.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                build(folder / name)
+                built.touch()
+        return folder / name
+
+
+@pytest.fixture(scope="session")
+def shared_files(tmp_path_factory: pytest.TempPathFactory) -> SharedFiles:
+    """Build slow test files once per run, even across pytest-xdist workers (`SharedFiles`)."""
+    return SharedFiles(tmp_path_factory)
+
+
+def _build_demo(path: Path) -> None:
+    engine = engine_for(f"sqlite:///{path}")
+    try:
+        migrate(engine)
+        with unit_of_work(engine) as session:
+            demo.build_demo(session)
+        with engine.connect() as connection:
+            # Fold the write-ahead log into the main file so a copy of that file is complete.
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        _forget(engine)
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(shared_files: SharedFiles) -> Path:
+    """The demo (``carepool demo``'s synthetic nation) in a SQLite file, for tests to copy."""
+    return shared_files("demo.db", _build_demo)
 
 
 # --------------------------------------------------------------------------------------------

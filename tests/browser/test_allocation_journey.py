@@ -7,6 +7,7 @@ pages work in a browser as a person would use them, with the real cookie and for
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from carepool.demo import service as demo
 from carepool.domain.money import format_money
 from carepool.frameworks import load_framework
-from carepool.store.db import engine_for, migrate, unit_of_work
+from carepool.store.db import engine_for
 from carepool.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -26,13 +27,11 @@ YEAR = "2015-16"
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def base_url(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo served by uvicorn in a background thread, stopped when the module ends."""
     path = tmp_path_factory.mktemp("browser") / "demo.db"
+    shutil.copyfile(demo_db_file, path)
     engine = engine_for(f"sqlite:///{path}")
-    migrate(engine)
-    with unit_of_work(engine) as session:
-        demo.build_demo(session)
     with serving(create_app(engine, "browser-test-secret")) as url:
         yield url
     engine.dispose()

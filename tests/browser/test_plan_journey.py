@@ -12,6 +12,7 @@ headless Chromium through Playwright, as in ``test_allocation_journey``.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from carepool.domain.plan_workflow import HWB_CHAIR
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.plans import service as plans
-from carepool.store.db import engine_for, migrate, unit_of_work
+from carepool.store.db import engine_for, unit_of_work
 from carepool.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -46,11 +47,9 @@ class Journey:
 
 
 def _prepare(path: Path) -> tuple[str, str, dict[str, int], dict[str, str]]:
-    """The demo, with one unitary area's plan thrown away and accounts for its people."""
+    """The demo copied at ``path``, with one unitary area's plan thrown away and accounts for
+    its people."""
     engine = engine_for(f"sqlite:///{path}")
-    migrate(engine)
-    with unit_of_work(engine) as session:
-        demo.build_demo(session)
     with unit_of_work(engine) as session:
         geo = year_geography(session, YEAR)
         area = next(a for a in geo.areas[1:] if a.kind == "UA")
@@ -73,8 +72,9 @@ def _prepare(path: Path) -> tuple[str, str, dict[str, int], dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
+def journey(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
     path = tmp_path_factory.mktemp("plan-journey") / "demo.db"
+    shutil.copyfile(demo_db_file, path)
     area, name, minimums, signers = _prepare(path)
     engine = engine_for(f"sqlite:///{path}")
     with serving(create_app(engine, "browser-plan-journey-secret")) as url:

@@ -9,6 +9,7 @@ browser runs without JavaScript, as every page must work without it.
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.pools.repository import ledger as repo
 from carepool.pools.service import ledger
-from carepool.store.db import engine_for, migrate, unit_of_work
+from carepool.store.db import engine_for, unit_of_work
 from carepool.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -50,15 +51,14 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The demo with the finance officer's pool open, served by uvicorn in a background
     thread; the board's signatory ``hwb`` is added for the area. (The demo runs a year of
     every pool; if it did not, the pool is opened here and given half a year of spend.)"""
     folder = tmp_path_factory.mktemp("pool-browser")
+    shutil.copyfile(demo_db_file, folder / "demo.db")
     engine = engine_for(f"sqlite:///{folder / 'demo.db'}")
-    migrate(engine)
     with unit_of_work(engine) as session:
-        demo.build_demo(session)
         area = year_geography(session, YEAR).areas[0]
         pool = ledger.open_pool(session, YEAR, area.code, SYSTEM)
         scheme = ledger.plan_content(session, pool).schemes[0].ref

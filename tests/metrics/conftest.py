@@ -1,7 +1,8 @@
-"""Fixtures for the metric tests: every engine, and one Spark session for the whole run.
+"""Fixtures for the metric tests: every engine, and one Spark session for every Spark test.
 
 ``metrics_engine`` runs a test once per engine (the Spark case is marked ``spark`` and is
-skipped when PySpark is not installed). ``run`` writes the test's tables as a data
+skipped when PySpark is not installed; under pytest-xdist every ``spark`` test runs on the same
+worker, so only that worker starts a session). ``run`` writes the test's tables as a data
 directory and computes the definitions on that engine.
 """
 

@@ -1,8 +1,9 @@
 """Fixtures for the web tests: the demo nation built once, copied for each module that uses it.
 
-Building the demo takes a few seconds, so it is built once per test session into a SQLite
-file and every module gets its own copy: a module can change its database without touching
-another's. Tests that change state take ``fresh_engine``, a copy of their own.
+Building the demo takes a few seconds, so it is built once per run into a SQLite file
+(``demo_db_file``, in the suite's conftest) and every module gets its own copy: a module can
+change its database without touching another's. Tests that change state take
+``fresh_engine``, a copy of their own.
 
 ``varied_engine`` adds an honest unpublished allocation: version 2 of 2015-16, imported as a
 variation of the published version 1 that moves one penny of the CCG minimum from one area
@@ -31,7 +32,7 @@ from carepool.domain.allocation import AllocationStatus
 from carepool.domain.roles import SYSTEM, Principal
 from carepool.geography.service import year_geography
 from carepool.plans import service as plans
-from carepool.store.db import engine_for, migrate, unit_of_work
+from carepool.store.db import engine_for, unit_of_work
 from carepool.synth.plans import synthetic_plan
 from carepool.web.app import create_app
 
@@ -56,17 +57,6 @@ def _close(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    engine = engine_for(f"sqlite:///{path}")
-    migrate(engine)
-    with unit_of_work(engine) as session:
-        demo.build_demo(session)
-    _close(engine)
-    return path
 
 
 Variation = tuple[str, str]
