@@ -42,7 +42,7 @@ from carepool.frameworks import available_years, load_framework
 from carepool.io.spend import read_council_spend
 from carepool.io.tabular import file_sha256
 from carepool.services import plans
-from carepool.services.ledger import plan_content, pool_label, require_write
+from carepool.services.ledger import audit_chain, plan_content, pool_label, require_write
 from carepool.services.ledger_settle import financial_years
 from carepool.store import audit
 from carepool.store import ledger as repo
@@ -291,6 +291,7 @@ def set_forecast(
     )
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="forecast",
         entity="pool",

@@ -32,7 +32,7 @@ from carepool.domain.risk_share import RiskShareInputs, ShareLine
 from carepool.domain.risk_share import settle as share
 from carepool.domain.roles import Principal
 from carepool.frameworks import load_framework
-from carepool.services.ledger import plan_content, pool_label, post_many, require_write
+from carepool.services.ledger import audit_chain, plan_content, pool_label, post_many, require_write
 from carepool.store import audit
 from carepool.store import ledger as repo
 from carepool.store.models import PoolRow
@@ -100,6 +100,7 @@ def settle(
     result = Settlement(year, inputs.variance, kind.value, lines, ids)
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="settle",
         entity="pool",
@@ -127,6 +128,7 @@ def vary_risk_share(
     session.flush()
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="vary_risk_share",
         entity="pool",

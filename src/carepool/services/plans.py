@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from carepool.domain.allocation import AllocationStatus, area_totals
+from carepool.domain.audit import plan_chain
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound, Problem
 from carepool.domain.geography import Area
 from carepool.domain.money import Pence
@@ -240,6 +241,7 @@ def start(session: Session, year: str, area_code: str, actor: Principal) -> Plan
     session.flush()
     audit.record(
         session,
+        chain=plan_chain(year, area_code),
         actor=actor.username,
         action="create",
         entity="plan",
@@ -342,6 +344,7 @@ def save(
     _flush_or_conflict(session)
     audit.record(
         session,
+        chain=plan_chain(plan.year, plan.area_code),
         actor=actor.username,
         action="edit",
         entity="plan",
@@ -423,6 +426,7 @@ def act(
     _flush_or_conflict(session)
     audit.record(
         session,
+        chain=plan_chain(plan.year, plan.area_code),
         actor=actor.username,
         action=action.value,
         entity="plan",

@@ -593,6 +593,7 @@ def save_narrative(
     _flush(session)
     audit.record(
         session,
+        chain=ledger.audit_chain(pool),
         actor=actor.username,
         action="edit_narrative",
         entity="pool_return",
@@ -629,6 +630,7 @@ def act(
     _flush(session)
     audit.record(
         session,
+        chain=ledger.audit_chain(pool),
         actor=actor.username,
         action=f"return_{action.value}",
         entity="pool_return",

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from carepool.config import database_url
+from carepool.store.audit import AuditedSession
 
 
 @cache
@@ -54,8 +55,14 @@ def default_engine() -> Engine:
 
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
-    """A session that commits once if the block succeeds and rolls back if it raises."""
-    factory = sessionmaker(engine or default_engine(), expire_on_commit=False)
+    """A session that commits once if the block succeeds and rolls back if it raises.
+
+    The session refuses to commit a change to an audited table that recorded no audit event
+    (:class:`carepool.store.audit.AuditedSession`).
+    """
+    factory = sessionmaker(
+        engine or default_engine(), class_=AuditedSession, expire_on_commit=False
+    )
     session = factory()
     try:
         yield session
