@@ -149,3 +149,26 @@ def test_going_back_refuses_to_merge_pool_chains(empty_engine: Engine) -> None:
         command.downgrade(alembic_config(empty_engine), "0008")
     with unit_of_work(empty_engine) as session:
         assert session.scalar(select(func.count()).select_from(AuditEventRow)) == 1
+
+
+def test_a_savepoint_released_before_the_event_is_recorded_is_fine(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        with session.begin_nested():
+            session.add(UserRow(username="bob", display_name="", password_hash="x", grants=[]))
+        audit.record(session, actor="x", action="create", entity="user", entity_id="bob")
+    assert _users(engine) == 1
+
+
+def test_a_savepoint_rolled_back_takes_its_writes_and_its_event_with_it(engine: Engine) -> None:
+    """A refused import inside a unit of work leaves nothing to audit; a lost event is missed."""
+    with unit_of_work(engine) as session, pytest.raises(RuntimeError), session.begin_nested():
+        session.add(UserRow(username="bob", display_name="", password_hash="x", grants=[]))
+        session.flush()
+        raise RuntimeError("refused")
+    assert _users(engine) == 0
+    with pytest.raises(audit.UnauditedChange), unit_of_work(engine) as session:
+        session.add(UserRow(username="carol", display_name="", password_hash="x", grants=[]))
+        with pytest.raises(RuntimeError), session.begin_nested():
+            audit.record(session, actor="x", action="create", entity="user", entity_id="carol")
+            raise RuntimeError("refused")
+    assert _users(engine) == 0

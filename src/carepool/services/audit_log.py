@@ -47,7 +47,7 @@ def check(session: Session, kept: Iterable[ChainHead] = ()) -> Verification:
     those stored in the database are always compared too.
     """
     chains: dict[str, list[AuditRecord]] = {
-        name: list(records) for name, records in groupby(audit.chain(session), lambda r: r.chain)
+        name: list(records) for name, records in groupby(audit.chains(session), lambda r: r.chain)
     }
     breaks = [b for name, records in chains.items() for b in verify_chain(records, name)]
     anchors = [*audit.checkpoints(session), *kept]

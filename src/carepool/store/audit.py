@@ -78,12 +78,32 @@ class UnauditedChange(RuntimeError):
 
 
 @dataclass(slots=True)
-class _Tracker:
-    """What one transaction has written to audited tables, and how many events it recorded."""
+class _Writes:
+    """What one transaction or savepoint wrote to audited tables, and the events it recorded."""
 
-    written: set[str] = field(default_factory=set)
+    tables: set[str] = field(default_factory=set)
     events: int = 0
+
+    def take(self, other: _Writes) -> None:
+        self.tables |= other.tables
+        self.events += other.events
+
+
+@dataclass(slots=True)
+class _Tracker:
+    """A unit of work's writes, by the savepoint (or the transaction) they belong to.
+
+    A savepoint rolled back takes its writes and events with it; one released passes them to
+    the transaction around it.
+    """
+
+    session: Session
+    writes: dict[SessionTransaction, _Writes] = field(default_factory=dict)
     connections: list[Connection] = field(default_factory=list)
+
+    def now(self) -> _Writes:
+        current = self.session.get_nested_transaction() or self.session.get_transaction()
+        return self.writes.setdefault(current, _Writes()) if current else _Writes()
 
 
 class AuditedSession(Session):
@@ -93,7 +113,7 @@ class AuditedSession(Session):
 def _tracker(session: Session) -> _Tracker:
     tracker = session.info.get(_TRACKER)
     if tracker is None:
-        tracker = session.info[_TRACKER] = _Tracker()
+        tracker = session.info[_TRACKER] = _Tracker(session)
     return tracker
 
 
@@ -112,27 +132,38 @@ def _seen_write(connection: Connection, statement: Any, *_args: Any) -> None:
         return
     table = getattr(statement.table, "name", None)
     if table in _AUDITED_TABLES:
-        tracker.written.add(table)
+        tracker.now().tables.add(table)
 
 
 @event.listens_for(AuditedSession, "before_commit")
 def _refuse_unaudited(session: Session) -> None:
     session.flush()  # pending rows are written now, so the check sees them
     tracker = _tracker(session)
-    if tracker.written and not tracker.events:
-        tables = ", ".join(sorted(tracker.written))
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None and savepoint.parent is not None:
+        released = tracker.writes.pop(savepoint, _Writes())
+        tracker.writes.setdefault(savepoint.parent, _Writes()).take(released)
+        return  # the event may well come later in the unit of work
+    done = _Writes()
+    for writes in tracker.writes.values():
+        done.take(writes)
+    if done.tables and not done.events:
         raise UnauditedChange(
-            f"this unit of work changed {tables} but recorded no audit event; "
-            "call carepool.store.audit.record with the change"
+            f"this unit of work changed {', '.join(sorted(done.tables))} but recorded no "
+            "audit event; call carepool.store.audit.record with the change"
         )
 
 
 @event.listens_for(AuditedSession, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
+    tracker = session.info.get(_TRACKER)
+    if tracker is None:
+        return
+    tracker.writes.pop(transaction, None)  # a savepoint's still here only if rolled back
     if transaction.parent is not None:
-        return  # a savepoint: what the outer transaction wrote still counts
-    tracker = session.info.pop(_TRACKER, None)
-    for connection in tracker.connections if tracker else ():
+        return
+    session.info.pop(_TRACKER, None)
+    for connection in tracker.connections:
         if not connection.closed:  # a closed one's next transaction replaces the tracker
             connection.info.pop(_TRACKER, None)
 
@@ -190,15 +221,23 @@ def record(
     )
     session.add(row)
     session.flush()
-    _tracker(session).events += 1
+    _tracker(session).now().events += 1
     return row
 
 
-def chain(session: Session) -> Iterator[AuditRecord]:
-    """Every event, chain by chain and in order within each, as the chain checker reads them."""
-    rows = session.scalars(
-        select(AuditEventRow).order_by(AuditEventRow.chain, AuditEventRow.sequence)
-    )
+def chain(session: Session, name: str = NATIONAL) -> Iterator[AuditRecord]:
+    """One chain's events in order, as the chain checker reads them."""
+    query = select(AuditEventRow).where(AuditEventRow.chain == name)
+    return _records(session.scalars(query.order_by(AuditEventRow.sequence)))
+
+
+def chains(session: Session) -> Iterator[AuditRecord]:
+    """Every event, chain by chain and in order within each."""
+    query = select(AuditEventRow).order_by(AuditEventRow.chain, AuditEventRow.sequence)
+    return _records(session.scalars(query))
+
+
+def _records(rows: Iterable[AuditEventRow]) -> Iterator[AuditRecord]:
     for row in rows:
         yield AuditRecord(
             sequence=row.sequence,
