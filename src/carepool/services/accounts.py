@@ -59,6 +59,29 @@ def create_user(
     return user
 
 
+def deactivate_user(session: Session, username: str, actor: Principal) -> UserRow:
+    """Stop an account signing in; its sessions and tokens stop working at their next use.
+
+    The account is kept, not deleted, so the audit log's ``actor`` names stay meaningful.
+    """
+    actor.require(Role.NATIONAL_ADMIN)
+    user = session.scalars(select(UserRow).filter_by(username=username)).first()
+    if user is None:
+        raise CarepoolError(f"there is no user called {username!r}")
+    user.active = False
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="deactivate",
+        entity="user",
+        entity_id=username,
+        before={"active": True},
+        after={"active": False},
+    )
+    return user
+
+
 def authenticate(session: Session, username: str, password: str) -> Principal | None:
     """The user's principal if the password is right; ``None`` otherwise (no reason given)."""
     user = session.scalars(select(UserRow).filter_by(username=username, active=True)).first()
