@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
+from carepool.audit import repository as audit
+from carepool.domain.audit import pool_chain
 from carepool.store.db import unit_of_work
 from carepool.store.models import CouncilRow, Vintage
 
@@ -114,3 +117,33 @@ def test_demo_without_serving_builds_and_is_repeatable(
     assert len(report["areas"]) == 151
     listed = ok_json(carepool("allocation", "list", "--year", "2015-16", "--json", cwd=tmp_path))
     assert [r["status"] for r in listed["runs"]] == ["Published"]
+
+
+def test_a_checkpoint_kept_elsewhere_finds_the_newest_events_removed(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Deleting the newest events and the stored checkpoints too is still found by the file."""
+    with unit_of_work(sqlite_engine) as session:
+        for number in (1, 2, 3):
+            audit.record(session, actor="x", action="post", entity="pool", entity_id=number,
+                         chain=pool_chain("2017-19/E06000052"))  # fmt: skip
+    kept = tmp_path / "checkpoint.json"
+    taken = carepool("audit", "checkpoint", cwd=tmp_path)
+    assert taken.returncode == 0, taken.stderr
+    kept.write_text(taken.stdout, encoding="utf-8")
+    assert json.loads(taken.stdout)["chains"][0] == {
+        "chain": "pool/2017-19/E06000052", "sequence": 3, "hash": ANY}  # fmt: skip
+
+    intact = ok_json(carepool("audit", "verify", "--json", "--checkpoint", kept, cwd=tmp_path))
+    assert intact["ok"] is True and intact["events"] == 3 and intact["checkpoints"] == 1
+    assert intact["chains"] == [{"chain": "pool/2017-19/E06000052", "events": 3, "head": ANY}]
+
+    with sqlite_engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_event WHERE sequence = 3"))
+        connection.execute(text("DELETE FROM audit_checkpoint"))
+    assert ok_json(carepool("audit", "verify", "--json", cwd=tmp_path))["ok"] is True
+    found = carepool("audit", "verify", "--json", "--checkpoint", kept, cwd=tmp_path)
+    assert found.returncode == 1
+    [broken] = json.loads(found.stdout)["breaks"]
+    assert broken["chain"] == "pool/2017-19/E06000052" and broken["sequence"] == 3
+    assert "newest events were removed" in broken["reason"]

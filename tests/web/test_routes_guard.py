@@ -13,15 +13,16 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from starlette.routing import BaseRoute, Mount, Route
 
+from carepool.accounts import service as accounts
 from carepool.allocation import service as allocation
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.money import format_money
+from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.store.db import unit_of_work
-from carepool.store.models import UserRow
 from carepool.web.app import create_app
 from carepool.web.auth import AdminViewer, PublicViewer, access_of, csrf_protect
 
@@ -242,7 +243,6 @@ def test_a_deactivated_account_loses_its_session(
     client = client_for(fresh_engine, "analyst")
     assert client.get("/national").status_code == 200
     with unit_of_work(fresh_engine) as session:
-        user = session.scalars(select(UserRow).filter_by(username="analyst")).one()
-        user.active = False
+        accounts.deactivate_user(session, "analyst", SYSTEM)
     response = client.get("/national", follow_redirects=False)
     assert response.status_code == 303

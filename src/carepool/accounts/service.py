@@ -20,6 +20,7 @@ from carepool.accounts.repository import UserRow
 from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict
 from carepool.domain.roles import Principal, Role, parse_grant, principal
+from carepool.store.db import flush
 
 _hasher = PasswordHasher()
 _MIN_PASSWORD = 10
@@ -50,6 +51,29 @@ def create_user(
         entity="user",
         entity_id=username,
         after={"grants": checked, "display_name": user.display_name},
+    )
+    return user
+
+
+def deactivate_user(session: Session, username: str, actor: Principal) -> UserRow:
+    """Stop an account signing in; its sessions and tokens stop working at their next use.
+
+    The account is kept, not deleted, so the audit log's ``actor`` names stay meaningful.
+    """
+    actor.require(Role.NATIONAL_ADMIN)
+    user = repo.find_user(session, username)
+    if user is None:
+        raise CarepoolError(f"there is no user called {username!r}")
+    user.active = False
+    flush(session)
+    audit.record(
+        session,
+        actor=actor.username,
+        action="deactivate",
+        entity="user",
+        entity_id=username,
+        before={"active": True},
+        after={"active": False},
     )
     return user
 

@@ -22,6 +22,7 @@ from carepool.accounts import service as accounts
 from carepool.allocation import service as allocation
 from carepool.allocation.schemas import AllocationReport
 from carepool.audit import service as audit_log
+from carepool.audit.service import checkpoint_document, read_checkpoint
 from carepool.cli.common import (
     JsonFlag,
     YearOption,
@@ -326,25 +327,60 @@ def allocation_publish(
     _move(year, version, AllocationStatus.PUBLISHED, comment)
 
 
+CheckpointFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        help="Also compare against a checkpoint file kept outside the database.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(as_json: JsonFlag = False) -> None:
+def audit_verify(as_json: JsonFlag = False, checkpoint: CheckpointFile = None) -> None:
     """Check that no audit event was edited, removed or reordered."""
+    kept = read_checkpoint(checkpoint) if checkpoint else []
     with work() as session:
-        count, breaks = audit_log.verify(session)
+        found = audit_log.check(session, kept)
     if as_json:
         emit(
             {
-                "events": count,
-                "ok": not breaks,
-                "breaks": [{"sequence": b.sequence, "reason": b.reason} for b in breaks],
+                "events": found.events,
+                "ok": not found.breaks,
+                "breaks": [
+                    {"sequence": b.sequence, "reason": b.reason, "chain": b.chain}
+                    for b in found.breaks
+                ],
+                "chains": [
+                    {"chain": h.chain, "events": h.sequence, "head": h.hash} for h in found.heads
+                ],
+                "checkpoints": found.checkpoints,
             }
         )
-    if breaks:
-        for b in breaks:
-            err.print(f"[red]Audit event {b.sequence}:[/red] {b.reason}")
+    if found.breaks:
+        for b in found.breaks:
+            err.print(f"[red]Audit event {b.sequence} of chain {b.chain}:[/red] {b.reason}")
         raise typer.Exit(1)
     if not as_json:
-        err.print(f"Audit chain intact: {count:,} events")
+        err.print(
+            f"Audit chain intact: {found.events:,} events in {len(found.heads):,} chains, "
+            f"{found.checkpoints:,} checkpoints held"
+        )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Record each chain's latest event, and print it as JSON to keep outside the database.
+
+    ``audit verify`` compares the chains against every stored checkpoint, and against a kept
+    file given with ``--checkpoint``, so removing the newest events is found.
+    """
+    with work() as session:
+        taken = audit_log.checkpoint(session)
+    emit(checkpoint_document(taken))
+    err.print(f"Checkpoint of {len(taken):,} chains taken")
 
 
 @users_app.command("add")

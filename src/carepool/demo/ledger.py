@@ -161,6 +161,7 @@ def _receipts(session: Session, pool: PoolRow, rng: random.Random) -> None:
     ids = ledger.post_many(session, pool, entries, SYSTEM)
     audit.record(
         session,
+        chain=ledger.audit_chain(pool),
         actor=SYSTEM.username,
         action="record_receipts",
         entity="pool",

@@ -23,6 +23,7 @@ from carepool.allocation import service as allocation
 from carepool.allocation.repository import AllocationRun
 from carepool.audit import repository as audit
 from carepool.domain.allocation import AllocationStatus, area_totals
+from carepool.domain.audit import plan_chain
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound, Problem
 from carepool.domain.geography import Area
 from carepool.domain.money import Pence
@@ -214,6 +215,7 @@ def start(session: Session, year: str, area_code: str, actor: Principal) -> Plan
     )
     audit.record(
         session,
+        chain=plan_chain(year, area_code),
         actor=actor.username,
         action="create",
         entity="plan",
@@ -310,6 +312,7 @@ def save(
     flush(session, conflict=_CONFLICT)
     audit.record(
         session,
+        chain=plan_chain(plan.year, plan.area_code),
         actor=actor.username,
         action="edit",
         entity="plan",
@@ -395,6 +398,7 @@ def act(
     flush(session, conflict=_CONFLICT)
     audit.record(
         session,
+        chain=plan_chain(plan.year, plan.area_code),
         actor=actor.username,
         action=action.value,
         entity="plan",

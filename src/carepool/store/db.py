@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from carepool.config import database_url
 from carepool.domain.errors import Conflict
+from carepool.store.audited import AuditedSession
 
 
 @cache
@@ -56,8 +57,14 @@ def default_engine() -> Engine:
 
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
-    """A session that commits once if the block succeeds and rolls back if it raises."""
-    factory = sessionmaker(engine or default_engine(), expire_on_commit=False)
+    """A session that commits once if the block succeeds and rolls back if it raises.
+
+    The session refuses to commit a change to an audited table that recorded no audit event
+    (:class:`carepool.store.audited.AuditedSession`).
+    """
+    factory = sessionmaker(
+        engine or default_engine(), class_=AuditedSession, expire_on_commit=False
+    )
     session = factory()
     try:
         yield session

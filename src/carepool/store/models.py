@@ -248,6 +248,7 @@ class AuditEventRow(Base):
 
     __tablename__ = "audit_event"
 
+    chain: Mapped[str] = mapped_column(String(120), primary_key=True)
     sequence: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(120))
@@ -258,6 +259,18 @@ class AuditEventRow(Base):
     after: Mapped[Any] = mapped_column(JSON, nullable=True)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpointRow(Base):
+    """A chain's head as ``carepool audit checkpoint`` saw it, so removing newer events shows."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    chain: Mapped[str] = mapped_column(String(120), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class PlanRow(Base):

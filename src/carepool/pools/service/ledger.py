@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
+from carepool.domain.audit import pool_chain
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
 from carepool.domain.ledger import (
     Accounts,
@@ -75,6 +76,11 @@ def _now() -> dt.datetime:
 
 def pool_label(pool: PoolRow) -> str:
     return f"{pool.year}/{pool.area_code}"
+
+
+def audit_chain(pool: PoolRow) -> str:
+    """The pool's own audit chain, so its writers never wait for another pool's."""
+    return pool_chain(pool_label(pool))
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,6 +162,7 @@ def open_pool(
     repo.add_entries(session, pool.id, schedule, actor.username, _now())
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="open",
         entity="pool",
@@ -315,6 +322,7 @@ def post(session: Session, pool: PoolRow, entry: Entry, actor: Principal) -> int
     [entry_id] = post_many(session, pool, [entry], actor)
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="post",
         entity="ledger_entry",
@@ -481,6 +489,7 @@ def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) 
     stage.drop_spend_stage(session)
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="import_spend",
         entity="pool",
@@ -645,6 +654,7 @@ def close_period(session: Session, pool: PoolRow, label: str, actor: Principal) 
     repo.add_closed_period(session, pool.id, period, actor.username, _now())
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="close_period",
         entity="pool",

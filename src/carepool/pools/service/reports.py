@@ -38,7 +38,7 @@ from carepool.plans import service as plans
 from carepool.pools.files.spend import read_council_spend
 from carepool.pools.repository import ledger as repo
 from carepool.pools.repository.ledger import ForecastRow, PoolRow
-from carepool.pools.service.ledger import plan_content, pool_label, require_write
+from carepool.pools.service.ledger import audit_chain, plan_content, pool_label, require_write
 from carepool.pools.service.settlement import financial_years
 from carepool.store.db import flush
 
@@ -259,6 +259,7 @@ def set_forecast(
     )
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="forecast",
         entity="pool",

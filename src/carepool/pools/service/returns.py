@@ -552,6 +552,7 @@ def save_narrative(
     _flush(session)
     audit.record(
         session,
+        chain=ledger.audit_chain(pool),
         actor=actor.username,
         action="edit_narrative",
         entity="pool_return",
@@ -588,6 +589,7 @@ def act(
     _flush(session)
     audit.record(
         session,
+        chain=ledger.audit_chain(pool),
         actor=actor.username,
         action=f"return_{action.value}",
         entity="pool_return",

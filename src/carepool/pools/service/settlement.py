@@ -29,7 +29,13 @@ from carepool.domain.roles import Principal
 from carepool.frameworks import load_framework
 from carepool.pools.repository import ledger as repo
 from carepool.pools.repository.ledger import PoolRow
-from carepool.pools.service.ledger import plan_content, pool_label, post_many, require_write
+from carepool.pools.service.ledger import (
+    audit_chain,
+    plan_content,
+    pool_label,
+    post_many,
+    require_write,
+)
 from carepool.store.db import flush
 
 
@@ -103,6 +109,7 @@ def settle(
     result = Settlement(year, inputs.variance, kind.value, lines, ids)
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="settle",
         entity="pool",
@@ -130,6 +137,7 @@ def vary_risk_share(
     flush(session)
     audit.record(
         session,
+        chain=audit_chain(pool),
         actor=actor.username,
         action="vary_risk_share",
         entity="pool",
