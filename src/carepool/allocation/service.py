@@ -25,11 +25,12 @@ from carepool.domain.allocation import (
     reconciliation_problems,
     split_area_amounts,
 )
-from carepool.domain.errors import CarepoolError, ImportRejected, NotFound, Problem
+from carepool.domain.errors import CarepoolError, Forbidden, ImportRejected, NotFound, Problem
 from carepool.domain.framework import Payer
 from carepool.domain.money import Pence
-from carepool.domain.roles import Principal, Role
+from carepool.domain.roles import PUBLIC, Principal, Role
 from carepool.domain.workflow import Scope
+from carepool.frameworks import require_year
 from carepool.geography.service import YearGeography, unmatched_problems, year_geography
 from carepool.store.db import flush
 
@@ -331,3 +332,69 @@ class AllocationView:
 
 def view(session: Session, run: AllocationRun) -> AllocationView:
     return AllocationView(run, year_geography(session, run.year), stored_lines(run))
+
+
+OPEN_STATUSES = frozenset({AllocationStatus.PUBLISHED.value, AllocationStatus.SUPERSEDED.value})
+"""Statuses anyone may see: published, or published once and since varied."""
+
+
+LIVE_STATUSES = frozenset(
+    {
+        AllocationStatus.DRAFT.value,
+        AllocationStatus.APPROVED.value,
+        AllocationStatus.PUBLISHED.value,
+    }
+)
+"""Statuses of runs still in play; a superseded run is history."""
+
+
+def may_see(run: AllocationRun, viewer: Principal, area_code: str | None = None) -> bool:
+    """Published runs are open data; others only to national roles, or to an area's own
+    people for that area's part."""
+    if run.status in OPEN_STATUSES or viewer.is_national:
+        return True
+    return area_code is not None and viewer.can_see_area(area_code)
+
+
+def _default_run(
+    session: Session, year: str, viewer: Principal, area_code: str | None
+) -> AllocationRun | None:
+    if viewer.is_national:
+        live = [r for r in runs(session, year) if r.status in LIVE_STATUSES]
+        return live[-1] if live else None
+    if area_code is not None and viewer.can_see_area(area_code):
+        return current_run(session, year, viewer)
+    return current_run(session, year, PUBLIC)
+
+
+def visible_run(
+    session: Session,
+    year: str,
+    viewer: Principal,
+    *,
+    version: int | None = None,
+    area_code: str | None = None,
+) -> AllocationRun:
+    """The allocation run ``viewer`` may see for ``year`` (a named version, or the default).
+
+    By default national roles see the newest live run, draft or not; an area's own people see
+    their area's draft before it is published; everyone else sees the published run. Asking
+    for a version one may not see is refused: 403 for a signed-in person, 404 for the public,
+    who are not told that an unpublished version exists.
+    """
+    require_year(year)
+    if version is None:
+        default = _default_run(session, year, viewer, area_code)
+        if default is None:
+            raise NotFound(f"no allocation has been published for {year} yet")
+        return default
+    run: AllocationRun | None
+    try:
+        run = run_by_version(session, year, version)
+    except NotFound:
+        run = None
+    if run is not None and may_see(run, viewer, area_code):
+        return run
+    if run is None or viewer.is_public:  # the same words either way: existence is not told
+        raise NotFound(f"no published allocation version {version} for {year}")
+    raise Forbidden("you do not have access to this version of the allocation")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from carepool.domain.errors import FrameworkError, Problem
+from carepool.domain.errors import FrameworkError, NotFound, Problem
 from carepool.domain.framework import Framework
 
 
@@ -21,6 +21,16 @@ def available_years() -> list[str]:
     """The programme years that have a framework file, oldest first."""
     files = resources.files(__name__).iterdir()
     return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def require_year(year: str) -> str:
+    """``year`` if it is a programme year carepool has a framework for; otherwise not found.
+
+    Pages and the API take the year from the address, so an unknown one is a 404, not a 400.
+    """
+    if year not in available_years():
+        raise NotFound(f"there is no programme year {year!r}")
+    return year
 
 
 @cache

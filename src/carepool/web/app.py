@@ -24,8 +24,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carepool import config
+from carepool.allocation import api as api_allocations
 from carepool.allocation.routes import area, national
 from carepool.domain.errors import CarepoolError
+from carepool.geography import api as api_areas
 from carepool.metrics import api as api_metrics
 from carepool.metrics import routes as metrics
 from carepool.plans import api as api_plans
@@ -183,6 +185,8 @@ def create_app(
         plans.router,  # /plans/{year}/upload before /plans/{year}/{area}
         plan_sections.router,
         api.router,
+        api_areas.router,
+        api_allocations.router,
         api_plans.router,
         pools.router,
         api_pools.router,

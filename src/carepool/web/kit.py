@@ -18,30 +18,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.orm import Session
 from starlette.templating import Jinja2Templates
 
-from carepool.allocation import service as allocation
-from carepool.allocation.service import AllocationRun
 from carepool.domain.allocation import AllocationStatus
-from carepool.domain.errors import Forbidden, NotFound
 from carepool.domain.money import format_millions, format_money
 from carepool.domain.roles import PUBLIC, Principal
-from carepool.frameworks import available_years
+from carepool.frameworks import require_year
 from carepool.geography import service as geography
 from carepool.web.auth import CSRF_FIELD, SESSION_USER, csrf_token
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _FLASH = "flash"
 
-OPEN_STATUSES = frozenset({AllocationStatus.PUBLISHED.value, AllocationStatus.SUPERSEDED.value})
-"""Statuses anyone may see: published, or published once and since varied."""
-
-LIVE_STATUSES = frozenset(
-    {
-        AllocationStatus.DRAFT.value,
-        AllocationStatus.APPROVED.value,
-        AllocationStatus.PUBLISHED.value,
-    }
-)
-"""Statuses of runs still in play; a superseded run is history."""
 
 STATUS_TAGS = {
     AllocationStatus.DRAFT.value: "govuk-tag--grey",
@@ -144,67 +130,4 @@ def render(
 
 def check_year(year: str) -> str:
     """Refuse a programme year that has no framework with a 404, not a 400."""
-    if year not in available_years():
-        raise NotFound(f"there is no programme year {year!r}")
-    return year
-
-
-def may_see(run: AllocationRun, viewer: Principal, area_code: str | None = None) -> bool:
-    """Published runs are open data; others only to national roles, or to an area's own
-    people for that area's part."""
-    if run.status in OPEN_STATUSES or viewer.is_national:
-        return True
-    return area_code is not None and viewer.can_see_area(area_code)
-
-
-def _default_run(
-    session: Session, year: str, viewer: Principal, area_code: str | None
-) -> AllocationRun | None:
-    if viewer.is_national:
-        live = [r for r in allocation.runs(session, year) if r.status in LIVE_STATUSES]
-        return live[-1] if live else None
-    if area_code is not None and viewer.can_see_area(area_code):
-        return allocation.current_run(session, year, viewer)
-    return allocation.current_run(session, year, PUBLIC)
-
-
-_LIVE = frozenset(
-    {
-        AllocationStatus.DRAFT.value,
-        AllocationStatus.APPROVED.value,
-        AllocationStatus.PUBLISHED.value,
-    }
-)
-
-
-def visible_run(
-    session: Session,
-    year: str,
-    viewer: Principal,
-    *,
-    version: int | None = None,
-    area_code: str | None = None,
-) -> AllocationRun:
-    """The allocation run ``viewer`` may see for ``year`` (a named version, or the default).
-
-    By default national roles see the newest live run, draft or not; an area's own people see
-    their area's draft before it is published; everyone else sees the published run. Asking
-    for a version one may not see is refused: 403 for a signed-in person, 404 for the public,
-    who are not told that an unpublished version exists.
-    """
-    check_year(year)
-    if version is None:
-        default = _default_run(session, year, viewer, area_code)
-        if default is None:
-            raise NotFound(f"no allocation has been published for {year} yet")
-        return default
-    run: AllocationRun | None
-    try:
-        run = allocation.run_by_version(session, year, version)
-    except NotFound:
-        run = None
-    if run is not None and may_see(run, viewer, area_code):
-        return run
-    if run is None or viewer.is_public:  # the same words either way: existence is not told
-        raise NotFound(f"no published allocation version {version} for {year}")
-    raise Forbidden("you do not have access to this version of the allocation")
+    return require_year(year)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from carepool.allocation import service as allocation
-from carepool.allocation.service import AllocationView
+from carepool.allocation.service import OPEN_STATUSES, AllocationView, may_see, visible_run
 from carepool.domain.allocation import AllocationLine
 from carepool.domain.errors import NotFound
 from carepool.domain.geography import BROAD_BANDS, FIVE_YEAR_BANDS, Area, band_label
@@ -23,7 +23,7 @@ from carepool.frameworks import available_years
 from carepool.geography.service import YearGeography, council_names, year_geography
 from carepool.web.auth import DbSession, PublicViewer
 from carepool.web.charts import population_chart
-from carepool.web.kit import OPEN_STATUSES, check_year, may_see, render, visible_run
+from carepool.web.kit import check_year, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -3,7 +3,7 @@
 The published allocation is open data, so its page and downloads are public; national roles
 see the newest version whatever its status, and the national administrator approves and
 publishes it here. Which version a viewer sees is decided once, in
-:func:`carepool.web.kit.visible_run`.
+:func:`carepool.allocation.service.visible_run`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, MergedCell
 
 from carepool.allocation import service as allocation
-from carepool.allocation.service import AllocationRun, AllocationView
+from carepool.allocation.service import OPEN_STATUSES, AllocationRun, AllocationView, visible_run
 from carepool.audit import service as audit_log
 from carepool.domain.allocation import (
     ALLOCATION_WORKFLOW,
@@ -37,7 +37,7 @@ from carepool.domain.workflow import Scope
 from carepool.frameworks import available_years, load_framework
 from carepool.web.auth import AdminViewer, CsrfChecked, DbSession, NationalViewer, PublicViewer
 from carepool.web.charts import bars_from, horizontal_bar_chart
-from carepool.web.kit import OPEN_STATUSES, check_year, flash, render, visible_run
+from carepool.web.kit import check_year, flash, render
 
 router = APIRouter(include_in_schema=False)
 
