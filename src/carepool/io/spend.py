@@ -35,9 +35,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import accumulate, islice
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
@@ -293,6 +294,16 @@ _Block = tuple[Sequence[int], list[pa.Array]]
 """Row numbers (as a spreadsheet shows them) and each column's cells, as Arrow text."""
 
 
+def _arrow_texts(values: Sequence[str]) -> pa.Array:
+    """Python text as an Arrow column, built from its bytes: :func:`pyarrow.array` would
+    import pandas on first use, which costs more than reading a large file."""
+    encoded = [value.encode("utf-8") for value in values]
+    offsets = array("i", [0, *accumulate(map(len, encoded))])
+    return pa.StringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
+    )
+
+
 def _arrow_blocks(data: bytes) -> Iterator[_Block]:
     """Records of a file with no quotes and no lone carriage returns, parsed by Arrow.
 
@@ -305,7 +316,7 @@ def _arrow_blocks(data: bytes) -> Iterator[_Block]:
     """
     end = data.find(b"\n")
     header = (data if end < 0 else data[:end]).removesuffix(b"\r").decode("utf-8").split(",")
-    yield range(1, 2), [pa.array([cell], pa.string()) for cell in header]
+    yield range(1, 2), [_arrow_texts([cell]) for cell in header]
     names = [str(i) for i in range(len(header))]
     buffer = pa.py_buffer(data)
     number, start, size = 2, len(data) if end < 0 else end + 1, BLOCK_CHARS // 16
@@ -370,7 +381,7 @@ def _without_blank_rows(numbers: Sequence[int], cells: list[pa.Array]) -> _Block
         for number, row in zip(numbers, zip(*texts, strict=True), strict=True)
         if any(cell.strip() for cell in row)
     ]
-    columns = [pa.array([row[i] for _, row in kept], pa.string()) for i in range(len(cells))]
+    columns = [_arrow_texts([row[i] for _, row in kept]) for i in range(len(cells))]
     return [number for number, _ in kept], columns
 
 
@@ -385,7 +396,7 @@ def _csv_blocks(data: bytes) -> Iterator[_Block]:
     reader = csv.reader(_lines(data.decode("utf-8")), strict=True)
     try:
         header = next(reader, [""])
-        yield range(1, 2), [pa.array([cell], pa.string()) for cell in header]
+        yield range(1, 2), [_arrow_texts([cell]) for cell in header]
         width, number = len(header), 2
         while records := list(islice(reader, max(1, BLOCK_CHARS // 64))):  # ~64 chars a row
             count = len(records)
@@ -395,7 +406,7 @@ def _csv_blocks(data: bytes) -> Iterator[_Block]:
                 numbers, records = _without_blank_records(records, number, width)
             number += count
             columns = list(zip(*records, strict=True)) or [() for _ in range(width)]
-            yield numbers, [pa.array(cells, pa.string()) for cells in columns]
+            yield numbers, [_arrow_texts(cells) for cells in columns]
     except csv.Error:
         raise NotClean from None
 
@@ -467,7 +478,7 @@ def _recoded(cells: pa.Array, texts: list[str], values: list[str], places: pa.Ar
     """Each cell's value, given each distinct text's value (unchanged texts are not copied)."""
     if texts == values:
         return list(cells.to_pylist())
-    return list(pc.take(pa.array(values, pa.string()), places).to_pylist())
+    return list(map(values.__getitem__, places.to_pylist()))
 
 
 def _days(cells: pa.Array, facts: PoolFacts) -> list[str]:
