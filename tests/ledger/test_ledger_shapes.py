@@ -15,6 +15,7 @@ from ledger_helpers import Area, WriteSpend, bare_entry, bare_pool, finance, the
 from sqlalchemy import Engine, MetaData, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
+from carepool.audit import repository as audit
 from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting
 from carepool.domain.money import Pence
 from carepool.pools.repository import ledger as repo
@@ -80,6 +81,8 @@ def test_simple_and_compound_entries_read_back_as_posted(pool_area: Area) -> Non
         assert (by_key["move:1"], by_key["split:1"]) == (2_500, 1_500)
         movements = repo.account_movements(session, pool.id, Accounts.scheme("S1"), DAY, DAY)
         assert movements == [(Accounts.scheme("S1"), DAY, -1_500)]
+        # entries written straight through the repository still need their audit event
+        audit.record(session, actor="test", action="post", entity="pool", entity_id=pool.id)
 
 
 def test_a_spend_row_is_one_row_with_both_legs(pool_area: Area, write_spend: WriteSpend) -> None:
