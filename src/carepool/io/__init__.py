@@ -1,6 +1,8 @@
-"""Staged importers and exporters: the shell between files people send and the pure domain.
+"""What every importer shares: reading CSV and XLSX into located rows (:mod:`.tabular`) and
+reading the next block while the database stores the last (:mod:`.read_ahead`).
 
-Each importer reads a whole file, collects every problem with its file, row and column, and
-either returns domain values or raises :class:`~carepool.domain.errors.ImportRejected` —
-never a partial result, so nothing half-read can reach the store.
+Each capability's importers live in its ``files`` module. Each reads a whole file, collects
+every problem with its file, row and column, and either returns domain values or raises
+:class:`~carepool.domain.errors.ImportRejected` — never a partial result, so nothing half-read
+can reach the store.
 """

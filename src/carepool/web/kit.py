@@ -1,8 +1,9 @@
-"""What the routers share: page rendering, flash messages and which allocation a viewer sees.
+"""What every capability's pages share: the templates and their filters, rendering a page with
+the signed-in person and their flash messages, and refusing an unknown programme year.
 
-The routers are split by audience (``public``, ``national``, ``area``, ``api``); the rule for
-which allocation run a viewer may see lives here, once, so a page, its downloads and the API
-can never disagree about it.
+Rules about what a viewer may see belong to the services (which allocation run:
+:func:`carepool.allocation.service.visible_run`), so a page, its downloads and the API can
+never disagree about them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The JSON API's response schemas: one Pydantic model per concept, one module per area.
+"""What the JSON API's response schemas share (:mod:`.common`) and the frameworks' schemas.
+
+Each capability keeps its own schemas in its ``schemas`` module, one Pydantic model per concept.
 
 Every ``/api/v1`` route declares one of these as its response model, so the OpenAPI document
 describes what the API really returns, and the CLI's ``--json`` output dumps the same models
