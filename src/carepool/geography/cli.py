@@ -22,7 +22,7 @@ from carepool.cli.common import (
 )
 from carepool.domain.roles import SYSTEM
 from carepool.geography import service as geography
-from carepool.geography.schemas import AreasReport
+from carepool.geography.schemas import AreasReport, VintageImport
 
 
 def import_areas(
@@ -59,7 +59,7 @@ def _run_import(
     with work() as session, stage(f"Reading and checking {file.name}"):
         outcome = importer(session, file, SYSTEM, vintage)
     if as_json:
-        emit(outcome.as_dict())
+        emit(VintageImport.of(outcome).model_dump(mode="json"))
         return
     if outcome.created:
         err.print(f"Imported {outcome.rows:,} {outcome.kind} rows as vintage {outcome.vintage!r}")

@@ -1,9 +1,10 @@
 """Health and Wellbeing Board areas for a programme year (``carepool areas --json`` and the
-API): each area's councils and population bands, and the councils left unmatched."""
+API): each area's councils and population bands, and the councils left unmatched; and what
+an import of reference data did (``carepool import areas|populations|shares --json``)."""
 
 from __future__ import annotations
 
-from carepool.geography.service import YearGeography
+from carepool.geography.service import ImportOutcome, YearGeography
 from carepool.web.schemas.common import Schema
 
 
@@ -51,4 +52,25 @@ class AreasReport(Schema):
                 Unmatched(code=code, reason=reason)
                 for code, reason in geo.populations.unmatched.items()
             ],
+        )
+
+
+class VintageImport(Schema):
+    """What an import of a councils, populations or shares file did: ``created`` is false
+    when this very file was already imported, and then nothing changed."""
+
+    kind: str
+    vintage: str
+    rows: int
+    created: bool
+    notes: list[str]
+
+    @classmethod
+    def of(cls, outcome: ImportOutcome) -> VintageImport:
+        return cls(
+            kind=outcome.kind,
+            vintage=outcome.vintage,
+            rows=outcome.rows,
+            created=outcome.created,
+            notes=list(outcome.notes),
         )

@@ -56,15 +56,6 @@ class ImportOutcome:
     created: bool
     notes: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "vintage": self.vintage,
-            "rows": self.rows,
-            "created": self.created,
-            "notes": list(self.notes),
-        }
-
 
 def _existing(
     session: Session, kind: str, path: Path, actor: Principal
