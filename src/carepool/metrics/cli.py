@@ -10,6 +10,7 @@ import typer
 
 from carepool.cli.common import JsonFlag, YearOption, emit, err, existing_file, stage, work
 from carepool.domain.roles import SYSTEM
+from carepool.metrics.schemas import ComputeReport, StatisticsImportOut
 from carepool.metrics.service import compute as metric_compute
 from carepool.metrics.service import published as published_statistics
 from carepool.person_data.cli import DATA_DIR_HELP, data_directory
@@ -45,7 +46,7 @@ def import_statistics(
             session, file, SYSTEM, kind=kind.value if kind else None, vintage_name=vintage
         )
     if as_json:
-        emit(outcome.as_dict())
+        emit(StatisticsImportOut.of(outcome).model_dump(mode="json"))
         return
     if outcome.created:
         err.print(
@@ -86,7 +87,7 @@ def compute(
             progress=say,
         )
     if as_json:
-        emit(outcome.as_dict())
+        emit(ComputeReport.of(outcome).model_dump(mode="json"))
         return
     metrics = sorted({v.metric for v in outcome.values})
     areas = {v.area_code for v in outcome.values}

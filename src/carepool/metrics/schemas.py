@@ -1,12 +1,16 @@
 """Computed metric values for an area, as the API shows them: exact decimal text (never a
-float), and ``null`` for a figure withheld by publication control."""
+float), and ``null`` for a figure withheld by publication control; and what the commands
+did (``carepool metrics compute --json`` and ``carepool metrics import-statistics --json``)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from carepool.domain.disclosure import SUPPRESSED_SYMBOL
+from carepool.domain.metric_value import MetricValue
+from carepool.metrics.service.compute import ComputeOutcome
 from carepool.metrics.service.pages import AreaValues, ShownValue, SourcedMetric
+from carepool.metrics.service.published import StatisticsImport
 from carepool.web.schemas.common import Schema, Timestamp
 
 
@@ -80,4 +84,76 @@ class AreaMetricValues(Schema):
             suppressed_symbol=SUPPRESSED_SYMBOL,
             metrics=[MetricSource.of(m) for m in found.metrics],
             values=[MetricValueOut.of(found.area.code, v) for v in found.values],
+        )
+
+
+class ComputedValue(Schema):
+    """One value as an engine computed it: exact counts, undisclosed, and the value as exact
+    decimal text."""
+
+    metric: str
+    definition_version: int
+    area_code: str
+    period: str
+    grain: str
+    numerator: int
+    denominator: int | None
+    value: str
+
+    @classmethod
+    def of(cls, value: MetricValue) -> ComputedValue:
+        return cls(
+            metric=value.metric,
+            definition_version=value.definition_version,
+            area_code=value.area_code,
+            period=value.period,
+            grain=value.grain.value,
+            numerator=value.numerator,
+            denominator=value.denominator,
+            value=str(value.value),
+        )
+
+
+class ComputeReport(Schema):
+    """What a computation produced, from which data vintage, and whether it was stored."""
+
+    engine: str
+    data_vintage: str
+    year: str
+    stored: bool
+    values: list[ComputedValue]
+
+    @classmethod
+    def of(cls, outcome: ComputeOutcome) -> ComputeReport:
+        return cls(
+            engine=outcome.engine,
+            data_vintage=outcome.data_vintage,
+            year=outcome.year,
+            stored=outcome.stored,
+            values=[ComputedValue.of(v) for v in outcome.values],
+        )
+
+
+class StatisticsImportOut(Schema):
+    """What an import of published statistics did: ``created`` is false when this very file
+    (the same SHA-256) was already imported, and then nothing changed."""
+
+    kind: str
+    vintage: str
+    file: str
+    sha256: str
+    rows: int
+    created: bool
+    notes: list[str]
+
+    @classmethod
+    def of(cls, outcome: StatisticsImport) -> StatisticsImportOut:
+        return cls(
+            kind=outcome.kind,
+            vintage=outcome.vintage,
+            file=outcome.file,
+            sha256=outcome.sha256,
+            rows=outcome.rows,
+            created=outcome.created,
+            notes=list(outcome.notes),
         )

@@ -40,15 +40,6 @@ class ComputeOutcome:
     values: list[MetricValue]
     stored: bool
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "engine": self.engine,
-            "data_vintage": self.data_vintage,
-            "year": self.year,
-            "stored": self.stored,
-            "values": [_value_dict(v) for v in self.values],
-        }
-
 
 def data_vintage(data_dir: Path) -> str:
     """The vintage the ingest recorded; a clear error if the folder is not a data directory."""
@@ -107,16 +98,3 @@ def compute(
         say("Storing the values")
         metric_results.save_results(session, values, actor, engine=engine, data_vintage=vintage)
     return ComputeOutcome(engine, vintage, year, values, store)
-
-
-def _value_dict(value: MetricValue) -> dict[str, object]:
-    return {
-        "metric": value.metric,
-        "definition_version": value.definition_version,
-        "area_code": value.area_code,
-        "period": value.period,
-        "grain": value.grain.value,
-        "numerator": value.numerator,
-        "denominator": value.denominator,
-        "value": str(value.value),
-    }

@@ -60,17 +60,6 @@ class StatisticsImport:
     created: bool
     notes: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "vintage": self.vintage,
-            "file": self.file,
-            "sha256": self.sha256,
-            "rows": self.rows,
-            "created": self.created,
-            "notes": list(self.notes),
-        }
-
 
 def detect_kind(path: Path) -> str:
     """Which publication a file is, from its content rather than its name."""

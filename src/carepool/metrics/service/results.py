@@ -42,6 +42,9 @@ class SavedResults:
     metrics: tuple[tuple[str, int], ...]
 
     def as_dict(self) -> dict[str, object]:
+        """The audit event's ``after`` payload (stored in the hashed audit chain, so its shape
+        stays as it is). No command prints it, so it has no schema: schemas sit above services
+        and a service cannot use one."""
         return {
             "data_vintage": self.data_vintage,
             "engine": self.engine,
