@@ -31,6 +31,7 @@ from carepool.domain.errors import CarepoolError
 from carepool.geography import service as geography
 from carepool.person_data import service as person_data
 from carepool.person_data.files.ingest import ProgressCallback
+from carepool.person_data.schemas import GenerateReportOut, IngestReportOut
 
 data_app = typer.Typer(
     help="Person-level data: generate a synthetic year, or ingest files into a data directory.",
@@ -104,7 +105,7 @@ def generate(
             progress=progress,
         )
     if as_json:
-        emit(report.as_dict())
+        emit(GenerateReportOut.of(report).model_dump(mode="json"))
         return
     for kind, (path, rows) in report.files.items():
         err.print(f"{kind}: {rows:,} rows in {path}")
@@ -129,7 +130,7 @@ def ingest(
             source, data_directory(data_dir), codes, pseudonym_key(), progress
         )
     if as_json:
-        emit(report.as_dict())
+        emit(IngestReportOut.of(report).model_dump(mode="json"))
         return
     _print_report(report)
 

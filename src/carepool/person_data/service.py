@@ -51,6 +51,9 @@ class KindReport:
     reasons: Mapping[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """The kind's counts as the data directory's ``manifest.json`` records them (the
+        manifest is written by the ingest, below the schemas, so it cannot use
+        :class:`~carepool.person_data.schemas.KindIngest`, the same shape in ``--json``)."""
         return {
             "kind": self.kind,
             "files": list(self.files),
@@ -80,20 +83,6 @@ class IngestReport:
     @property
     def quarantined(self) -> int:
         return sum(k.quarantined for k in self.kinds)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "vintage": self.vintage,
-            "data_dir": str(self.data_dir),
-            "people": self.people,
-            "key_id": self.key_id,
-            "rows_read": self.rows_read,
-            "accepted": sum(k.accepted for k in self.kinds),
-            "quarantined": self.quarantined,
-            "kinds": [k.as_dict() for k in self.kinds],
-            "skipped": list(self.skipped),
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def ingest(
@@ -224,18 +213,6 @@ class GenerateReport:
     financial_year: str
     file_format: str
     files: Mapping[str, tuple[Path, int]]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "out_dir": str(self.out_dir),
-            "seed": self.seed,
-            "scale": self.scale,
-            "financial_year": self.financial_year,
-            "format": self.file_format,
-            "files": {
-                kind: {"path": str(path), "rows": rows} for kind, (path, rows) in self.files.items()
-            },
-        }
 
 
 def generate(
