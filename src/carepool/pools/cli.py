@@ -24,7 +24,14 @@ from carepool.cli.common import (
 from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money, parse_money
 from carepool.domain.roles import SYSTEM
-from carepool.pools.schemas import BudgetReportOut
+from carepool.pools.schemas import (
+    BudgetReportOut,
+    CouncilSpendImport,
+    LedgerCheck,
+    SettlementPosted,
+    SpendImport,
+    SubstitutionReportOut,
+)
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service import settlement as ledger_settle
@@ -78,7 +85,7 @@ def ledger_import(
         else f"Posted {outcome.posted:,} spend rows ({format_money(outcome.total_pence)}) to "
         f"{area}'s pool; {outcome.skipped:,} rows were already posted and were skipped"
     )
-    say(as_json, outcome.as_dict(), message)
+    say(as_json, SpendImport.of(outcome).model_dump(mode="json"), message)
 
 
 @ledger_app.command("balances")
@@ -119,7 +126,7 @@ def ledger_settle_command(
     with work() as session:
         result = ledger_settle.settle(session, _pool(session, area, year), SYSTEM, financial_year)
     if as_json:
-        emit(result.as_dict())
+        emit(SettlementPosted.of(result).model_dump(mode="json"))
         return
     out.print(
         f"{area} {result.financial_year}: {ledger_settle.outcome(result.variance)} of "
@@ -159,16 +166,15 @@ def ledger_check(
     """Prove every pool balances and its running balances equal the sum of its postings."""
     with work() as session:
         results = ledger.check(session, year)
-    ok = all(r.balanced and r.consistent for r in results)
+    checked = LedgerCheck.of(results)
     for r in [] if as_json else [r for r in results if not (r.balanced and r.consistent)]:
         err.print(
             f"[red]{r.year} {r.area_code}[/red]: balanced={r.balanced}, "
             f"consistent={r.consistent}, differences {list(r.differences)[:5]}"
         )
-    data = {"ok": ok, "pools": [r.as_dict() for r in results]}
-    verdict = "all balanced and consistent" if ok else "PROBLEMS FOUND"
-    say(as_json, data, f"{len(results)} pools checked: {verdict}")
-    if not ok:
+    verdict = "all balanced and consistent" if checked.ok else "PROBLEMS FOUND"
+    say(as_json, checked.model_dump(mode="json"), f"{len(results)} pools checked: {verdict}")
+    if not checked.ok:
         raise typer.Exit(1)
 
 
@@ -257,7 +263,11 @@ def ledger_council_spend(file: Path, as_json: JsonFlag = False) -> None:
     with work() as session:
         outcome = ledger_reports.import_council_spend(session, file, SYSTEM)
     counts = f"{outcome.created} new, {outcome.updated} revised, {outcome.unchanged} unchanged"
-    say(as_json, outcome.as_dict(), f"{outcome.rows} figures: {counts}")
+    say(
+        as_json,
+        CouncilSpendImport.of(outcome).model_dump(mode="json"),
+        f"{outcome.rows} figures: {counts}",
+    )
 
 
 @ledger_app.command("substitution")
@@ -266,7 +276,7 @@ def ledger_substitution(area: str, as_json: JsonFlag = False) -> None:
     with work() as session:
         report = ledger_reports.substitution(session, area)
     if as_json:
-        emit(report.as_dict())
+        emit(SubstitutionReportOut.of(report).model_dump(mode="json"))
         return
     for y in report.years:
         own = "—" if y.own_spend is None else format_money(y.own_spend)

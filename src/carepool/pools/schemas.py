@@ -1,17 +1,27 @@
 """Pooled budgets: pools at a glance, one pool's balances and budget against actual, its
-ledger entries, and its quarterly returns. A ledger entry has one shape wherever it is shown."""
+ledger entries, and its quarterly returns. A ledger entry has one shape wherever it is shown.
+Also what the ``carepool ledger`` commands did: a spend import, a settlement, the books'
+check, councils' own spend imported, and the substitution check."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from carepool.domain.quarterly_return import QuarterlyReturn
 from carepool.pools.repository.ledger import StoredEntry
-from carepool.pools.service.ledger import pool_label
-from carepool.pools.service.reports import BudgetLine, BudgetReport
+from carepool.pools.service import settlement
+from carepool.pools.service.ledger import PoolCheck, SpendOutcome, pool_label
+from carepool.pools.service.reports import (
+    BudgetLine,
+    BudgetReport,
+    CouncilSpendOutcome,
+    SubstitutionReport,
+    SubstitutionYear,
+)
 from carepool.pools.service.returns import PoolPosition, ReturnView, SettlementView
 from carepool.web.schemas.common import Pence, Schema, Timestamp, utc_iso
 
@@ -138,6 +148,34 @@ class Settlement(Schema):
         )
 
 
+class SettlementPosted(Schema):
+    """What ``carepool ledger settle`` did: the year's variance, the rule, each partner's
+    share and the ids of the entries that post them."""
+
+    financial_year: str
+    variance_pence: Pence
+    outcome: str = Field(description="overspend, underspend or on budget")
+    rule: str
+    shares: list[SettlementShare]
+    entry_ids: list[int]
+
+    @classmethod
+    def of(cls, settled: settlement.Settlement) -> SettlementPosted:
+        return cls(
+            financial_year=settled.financial_year,
+            variance_pence=settled.variance,
+            outcome=settlement.outcome(settled.variance),
+            rule=settled.rule,
+            shares=[
+                SettlementShare(
+                    partner=line.partner, amount_pence=line.amount, explanation=line.explanation
+                )
+                for line in settled.lines
+            ],
+            entry_ids=list(settled.entry_ids),
+        )
+
+
 class PoolOut(Schema):
     """One pool: its partners, balances, budget against actual and settlements."""
 
@@ -253,4 +291,123 @@ class ReturnReport(Schema):
             lock_version=shown.lock_version,
             return_=shown.content,
             events=[ReturnEvent.of(e) for e in shown.events],
+        )
+
+
+class SpendImport(Schema):
+    """What a spend import did: ``already_imported`` is true when this very file was posted
+    before, and then nothing was posted."""
+
+    file: str
+    sha256: str
+    rows: int
+    posted: int
+    skipped: int
+    total_pence: Pence
+    already_imported: bool
+
+    @classmethod
+    def of(cls, outcome: SpendOutcome) -> SpendImport:
+        return cls(
+            file=outcome.file_name,
+            sha256=outcome.sha256,
+            rows=outcome.rows,
+            posted=outcome.posted,
+            skipped=outcome.skipped,
+            total_pence=outcome.total_pence,
+            already_imported=outcome.already,
+        )
+
+
+class PoolCheckOut(Schema):
+    year: str
+    area_code: str
+    balanced: bool
+    entries: int
+    consistent: bool
+
+    @classmethod
+    def of(cls, checked: PoolCheck) -> PoolCheckOut:
+        return cls(
+            year=checked.year,
+            area_code=checked.area_code,
+            balanced=checked.balanced,
+            entries=checked.entries,
+            consistent=checked.consistent,
+        )
+
+
+class LedgerCheck(Schema):
+    """Every pool's proof: ``ok`` when each balances to zero and its running balances equal
+    the sum of its postings."""
+
+    ok: bool
+    pools: list[PoolCheckOut]
+
+    @classmethod
+    def of(cls, results: Sequence[PoolCheck]) -> LedgerCheck:
+        return cls(
+            ok=all(r.balanced and r.consistent for r in results),
+            pools=[PoolCheckOut.of(r) for r in results],
+        )
+
+
+class CouncilSpendImport(Schema):
+    """What an import of councils' own adult social care spend did, figure by figure."""
+
+    file: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+    @classmethod
+    def of(cls, outcome: CouncilSpendOutcome) -> CouncilSpendImport:
+        return cls(
+            file=outcome.file_name,
+            rows=outcome.rows,
+            created=outcome.created,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+        )
+
+
+class SubstitutionYearOut(Schema):
+    """One financial year of the substitution check, with changes against the baseline."""
+
+    financial_year: str
+    own_spend_pence: Pence | None
+    nhs_transfer_pence: Pence
+    own_change_pence: Pence | None
+    transfer_change_pence: Pence
+    flagged: bool
+
+    @classmethod
+    def of(cls, year: SubstitutionYear) -> SubstitutionYearOut:
+        return cls(
+            financial_year=year.financial_year,
+            own_spend_pence=year.own_spend,
+            nhs_transfer_pence=year.nhs_transfer,
+            own_change_pence=year.own_change,
+            transfer_change_pence=year.transfer_change,
+            flagged=year.flagged,
+        )
+
+
+class SubstitutionReportOut(Schema):
+    """Did NHS money put into social care replace the council's own spend? ``flagged`` when
+    any year's own spend fell below the baseline while the NHS transfer rose above it."""
+
+    area_code: str
+    baseline_year: str | None
+    flagged: bool
+    years: list[SubstitutionYearOut]
+
+    @classmethod
+    def of(cls, report: SubstitutionReport) -> SubstitutionReportOut:
+        return cls(
+            area_code=report.area_code,
+            baseline_year=report.baseline_year,
+            flagged=report.flagged,
+            years=[SubstitutionYearOut.of(y) for y in report.years],
         )

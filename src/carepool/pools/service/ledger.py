@@ -449,6 +449,10 @@ class SpendOutcome:
     already: bool
 
     def as_dict(self) -> dict[str, object]:
+        """The ``import_spend`` audit event's ``after`` payload, hashed into the pool's audit
+        chain, so its shape stays as it is. ``--json`` prints
+        :class:`~carepool.pools.schemas.SpendImport`, the same keys today; the service sits
+        below the schemas and cannot use it."""
         return {
             "file": self.file_name,
             "sha256": self.sha256,
@@ -685,15 +689,6 @@ class PoolCheck:
     entries: int
     consistent: bool
     differences: tuple[tuple[str, int, int], ...] = ()  # account, running, postings
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "year": self.year,
-            "area_code": self.area_code,
-            "balanced": self.balanced,
-            "entries": self.entries,
-            "consistent": self.consistent,
-        }
 
 
 def check(session: Session, year: str | None = None) -> list[PoolCheck]:

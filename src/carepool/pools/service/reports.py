@@ -287,6 +287,10 @@ class CouncilSpendOutcome:
     unchanged: int
 
     def as_dict(self) -> dict[str, object]:
+        """The import's audit event's ``after`` payload (with the file's SHA-256 and the
+        figures changed added), stored as it is. ``--json`` prints
+        :class:`~carepool.pools.schemas.CouncilSpendImport`, the same keys today; the service
+        sits below the schemas and cannot use it."""
         return {
             "file": self.file_name,
             "rows": self.rows,
@@ -351,16 +355,6 @@ class SubstitutionYear:
     transfer_change: int
     flagged: bool
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "financial_year": self.financial_year,
-            "own_spend_pence": self.own_spend,
-            "nhs_transfer_pence": self.nhs_transfer,
-            "own_change_pence": self.own_change,
-            "transfer_change_pence": self.transfer_change,
-            "flagged": self.flagged,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class SubstitutionReport:
@@ -371,14 +365,6 @@ class SubstitutionReport:
     @property
     def flagged(self) -> bool:
         return any(y.flagged for y in self.years)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "area_code": self.area_code,
-            "baseline_year": self.baseline_year,
-            "flagged": self.flagged,
-            "years": [y.as_dict() for y in self.years],
-        }
 
 
 def substitution(session: Session, area_code: str) -> SubstitutionReport:

@@ -50,6 +50,10 @@ class Settlement:
     entry_ids: tuple[int, ...]
 
     def as_dict(self) -> dict[str, object]:
+        """The ``settle`` audit event's ``after`` payload, hashed into the pool's audit chain,
+        so its shape stays as it is. ``--json`` prints
+        :class:`~carepool.pools.schemas.SettlementPosted`, the same keys today; the service
+        sits below the schemas and cannot use it."""
         return {
             "financial_year": self.financial_year,
             "variance_pence": self.variance,
