@@ -1,0 +1,160 @@
+"""What the commands print with ``--json``, key by key and in order: these shapes are
+contracts (``docs/formats.md``), so each schema is pinned here as the exact JSON text it
+gives for a service outcome built by hand. Money stays integer pence, counts integers, and
+exact decimals text."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from carepool.domain.metric_value import Grain, MetricValue
+from carepool.domain.money import Pence
+from carepool.domain.risk_share import ShareLine
+from carepool.geography.schemas import VintageImport
+from carepool.geography.service import ImportOutcome
+from carepool.metrics.schemas import ComputeReport, StatisticsImportOut
+from carepool.metrics.service.compute import ComputeOutcome
+from carepool.metrics.service.published import StatisticsImport
+from carepool.person_data.schemas import GenerateReportOut, IngestReportOut
+from carepool.person_data.service import GenerateReport, IngestReport, KindReport
+from carepool.pools.schemas import (
+    CouncilSpendImport,
+    LedgerCheck,
+    SettlementPosted,
+    SpendImport,
+    SubstitutionReportOut,
+)
+from carepool.pools.service.ledger import PoolCheck, SpendOutcome
+from carepool.pools.service.reports import (
+    CouncilSpendOutcome,
+    SubstitutionReport,
+    SubstitutionYear,
+)
+from carepool.pools.service.settlement import Settlement
+
+
+def printed(shape: BaseModel) -> str:
+    """The JSON text ``--json`` prints, on one line."""
+    return json.dumps(shape.model_dump(mode="json"), ensure_ascii=False)
+
+
+def test_import_areas_populations_or_shares() -> None:
+    outcome = ImportOutcome("populations", "mid-2015", 3, False, ("151 areas",))
+    assert printed(VintageImport.of(outcome)) == (
+        '{"kind": "populations", "vintage": "mid-2015", "rows": 3, "created": false, '
+        '"notes": ["151 areas"]}'
+    )
+
+
+def test_metrics_compute() -> None:
+    value = MetricValue(
+        "non_elective_admissions", 1, "E06000001", "2015-04", Grain.MONTH, 1342, 565705,
+        Decimal("237.2"),
+    )  # fmt: skip
+    count = MetricValue("delayed_days", 2, "E06000002", "2015-16", Grain.YEAR, 7, None, Decimal(7))
+    outcome = ComputeOutcome("duckdb", "9f2c", "2015-16", [value, count], True)
+    assert printed(ComputeReport.of(outcome)) == (
+        '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", "stored": true, '
+        '"values": [{"metric": "non_elective_admissions", "definition_version": 1, '
+        '"area_code": "E06000001", "period": "2015-04", "grain": "month", "numerator": 1342, '
+        '"denominator": 565705, "value": "237.2"}, {"metric": "delayed_days", '
+        '"definition_version": 2, "area_code": "E06000002", "period": "2015-16", '
+        '"grain": "year", "numerator": 7, "denominator": null, "value": "7"}]}'
+    )
+
+
+def test_metrics_import_statistics() -> None:
+    outcome = StatisticsImport("dtoc", "v", "dtoc.xls", "ab" * 32, 1955, True, ())
+    assert printed(StatisticsImportOut.of(outcome)) == (
+        '{"kind": "dtoc", "vintage": "v", "file": "dtoc.xls", "sha256": "' + "ab" * 32 + '", '
+        '"rows": 1955, "created": true, "notes": []}'
+    )
+
+
+def test_data_generate() -> None:
+    report = GenerateReport(
+        Path("raw"), 2015, 0.1, "2015-16", "csv", {"spells": (Path("raw/spells.csv"), 12)}
+    )
+    assert printed(GenerateReportOut.of(report)) == (
+        '{"out_dir": "raw", "seed": 2015, "scale": 0.1, "financial_year": "2015-16", '
+        '"format": "csv", "files": {"spells": {"path": "raw/spells.csv", "rows": 12}}}'
+    )
+
+
+def test_data_ingest_sorts_each_kinds_reasons_and_rounds_the_seconds() -> None:
+    spells = KindReport("spells", ("a.csv", "b.csv"), 10, 8, 2, {"sex: ?": 1, "age: 999": 1})
+    delays = KindReport("delays", ("d.csv",), 4, 4, 0)
+    report = IngestReport("5e1d", Path("data"), (spells, delays), 9, "k1", ("x.txt",), 1.23456)
+    assert printed(IngestReportOut.of(report)) == (
+        '{"vintage": "5e1d", "data_dir": "data", "people": 9, "key_id": "k1", "rows_read": 14, '
+        '"accepted": 12, "quarantined": 2, "kinds": [{"kind": "spells", '
+        '"files": ["a.csv", "b.csv"], "rows_read": 10, "accepted": 8, "quarantined": 2, '
+        '"reasons": {"age: 999": 1, "sex: ?": 1}}, {"kind": "delays", "files": ["d.csv"], '
+        '"rows_read": 4, "accepted": 4, "quarantined": 0, "reasons": {}}], '
+        '"skipped": ["x.txt"], "seconds": 1.235}'
+    )
+
+
+def test_ledger_import() -> None:
+    outcome = SpendOutcome("spend.csv", "cd" * 32, 2, 2, 0, 125_050, False)
+    assert printed(SpendImport.of(outcome)) == (
+        '{"file": "spend.csv", "sha256": "' + "cd" * 32 + '", "rows": 2, "posted": 2, '
+        '"skipped": 0, "total_pence": 125050, "already_imported": false}'
+    )
+
+
+def test_ledger_settle() -> None:
+    lines = (
+        ShareLine("CCG", Pence(-600), "60% of the underspend"),
+        ShareLine("LA", Pence(-400), "40% of the underspend"),
+    )
+    result = Settlement("2015-16", -1_000, "proportional", lines, (41, 42))
+    assert printed(SettlementPosted.of(result)) == (
+        '{"financial_year": "2015-16", "variance_pence": -1000, "outcome": "underspend", '
+        '"rule": "proportional", "shares": [{"partner": "CCG", "amount_pence": -600, '
+        '"explanation": "60% of the underspend"}, {"partner": "LA", "amount_pence": -400, '
+        '"explanation": "40% of the underspend"}], "entry_ids": [41, 42]}'
+    )
+
+
+def test_ledger_check_leaves_the_differences_out() -> None:
+    good = PoolCheck("2015-16", "E06000001", True, 5, True)
+    bad = PoolCheck("2015-16", "E06000002", True, 3, False, (("Assets:Bank", 10, 0),))
+    assert printed(LedgerCheck.of([good, bad])) == (
+        '{"ok": false, "pools": [{"year": "2015-16", "area_code": "E06000001", '
+        '"balanced": true, "entries": 5, "consistent": true}, {"year": "2015-16", '
+        '"area_code": "E06000002", "balanced": true, "entries": 3, "consistent": false}]}'
+    )
+    assert printed(LedgerCheck.of([])) == '{"ok": true, "pools": []}'
+
+
+def test_ledger_council_spend() -> None:
+    outcome = CouncilSpendOutcome("own.csv", 3, 1, 1, 1)
+    assert printed(CouncilSpendImport.of(outcome)) == (
+        '{"file": "own.csv", "rows": 3, "created": 1, "updated": 1, "unchanged": 1}'
+    )
+
+
+def test_ledger_substitution() -> None:
+    years = (
+        SubstitutionYear("2014-15", 1_000, 0, 0, 0, False),
+        SubstitutionYear("2015-16", 900, 500, -100, 500, True),
+        SubstitutionYear("2016-17", None, 500, None, 500, False),
+    )
+    assert printed(SubstitutionReportOut.of(SubstitutionReport("E1", "2014-15", years))) == (
+        '{"area_code": "E1", "baseline_year": "2014-15", "flagged": true, "years": ['
+        '{"financial_year": "2014-15", "own_spend_pence": 1000, "nhs_transfer_pence": 0, '
+        '"own_change_pence": 0, "transfer_change_pence": 0, "flagged": false}, '
+        '{"financial_year": "2015-16", "own_spend_pence": 900, "nhs_transfer_pence": 500, '
+        '"own_change_pence": -100, "transfer_change_pence": 500, "flagged": true}, '
+        '{"financial_year": "2016-17", "own_spend_pence": null, "nhs_transfer_pence": 500, '
+        '"own_change_pence": null, "transfer_change_pence": 500, "flagged": false}]}'
+    )
+    empty = SubstitutionReport("E2", None, ())
+    assert printed(SubstitutionReportOut.of(empty)) == (
+        '{"area_code": "E2", "baseline_year": null, "flagged": false, "years": []}'
+    )
