@@ -21,7 +21,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from carepool.audit import repository as audit
 from carepool.domain.ledger import EntryKind
 from carepool.domain.money import Pence, split_by_weights
 from carepool.domain.periods import months, quarters
@@ -159,12 +158,10 @@ def _receipts(session: Session, pool: PoolRow, rng: random.Random) -> None:
             )
         )
     ids = ledger.post_many(session, pool, entries, SYSTEM)
-    audit.record(
+    ledger.record_for_pool(
         session,
-        chain=ledger.audit_chain(pool),
+        pool,
         actor=SYSTEM.username,
         action="record_receipts",
-        entity="pool",
-        entity_id=ledger.pool_label(pool),
         after={"receipts": len(ids), "total_pence": sum(e.postings[0].amount for e in entries)},
     )

@@ -83,6 +83,28 @@ def audit_chain(pool: PoolRow) -> str:
     return pool_chain(pool_label(pool))
 
 
+def record_for_pool(
+    session: Session,
+    pool: PoolRow,
+    *,
+    actor: str,
+    action: str,
+    before: object = None,
+    after: object = None,
+) -> None:
+    """Record an event about the pool itself (opened, period closed, settled…) on its chain."""
+    audit.record(
+        session,
+        chain=audit_chain(pool),
+        actor=actor,
+        action=action,
+        entity="pool",
+        entity_id=pool_label(pool),
+        before=before,
+        after=after,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Who may do what
 
@@ -160,13 +182,11 @@ def open_pool(
     pool = _new_pool(session, year, area_code, content, version.number, actor, geo)
     schedule = contribution_schedule(content, pool, version.number)
     repo.add_entries(session, pool.id, schedule, actor.username, _now())
-    audit.record(
+    record_for_pool(
         session,
-        chain=audit_chain(pool),
+        pool,
         actor=actor.username,
         action="open",
-        entity="pool",
-        entity_id=pool_label(pool),
         after={
             "plan_version": version.number,
             "pooled_pence": content.pooled(),
@@ -491,13 +511,11 @@ def import_spend(session: Session, pool: PoolRow, path: Path, actor: Principal) 
         stage.drop_spend_stage(session)  # refused: the caller's unit of work may carry on
         raise
     stage.drop_spend_stage(session)
-    audit.record(
+    record_for_pool(
         session,
-        chain=audit_chain(pool),
+        pool,
         actor=actor.username,
         action="import_spend",
-        entity="pool",
-        entity_id=pool_label(pool),
         after=outcome.as_dict(),
     )
     return outcome
@@ -656,13 +674,11 @@ def close_period(session: Session, pool: PoolRow, label: str, actor: Principal) 
         raise Conflict(f"{period.label} is already closed")
     repo.lock_pool(session, pool)
     repo.add_closed_period(session, pool.id, period, actor.username, _now())
-    audit.record(
+    record_for_pool(
         session,
-        chain=audit_chain(pool),
+        pool,
         actor=actor.username,
         action="close_period",
-        entity="pool",
-        entity_id=pool_label(pool),
         after={
             "period": period.label,
             "start": period.start.isoformat(),

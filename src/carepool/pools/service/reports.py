@@ -38,7 +38,12 @@ from carepool.plans import service as plans
 from carepool.pools.files.spend import read_council_spend
 from carepool.pools.repository import ledger as repo
 from carepool.pools.repository.ledger import ForecastRow, PoolRow
-from carepool.pools.service.ledger import audit_chain, plan_content, pool_label, require_write
+from carepool.pools.service.ledger import (
+    plan_content,
+    pool_label,
+    record_for_pool,
+    require_write,
+)
 from carepool.pools.service.settlement import financial_years
 from carepool.store.db import flush
 
@@ -257,13 +262,11 @@ def set_forecast(
         actor.username,
         _now(),
     )
-    audit.record(
+    record_for_pool(
         session,
-        chain=audit_chain(pool),
+        pool,
         actor=actor.username,
         action="forecast",
-        entity="pool",
-        entity_id=pool_label(pool),
         after={
             "scheme": scheme,
             "as_at": row.as_at.isoformat(),

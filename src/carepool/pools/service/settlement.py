@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict
 from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting, outturn_variance
 from carepool.domain.money import Pence, format_money, split_by_weights
@@ -30,10 +29,10 @@ from carepool.frameworks import load_framework
 from carepool.pools.repository import ledger as repo
 from carepool.pools.repository.ledger import PoolRow
 from carepool.pools.service.ledger import (
-    audit_chain,
     plan_content,
     pool_label,
     post_many,
+    record_for_pool,
     require_write,
 )
 from carepool.store.db import flush
@@ -111,13 +110,11 @@ def settle(
     entries = [_entry(pool, year, kind, inputs.variance, line) for line in lines]
     ids = tuple(post_many(session, pool, entries, actor))
     result = Settlement(year, inputs.variance, kind.value, lines, ids)
-    audit.record(
+    record_for_pool(
         session,
-        chain=audit_chain(pool),
+        pool,
         actor=actor.username,
         action="settle",
-        entity="pool",
-        entity_id=pool_label(pool),
         after=result.as_dict(),
     )
     return result
@@ -139,13 +136,11 @@ def vary_risk_share(
     before = {"rule": pool.risk_share_kind, "parameters": pool.risk_share_parameters}
     pool.risk_share_kind, pool.risk_share_parameters = kind.value, dict(parameters)
     flush(session)
-    audit.record(
+    record_for_pool(
         session,
-        chain=audit_chain(pool),
+        pool,
         actor=actor.username,
         action="vary_risk_share",
-        entity="pool",
-        entity_id=pool_label(pool),
         before=before,
         after={"rule": kind.value, "parameters": dict(parameters), "reason": reason},
     )
