@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from carepool.domain.metric import PopulationGap
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import Pence
 from carepool.domain.risk_share import ShareLine
@@ -56,14 +57,20 @@ def test_metrics_compute() -> None:
         Decimal("237.2"),
     )  # fmt: skip
     count = MetricValue("delayed_days", 2, "E06000002", "2015-16", Grain.YEAR, 7, None, Decimal(7))
-    outcome = ComputeOutcome("duckdb", "9f2c", "2015-16", [value, count], True)
+    gap = PopulationGap("E1", "falls_admissions_65_plus", "too coarse")
+    outcome = ComputeOutcome(
+        "duckdb", "9f2c", "2015-16", [value, count], True, "mid-2019", (gap,), ("E2: apportioned",)
+    )
     assert printed(ComputeReport.of(outcome)) == (
-        '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", "stored": true, '
+        '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", '
+        '"population_vintage": "mid-2019", "stored": true, '
         '"values": [{"metric": "non_elective_admissions", "definition_version": 1, '
         '"area_code": "E06000001", "period": "2015-04", "grain": "month", "numerator": 1342, '
         '"denominator": 565705, "value": "237.2"}, {"metric": "delayed_days", '
         '"definition_version": 2, "area_code": "E06000002", "period": "2015-16", '
-        '"grain": "year", "numerator": 7, "denominator": null, "value": "7"}]}'
+        '"grain": "year", "numerator": 7, "denominator": null, "value": "7"}], '
+        '"skipped": [{"area_code": "E1", "metric": "falls_admissions_65_plus", '
+        '"reason": "too coarse"}], "notes": ["E2: apportioned"]}'
     )
 
 
