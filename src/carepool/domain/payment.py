@@ -1,0 +1,244 @@
+"""Payment for performance: how much of an area's performance pot a quarter's result earns.
+
+The framework file describes each payment design as a rule *kind* with parameters; this module
+implements the kinds, and adding a design is adding a kind (a class and one entry in
+:data:`RULE_KINDS`), never editing another. Every line conserves money exactly: released
+plus retained is the pot, to the penny, and every figure is in whole pence.
+
+The July 2014 redesign in force for 2015-16 (``non_elective_reduction``), in one place::
+
+    pot_q      = max(0, baseline_q − plan_q) × unit_cost
+    earned_q   = min(pot_q, max(0, baseline_q − actual_q) × unit_cost)
+    released_q = earned_q            (into the pool, for its schemes)
+    retained_q = pot_q − earned_q    (stays with the CCG, to pay for the extra admissions)
+
+``baseline_q`` is the same quarter of the baseline year, ``plan_q`` the approved plan's
+ambition for the quarter and ``actual_q`` the measured total non-elective admissions. The
+unit cost is the framework's average cost of an admission (£1,490 for 2015-16: a parameter,
+not code). The reference formula is from the Better Care Fund's 2015-16 guidance as
+summarised in carepool's domain notes; the August 2014 technical guidance that set it out is
+not held, and the formula is marked there as to be verified against it.
+
+The December 2013 design (``conditions_and_metrics``, superseded before any payment) is kept
+runnable for comparison: an area's share of each tranche, with the share of its planned
+improvement it achieved; at 70% or more the money may go to its contingency plan, below 70%
+a recovery plan is needed. No money was to be withdrawn in 2015-16, so it is all released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from carepool.domain.errors import CarepoolError
+from carepool.domain.money import Pence, format_money, parse_money
+
+
+class PaymentError(CarepoolError):
+    """A payment design or its inputs cannot be used."""
+
+
+class PaymentStatus(StrEnum):
+    """How a quarter's result compares with the plan (the words of open results standards)."""
+
+    MET = "met"
+    PARTLY_MET = "partly_met"
+    NOT_MET = "not_met"
+    NO_DATA = "no_data"
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterResult:
+    """What one area planned and achieved in one quarter, the inputs of a payment line.
+
+    ``baseline`` and ``plan`` come from the approved plan, ``actual`` from the stored metric
+    value (``None`` when there is none yet).
+    """
+
+    area_code: str
+    quarter: str
+    baseline: Decimal
+    plan: Decimal
+    actual: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLine:
+    """One area's payment for one quarter, and the working that gave it."""
+
+    area_code: str
+    quarter: str
+    baseline: Decimal
+    plan: Decimal
+    actual: Decimal | None
+    unit_cost_pence: Pence
+    pot_pence: Pence
+    earned_pence: Pence
+    released_pence: Pence
+    retained_pence: Pence
+    status: PaymentStatus
+    working: str
+
+    def __post_init__(self) -> None:
+        if self.released_pence + self.retained_pence != self.pot_pence:
+            raise PaymentError(
+                f"{self.area_code} {self.quarter}: released and retained must add up to the pot"
+            )
+
+
+class PaymentRule(Protocol):
+    """A payment design's rule: a quarter's result in, the line it earns out."""
+
+    @property
+    def kind(self) -> str:
+        """The framework's name for the design."""
+        ...
+
+    def assess(self, result: QuarterResult) -> PaymentLine:
+        """The payment line for one area and quarter."""
+        ...
+
+
+def pence(amount: Decimal) -> Pence:
+    """A money amount in pence, rounded half to even only here, once, at the end."""
+    return Pence(int(amount.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)))
+
+
+@dataclass(frozen=True, slots=True)
+class NonElectiveReduction:
+    """July 2014: the pot is the planned fall in emergency admissions at the unit cost, and
+    a quarter earns the fall achieved against the same quarter of the baseline year, up to
+    its pot."""
+
+    unit_cost_pence: Pence
+    kind: str = "non_elective_reduction"
+
+    def assess(self, result: QuarterResult) -> PaymentLine:
+        planned_fall = max(Decimal(0), result.baseline - result.plan)
+        pot = pence(planned_fall * self.unit_cost_pence)
+        if result.actual is None:
+            return self._line(result, pot, Pence(0), PaymentStatus.NO_DATA, "no measured value")
+        achieved_fall = max(Decimal(0), result.baseline - result.actual)
+        earned = min(pot, pence(achieved_fall * self.unit_cost_pence))
+        cost = format_money(self.unit_cost_pence)
+        working = (
+            f"pot = max(0, {result.baseline} − {result.plan}) × {cost} = {format_money(pot)}; "
+            f"earned = min(pot, max(0, {result.baseline} − {result.actual}) × {cost}) = "
+            f"{format_money(earned)}"
+        )
+        return self._line(result, pot, earned, _status(pot, earned, result), working)
+
+    def _line(
+        self, result: QuarterResult, pot: Pence, earned: Pence, status: PaymentStatus, working: str
+    ) -> PaymentLine:
+        return PaymentLine(
+            area_code=result.area_code,
+            quarter=result.quarter,
+            baseline=result.baseline,
+            plan=result.plan,
+            actual=result.actual,
+            unit_cost_pence=self.unit_cost_pence,
+            pot_pence=pot,
+            earned_pence=earned,
+            released_pence=earned,
+            retained_pence=Pence(pot - earned),
+            status=status,
+            working=working,
+        )
+
+
+def _status(pot: Pence, earned: Pence, result: QuarterResult) -> PaymentStatus:
+    """Met when the whole pot is earned; with no planned fall, met when the plan held."""
+    if pot == 0:
+        assert result.actual is not None
+        return PaymentStatus.MET if result.actual <= result.plan else PaymentStatus.NOT_MET
+    if earned == pot:
+        return PaymentStatus.MET
+    return PaymentStatus.PARTLY_MET if earned else PaymentStatus.NOT_MET
+
+
+CONTINGENCY_THRESHOLD = Decimal("0.7")
+"""December 2013: at 70% of the planned improvement or more, an area may use the money for
+its contingency plan; below it, a recovery plan is needed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionsAndMetrics:
+    """December 2013 (superseded): an area's share of the pot, all released, with the share of
+    its planned improvement achieved deciding between contingency plan and recovery plan.
+
+    ``area_pot_pence`` is the area's share of the pot for the period assessed.
+    """
+
+    area_pot_pence: Mapping[str, Pence]
+    kind: str = "conditions_and_metrics"
+
+    def assess(self, result: QuarterResult) -> PaymentLine:
+        pot = self.area_pot_pence.get(result.area_code, Pence(0))
+        planned = result.baseline - result.plan
+        if result.actual is None:
+            status, working = PaymentStatus.NO_DATA, "no measured value"
+        else:
+            achieved = result.baseline - result.actual
+            share = achieved / planned if planned > 0 else Decimal(1 if achieved >= 0 else 0)
+            status = (
+                PaymentStatus.MET
+                if share >= 1
+                else PaymentStatus.PARTLY_MET
+                if share >= CONTINGENCY_THRESHOLD
+                else PaymentStatus.NOT_MET
+            )
+            working = (
+                f"achieved {achieved} of a planned {planned} ({share:.0%}); at 70% or more the "
+                "money may fund the contingency plan, below it a recovery plan is needed"
+            )
+        return PaymentLine(
+            area_code=result.area_code,
+            quarter=result.quarter,
+            baseline=result.baseline,
+            plan=result.plan,
+            actual=result.actual,
+            unit_cost_pence=Pence(0),
+            pot_pence=pot,
+            earned_pence=pot,
+            released_pence=pot,
+            retained_pence=Pence(0),
+            status=status,
+            working=working,
+        )
+
+
+def _non_elective_reduction(
+    parameters: Mapping[str, Any], _area_pots: Mapping[str, Pence]
+) -> PaymentRule:
+    unit_cost = parameters.get("cost_per_admission")
+    if unit_cost is None:
+        raise PaymentError("the non_elective_reduction design needs a cost_per_admission")
+    return NonElectiveReduction(parse_money(str(unit_cost)))
+
+
+def _conditions_and_metrics(
+    _parameters: Mapping[str, Any], area_pots: Mapping[str, Pence]
+) -> PaymentRule:
+    return ConditionsAndMetrics(dict(area_pots))
+
+
+RULE_KINDS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Pence]], PaymentRule]] = {
+    "non_elective_reduction": _non_elective_reduction,
+    "conditions_and_metrics": _conditions_and_metrics,
+}
+"""Each payment kind carepool runs, by the name the framework file gives it."""
+
+
+def rule_for(
+    kind: str, parameters: Mapping[str, Any], area_pots: Mapping[str, Pence] | None = None
+) -> PaymentRule:
+    """The rule of a framework's payment design; a clear error for a kind not implemented."""
+    make = RULE_KINDS.get(kind)
+    if make is None:
+        known = ", ".join(sorted(RULE_KINDS))
+        raise PaymentError(f"payment kind {kind!r} cannot be run: carepool runs {known}")
+    return make(parameters, area_pots or {})
