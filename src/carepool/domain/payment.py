@@ -27,14 +27,16 @@ a recovery plan is needed. No money was to be withdrawn in 2015-16, so it is all
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from carepool.domain.errors import CarepoolError
+from carepool.domain.errors import CarepoolError, StateTransitionError
 from carepool.domain.money import Pence, format_money, parse_money
+from carepool.domain.roles import Role
+from carepool.domain.workflow import Guard, Workflow, step
 
 
 class PaymentError(CarepoolError):
@@ -242,3 +244,145 @@ def rule_for(
         known = ", ".join(sorted(RULE_KINDS))
         raise PaymentError(f"payment kind {kind!r} cannot be run: carepool runs {known}")
     return make(parameters, area_pots or {})
+
+
+# The life of a payment run ------------------------------------------------------------------
+
+
+class RunStatus(StrEnum):
+    """A payment run's statuses; values are the labels people see."""
+
+    DRAFT = "Draft"
+    CHECKED = "Checked"
+    APPROVED = "Approved"
+    PAID = "Paid"
+    TRUED_UP = "Trued up"
+
+
+class RunAction(StrEnum):
+    CHECK = "check"
+    APPROVE = "approve"
+    PAY = "pay"
+    SEND_BACK = "send_back"
+    TRUE_UP = "true_up"
+
+    @property
+    def label(self) -> str:
+        return _RUN_ACTION_LABELS[self]
+
+
+_RUN_ACTION_LABELS = {
+    RunAction.CHECK: "Checked",
+    RunAction.APPROVE: "Approved",
+    RunAction.PAY: "Paid",
+    RunAction.SEND_BACK: "Sent back to draft",
+    RunAction.TRUE_UP: "Trued up",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the payment guards read: who drafted and checked the run, and who acts now."""
+
+    drafted_by: str
+    checked_by: str
+    actor: str
+    comment: str = ""
+
+
+def _not_the_drafter(facts: RunFacts) -> bool:
+    return facts.actor != facts.drafted_by or facts.actor == "system"
+
+
+def _not_the_checker(facts: RunFacts) -> bool:
+    return facts.actor != facts.checked_by or facts.actor == "system"
+
+
+_FOUR_EYES_CHECK: Guard[RunFacts] = Guard(
+    "checked by someone other than the person who drafted it",
+    _not_the_drafter,
+    lambda f: StateTransitionError(f"{f.actor} drafted this run, so someone else must check it"),
+)
+_FOUR_EYES_APPROVE: Guard[RunFacts] = Guard(
+    "approved by someone other than the person who checked it",
+    _not_the_checker,
+    lambda f: StateTransitionError(f"{f.actor} checked this run, so someone else must approve it"),
+)
+_SAYS_WHY: Guard[RunFacts] = Guard(
+    "a comment says why",
+    lambda f: bool(f.comment.strip()),
+    lambda f: StateTransitionError("say why the run goes back to draft"),
+)
+
+PAYMENT_WORKFLOW: Workflow[RunStatus, RunAction, RunFacts] = Workflow(
+    name="payment run",
+    states=RunStatus,
+    initial=RunStatus.DRAFT,
+    transitions=(
+        step(
+            RunAction.CHECK,
+            RunStatus.DRAFT,
+            RunStatus.CHECKED,
+            Role.NATIONAL_ADMIN,
+            guards=[_FOUR_EYES_CHECK],
+        ),
+        step(
+            RunAction.APPROVE,
+            RunStatus.CHECKED,
+            RunStatus.APPROVED,
+            (Role.NATIONAL_ADMIN, Role.HEALTH_APPROVER),
+            guards=[_FOUR_EYES_APPROVE],
+        ),
+        step(RunAction.PAY, RunStatus.APPROVED, RunStatus.PAID, Role.NATIONAL_ADMIN),
+        step(
+            RunAction.SEND_BACK,
+            {RunStatus.CHECKED, RunStatus.APPROVED},
+            RunStatus.DRAFT,
+            Role.NATIONAL_ADMIN,
+            guards=[_SAYS_WHY],
+        ),
+        step(
+            RunAction.TRUE_UP,
+            RunStatus.PAID,
+            RunStatus.TRUED_UP,
+            Role.NATIONAL_ADMIN,
+            who="National administrator, by paying a run on a revised data vintage",
+        ),
+    ),
+)
+"""A run is drafted, checked and approved by the national team before it is paid; a paid
+run is never edited, only trued up by a later run on revised data."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrueUp:
+    """How a revised run changes one area's payment for a quarter: what it reverses and what
+    replaces it, and the difference in each amount."""
+
+    area_code: str
+    quarter: str
+    before: PaymentLine
+    after: PaymentLine
+
+    @property
+    def released_change(self) -> int:
+        return self.after.released_pence - self.before.released_pence
+
+    @property
+    def retained_change(self) -> int:
+        return self.after.retained_pence - self.before.retained_pence
+
+
+def true_ups(before: Sequence[PaymentLine], after: Sequence[PaymentLine]) -> list[TrueUp]:
+    """The areas whose payment a revised run changes, each with old and new lines."""
+    old = {(line.area_code, line.quarter): line for line in before}
+    changed = []
+    for line in after:
+        previous = old.get((line.area_code, line.quarter))
+        if previous is not None and (
+            previous.released_pence,
+            previous.retained_pence,
+            previous.pot_pence,
+        ) != (line.released_pence, line.retained_pence, line.pot_pence):
+            changed.append(TrueUp(line.area_code, line.quarter, previous, line))
+    return changed
