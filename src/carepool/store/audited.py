@@ -25,6 +25,7 @@ from carepool.store.models import (
     ForecastRow,
     LedgerEntryRow,
     MetricValueRow,
+    PaymentRunRow,
     PlanRow,
     PlanVersionRow,
     PoolRow,
@@ -46,6 +47,7 @@ AUDITED: frozenset[type[Base]] = frozenset(
         PlanVersionRow,
         PoolRow,
         LedgerEntryRow,
+        PaymentRunRow,  # every payment run and status change
         ClosedPeriodRow,
         SpendImportRow,
         ForecastRow,
