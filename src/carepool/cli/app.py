@@ -36,6 +36,7 @@ from carepool.domain.money import format_money
 from carepool.frameworks import available_years, load_framework
 from carepool.geography import cli as geography_cli
 from carepool.metrics.cli import metrics_app
+from carepool.payments.cli import payments_app
 from carepool.person_data.cli import data_app, data_directory
 from carepool.plans.cli import plans_app
 from carepool.pools.cli import ledger_app
@@ -64,6 +65,7 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(payments_app, name="payments")
 
 
 def main() -> None:

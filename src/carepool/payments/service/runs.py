@@ -312,7 +312,9 @@ def pay(session: Session, run: PaymentRunRow, actor: Principal) -> PayOutcome:
         line = repo.line_of(row, run.quarter)
         if line.pot_pence:
             ccgs = _ccg_weights(ledger.plan_content(session, pool), nhs_stream)
-            ids += ledger.post_many(session, pool, payment_entries(run, line, ccgs), actor)
+            day = ledger.first_open_day(quarter_end(run), ledger.closed_periods(session, pool))
+            entries = payment_entries(run, line, ccgs, day)
+            ids += ledger.post_many(session, pool, entries, actor)
         posted[row.area_code] = ids
         _record_posting(session, pool, run, line, ids, actor)
     if previous is not None:
@@ -330,13 +332,15 @@ def line_key(run: PaymentRunRow, area_code: str) -> str:
     return f"{run.correlation}:{area_code}"
 
 
-def payment_entries(run: PaymentRunRow, line: PaymentLine, ccgs: dict[str, int]) -> list[Entry]:
+def payment_entries(
+    run: PaymentRunRow, line: PaymentLine, ccgs: dict[str, int], day: dt.date
+) -> list[Entry]:
     """The two entries paying one line: the pot set aside, then released and retained.
 
-    The unearned part goes back to the area's CCGs in proportion to ``ccgs`` (their NHS
-    contributions), split to the penny.
+    They are dated ``day``: the quarter's last day, or the first open day after it when the
+    pool has closed that period. The unearned part goes back to the area's CCGs in
+    proportion to ``ccgs`` (their NHS contributions), split to the penny.
     """
-    day = quarter_end(run)
     key = line_key(run, line.area_code)
     source = {
         "payment_run": run_label(run),
@@ -431,6 +435,15 @@ def _record_posting(
 
 def runs(session: Session, year: str, quarter_label: str | None = None) -> list[PaymentRunRow]:
     return repo.runs(session, year, quarter_label)
+
+
+def run_in_play(session: Session, year: str, number: int) -> PaymentRunRow:
+    """The quarter's newest run that has not been trued up: the one the next step acts on."""
+    label = quarter_period(year, number).label
+    found = [r for r in repo.runs(session, year, label) if r.status != RunStatus.TRUED_UP]
+    if not found:
+        raise NotFound(f"no payment run for {label}: draft one with 'carepool payments run'")
+    return found[-1]
 
 
 def current_run(session: Session, year: str, quarter_label: str) -> PaymentRunRow | None:
