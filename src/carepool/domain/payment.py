@@ -323,7 +323,7 @@ PAYMENT_WORKFLOW: Workflow[RunStatus, RunAction, RunFacts] = Workflow(
             RunAction.CHECK,
             RunStatus.DRAFT,
             RunStatus.CHECKED,
-            Role.NATIONAL_ADMIN,
+            (Role.NATIONAL_ADMIN, Role.ANALYST),
             guards=[_FOUR_EYES_CHECK],
         ),
         step(
