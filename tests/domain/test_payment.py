@@ -19,7 +19,9 @@ from carepool.domain.payment import (
     PaymentError,
     PaymentStatus,
     QuarterResult,
+    outlook,
     rule_for,
+    variation,
 )
 from carepool.frameworks import load_framework
 
@@ -115,3 +117,30 @@ def test_december_2013_releases_everything_and_names_contingency_or_recovery() -
 def test_a_kind_carepool_does_not_run_is_named_with_those_it_does() -> None:
     with pytest.raises(PaymentError, match="'local_risk_share' cannot be run: carepool runs"):
         rule_for("local_risk_share", {})
+
+
+def test_an_ambition_within_the_areas_variation_is_credible_and_its_earnings_spread() -> None:
+    """Monthly admissions of 330, 340 and 335 … : a quarter of about 1,005, sigma small."""
+    monthly = [330, 340, 335, 345, 330, 338, 342, 336, 331, 339, 344, 333]
+    spread = variation(monthly)
+    assert spread.mean is not None and 1000 < spread.mean < 1020
+
+    modest = outlook(JULY_2014, Decimal(1010), Decimal(990), spread)
+    steep = outlook(JULY_2014, Decimal(1010), Decimal(800), spread)
+
+    assert modest.credible and not steep.credible
+    assert steep.lower_limit is not None and Decimal(800) < steep.lower_limit
+    assert modest.pot_pence == 20 * 149_000
+    # Delivering the ambition exactly: half the time at least the pot, half the time less.
+    assert modest.p10_pence <= modest.p50_pence <= modest.p90_pence == modest.pot_pence
+    assert modest.p50_pence == modest.pot_pence
+    assert Decimal("0.5") < modest.chance_of_any <= 1
+
+
+def test_with_no_history_the_spread_is_poisson_and_nothing_is_flagged() -> None:
+    spread = variation([12])
+    found = outlook(JULY_2014, Decimal(100), Decimal(90), spread, expected=Decimal(100))
+
+    assert found.sigma == Decimal(10) and found.credible and found.lower_limit is None
+    assert found.chance_of_any == Decimal("0.480")  # P(X < 99.5) for X ~ N(100, 10²)
+    assert found.p10_pence == 0 and found.p90_pence == found.pot_pence

@@ -14,9 +14,16 @@ from sqlalchemy.orm import Session
 from carepool.domain.errors import CarepoolError, NotFound, StateTransitionError
 from carepool.domain.ledger import Accounts
 from carepool.domain.metric_value import Grain, MetricValue
-from carepool.domain.payment import PaymentStatus, RunAction, RunStatus
+from carepool.domain.payment import (
+    PaymentStatus,
+    RevisionAction,
+    RevisionStatus,
+    RunAction,
+    RunStatus,
+)
 from carepool.domain.roles import SYSTEM, principal
 from carepool.metrics.service.results import save_results
+from carepool.payments.service import ambitions
 from carepool.payments.service import explain as explanations
 from carepool.payments.service import runs as payments
 from carepool.payments.service import status as standing
@@ -30,7 +37,7 @@ Q1 = "2015-16 Q1"
 def ambition(session: Session, area: str) -> tuple[Decimal, Decimal]:
     """The approved plan's non-elective admissions baseline and Q1 ambition."""
     pool = ledger.pool_for(session, YEAR, area, SYSTEM)
-    found = payments.plan_ambition(ledger.plan_content(session, pool))
+    found = ambitions.plan_ambition(ledger.plan_content(session, pool))
     assert found is not None
     return found[0], found[1][0]
 
@@ -173,3 +180,52 @@ def test_a_revised_vintage_trues_up_the_paid_run_and_the_explanation_reproduces_
         ((Accounts.PERFORMANCE_HELD, -pot), (Accounts.BANK, pot)),
     ]
     assert [s.action for s in found.audit_events][-1] == "performance_payment"
+
+
+def test_a_revised_ambition_needs_both_national_approvers_and_resizes_the_pot(
+    pool_area: Area,
+) -> None:
+    engine, area = pool_area.engine, pool_area.code
+    with unit_of_work(engine) as session:
+        baseline, _plan = ambition(session, area)
+    store_actual(engine, area, int(baseline), "v1")
+    steeper = tuple(baseline - 40 for _ in range(4))
+    health = principal("h", "Health", ["health_approver"])
+    local = principal("l", "Local government", ["lg_approver"])
+    with unit_of_work(engine) as session:
+        revision = ambitions.propose(session, YEAR, area, steeper, "rebased", SYSTEM)
+        ambitions.decide(session, revision, RevisionAction.APPROVE, health)
+        with pytest.raises(StateTransitionError, match="already approved"):
+            ambitions.decide(session, revision, RevisionAction.APPROVE, health)
+        pending = payments.draft(session, YEAR, 1, SYSTEM).run
+        assert pending.lines[0].ambition_revision_id is None  # not in force yet
+        ambitions.decide(session, revision, RevisionAction.APPROVE, local)
+        assert revision.status == RevisionStatus.APPROVED
+        revised = payments.draft(session, YEAR, 1, SYSTEM).run
+        rejected = ambitions.propose(session, YEAR, area, (baseline,) * 4, "flat", SYSTEM)
+        with pytest.raises(StateTransitionError, match="say why"):
+            ambitions.decide(session, rejected, RevisionAction.REJECT, local)
+        ambitions.decide(session, rejected, RevisionAction.REJECT, local, "no evidence")
+
+    assert revised.id != pending.id
+    assert revised.lines[0].ambition_revision_id == revision.id
+    assert revised.lines[0].pot_pence == 40 * UNIT  # the pot resized by the revision
+    with unit_of_work(engine) as session:
+        history = [r.status for r in ambitions.repo.revisions(session, YEAR, area)]
+        in_force = ambitions.in_force(session, ledger.pool_for(session, YEAR, area, SYSTEM))
+    assert history == [RevisionStatus.APPROVED, RevisionStatus.REJECTED]
+    assert in_force is not None and in_force.revision_id == revision.id
+
+
+def test_what_if_shows_the_pot_and_flags_an_ambition_beyond_natural_variation(
+    pool_area: Area,
+) -> None:
+    engine, area = pool_area.engine, pool_area.code
+    with unit_of_work(engine) as session:
+        baseline, plan = ambition(session, area)
+        tried = ambitions.what_if(session, YEAR, area, 1, SYSTEM, unit_cost_pence=100_000)
+        steep = ambitions.what_if(session, YEAR, area, 1, SYSTEM, ambition=baseline / 2)
+    assert tried.outlook.pot_pence == round((baseline - plan) * 100_000)
+    assert steep.outlook.pot_pence == round(baseline / 2 * UNIT)
+    # No monthly history is stored here: the spread is Poisson and nothing is flagged.
+    assert steep.months_of_history == 0 and steep.outlook.credible

@@ -31,12 +31,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from fractions import Fraction
+from statistics import NormalDist
 from typing import Any, Protocol
 
+from carepool.domain import spc
 from carepool.domain.errors import CarepoolError, StateTransitionError
 from carepool.domain.money import Pence, format_money, parse_money
 from carepool.domain.roles import Role
-from carepool.domain.workflow import Guard, Workflow, step
+from carepool.domain.workflow import Condition, Guard, Workflow, step
 
 
 class PaymentError(CarepoolError):
@@ -386,3 +389,191 @@ def true_ups(before: Sequence[PaymentLine], after: Sequence[PaymentLine]) -> lis
         ) != (line.released_pence, line.retained_pence, line.pot_pence):
             changed.append(TrueUp(line.area_code, line.quarter, previous, line))
     return changed
+
+
+# What if, and how credible -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Variation:
+    """An area's natural variation in quarterly admissions, from its own monthly history.
+
+    ``mean`` and ``sigma`` are for a quarter (three months): an XmR chart's mean and sigma
+    of the monthly counts, times 3 and √3. A count can never vary less than a Poisson count
+    does, so ``sigma`` is at least √mean. With fewer than three months there is no history
+    to speak of, and only the Poisson spread around the level asked about is used.
+    """
+
+    mean: Decimal | None
+    sigma_month: Decimal | None
+    months: int
+
+    def quarter_sigma(self, level: Decimal) -> Decimal:
+        poisson = level.sqrt() if level > 0 else Decimal(0)
+        if self.sigma_month is None:
+            return poisson
+        return max(poisson, self.sigma_month * Decimal(3).sqrt())
+
+    @property
+    def lower_limit(self) -> Decimal | None:
+        """The quarter's lower process limit: below it, a fall is beyond natural variation."""
+        if self.mean is None:
+            return None
+        return self.mean - 3 * self.quarter_sigma(self.mean)
+
+
+def variation(monthly: Sequence[int]) -> Variation:
+    """The XmR mean and sigma of a monthly series, as quarterly figures."""
+    if len(monthly) < 3:
+        return Variation(None, None, len(monthly))
+    limits = spc.process_limits([Fraction(m) for m in monthly])
+    sigma = Decimal(limits.sigma.numerator) / Decimal(limits.sigma.denominator)
+    mean = Decimal(limits.mean.numerator) / Decimal(limits.mean.denominator) * 3
+    return Variation(mean, sigma, len(monthly))
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """What an ambition is worth and what the area might earn, given its natural variation.
+
+    The quarter's admissions are taken as normally distributed around ``expected`` (the
+    ambition delivered exactly, unless another level is asked about) with the area's own
+    spread; earnings at the 10th, 50th and 90th percentiles follow from the rule, and
+    ``chance_of_any`` is the probability of earning something at all (admissions below the
+    baseline). ``credible`` is false when the ambition lies below the area's lower process
+    limit: a fall its own history says would take a special cause, the failure the NAO
+    found when a planned fall of 106,000 admissions became a rise of 87,000.
+    """
+
+    pot_pence: Pence
+    expected: Decimal
+    sigma: Decimal
+    p10_pence: Pence
+    p50_pence: Pence
+    p90_pence: Pence
+    chance_of_any: Decimal
+    credible: bool
+    lower_limit: Decimal | None
+
+
+def outlook(
+    rule: NonElectiveReduction,
+    baseline: Decimal,
+    plan: Decimal,
+    spread: Variation,
+    expected: Decimal | None = None,
+) -> Outlook:
+    """The pot, the spread of likely earnings and the credibility of one quarter's ambition."""
+    level = plan if expected is None else expected
+    sigma = spread.quarter_sigma(level)
+
+    def earned_at(actual: Decimal) -> PaymentLine:
+        return rule.assess(QuarterResult("", "", baseline, plan, actual.quantize(Decimal(1))))
+
+    percentiles = {}
+    for share in (Decimal("0.1"), Decimal("0.5"), Decimal("0.9")):
+        # A high admissions count earns little: earnings' 10th percentile is admissions' 90th.
+        actual = _normal_quantile(level, sigma, 1 - share)
+        percentiles[share] = earned_at(max(Decimal(0), actual)).earned_pence
+    chance = _normal_below(level, sigma, baseline - Decimal("0.5"))
+    limit = spread.lower_limit
+    return Outlook(
+        pot_pence=earned_at(Decimal(0)).pot_pence,
+        expected=level,
+        sigma=sigma.quantize(Decimal("0.1")),
+        p10_pence=percentiles[Decimal("0.1")],
+        p50_pence=percentiles[Decimal("0.5")],
+        p90_pence=percentiles[Decimal("0.9")],
+        chance_of_any=chance,
+        credible=limit is None or plan >= limit,
+        lower_limit=None if limit is None else limit.quantize(Decimal("0.1")),
+    )
+
+
+def _normal_quantile(mean: Decimal, sigma: Decimal, share: Decimal) -> Decimal:
+    if sigma == 0:
+        return mean
+    found = NormalDist(float(mean), float(sigma)).inv_cdf(float(share))
+    return Decimal(repr(found))
+
+
+def _normal_below(mean: Decimal, sigma: Decimal, limit: Decimal) -> Decimal:
+    """P(X < limit), to three places; a probability, not money, so a float may compute it."""
+    if sigma == 0:
+        return Decimal(1 if mean < limit else 0)
+    found = NormalDist(float(mean), float(sigma)).cdf(float(limit))
+    return Decimal(repr(found)).quantize(Decimal("0.001"))
+
+
+# Revising an ambition after approval ---------------------------------------------------------
+
+
+class RevisionStatus(StrEnum):
+    PROPOSED = "Proposed"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+
+
+class RevisionAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+    @property
+    def label(self) -> str:
+        return "Approved" if self is RevisionAction.APPROVE else "Rejected"
+
+
+REVISION_APPROVERS = (Role.HEALTH_APPROVER, Role.LG_APPROVER)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionFacts:
+    """Who has approved the revision so far, in which role the person acts now, and why."""
+
+    approved_by: frozenset[Role]
+    role: Role | None
+    comment: str = ""
+
+
+_NOT_YET_BY_THIS_ROLE: Guard[RevisionFacts] = Guard(
+    "this approver has not approved it yet",
+    lambda f: f.role not in f.approved_by,
+    lambda f: StateTransitionError(
+        f"the {f.role.label if f.role else 'approver'} has already approved this revision"
+    ),
+)
+_REVISION_SAYS_WHY: Guard[RevisionFacts] = Guard(
+    "a comment says why",
+    lambda f: bool(f.comment.strip()),
+    lambda f: StateTransitionError("say why the revision is rejected"),
+)
+_BOTH_APPROVERS: Condition[RevisionFacts] = Condition(
+    "both national approvers have approved",
+    lambda f: set(REVISION_APPROVERS) <= f.approved_by | {f.role},
+)
+
+AMBITION_REVISION_WORKFLOW: Workflow[RevisionStatus, RevisionAction, RevisionFacts] = Workflow(
+    name="ambition revision",
+    states=RevisionStatus,
+    initial=RevisionStatus.PROPOSED,
+    transitions=(
+        step(
+            RevisionAction.APPROVE,
+            RevisionStatus.PROPOSED,
+            RevisionStatus.APPROVED,
+            REVISION_APPROVERS,
+            guards=[_NOT_YET_BY_THIS_ROLE],
+            once=_BOTH_APPROVERS,
+        ),
+        step(
+            RevisionAction.REJECT,
+            RevisionStatus.PROPOSED,
+            RevisionStatus.REJECTED,
+            REVISION_APPROVERS,
+            guards=[_REVISION_SAYS_WHY],
+        ),
+    ),
+)
+"""A payment ambition revised after the plan's approval resizes the pot, so, as the 2015-16
+operational guidance required, it takes effect only once both national approvers (health and
+local government) have approved it; a proposal is recorded as an event, not a step."""

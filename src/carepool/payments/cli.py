@@ -9,17 +9,29 @@ step on their own machine; on the web each step needs a second person.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from carepool.accounts import service as accounts
 from carepool.cli.common import JsonFlag, YearOption, emit, err, out, work
-from carepool.domain.money import format_money
-from carepool.domain.payment import RunAction
+from carepool.domain.errors import CarepoolError, NotFound
+from carepool.domain.money import format_money, parse_money
+from carepool.domain.payment import RevisionAction, RunAction
 from carepool.domain.roles import SYSTEM
-from carepool.payments.schemas import ExplanationOut, RunDrafted, RunOut, RunPaid, StatusOut
+from carepool.payments.schemas import (
+    ExplanationOut,
+    RevisionOut,
+    RunDrafted,
+    RunOut,
+    RunPaid,
+    StatusOut,
+    WhatIfOut,
+)
+from carepool.payments.service import ambitions
 from carepool.payments.service import explain as explanations
 from carepool.payments.service import runs as payments
 from carepool.payments.service import status as standing
@@ -206,6 +218,124 @@ def explain(
         "  recomputed from the stored inputs: "
         + ("the same pence" if report.reproduced else "DIFFERENT pence — investigate")
     )
+
+
+@payments_app.command("what-if")
+def what_if(
+    area: str,
+    quarter: QuarterName,
+    year: YearOption = "2015-16",
+    ambition: Annotated[
+        str | None, typer.Option(help="Try this ambition (admissions in the quarter).")
+    ] = None,
+    unit_cost: Annotated[
+        str | None, typer.Option(help="Try this cost of an admission, e.g. £1,600.")
+    ] = None,
+    expected: Annotated[
+        str | None,
+        typer.Option(help="Admissions expected in the quarter (default: the ambition met)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The pot an ambition gives, and the earnings the area's own variation makes likely."""
+    with work() as session:
+        found = ambitions.what_if(
+            session,
+            year,
+            area,
+            quarter.number,
+            SYSTEM,
+            ambition=_quantity(ambition, "--ambition"),
+            unit_cost_pence=None if unit_cost is None else parse_money(unit_cost),
+            expected=_quantity(expected, "--expected"),
+        )
+        report = WhatIfOut.of(found)
+    if as_json:
+        emit(report.model_dump(mode="json"))
+        return
+    o = report
+    out.print(
+        f"{area} {o.quarter}: baseline {o.baseline}, ambition {o.ambition} (in force "
+        f"{o.ambition_in_force}) at {format_money(o.unit_cost_pence)} an admission"
+    )
+    out.print(f"  pot {format_money(o.pot_pence)}")
+    out.print(
+        f"  likely earnings: P10 {format_money(o.p10_pence)}, P50 {format_money(o.p50_pence)}, "
+        f"P90 {format_money(o.p90_pence)}; chance of earning anything {o.chance_of_any}"
+    )
+    out.print(
+        "  credible: the ambition is within the area's natural variation"
+        if o.credible
+        else f"  NOT credible: below the area's lower process limit ({o.lower_limit})"
+    )
+
+
+def _quantity(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        found = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise CarepoolError(f"{option}: {text!r} is not a number of admissions") from None
+    if not found.is_finite() or found < 0:
+        raise CarepoolError(f"{option}: {text!r} is not a number of admissions")
+    return found
+
+
+@payments_app.command("revise")
+def revise(
+    area: str,
+    quarters: Annotated[
+        str, typer.Option(help="The four revised quarterly ambitions, e.g. 1000,990,985,980.")
+    ],
+    reason: Annotated[str, typer.Option(help="Why the ambition is revised.")],
+    year: YearOption = "2015-16",
+    baseline: Annotated[
+        str | None, typer.Option(help="A revised quarterly baseline, if it changes.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Propose a revised ambition; it takes effect once both national approvers approve."""
+    figures = tuple(_quantity(q, "--quarters") for q in quarters.split(","))
+    values = tuple(q for q in figures if q is not None)
+    with work() as session:
+        found = ambitions.propose(
+            session, year, area, values, reason, SYSTEM, _quantity(baseline, "--baseline")
+        )
+        report = RevisionOut.of(found)
+    if as_json:
+        emit(report.model_dump(mode="json"))
+        return
+    err.print(
+        f"Revision {report.id} of {area}'s ambition proposed: {', '.join(report.quarters)}; "
+        "it takes effect once both national approvers have approved it"
+    )
+
+
+@payments_app.command("decide")
+def decide(
+    revision: int,
+    decision: Annotated[RevisionAction, typer.Argument(help="approve or reject")],
+    username: Annotated[
+        str, typer.Option("--as", help="The national approver deciding (a local account).")
+    ],
+    comment: Annotated[str, typer.Option(help="Why (required to reject).")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """A national approver approves or rejects a proposed revision of an ambition."""
+    with work() as session:
+        actor = accounts.find_user(session, username)
+        if actor is None:
+            raise NotFound(f"there is no account {username!r}")
+        found = ambitions.decide(
+            session, ambitions.find_revision(session, revision), decision, actor, comment
+        )
+        report = RevisionOut.of(found)
+    if as_json:
+        emit(report.model_dump(mode="json"))
+        return
+    approvers = ", ".join(report.approvals) or "no one yet"
+    err.print(f"Revision {report.id}: {report.status} (approved by {approvers})")
 
 
 def _print_run(run: RunOut) -> None:

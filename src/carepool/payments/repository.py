@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from carepool.domain.money import Pence
 from carepool.domain.payment import PaymentLine, PaymentStatus, RunStatus
+from carepool.store.models import AmbitionRevisionRow as AmbitionRevisionRow
 from carepool.store.models import PaymentEventRow, PaymentLineRow
 from carepool.store.models import PaymentRunRow as PaymentRunRow
 
 __all__ = [
+    "AmbitionRevisionRow",
     "LineSource",
     "PaymentRunRow",
     "StatusChange",
@@ -45,10 +47,12 @@ class StatusChange:
 
 @dataclass(frozen=True, slots=True)
 class LineSource:
-    """Where a line's inputs came from, beside the line itself."""
+    """Where a line's inputs came from, beside the line itself: the plan version, the
+    approved revision of its ambition (if one replaced the plan's), the metric definition."""
 
     plan_version: int
     metric_definition_version: int | None
+    ambition_revision_id: int | None = None
 
 
 def runs(session: Session, year: str, quarter: str | None = None) -> list[PaymentRunRow]:
@@ -98,6 +102,7 @@ def _line_row(line: PaymentLine, source: LineSource) -> PaymentLineRow:
         plan=str(line.plan),
         actual=None if line.actual is None else str(line.actual),
         plan_version=source.plan_version,
+        ambition_revision_id=source.ambition_revision_id,
         metric_definition_version=source.metric_definition_version,
         unit_cost_pence=line.unit_cost_pence,
         pot_pence=line.pot_pence,
@@ -128,7 +133,7 @@ def line_of(row: PaymentLineRow, quarter: str) -> PaymentLine:
 
 
 def source_of(row: PaymentLineRow) -> LineSource:
-    return LineSource(row.plan_version, row.metric_definition_version)
+    return LineSource(row.plan_version, row.metric_definition_version, row.ambition_revision_id)
 
 
 def append_event(run: PaymentRunRow, change: StatusChange) -> None:
@@ -141,3 +146,23 @@ def append_event(run: PaymentRunRow, change: StatusChange) -> None:
             comment=change.comment,
         )
     )
+
+
+def revisions(
+    session: Session, year: str, area_code: str | None = None
+) -> list[AmbitionRevisionRow]:
+    """The year's ambition revisions (of one area, if given), oldest first."""
+    query = select(AmbitionRevisionRow).filter_by(year=year)
+    if area_code is not None:
+        query = query.filter_by(area_code=area_code)
+    return list(session.scalars(query.order_by(AmbitionRevisionRow.id)))
+
+
+def find_revision(session: Session, revision_id: int) -> AmbitionRevisionRow | None:
+    return session.get(AmbitionRevisionRow, revision_id)
+
+
+def add_revision(session: Session, revision: AmbitionRevisionRow) -> AmbitionRevisionRow:
+    session.add(revision)
+    session.flush()
+    return revision

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from carepool.domain.payment import PaymentLine, TrueUp
-from carepool.payments.repository import PaymentRunRow, line_of
+from carepool.payments.repository import AmbitionRevisionRow, PaymentRunRow, line_of
+from carepool.payments.service.ambitions import WhatIf
 from carepool.payments.service.explain import Explanation, PostedEntry, Step
 from carepool.payments.service.runs import PayOutcome, RunOutcome, run_label
 from carepool.payments.service.status import StatusRow
@@ -227,6 +228,7 @@ class ExplanationOut(Schema):
     parameters: dict[str, Any]
     plan_version: int
     plan_steps: list[StepOut]
+    ambition_revision: int | None
     metric: str
     metric_definition_version: int | None
     data_vintage: str
@@ -255,6 +257,7 @@ class ExplanationOut(Schema):
             parameters=found.parameters,
             plan_version=found.plan_version,
             plan_steps=[StepOut.of(s) for s in found.plan_steps],
+            ambition_revision=found.ambition_revision,
             metric=found.metric,
             metric_definition_version=found.metric_definition_version,
             data_vintage=found.data_vintage,
@@ -266,4 +269,77 @@ class ExplanationOut(Schema):
             run_steps=[StepOut.of(s) for s in found.run_steps],
             ledger_entries=[EntryOut.of(e) for e in found.ledger_entries],
             audit_events=[StepOut.of(s) for s in found.audit_events],
+        )
+
+
+class WhatIfOut(Schema):
+    """An ambition's pot and the earnings its area's natural variation makes likely
+    (``carepool payments what-if --json``). ``credible`` is false when the ambition is below
+    the area's lower process limit."""
+
+    area_code: str
+    quarter: str
+    baseline: str
+    ambition: str
+    ambition_in_force: str
+    unit_cost_pence: Pence
+    months_of_history: int
+    pot_pence: Pence
+    expected: str
+    sigma: str
+    p10_pence: Pence
+    p50_pence: Pence
+    p90_pence: Pence
+    chance_of_any: str
+    credible: bool
+    lower_limit: str | None
+
+    @classmethod
+    def of(cls, found: WhatIf) -> WhatIfOut:
+        o = found.outlook
+        return cls(
+            area_code=found.area_code,
+            quarter=found.quarter,
+            baseline=str(found.baseline),
+            ambition=str(found.ambition),
+            ambition_in_force=str(found.ambition_in_force),
+            unit_cost_pence=found.unit_cost_pence,
+            months_of_history=found.months_of_history,
+            pot_pence=o.pot_pence,
+            expected=str(o.expected),
+            sigma=str(o.sigma),
+            p10_pence=o.p10_pence,
+            p50_pence=o.p50_pence,
+            p90_pence=o.p90_pence,
+            chance_of_any=str(o.chance_of_any),
+            credible=o.credible,
+            lower_limit=None if o.lower_limit is None else str(o.lower_limit),
+        )
+
+
+class RevisionOut(Schema):
+    """A revised ambition and where it stands: ``approvals`` names the approver roles so far."""
+
+    id: int
+    year: str
+    area_code: str
+    baseline: str
+    quarters: list[str]
+    reason: str
+    status: str
+    approvals: list[str]
+    proposed_by: str
+
+    @classmethod
+    def of(cls, row: AmbitionRevisionRow) -> RevisionOut:
+        return cls(
+            id=row.id,
+            year=row.year,
+            area_code=row.area_code,
+            baseline=row.baseline,
+            quarters=list(row.quarters),
+            reason=row.reason,
+            status=row.status,
+            approvals=sorted(row.approvals),
+            proposed_by=row.proposed_by,
         )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from carepool.store.models import (
     AllocationRun,
+    AmbitionRevisionRow,
     ApiTokenRow,
     Base,
     ClosedPeriodRow,
@@ -48,6 +49,7 @@ AUDITED: frozenset[type[Base]] = frozenset(
         PoolRow,
         LedgerEntryRow,
         PaymentRunRow,  # every payment run and status change
+        AmbitionRevisionRow,
         ClosedPeriodRow,
         SpendImportRow,
         ForecastRow,

@@ -741,6 +741,7 @@ class PaymentLineRow(Base):
     plan: Mapped[str] = mapped_column(String(40))
     actual: Mapped[str | None] = mapped_column(String(40))
     plan_version: Mapped[int] = mapped_column(Integer)
+    ambition_revision_id: Mapped[int | None] = mapped_column(ForeignKey("ambition_revision.id"))
     metric_definition_version: Mapped[int | None] = mapped_column(Integer)
     unit_cost_pence: Mapped[int] = mapped_column(BigInteger)
     pot_pence: Mapped[int] = mapped_column(BigInteger)
@@ -767,3 +768,24 @@ class PaymentEventRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     run: Mapped[PaymentRunRow] = relationship(back_populates="events")
+
+
+class AmbitionRevisionRow(Base):
+    """A payment ambition revised after the plan's approval: proposed, then approved by both
+    national approvers (``approvals``: role -> who and when) or rejected. Kept, never
+    edited but for its status, so the history of an area's ambition is always there."""
+
+    __tablename__ = "ambition_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[str] = mapped_column(String(10))
+    area_code: Mapped[str] = mapped_column(String(9), index=True)
+    metric: Mapped[str] = mapped_column(String(60))
+    plan_version: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[str] = mapped_column(String(40))
+    quarters: Mapped[Any] = mapped_column(JSON)  # four exact decimal texts
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    approvals: Mapped[Any] = mapped_column(JSON, default=dict)
+    proposed_by: Mapped[str] = mapped_column(String(120))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -25,14 +25,9 @@ from carepool.domain.roles import SYSTEM
 from carepool.frameworks import framework_sha256
 from carepool.metrics.service import results as metric_results
 from carepool.payments import repository as repo
-from carepool.payments.repository import PaymentRunRow
-from carepool.payments.service.runs import (
-    PAYMENT_METRIC,
-    current_run,
-    line_key,
-    quarter_period,
-    run_label,
-)
+from carepool.payments.repository import AmbitionRevisionRow, PaymentRunRow
+from carepool.payments.service.ambitions import PAYMENT_METRIC, plan_ambition, quarter_period
+from carepool.payments.service.runs import current_run, line_key, run_label
 from carepool.plans import service as plans
 from carepool.pools.service import ledger
 
@@ -74,6 +69,7 @@ class Explanation:
     parameters: dict[str, Any]
     plan_version: int
     plan_steps: tuple[Step, ...]
+    ambition_revision: int | None
     metric: str
     metric_definition_version: int | None
     data_vintage: str
@@ -103,8 +99,10 @@ def explain(session: Session, year: str, area_code: str, number: int) -> Explana
         raise NotFound(f"{run_label(run)} has no payment for {area_code}")
     line = repo.line_of(row, label)
     content, steps = _plan(session, year, area_code, row.plan_version)
+    revision = repo.find_revision(session, row.ambition_revision_id or 0)
+    ambition = _ambition(content, revision)
     value = _measured(session, run, area_code)
-    recomputed = _recompute(run, line, content, number, value)
+    recomputed = _recompute(run, line, ambition, number, value)
     pool = ledger.pool_for(session, year, area_code, SYSTEM)
     return Explanation(
         year=year,
@@ -118,7 +116,8 @@ def explain(session: Session, year: str, area_code: str, number: int) -> Explana
         design_kind=run.design_kind,
         parameters=dict(run.parameters),
         plan_version=row.plan_version,
-        plan_steps=steps,
+        plan_steps=steps + _revision_steps(revision),
+        ambition_revision=None if revision is None else revision.id,
         metric=run.metric,
         metric_definition_version=row.metric_definition_version,
         data_vintage=run.data_vintage,
@@ -164,24 +163,42 @@ def _measured(
     return None
 
 
+def _ambition(
+    content: PlanContent, revision: AmbitionRevisionRow | None
+) -> tuple[Decimal, tuple[Decimal, ...]]:
+    """The baseline and quarterly ambitions the line was worked out from, read afresh."""
+    if revision is not None:
+        return Decimal(revision.baseline), tuple(Decimal(q) for q in revision.quarters)
+    found = plan_ambition(content)
+    if found is None:
+        raise NotFound(f"the plan has no {PAYMENT_METRIC} ambition")
+    return found
+
+
+def _revision_steps(revision: AmbitionRevisionRow | None) -> tuple[Step, ...]:
+    if revision is None:
+        return ()
+    proposed = Step(
+        "propose_revision", revision.proposed_by, revision.proposed_at.isoformat(), revision.reason
+    )
+    approvals = tuple(
+        Step("approve_revision", stamp["by"], stamp["at"], role)
+        for role, stamp in sorted(revision.approvals.items())
+    )
+    return (proposed, *approvals)
+
+
 def _recompute(
     run: PaymentRunRow,
     line: PaymentLine,
-    content: PlanContent,
+    ambition: tuple[Decimal, tuple[Decimal, ...]],
     number: int,
     value: tuple[int, int | None] | None,
 ) -> PaymentLine:
-    """The line worked out afresh from the stored plan, metric value and run parameters."""
-    ambition = next(a for a in content.ambitions if a.metric == PAYMENT_METRIC)
-    baseline = ambition.baseline if ambition.baseline is not None else Decimal(0)
-    plan = ambition.quarters[number - 1]
-    result = QuarterResult(
-        line.area_code,
-        line.quarter,
-        baseline,
-        plan if plan is not None else Decimal(0),
-        None if value is None else Decimal(value[0]),
-    )
+    """The line worked out afresh from the stored ambition, metric value and run parameters."""
+    baseline, quarters = ambition
+    actual = None if value is None else Decimal(value[0])
+    result = QuarterResult(line.area_code, line.quarter, baseline, quarters[number - 1], actual)
     return rule_for(run.design_kind, run.parameters).assess(result)
 
 

@@ -41,7 +41,6 @@ from carepool.domain.payment import (
     rule_for,
     true_ups,
 )
-from carepool.domain.periods import Period, quarter
 from carepool.domain.plan import PlanContent
 from carepool.domain.roles import Principal, Role
 from carepool.domain.workflow import Scope
@@ -49,12 +48,11 @@ from carepool.frameworks import framework_sha256, load_framework
 from carepool.metrics.service import results as metric_results
 from carepool.payments import repository as repo
 from carepool.payments.repository import LineSource, PaymentRunRow, StatusChange
+from carepool.payments.service import ambitions
+from carepool.payments.service.ambitions import PAYMENT_METRIC, quarter_period
 from carepool.pools.service import ledger
 from carepool.pools.service.ledger import PoolRow
 from carepool.store.db import flush
-
-PAYMENT_METRIC = "non_elective_admissions"
-"""The metric the July 2014 design pays on: total emergency admissions, a count."""
 
 
 def _now() -> dt.datetime:
@@ -83,12 +81,6 @@ class RunOutcome:
     created: bool
     missing: tuple[str, ...]
     true_ups: tuple[TrueUp, ...]
-
-
-def quarter_period(year: str, number: int) -> Period:
-    """The quarter ``Q1``..``Q4`` of the year's first financial year, checked."""
-    framework = load_framework(year)
-    return quarter(framework.financial_years[0], number).period
 
 
 def draft(
@@ -177,31 +169,18 @@ def gather(
     }
     inputs, missing = [], []
     for pool in ledger.pools(session, year):
-        ambition = plan_ambition(ledger.plan_content(session, pool))
+        ambition = ambitions.in_force(session, pool)
         if ambition is None:
             continue
-        baseline, plan = ambition[0], ambition[1][number - 1]
         value = measured.get(pool.area_code)
         if value is None:
             missing.append(pool.area_code)
             continue
-        result = QuarterResult(pool.area_code, label, baseline, plan, _actual(value))
-        inputs.append(
-            AreaInputs(pool, result, LineSource(pool.plan_version, value.definition_version))
-        )
+        plan = ambition.quarters[number - 1]
+        result = QuarterResult(pool.area_code, label, ambition.baseline, plan, _actual(value))
+        source = LineSource(ambition.plan_version, value.definition_version, ambition.revision_id)
+        inputs.append(AreaInputs(pool, result, source))
     return inputs, tuple(missing)
-
-
-def plan_ambition(content: PlanContent) -> tuple[Decimal, tuple[Decimal, ...]] | None:
-    for ambition in content.ambitions:
-        quarters = tuple(q for q in ambition.quarters if q is not None)
-        if (
-            ambition.metric == PAYMENT_METRIC
-            and ambition.baseline is not None
-            and len(quarters) == 4
-        ):
-            return ambition.baseline, quarters
-    return None
 
 
 def _actual(value: MetricValue) -> Decimal:
@@ -378,7 +357,8 @@ def payment_entries(
 
 def quarter_end(run: PaymentRunRow) -> dt.date:
     number = int(run.quarter.rsplit("Q", 1)[1])
-    return quarter_period(run.year, number).end
+    end: dt.date = quarter_period(run.year, number).end
+    return end
 
 
 def _ccg_weights(content: PlanContent, nhs_stream: str) -> dict[str, int]:

@@ -8,12 +8,8 @@ from sqlalchemy.orm import Session
 
 from carepool.domain.payment import PaymentLine, QuarterResult, rule_for
 from carepool.payments import repository as repo
-from carepool.payments.service.runs import (
-    current_run,
-    plan_ambition,
-    quarter_period,
-    run_label,
-)
+from carepool.payments.service.ambitions import in_force, quarter_period
+from carepool.payments.service.runs import current_run, run_label
 from carepool.pools.service import ledger
 
 
@@ -44,12 +40,11 @@ def status(session: Session, year: str, number: int | None = None) -> list[Statu
         for pool in ledger.pools(session, year):
             line = lines.get(pool.area_code)
             if line is None:
-                ambition = plan_ambition(ledger.plan_content(session, pool))
+                ambition = in_force(session, pool)
                 if ambition is None:
                     continue
-                baseline, plans = ambition
-                line = rule.assess(
-                    QuarterResult(pool.area_code, label, baseline, plans[q - 1], None)
-                )
+                planned = ambition.quarters[q - 1]
+                result = QuarterResult(pool.area_code, label, ambition.baseline, planned, None)
+                line = rule.assess(result)
             rows.append(StatusRow(line, run_label(run), run.status, not run.provisional))
     return rows
