@@ -483,7 +483,7 @@ def test_the_return_shows_each_actual_beside_its_ambition_with_its_source(
         save_results(session, stored, SYSTEM, engine="reference", data_vintage="web-extract")
     client = client_for(fresh_pool_engine, "finance")
     url = f"{_base(own)}/returns/2015-16-Q2"
-    page = client.get(url).text
+    page: str = client.get(url).text
     check_page(page, "return with actuals")
 
     def row(metric: str) -> str:
