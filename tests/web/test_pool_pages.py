@@ -492,7 +492,8 @@ def test_the_return_shows_each_actual_beside_its_ambition_with_its_source(
 
     admitted = row("non-elective-admissions")
     assert f"{admissions:,}" in admitted and ">Met<" in admitted
-    assert "Definition version 1; data vintage web-extract" in admitted
+    source = 'Definition version 1, data vintage <code class="app-code">web-extract</code>'
+    assert source in admitted
     assert ">Not met<" in row("delayed-transfers-of-care")
     assert "no data" in row("reablement-91-days")
 
