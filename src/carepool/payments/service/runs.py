@@ -168,8 +168,10 @@ def gather(
         for v in metric_results.period_values(session, PAYMENT_METRIC, label, data_vintage=vintage)
     }
     inputs, missing = [], []
-    for pool in ledger.pools(session, year):
-        ambition = ambitions.in_force(session, pool)
+    pools = ledger.pools(session, year)
+    found = ambitions.all_in_force(session, year, pools)
+    for pool in pools:
+        ambition = found[pool.area_code]
         if ambition is None:
             continue
         value = measured.get(pool.area_code)
