@@ -282,23 +282,41 @@ def pay(session: Session, run: PaymentRunRow, actor: Principal) -> PayOutcome:
     changed = _changed_areas(previous, run) if previous else None
     nhs_stream = load_framework(run.year).plan_rules.nhs_stream
     pools = {pool.area_code: pool for pool in ledger.pools(session, run.year)}
-    posted: dict[str, list[int]] = {}
-    for row in run.lines:
-        if changed is not None and row.area_code not in changed:
-            continue
-        pool = pools.get(row.area_code)
-        if pool is None:  # pragma: no cover - lines are only made for pooled areas
-            raise NotFound(f"{row.area_code} has no pool to pay into")
-        ids = _reverse_previous(session, pool, previous, actor) if previous else []
+    paying = [row for row in run.lines if changed is None or row.area_code in changed]
+    missing = sorted(row.area_code for row in paying if row.area_code not in pools)
+    if missing:  # pragma: no cover - lines are only made for pooled areas
+        raise NotFound(f"no pool to pay into for {', '.join(missing)}")
+    ledger.warm_plan_contents(session, run.year, [pools[row.area_code] for row in paying])
+    closed = ledger.closed_periods_of(session, [pools[row.area_code] for row in paying])
+    reversed_ids: dict[str, list[int]] = {}
+    batches = []
+    for row in paying:
+        pool = pools[row.area_code]
+        reversed_ids[row.area_code] = (
+            _reverse_previous(session, pool, previous, actor) if previous else []
+        )
         line = repo.line_of(row, run.quarter)
         if line.pot_pence:
             ccgs = ccg_weights(ledger.plan_content(session, pool), nhs_stream)
-            day = ledger.first_open_day(quarter_end(run), ledger.closed_periods(session, pool))
+            day = ledger.first_open_day(quarter_end(run), closed[pool.id])
             key = line_key(run, row.area_code)
             entries = payment_entries(line, ccgs, day, key, run_label(run), run.data_vintage)
-            ids += ledger.post_many(session, pool, entries, actor)
-        posted[row.area_code] = ids
-        _record_posting(session, pool, run, line, ids, actor)
+            batches.append((pool, entries))
+    new_ids = ledger.post_across(session, batches, actor)
+    posted = {
+        row.area_code: reversed_ids[row.area_code] + new_ids.get(pools[row.area_code].id, [])
+        for row in paying
+    }
+    ledger.record_for_pools(
+        session,
+        [
+            (pools[row.area_code], _posting_event(run, repo.line_of(row, run.quarter), ids))
+            for row in paying
+            for ids in [posted[row.area_code]]
+        ],
+        actor=actor.username,
+        action="performance_payment",
+    )
     if previous is not None:
         _step(session, previous, RunAction.TRUE_UP, actor, f"trued up by {run_label(run)}")
     flush(session, conflict="this payment run")
@@ -393,27 +411,15 @@ def _reverse_previous(
     return ids
 
 
-def _record_posting(
-    session: Session,
-    pool: PoolRow,
-    run: PaymentRunRow,
-    line: PaymentLine,
-    ids: list[int],
-    actor: Principal,
-) -> None:
-    ledger.record_for_pool(
-        session,
-        pool,
-        actor=actor.username,
-        action="performance_payment",
-        after={
-            "payment_run": run_label(run),
-            "entries": ids,
-            "pot_pence": line.pot_pence,
-            "released_pence": line.released_pence,
-            "retained_pence": line.retained_pence,
-        },
-    )
+def _posting_event(run: PaymentRunRow, line: PaymentLine, ids: list[int]) -> dict[str, object]:
+    """What the pool's audit chain records of one area's payment."""
+    return {
+        "payment_run": run_label(run),
+        "entries": ids,
+        "pot_pence": line.pot_pence,
+        "released_pence": line.released_pence,
+        "retained_pence": line.retained_pence,
+    }
 
 
 def runs(session: Session, year: str, quarter_label: str | None = None) -> list[PaymentRunRow]:

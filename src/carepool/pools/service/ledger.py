@@ -105,6 +105,23 @@ def record_for_pool(
     )
 
 
+def record_for_pools(
+    session: Session,
+    events: Sequence[tuple[PoolRow, object]],
+    *,
+    actor: str,
+    action: str,
+) -> None:
+    """:func:`record_for_pool` for many pools at once (``after`` per pool), each on its chain."""
+    audit.record_many(
+        session,
+        [
+            audit.Pending(actor, action, "pool", pool_label(pool), None, after, audit_chain(pool))
+            for pool, after in events
+        ],
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Who may do what
 
@@ -348,6 +365,32 @@ def post_many(
         if problems:
             raise LedgerError(f"entry {entry.narration!r} refused: {problems[0]}")
     return repo.add_entries(session, pool.id, entries, actor.username, _now())
+
+
+def post_across(
+    session: Session, batches: Sequence[tuple[PoolRow, Sequence[Entry]]], actor: Principal
+) -> dict[int, list[int]]:
+    """:func:`post_many` for several pools at once, all or none: one lock statement, one read
+    of closed periods and the same few bulk inserts whatever the number of pools. The ids
+    by pool id; the caller records each pool's audit event."""
+    for pool, _ in batches:
+        require_write(actor, pool.area_code)
+    pools_ = [pool for pool, _ in batches]
+    repo.lock_pools(session, pools_)
+    closed = repo.closed_periods_of(session, [pool.id for pool in pools_])
+    for pool, entries in batches:
+        for entry in entries:
+            require_postable(entry, closed[pool.id])
+            problems = pool_problems(pool, entry)
+            if problems:
+                raise LedgerError(f"entry {entry.narration!r} refused: {problems[0]}")
+    found = [(pool.id, entries) for pool, entries in batches]
+    return repo.add_entries_across(session, found, actor.username, _now())
+
+
+def closed_periods_of(session: Session, pools_: Sequence[PoolRow]) -> dict[int, list[Period]]:
+    """Each pool's closed periods, read in one query."""
+    return repo.closed_periods_of(session, [pool.id for pool in pools_])
 
 
 def post(session: Session, pool: PoolRow, entry: Entry, actor: Principal) -> int:
