@@ -26,6 +26,7 @@ from carepool.domain.person_level import RECORD_KINDS, record_kind
 from carepool.domain.pseudonym import pseudonym
 from carepool.person_data import service as person_data
 from carepool.person_data.files import ingest as files
+from carepool.person_data.files.duplicates import CONFLICT, REPEAT
 from carepool.person_data.schemas import IngestReportOut
 
 SPELL_REASONS = "is not one of: elective, non_elective, maternity, other"
@@ -81,8 +82,8 @@ def test_every_kind_is_read_and_the_same_person_has_the_same_pseudonym_in_each(
     assert people == {pseudonym(NUMBERS[5], KEY)}
 
 
-def test_keys_are_unique_across_parquet_files_however_their_columns_are_typed(
-    source: Path, ingest: Ingest
+def test_records_repeated_across_parquet_files_count_once_however_their_columns_are_typed(
+    source: Path, ingest: Ingest, data_dir: Path
 ) -> None:
     text = pa.Table.from_pylist(rows_of("spells", [{}, {"age": "0"}]))
     typed = text.set_column(
@@ -92,10 +93,10 @@ def test_keys_are_unique_across_parquet_files_however_their_columns_are_typed(
     (source / "spells").mkdir()
     pq.write_table(typed, source / "spells" / "part-1.parquet")
     report = ingest()
-    assert counts(report, "spells") == (4, 0, 4)  # every key appears in both files
-    assert set(reasons(report, "spells")) == {
-        "spell_id: is not unique: another row has the same key"
-    }
+    assert counts(report, "spells") == (4, 2, 2)  # each record is in both files
+    assert reasons(report, "spells") == {f"spell_id: {REPEAT}": 2}
+    lines = quarantined(data_dir, "spells")
+    assert {line["source_file"] for line in lines} == {"spells-text.parquet"}
 
 
 def test_typed_and_text_parquet_give_the_same_stored_rows(
@@ -306,20 +307,104 @@ def test_a_quarantined_row_with_a_valid_number_shows_the_pseudonym_not_the_numbe
     assert line["age"] == "200"
 
 
-def test_duplicate_keys_are_quarantined_across_files(
+# --------------------------------------------------------------------------------------------
+# Records that share a key
+
+
+def test_an_exact_repeat_counts_once_from_its_first_row_and_the_repeats_are_quarantined(
+    write_raw: WriteRaw, ingest: Ingest, data_dir: Path
+) -> None:
+    """A record sent twice (the same key, the same content) is one event, not none."""
+    same = {"spell_id": "S9", "nhs_number": NUMBERS[3]}
+    write_raw("spells-a.csv", "spells", [same, {}])
+    write_raw("spells-b.csv", "spells", [same, same])
+    report = ingest()
+    assert counts(report, "spells") == (4, 2, 2)
+    assert reasons(report, "spells") == {f"spell_id: {REPEAT}": 2}
+    kept = read_kind(data_dir, "spells").column("spell_id").to_pylist()
+    assert kept == ["S9", "S1-2"]
+    message = (
+        "spell_id S9 appears 3 times with the same content, counted once, from the first: "
+        "spells-a.csv row 2, spells-b.csv row 2, spells-b.csv row 3"
+    )
+    lines = quarantined(data_dir, "spells")
+    assert sorted((line["source_file"], line["source_row"], line["problem"]) for line in lines) == [
+        ("spells-b.csv", 2, message),
+        ("spells-b.csv", 3, message),
+    ]
+    assert {line["problem_column"] for line in lines} == {"spell_id"}
+
+
+def test_rows_sharing_a_key_with_different_content_are_all_quarantined_and_named(
     write_raw: WriteRaw, ingest: Ingest, data_dir: Path
 ) -> None:
     write_raw("spells-a.csv", "spells", [{"spell_id": "S9"}, {}])
     write_raw("spells-b.csv", "spells", [{}, {"spell_id": "S9"}, {"spell_id": "S10"}])
     report = ingest()
     assert counts(report, "spells") == (5, 3, 2)
+    assert reasons(report, "spells") == {f"spell_id: {CONFLICT}": 2}
+    message = (
+        "spell_id S9 appears 2 times with different content, none of them counted: "
+        "spells-a.csv row 2, spells-b.csv row 3"
+    )
     lines = quarantined(data_dir, "spells")
-    assert sorted((line["source_file"], line["source_row"]) for line in lines) == [
-        ("spells-a.csv", 2),
-        ("spells-b.csv", 3),
+    assert sorted((line["source_file"], line["source_row"], line["problem"]) for line in lines) == [
+        ("spells-a.csv", 2, message),
+        ("spells-b.csv", 3, message),
     ]
     kept = read_kind(data_dir, "spells").column("spell_id").to_pylist()
     assert kept == ["S1-2", "S1-1", "S10"]
+
+
+def test_a_key_with_one_differing_copy_among_exact_repeats_counts_none_of_them(
+    write_raw: WriteRaw, ingest: Ingest
+) -> None:
+    write_raw("spells.csv", "spells", [{"spell_id": "S9", "nhs_number": NUMBERS[3]}] * 3 + [
+        {"spell_id": "S9", "nhs_number": NUMBERS[3], "age": "79"}
+    ])  # fmt: skip
+    report = ingest()
+    assert counts(report, "spells") == (4, 0, 4)
+    assert reasons(report, "spells") == {f"spell_id: {CONFLICT}": 4}
+
+
+def test_repeats_are_found_across_batches_and_a_long_list_of_rows_is_cut_short(
+    source: Path, ingest: Ingest, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "BATCH_ROWS", 3)
+    same = {"spell_id": "S9", "nhs_number": NUMBERS[3]}
+    rows = rows_of("spells", [same] * 13 + [{}])
+    pq.write_table(pa.Table.from_pylist(rows), source / "spells.parquet", row_group_size=2)
+    report = ingest()
+    assert counts(report, "spells") == (14, 2, 12)
+    lines = quarantined(data_dir, "spells")
+    assert sorted(line["source_row"] for line in lines) == list(range(2, 14))
+    listed = ", ".join(f"spells.parquet row {row}" for row in range(1, 11))
+    assert {line["problem"] for line in lines} == {
+        "spell_id S9 appears 13 times with the same content, counted once, from the first: "
+        f"{listed}, and 3 more"
+    }
+
+
+def test_a_duplicate_key_that_looks_like_an_nhs_number_is_hidden_in_its_message(
+    write_raw: WriteRaw, ingest: Ingest, data_dir: Path
+) -> None:
+    same = {"spell_id": NUMBERS[30], "nhs_number": NUMBERS[3]}
+    write_raw("spells.csv", "spells", [same, same])
+    ingest()
+    lines = quarantined(data_dir, "spells")
+    assert not [line for line in lines if NUMBERS[30] in str(line)]
+    assert {line["problem"][:36] for line in lines} == {
+        "looks like an NHS number, which must",
+        "spell_id [hidden] appears 2 times wi",
+    }
+
+
+def test_rows_without_a_key_are_never_duplicates_of_each_other(
+    write_raw: WriteRaw, ingest: Ingest
+) -> None:
+    write_raw("spells.csv", "spells", [{"spell_id": ""}, {"spell_id": ""}])
+    report = ingest()
+    assert reasons(report, "spells") == {"spell_id: is missing": 2}
 
 
 def test_a_ragged_row_is_quarantined_and_later_rows_keep_their_numbers(

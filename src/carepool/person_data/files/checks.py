@@ -47,9 +47,9 @@ from carepool.person_data.files.columns import (
     text_buffers,
     to_mask,
 )
-from carepool.person_data.files.raw import HIDDEN, Batch, RaggedRow
+from carepool.person_data.files.duplicates import CONFLICT, REPEAT, BatchDuplicates
+from carepool.person_data.files.raw import HIDDEN, LOOKS_LIKE_NHS_NUMBER, Batch, RaggedRow
 
-_LOOKS_LIKE_NHS_NUMBER = r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}"
 _WHOLE_NUMBER = r"^-?[0-9]{1,9}$"
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -102,11 +102,16 @@ class CheckContext:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem found in a column, and the rows of the batch that have it."""
+    """One problem found in a column, and the rows of the batch that have it.
+
+    ``reason`` is what the ingest counts; ``details``, when given, is each row's own message
+    for its quarantine line (aligned with the batch's rows), naming what ``reason`` cannot.
+    """
 
     column: str
     reason: str
     rows: Mask
+    details: pa.Array | None = None
 
 
 @dataclass(slots=True)
@@ -319,7 +324,7 @@ def check_batch(
     kind: RecordKind,
     batch: Batch,
     people: Places,
-    duplicates: Mask | None,
+    duplicates: BatchDuplicates | None,
     context: CheckContext,
     file_name: str,
 ) -> CheckedBatch:
@@ -335,17 +340,19 @@ def check_batch(
         values[column.name] = checked.values
         findings += checked.findings
     if duplicates is not None:
-        findings += _finding(
-            _key_column(kind), "is not unique: another row has the same key", duplicates
-        )
+        findings += _duplicate_findings(kind, duplicates)
     valid = _valid_columns(kind, findings, batch.values.num_rows)
     for rule in ROW_RULES.get(kind.name, ()):
         findings += [f for f in rule(values, valid) if f.rows.any()]
     return _split(kind, batch, values, people, findings, context, file_name)
 
 
-def _key_column(kind: RecordKind) -> Column:
-    return next(c for c in kind.columns if c.name == kind.key)
+def _duplicate_findings(kind: RecordKind, duplicates: BatchDuplicates) -> list[Finding]:
+    found = [
+        Finding(kind.key, REPEAT, duplicates.repeats, duplicates.messages),
+        Finding(kind.key, CONFLICT, duplicates.conflicts, duplicates.messages),
+    ]
+    return [f for f in found if f.rows.any()]
 
 
 def _nhs_number_findings(raw: pa.Array, invalid: Mask) -> list[Finding]:
@@ -446,7 +453,7 @@ def _quarantine_lines(
         "problem_column": _repeated(
             [(f.column, len(r)) for f, r in zip(findings, rows, strict=True)]
         ),
-        "problem": _repeated([(f.reason, len(r)) for f, r in zip(findings, rows, strict=True)]),
+        "problem": pa.concat_arrays([_problems(f, r) for f, r in zip(findings, rows, strict=True)]),
     }
     taken = from_numpy(index)
     shown = {
@@ -467,13 +474,20 @@ def _repeat(text: str, count: int) -> pa.Array:
     return pa.repeat(pa.scalar(text, pa.string()), count)
 
 
+def _problems(finding: Finding, rows: Numbers) -> pa.Array:
+    """The problem text of a finding's quarantine lines: each row's own, or the reason."""
+    if finding.details is None:
+        return _repeat(finding.reason, len(rows))
+    return as_text(finding.details.take(from_numpy(rows)))
+
+
 def _repeated(runs: Sequence[tuple[str, int]]) -> pa.Array:
     return pa.concat_arrays([_repeat(text, count) for text, count in runs])
 
 
 def _shown(raw: pa.Array, index: pa.Array) -> pa.Array:
     """A quarantined value as text, with anything shaped like an NHS number hidden."""
-    return pc.replace_substring_regex(as_text(raw.take(index)), _LOOKS_LIKE_NHS_NUMBER, HIDDEN)
+    return pc.replace_substring_regex(as_text(raw.take(index)), LOOKS_LIKE_NHS_NUMBER, HIDDEN)
 
 
 def ragged_lines(kind: RecordKind, ragged: Sequence[RaggedRow], file_name: str) -> pa.Table:
