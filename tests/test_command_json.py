@@ -86,15 +86,19 @@ def test_data_generate() -> None:
 
 
 def test_data_ingest_sorts_each_kinds_reasons_and_rounds_the_seconds() -> None:
-    spells = KindReport("spells", ("a.csv", "b.csv"), 10, 8, 2, {"sex: ?": 1, "age: 999": 1})
+    spells = KindReport(
+        "spells", ("a.csv", "b.csv"), 10, 8, 2, {"sex: ?": 1, "age: 999": 1},
+        {"E06000053 to E06000052": 3},
+    )  # fmt: skip
     delays = KindReport("delays", ("d.csv",), 4, 4, 0)
     report = IngestReport("5e1d", Path("data"), (spells, delays), 9, "k1", ("x.txt",), 1.23456)
     assert printed(IngestReportOut.of(report)) == (
         '{"vintage": "5e1d", "data_dir": "data", "people": 9, "key_id": "k1", "rows_read": 14, '
         '"accepted": 12, "quarantined": 2, "kinds": [{"kind": "spells", '
         '"files": ["a.csv", "b.csv"], "rows_read": 10, "accepted": 8, "quarantined": 2, '
-        '"reasons": {"age: 999": 1, "sex: ?": 1}}, {"kind": "delays", "files": ["d.csv"], '
-        '"rows_read": 4, "accepted": 4, "quarantined": 0, "reasons": {}}], '
+        '"reasons": {"age: 999": 1, "sex: ?": 1}, "mapped": {"E06000053 to E06000052": 3}}, '
+        '{"kind": "delays", "files": ["d.csv"], "rows_read": 4, "accepted": 4, '
+        '"quarantined": 0, "reasons": {}, "mapped": {}}], '
         '"skipped": ["x.txt"], "seconds": 1.235}'
     )
 

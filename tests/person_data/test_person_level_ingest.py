@@ -19,13 +19,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from person_files import AREAS, BASE, KEY, NUMBERS, Ingest, WriteRaw, read_kind, rows_of, snapshot
+from person_files import (
+    AREAS,
+    AS_OF,
+    BASE,
+    KEY,
+    NUMBERS,
+    Ingest,
+    WriteRaw,
+    read_kind,
+    rows_of,
+    snapshot,
+)
 
+from carepool import engines
 from carepool.domain.errors import CarepoolError, ImportRejected
+from carepool.domain.geography import (
+    Area,
+    Council,
+    PopulationCount,
+    code_history,
+    hwb_areas,
+    resolve_populations,
+)
+from carepool.domain.metric_catalogue import NON_ELECTIVE_ADMISSIONS
 from carepool.domain.person_level import RECORD_KINDS, record_kind
 from carepool.domain.pseudonym import pseudonym
+from carepool.frameworks import load_framework
 from carepool.person_data import service as person_data
 from carepool.person_data.files import ingest as files
+from carepool.person_data.files.checks import UNKNOWN_AREA
 from carepool.person_data.files.duplicates import CONFLICT, REPEAT
 from carepool.person_data.schemas import IngestReportOut
 
@@ -205,7 +228,7 @@ ROW_PROBLEMS = [
         "spells",
         {"area_code": "E06999999"},
         "area_code",
-        "is not an area code of this year's geography",
+        "is not an area of this year's geography, nor a council merged into one",
     ),
     ("spells", {"admission_method": "emergency"}, "admission_method", SPELL_REASONS),
     ("spells", {"sex": "X"}, "sex", "is not one of: F, M"),
@@ -305,6 +328,79 @@ def test_a_quarantined_row_with_a_valid_number_shows_the_pseudonym_not_the_numbe
     assert line["person_id"] == pseudonym(NUMBERS[0], KEY)
     assert "nhs_number" not in line
     assert line["age"] == "200"
+
+
+# --------------------------------------------------------------------------------------------
+# Councils a year merges into one area
+
+
+def cornwall_and_scilly() -> list[Area]:
+    """The 2015-16 areas of a register holding Cornwall, the Isles of Scilly and one more."""
+    councils = [
+        Council("E06000052", "CON", "Cornwall", "UA", "South West"),
+        Council("E06000053", "IOS", "Isles of Scilly", "UA", "South West"),
+        Council("E06000054", "WIL", "Wiltshire", "UA", "South West"),
+    ]
+    return hwb_areas(councils, load_framework("2015-16").geography)
+
+
+def test_a_record_coded_with_a_merged_council_is_counted_in_its_area_by_its_residents(
+    write_raw: WriteRaw, source: Path, data_dir: Path
+) -> None:
+    """The 2015-16 framework merges the Isles of Scilly into Cornwall's Health and Wellbeing
+    Board area: a Scilly resident's admission is Cornwall and Isles of Scilly's, and so are
+    Scilly's residents in the denominator."""
+    areas = cornwall_and_scilly()
+    merged = person_data.merged_councils(areas)
+    assert merged == {"E06000053": "E06000052"}
+    write_raw("spells.csv", "spells", [
+        {"area_code": "E06000052"}, {"area_code": "E06000053"}, {"area_code": "E06000053"},
+        {"area_code": "E06000054"}, {"area_code": "E06000099"},
+    ])  # fmt: skip
+    codes = {area.code for area in areas}
+    report = person_data.ingest(source, data_dir, codes, KEY, as_of=AS_OF, merged=merged)
+    assert counts(report, "spells") == (5, 4, 1)
+    spells = next(k for k in report.kinds if k.kind == "spells")
+    assert spells.mapped == {"E06000053 to E06000052": 2}
+    assert IngestReportOut.of(report).kinds[0].mapped == {"E06000053 to E06000052": 2}
+    stored = read_kind(data_dir, "spells").column("area_code").to_pylist()
+    assert stored == ["E06000052", "E06000052", "E06000052", "E06000054"]
+    (line,) = quarantined(data_dir, "spells")
+    assert (line["area_code"], line["problem"]) == ("E06000099", UNKNOWN_AREA)
+
+    residents = [
+        PopulationCount("E06000052", "Cornwall", 0, None, 540_000),
+        PopulationCount("E06000053", "Isles of Scilly", 0, None, 2_200),
+        PopulationCount("E06000054", "Wiltshire", 0, None, 480_000),
+    ]
+    population = resolve_populations(areas, residents, code_history([]))
+    counts_by_area = [c for found in population.counts.values() for c in found]
+    values = engines.compute("reference", data_dir, counts_by_area, [NON_ELECTIVE_ADMISSIONS])
+    may = {v.area_code: (v.numerator, v.denominator) for v in values if v.period == "2015-05"}
+    assert may == {"E06000052": (3, 542_200), "E06000054": (1, 480_000)}
+
+
+def test_merged_councils_are_mapped_in_parquet_coded_columns_too(
+    source: Path, data_dir: Path
+) -> None:
+    rows = rows_of("spells", [{"area_code": "E06000053"}, {"area_code": "E06000052"}] * 2)
+    pq.write_table(pa.Table.from_pylist(rows), source / "spells.parquet")
+    areas = cornwall_and_scilly()
+    codes = {area.code for area in areas}
+    merged = person_data.merged_councils(areas)
+    report = person_data.ingest(source, data_dir, codes, KEY, as_of=AS_OF, merged=merged)
+    assert counts(report, "spells") == (4, 4, 0)
+    stored = read_kind(data_dir, "spells").column("area_code").to_pylist()
+    assert stored == ["E06000052"] * 4
+
+
+def test_without_a_merge_a_council_that_is_not_an_area_is_quarantined(
+    write_raw: WriteRaw, source: Path, data_dir: Path
+) -> None:
+    write_raw("spells.csv", "spells", [{"area_code": "E06000053"}])
+    report = person_data.ingest(source, data_dir, {"E06000052"}, KEY, as_of=AS_OF)
+    assert reasons(report, "spells") == {f"area_code: {UNKNOWN_AREA}": 1}
+    assert next(k for k in report.kinds if k.kind == "spells").mapped == {}
 
 
 # --------------------------------------------------------------------------------------------
