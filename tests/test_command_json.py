@@ -50,20 +50,23 @@ def test_import_areas_populations_or_shares() -> None:
     )
 
 
-def test_metrics_compute() -> None:
+def test_metrics_compute_says_whether_each_period_is_complete() -> None:
     value = MetricValue(
         "non_elective_admissions", 1, "E06000001", "2015-04", Grain.MONTH, 1342, 565705,
         Decimal("237.2"),
     )  # fmt: skip
-    count = MetricValue("delayed_days", 2, "E06000002", "2015-16", Grain.YEAR, 7, None, Decimal(7))
+    count = MetricValue(
+        "delayed_days", 2, "E06000002", "2016-17", Grain.YEAR, 7, None, Decimal(7), complete=False
+    )
     outcome = ComputeOutcome("duckdb", "9f2c", "2015-16", [value, count], True)
     assert printed(ComputeReport.of(outcome)) == (
         '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", "stored": true, '
         '"values": [{"metric": "non_elective_admissions", "definition_version": 1, '
         '"area_code": "E06000001", "period": "2015-04", "grain": "month", "numerator": 1342, '
-        '"denominator": 565705, "value": "237.2"}, {"metric": "delayed_days", '
-        '"definition_version": 2, "area_code": "E06000002", "period": "2015-16", '
-        '"grain": "year", "numerator": 7, "denominator": null, "value": "7"}]}'
+        '"denominator": 565705, "value": "237.2", "complete": true}, '
+        '{"metric": "delayed_days", "definition_version": 2, "area_code": "E06000002", '
+        '"period": "2016-17", "grain": "year", "numerator": 7, "denominator": null, '
+        '"value": "7", "complete": false}]}'
     )
 
 
