@@ -2,9 +2,9 @@
 area's latest values, and published statistics beside the computed ones.
 
 The pages read computed values (:mod:`carepool.metrics.service.results`) in the shapes they
-draw: a series per metric ready for a Making Data Count chart, the latest financial year for
-the area and its nearest neighbours, and the spread of every area's values. Three rules are
-decided here, once, so that a page and the API can never disagree:
+draw: a series per metric ready for a Making Data Count chart, the latest complete financial
+year for the area and its nearest neighbours, and the spread of every area's values. Four
+rules are decided here, once, so that a page and the API can never disagree:
 
 - **Who sees exact figures.** Stored values are exact. National roles (which include the
   analyst) see them as stored; everyone else sees them through
@@ -329,7 +329,7 @@ class Neighbour:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """The area beside its nearest neighbours in the latest financial year."""
+    """The area beside its nearest neighbours in the latest complete financial year."""
 
     period: str
     rows: tuple[Neighbour, ...]
@@ -593,7 +593,7 @@ class AreaValue:
 
 @dataclass(frozen=True, slots=True)
 class NationalMetric:
-    """Every area's value of a metric in the latest financial year, and their spread."""
+    """Every area's value of a metric in the latest complete financial year, and their spread."""
 
     definition: MetricDefinition
     labels: tuple[tuple[str, tuple[str, ...]], ...]
