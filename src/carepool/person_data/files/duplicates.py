@@ -17,8 +17,9 @@ This has to work on tens of millions of rows without holding them in Python obje
 1. the scan hashes every key and sorting the hashes finds the rows whose key hash another
    row shares, the *candidates* (usually few);
 2. only files holding candidates are read again, and of each candidate only its key (as
-   text, so a hash collision never joins two keys), a 128-bit fingerprint of its content and
-   its place are kept, as Arrow and numpy arrays;
+   text, so a hash collision never joins two keys), a 128-bit fingerprint of its content
+   (each value's 64-bit hash, folded in column order two ways) and its place are kept, as
+   Arrow and numpy arrays;
 3. sorting the candidates by key and place puts each key's rows together, first copy first;
    numpy tells each group's size and whether its fingerprints agree, and Arrow writes one
    message per group.
@@ -252,7 +253,7 @@ def group_duplicates(
     listed = shared_rows & (np.arange(len(keys)) - starts[group] < LISTED)
     files, lines = _numbers(table, "file", order), _numbers(table, "line", order)
     shared = sizes > 1
-    keys = SharedKeys(
+    shared_keys = SharedKeys(
         key_name=kind.key,
         keys=pc.replace_substring_regex(
             keys.take(from_numpy(starts[shared])), LOOKS_LIKE_NHS_NUMBER, HIDDEN
@@ -267,7 +268,7 @@ def group_duplicates(
     place = (np.cumsum(shared) - 1)[group]  # each row's key's place among the shared keys
     rows = _numbers(table, "row", order)
     return [
-        _of_file(rows, flagged & (files == index), exact[group], place, keys)
+        _of_file(rows, flagged & (files == index), exact[group], place, shared_keys)
         for index in range(len(file_names))
     ]
 
