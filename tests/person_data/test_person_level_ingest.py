@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from person_files import (
     AREAS,
     AS_OF,
@@ -27,6 +30,7 @@ from person_files import (
     NUMBERS,
     Ingest,
     WriteRaw,
+    csv_text,
     read_kind,
     rows_of,
     snapshot,
@@ -479,6 +483,41 @@ def test_repeats_are_found_across_batches_and_a_long_list_of_rows_is_cut_short(
         "spell_id S9 appears 13 times with the same content, counted once, from the first: "
         f"{listed}, and 3 more"
     }
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2)), min_size=2, max_size=30),
+    st.integers(1, 7),
+)
+def test_each_key_counts_once_if_its_rows_agree_and_not_at_all_if_they_differ(
+    rows: list[tuple[int, int]], batch_rows: int
+) -> None:
+    """Rows ``(key, age)`` in two files read a few rows at a time: a key whose rows all
+    agree is kept once, from its first row; a key whose rows differ is not kept at all."""
+    by_key: dict[int, list[int]] = {}
+    for key, age in rows:
+        by_key.setdefault(key, []).append(age)
+    expected = sorted(f"S{key}" for key, ages in by_key.items() if len(set(ages)) == 1)
+    changes = [
+        {"spell_id": f"S{key}", "age": str(70 + age), "nhs_number": NUMBERS[0]} for key, age in rows
+    ]
+    middle = len(changes) // 2
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "raw"
+        source.mkdir()
+        (source / "spells-a.csv").write_text(csv_text("spells", changes[:middle]), "utf-8")
+        (source / "spells-b.csv").write_text(csv_text("spells", changes[middle:]), "utf-8")
+        before, files.BATCH_ROWS = files.BATCH_ROWS, batch_rows
+        try:
+            report = person_data.ingest(source, Path(folder) / "data", set(AREAS), KEY, as_of=AS_OF)
+        finally:
+            files.BATCH_ROWS = before
+        kept = read_kind(Path(folder) / "data", "spells").to_pylist()
+    assert sorted(row["spell_id"] for row in kept) == expected
+    first = {f"S{key}": 70 + ages[0] for key, ages in by_key.items()}
+    assert all(row["age"] == first[row["spell_id"]] for row in kept)
+    assert counts(report, "spells") == (len(rows), len(expected), len(rows) - len(expected))
 
 
 def test_a_duplicate_key_that_looks_like_an_nhs_number_is_hidden_in_its_message(
