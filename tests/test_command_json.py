@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from carepool.domain.metric import PopulationGap
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import Pence
 from carepool.domain.risk_share import ShareLine
@@ -58,15 +59,21 @@ def test_metrics_compute_says_whether_each_period_is_complete() -> None:
     count = MetricValue(
         "delayed_days", 2, "E06000002", "2016-17", Grain.YEAR, 7, None, Decimal(7), complete=False
     )
-    outcome = ComputeOutcome("duckdb", "9f2c", "2015-16", [value, count], True)
+    gap = PopulationGap("E1", "falls_admissions_65_plus", "too coarse")
+    outcome = ComputeOutcome(
+        "duckdb", "9f2c", "2015-16", [value, count], True, "mid-2019", (gap,), ("E2: apportioned",)
+    )
     assert printed(ComputeReport.of(outcome)) == (
-        '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", "stored": true, '
+        '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", '
+        '"population_vintage": "mid-2019", "stored": true, '
         '"values": [{"metric": "non_elective_admissions", "definition_version": 1, '
         '"area_code": "E06000001", "period": "2015-04", "grain": "month", "numerator": 1342, '
         '"denominator": 565705, "value": "237.2", "complete": true}, '
         '{"metric": "delayed_days", "definition_version": 2, "area_code": "E06000002", '
         '"period": "2016-17", "grain": "year", "numerator": 7, "denominator": null, '
-        '"value": "7", "complete": false}]}'
+        '"value": "7", "complete": false}], '
+        '"skipped": [{"area_code": "E1", "metric": "falls_admissions_65_plus", '
+        '"reason": "too coarse"}], "notes": ["E2: apportioned"]}'
     )
 
 

@@ -34,9 +34,12 @@ from carepool.domain.metric import (
     SumOf,
     Tally,
     aged,
+    area_populations,
     finalise,
     is_complete,
     months_of,
+    population_gaps,
+    require_some_population,
     round_half_even,
 )
 from carepool.domain.metric_catalogue import (
@@ -307,36 +310,44 @@ def test_a_metric_given_twice_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("population", "message"),
+    ("population", "message", "served"),
     [
         (
             bands("E1", (0, 17, 10), (18, 64, 10), (65, None, 5)),
-            "too coarse to standardise: ages 65-69",
+            "falls_admissions_65_plus: the population of E1 is too coarse to standardise: "
+            "ages 65-69",
+            {"adults"},
         ),
-        (bands("E1", (0, 19, 10), (20, None, 5)), "ages 18+ cannot be taken exactly"),
-        (bands("E1", (0, 17, 10), (20, None, 5)), "leave a gap at age 18"),
-        (bands("E1", (0, 20, 10), (18, None, 5)), "overlap at age 21"),
-        (bands("E1", (0, 17, 10), (18, 99, 5)), "no open-ended oldest band"),
-        (bands("E1", (5, None, 10)), "leave a gap at age 0"),
-        (bands("E1", (0, 17, -1), (18, None, 5)), "negative number of persons"),
+        (
+            bands("E1", (0, 19, 10), (20, None, 5)),
+            "adults: E1: ages 18+ cannot be taken exactly",
+            set(),
+        ),
+        (bands("E1", (0, 17, 10), (20, None, 5)), "leave a gap at age 18", set()),
+        (bands("E1", (0, 20, 10), (18, None, 5)), "overlap at age 21", set()),
+        (bands("E1", (0, 17, 10), (18, 99, 5)), "no open-ended oldest band", set()),
+        (bands("E1", (5, None, 10)), "leave a gap at age 0", set()),
+        (bands("E1", (0, 17, -1), (18, None, 5)), "negative number of persons", set()),
     ],
 )
-def test_a_population_that_cannot_serve_the_metrics_is_refused(
-    population: list[PopulationCount], message: str
+def test_what_a_population_cannot_serve_is_named_and_the_rest_is_computed(
+    population: list[PopulationCount], message: str, served: set[str]
 ) -> None:
     metrics = [
         FALLS_ADMISSIONS_65_PLUS,
         spells_metric(id="adults", where=(aged(18),), denominator=Population(18)),
     ]
-    with pytest.raises(MetricError, match="cannot be used for these metrics") as raised:
-        finalise(metrics, EventCounts({}, {}), population)
-    assert any(message in str(problem) for problem in raised.value.problems), raised.value
+    gaps = population_gaps(metrics, area_populations(metrics, population))
+    assert any(message in str(gap.problem()) for gap in gaps), gaps
+    assert {gap.area_code for gap in gaps} == {"E1"}
+    counts = EventCounts({}, {m.id: (dt.date(2015, 4, 1), dt.date(2015, 4, 1)) for m in metrics})
+    assert {value.metric for value in finalise(metrics, counts, population)} == served
 
 
-def test_every_area_with_a_faulty_population_is_reported_together() -> None:
+def test_a_population_that_serves_no_metric_anywhere_is_refused_naming_every_area() -> None:
     population = bands("E1", (0, 64, 10), (65, None, 5)) + bands("E2", (0, 64, 10), (65, None, 5))
-    with pytest.raises(MetricError) as raised:
-        finalise([FALLS_ADMISSIONS_65_PLUS], EventCounts({}, {}), population)
+    with pytest.raises(MetricError, match="cannot be used for these metrics") as raised:
+        require_some_population([FALLS_ADMISSIONS_65_PLUS], population)
     assert [problem.key for problem in raised.value.problems] == ["E1", "E2"]
 
 

@@ -21,7 +21,7 @@ from carepool.domain.metric import CountKey, EventCounts, Tally, finalise
 from carepool.domain.metric_catalogue import NON_ELECTIVE_ADMISSIONS
 from carepool.domain.periods import months_between
 from carepool.domain.roles import SYSTEM
-from carepool.metrics.service import compute as metric_compute
+from carepool.geography import service as geography
 from carepool.metrics.service import results as metric_results
 from carepool.store.db import unit_of_work
 
@@ -36,7 +36,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def partial_year(demo_engine: Engine) -> Engine:
     """This module's copy of the demo, with admissions computed from April 2014 to April 2016."""
     with unit_of_work(demo_engine) as session:
-        population = metric_compute.populations(session, "2015-16")
+        population = geography.denominators(session, "2015-16").counts
         areas = sorted({count.geo_code for count in population})
         tallies = {
             CountKey(EMERGENCY, area, month): Tally(1_000 + index)

@@ -154,3 +154,15 @@ def recent(session: Session, limit: int = 50) -> list[AuditEventRow]:
             .limit(limit)
         )
     )
+
+
+def about(
+    session: Session, entity: str, entity_id: str, chain: str | None = None
+) -> list[AuditEventRow]:
+    """Every event about one thing (on one chain, if given), oldest first."""
+    query = select(AuditEventRow).where(
+        AuditEventRow.entity == entity, AuditEventRow.entity_id == entity_id
+    )
+    if chain is not None:
+        query = query.where(AuditEventRow.chain == chain)
+    return list(session.scalars(query.order_by(AuditEventRow.at, AuditEventRow.sequence)))

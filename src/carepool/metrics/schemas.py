@@ -120,14 +120,27 @@ class ComputedValue(Schema):
         )
 
 
+class SkippedOut(Schema):
+    """A metric not computed for an area, and why; ``metric`` is null when no metric was."""
+
+    area_code: str
+    metric: str | None
+    reason: str
+
+
 class ComputeReport(Schema):
-    """What a computation produced, from which data vintage, and whether it was stored."""
+    """What a computation produced, from which data and population vintages, whether it was
+    stored, which areas and metrics could not be computed, and which populations are
+    estimates (``notes``)."""
 
     engine: str
     data_vintage: str
     year: str
+    population_vintage: str
     stored: bool
     values: list[ComputedValue]
+    skipped: list[SkippedOut]
+    notes: list[str]
 
     @classmethod
     def of(cls, outcome: ComputeOutcome) -> ComputeReport:
@@ -135,8 +148,14 @@ class ComputeReport(Schema):
             engine=outcome.engine,
             data_vintage=outcome.data_vintage,
             year=outcome.year,
+            population_vintage=outcome.population_vintage,
             stored=outcome.stored,
             values=[ComputedValue.of(v) for v in outcome.values],
+            skipped=[
+                SkippedOut(area_code=gap.area_code, metric=gap.metric, reason=gap.reason)
+                for gap in outcome.skipped
+            ],
+            notes=list(outcome.notes),
         )
 
 

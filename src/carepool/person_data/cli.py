@@ -26,13 +26,14 @@ from rich.progress import (
 from rich.table import Table
 
 from carepool.cli.common import JsonFlag, emit, err, out, work
-from carepool.config import pseudonym_key, settings
+from carepool.config import database_url, pseudonym_key, settings
 from carepool.domain.errors import CarepoolError
-from carepool.domain.geography import Area
+from carepool.domain.geography import Area, PopulationCount
 from carepool.geography import service as geography
 from carepool.person_data import service as person_data
 from carepool.person_data.files.ingest import ProgressCallback
 from carepool.person_data.schemas import GenerateReportOut, IngestReportOut
+from carepool.store.db import holds_a_database, unit_of_work
 
 data_app = typer.Typer(
     help="Person-level data: generate a synthetic year, or ingest files into a data directory.",
@@ -94,7 +95,12 @@ def generate(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write a synthetic year of raw person-level files (one per record kind) to OUT_DIR."""
+    """Write a synthetic year of raw person-level files (one per record kind) to OUT_DIR.
+
+    When the database holds a real geography, the records are for the year's real areas
+    and their metric populations, so that they pass an ingest against them; otherwise they
+    are for the synthetic nation."""
+    populations = _real_populations(year)
     with _progress_bars() as progress:
         report = person_data.generate(
             out_dir,
@@ -104,6 +110,7 @@ def generate(
             file_format=file_format.value,
             flaws=flaws,
             progress=progress,
+            populations=populations,
         )
     if as_json:
         emit(GenerateReportOut.of(report).model_dump(mode="json"))
@@ -139,6 +146,22 @@ def ingest(
         emit(IngestReportOut.of(report).model_dump(mode="json"))
         return
     _print_report(report)
+
+
+def _real_populations(year: str) -> list[PopulationCount] | None:
+    """The year's real areas' metric populations, if the database holds a real geography."""
+    if not holds_a_database(database_url()):
+        return None
+    try:
+        with unit_of_work() as session:
+            if geography.is_synthetic(session):
+                return None
+            found = geography.denominators(session, year)
+    except CarepoolError:
+        return None  # no geography or no population imported: the synthetic nation
+    areas = len({count.geo_code for count in found.counts})
+    err.print(f"Generating records for the {areas} areas of {year} (population {found.vintage!r})")
+    return found.counts
 
 
 def _areas(year: str) -> Sequence[Area]:

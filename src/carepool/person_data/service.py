@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from carepool.domain.errors import CarepoolError
-from carepool.domain.geography import Area
+from carepool.domain.geography import Area, PopulationCount
 from carepool.domain.person_level import RECORD_KINDS
 from carepool.domain.pseudonym import Pseudonymiser, pseudonym_digests
 from carepool.person_data.files import ingest as files
@@ -242,18 +242,25 @@ def generate(
     file_format: FileFormat = "parquet",
     flaws: bool = False,
     progress: ProgressCallback | None = None,
+    populations: Sequence[PopulationCount] | None = None,
 ) -> GenerateReport:
     """Write a synthetic national year of raw person-level files (one per kind) to ``out_dir``.
 
     ``scale`` 1.0 is a whole nation's year (~20 million spells); ``flaws`` adds a few
-    deliberately bad rows for ingest to quarantine.
+    deliberately bad rows for ingest to quarantine. The records are for the synthetic
+    nation's areas, or for the areas of ``populations`` (the database's real geography).
     """
     if not 0 < scale <= 1:
         raise CarepoolError(f"scale must be above 0 and at most 1, not {scale}")
     if file_format not in ("parquet", "csv"):
         raise CarepoolError(f"format must be parquet or csv, not {file_format!r}")
     chunks = person_level_chunks(
-        seed=seed, scale=scale, financial_year=financial_year, flaws=flaws, progress=progress
+        seed=seed,
+        scale=scale,
+        financial_year=financial_year,
+        flaws=flaws,
+        progress=progress,
+        populations=populations,
     )
     written = files.write_raw_files(chunks, out_dir, file_format)
     return GenerateReport(out_dir, seed, scale, financial_year, file_format, written)

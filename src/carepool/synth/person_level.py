@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 from carepool.domain import periods
 from carepool.domain.errors import CarepoolError
 from carepool.domain.framework import Framework
-from carepool.domain.geography import hwb_areas
+from carepool.domain.geography import PopulationCount, hwb_areas
 from carepool.domain.person_level import (
     CARE_HOME_ADMISSIONS,
     DELAY_REASONS,
@@ -206,19 +206,35 @@ class _Nation:
         return np.random.default_rng([self.seed, stream, area])
 
 
-def _nation(seed: int, scale: float, year: str) -> _Nation:
-    nation = build_nation(seed)
-    areas = hwb_areas(nation.councils, framework_for(year).geography)
-    area_of = {council: i for i, area in enumerate(areas) for council in area.councils}
-    by_age = np.zeros((len(areas), 91))
-    for row in nation.populations:
-        if row.geo_code in area_of:
-            by_age[area_of[row.geo_code], row.age_from] += row.persons
-    made = _Nation(seed, scale, financial_year(year), tuple(a.code for a in areas), _by_sex(by_age))
+def _nation(
+    seed: int, scale: float, year: str, populations: Sequence[PopulationCount] | None = None
+) -> _Nation:
+    if populations is None:
+        nation = build_nation(seed)
+        areas = hwb_areas(nation.councils, framework_for(year).geography)
+        codes = tuple(a.code for a in areas)
+        area_of = {council: i for i, area in enumerate(areas) for council in area.councils}
+        rows: Sequence[PopulationCount] = nation.populations
+    else:
+        codes = tuple(sorted({row.geo_code for row in populations}))
+        area_of = {code: i for i, code in enumerate(codes)}
+        rows = populations
+    made = _Nation(seed, scale, financial_year(year), codes, _by_sex(_single_years(rows, area_of)))
     rng = made.rng(0)
     for kind in ("non_elective", "elective", "delays", "care_homes", "reablement", "survey"):
-        made.factors[kind] = rng.lognormal(0.0, 0.25 if kind == "delays" else 0.12, len(areas))
+        made.factors[kind] = rng.lognormal(0.0, 0.25 if kind == "delays" else 0.12, len(codes))
     return made
+
+
+def _single_years(rows: Sequence[PopulationCount], area_of: Mapping[str, int]) -> Floats:
+    """Persons by area and single year 0-89 and 90+; a wider band is spread evenly."""
+    by_age = np.zeros((len(set(area_of.values())), 91))
+    for row in rows:
+        if row.geo_code in area_of:
+            last = 90 if row.age_to is None else min(row.age_to, 90)
+            first = min(row.age_from, 90)
+            by_age[area_of[row.geo_code], first : last + 1] += row.persons / (last - first + 1)
+    return by_age
 
 
 def _by_sex(by_age: Floats) -> Floats:
@@ -728,12 +744,16 @@ def person_level_chunks(
     financial_year: str = "2015-16",
     flaws: bool = False,
     progress: ProgressCallback | None = None,
+    populations: Sequence[PopulationCount] | None = None,
 ) -> Iterator[tuple[RecordKind, pa.Table]]:
     """A national year of raw records, one area of one kind at a time, kinds in order.
 
-    The same arguments always give the same records; ``scale`` 1.0 is a whole nation.
+    The same arguments always give the same records; ``scale`` 1.0 is a whole nation. The
+    areas are the synthetic nation's, or those of ``populations`` (one row per area and
+    ages, such as a real geography's metric denominators), so that records generated for
+    England's real areas pass an ingest against them.
     """
-    nation = _nation(seed, scale, financial_year)
+    nation = _nation(seed, scale, financial_year, populations)
     for name, (kind, prefix, make) in _MAKERS.items():
         made = 0
         for area in range(len(nation.codes)):

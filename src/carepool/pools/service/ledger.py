@@ -415,6 +415,12 @@ def receipt_entry(
     )
 
 
+def correlated(session: Session, pool: PoolRow, correlation: str) -> list[repo.StoredEntry]:
+    """The pool's entries sharing a correlation key (the postings of one payment line, say),
+    with their ids, in date order."""
+    return repo.entries(session, pool.id, correlation=correlation)
+
+
 def first_open_day(day: dt.date, closed: Sequence[Period]) -> dt.date:
     """``day``, or the first day after the closed periods it falls in."""
     moved = True
