@@ -181,7 +181,8 @@ def demo_command(
 
         migrate(default_engine())
         with unit_of_work() as session:
-            summary = demo.build_demo(session, seed=seed, progress=step)
+            plan_scale = metrics_scale or demo_metrics.DEMO_SCALE  # ambitions on the data's scale
+            summary = demo.build_demo(session, seed=seed, progress=step, scale=plan_scale)
         if metrics_scale:
             with unit_of_work() as session:
                 demo_metrics.build_demo_metrics(

@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from carepool.domain.direction import Direction
+from carepool.domain.direction import Direction, meets
 from carepool.domain.disclosure import SUPPRESSED_SYMBOL, publish_count, publish_rate
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.geography import Area
@@ -315,6 +315,18 @@ class Ambition:
     quarters: tuple[tuple[str, Decimal | None, Shown | None], ...]
     target_period: str | None
     target: Decimal | None
+    direction: Direction = Direction.NEITHER
+
+    def met(self, planned: Decimal | None, achieved: Shown | None) -> bool | None:
+        """Whether what the viewer sees of a quarter meets its ambition, in the metric's
+        better direction (as a quarterly return judges it); ``None`` if there is nothing to
+        judge: no ambition, or no whole quarter's value (withheld, not computed, or of only
+        some of its months)."""
+        if planned is None or achieved is None or achieved.value is None:
+            return None
+        if not achieved.complete:
+            return None
+        return meets(self.direction, achieved.value, planned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,7 +453,7 @@ def _area_metric(
     values = tuple(
         shown(v, metric.measure, exact=context.exact, span=source.span) for v in stored.values
     )
-    ambition = _ambition(context.ambition, values) if context.ambition else None
+    ambition = _ambition(context.ambition, values, metric.direction) if context.ambition else None
     target = ambition.target if ambition and context.grain is Grain.QUARTER else None
     latest_year = source.latest_complete_period(Grain.YEAR)
     comparison = _comparison(session, metric, source, latest_year, context) if latest_year else None
@@ -489,7 +501,9 @@ def _ambitions(
     return found
 
 
-def _ambition(quarters: Mapping[str, Decimal | None], values: Sequence[Shown]) -> Ambition:
+def _ambition(
+    quarters: Mapping[str, Decimal | None], values: Sequence[Shown], direction: Direction
+) -> Ambition:
     """The ambitions, with the latest quarter the values reach that has one as the target
     (an incomplete quarter is shown as such, and is never the target: it is not charted)."""
     reached = {v.period: v for v in values}
@@ -498,7 +512,8 @@ def _ambition(quarters: Mapping[str, Decimal | None], values: Sequence[Shown]) -
         p for p, planned, _ in rows if planned is not None and p in reached and reached[p].complete
     ]
     target_period = targets[-1] if targets else None
-    return Ambition(rows, target_period, quarters[target_period] if target_period else None)
+    target = quarters[target_period] if target_period else None
+    return Ambition(rows, target_period, target, direction)
 
 
 def _comparison(

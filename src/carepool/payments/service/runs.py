@@ -168,8 +168,10 @@ def gather(
         for v in metric_results.period_values(session, PAYMENT_METRIC, label, data_vintage=vintage)
     }
     inputs, missing = [], []
-    for pool in ledger.pools(session, year):
-        ambition = ambitions.in_force(session, pool)
+    pools = ledger.pools(session, year)
+    found = ambitions.all_in_force(session, year, pools)
+    for pool in pools:
+        ambition = found[pool.area_code]
         if ambition is None:
             continue
         value = measured.get(pool.area_code)
@@ -290,9 +292,10 @@ def pay(session: Session, run: PaymentRunRow, actor: Principal) -> PayOutcome:
         ids = _reverse_previous(session, pool, previous, actor) if previous else []
         line = repo.line_of(row, run.quarter)
         if line.pot_pence:
-            ccgs = _ccg_weights(ledger.plan_content(session, pool), nhs_stream)
+            ccgs = ccg_weights(ledger.plan_content(session, pool), nhs_stream)
             day = ledger.first_open_day(quarter_end(run), ledger.closed_periods(session, pool))
-            entries = payment_entries(run, line, ccgs, day)
+            key = line_key(run, row.area_code)
+            entries = payment_entries(line, ccgs, day, key, run_label(run), run.data_vintage)
             ids += ledger.post_many(session, pool, entries, actor)
         posted[row.area_code] = ids
         _record_posting(session, pool, run, line, ids, actor)
@@ -312,25 +315,25 @@ def line_key(run: PaymentRunRow, area_code: str) -> str:
 
 
 def payment_entries(
-    run: PaymentRunRow, line: PaymentLine, ccgs: dict[str, int], day: dt.date
+    line: PaymentLine, ccgs: dict[str, int], day: dt.date, key: str, run: str, data_vintage: str
 ) -> list[Entry]:
-    """The two entries paying one line: the pot set aside, then released and retained.
+    """The two entries paying one line of run ``run``: the pot set aside, then released and
+    retained, sharing the correlation ``key``.
 
     They are dated ``day``: the quarter's last day, or the first open day after it when the
     pool has closed that period. The unearned part goes back to the area's CCGs in
     proportion to ``ccgs`` (their NHS contributions), split to the penny.
     """
-    key = line_key(run, line.area_code)
     source = {
-        "payment_run": run_label(run),
-        "quarter": run.quarter,
-        "data_vintage": run.data_vintage,
+        "payment_run": run,
+        "quarter": line.quarter,
+        "data_vintage": data_vintage,
         "status": line.status.value,
     }
     set_aside = Entry(
         date=day,
         kind=EntryKind.PERFORMANCE,
-        narration=f"Performance element for {run.quarter} set aside ({run_label(run)})",
+        narration=f"Performance element for {line.quarter} set aside ({run})",
         postings=(
             Posting(Accounts.PERFORMANCE_HELD, line.pot_pence),
             Posting(Accounts.BANK, Pence(-line.pot_pence)),
@@ -346,8 +349,8 @@ def payment_entries(
     settle = Entry(
         date=day,
         kind=EntryKind.PERFORMANCE,
-        narration=f"Performance payment for {run.quarter}: {line.status.value.replace('_', ' ')}"
-        f" ({run_label(run)})",
+        narration=f"Performance payment for {line.quarter}: "
+        f"{line.status.value.replace('_', ' ')} ({run})",
         postings=tuple(legs),
         correlation=key,
         source=source,
@@ -361,7 +364,7 @@ def quarter_end(run: PaymentRunRow) -> dt.date:
     return end
 
 
-def _ccg_weights(content: PlanContent, nhs_stream: str) -> dict[str, int]:
+def ccg_weights(content: PlanContent, nhs_stream: str) -> dict[str, int]:
     """Each CCG's NHS contribution to the pool: the weights retained money goes back by."""
     weights: dict[str, int] = {}
     for c in content.contributions:

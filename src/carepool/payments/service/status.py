@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from carepool.domain.payment import PaymentLine, QuarterResult, rule_for
 from carepool.payments import repository as repo
-from carepool.payments.service.ambitions import in_force, quarter_period
+from carepool.payments.service.ambitions import all_in_force, quarter_period
 from carepool.payments.service.runs import current_run, run_label
 from carepool.pools.service import ledger
 
@@ -37,10 +37,12 @@ def status(session: Session, year: str, number: int | None = None) -> list[Statu
             continue
         lines = {row.area_code: repo.line_of(row, label) for row in run.lines}
         rule = rule_for(run.design_kind, run.parameters)
-        for pool in ledger.pools(session, year):
+        pools = ledger.pools(session, year)
+        found = all_in_force(session, year, pools)
+        for pool in pools:
             line = lines.get(pool.area_code)
             if line is None:
-                ambition = in_force(session, pool)
+                ambition = found[pool.area_code]
                 if ambition is None:
                     continue
                 planned = ambition.quarters[q - 1]

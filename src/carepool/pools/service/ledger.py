@@ -311,6 +311,19 @@ def plan_content(session: Session, pool: PoolRow) -> PlanContent:
 _PLAN_CACHE = "carepool.pool_plan"
 
 
+def warm_plan_contents(session: Session, year: str, pools: Sequence[PoolRow]) -> None:
+    """Read the plan versions behind many pools in one query, for :func:`plan_content`."""
+    cache: dict[tuple[int, int], PlanContent] = session.info.setdefault(_PLAN_CACHE, {})
+    wanted = [pool for pool in pools if (pool.id, pool.plan_version) not in cache]
+    if not wanted:
+        return
+    contents = plans.year_contents(session, year, {(p.area_code, p.plan_version) for p in wanted})
+    for pool in wanted:
+        found = contents.get((pool.area_code, pool.plan_version))
+        if found is not None:
+            cache[(pool.id, pool.plan_version)] = found
+
+
 # --------------------------------------------------------------------------------------------
 # Posting
 
