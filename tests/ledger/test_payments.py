@@ -42,7 +42,9 @@ def ambition(session: Session, area: str) -> tuple[Decimal, Decimal]:
     return found[0], found[1][0]
 
 
-def store_actual(engine: Engine, area: str, admissions: int, vintage: str) -> None:
+def store_actual(
+    engine: Engine, area: str, admissions: int, vintage: str, *, complete: bool = True
+) -> None:
     value = MetricValue(
         metric="non_elective_admissions",
         definition_version=1,
@@ -52,6 +54,7 @@ def store_actual(engine: Engine, area: str, admissions: int, vintage: str) -> No
         numerator=admissions,
         denominator=500_000,
         value=Decimal(admissions),
+        complete=complete,
     )
     with unit_of_work(engine) as session:
         save_results(session, [value], SYSTEM, engine="duckdb", data_vintage=vintage)
@@ -119,6 +122,14 @@ def test_the_same_inputs_give_the_same_run_and_a_missing_value_is_named(pool_are
         with pytest.raises(NotFound, match=f"no area can be paid for 2015-16 Q2.*{1} areas"):
             payments.draft(session, YEAR, 2, SYSTEM)
     assert first.created and not second.created and first.run.id == second.run.id
+
+
+def test_a_quarter_the_data_cover_only_in_part_is_not_paid_on(pool_area: Area) -> None:
+    """An extract ending in May gives a Q1 of April and May only: not the quarter's count."""
+    engine, area = pool_area.engine, pool_area.code
+    store_actual(engine, area, 10, "to-2015-05", complete=False)
+    with unit_of_work(engine) as session, pytest.raises(NotFound, match="no area can be paid"):
+        payments.draft(session, YEAR, 1, SYSTEM)
 
 
 def test_a_run_is_paid_only_once_approved_and_steps_keep_four_eyes(pool_area: Area) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from decimal import Decimal
 
 import openpyxl
@@ -354,6 +355,20 @@ def test_the_returns_actuals_are_the_stored_values_for_its_area_and_quarter(
         True,
         "extract-2015-q2",
     )
+
+
+def test_a_quarter_the_data_cover_only_in_part_has_no_actual(pool_area: Area) -> None:
+    """An extract ending in August gives a Q2 of July and August only: not the quarter's."""
+    area = pool_area.code
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, area)
+        part = replace(_stored(NEA, area, "2015-16 Q2", 3_000, 250_000), complete=False)
+        save_results(session, [part], SYSTEM, engine="reference", data_vintage="to-2015-08")
+        content = returns.build(
+            session, pool, returns.quarter_of(pool, "2015-16 Q2"), actuals=quarter_actuals
+        )
+    line = next(m for m in content.metrics if m.metric == NEA)
+    assert (line.actual, line.actual_note, line.met) == (None, NO_DATA, None)
 
 
 def test_a_new_data_vintage_moves_a_submitted_returns_figures(pool_area: Area) -> None:

@@ -36,11 +36,18 @@ from carepool.domain.metric import (
     aged,
     area_populations,
     finalise,
+    is_complete,
+    months_of,
     population_gaps,
     require_some_population,
     round_half_even,
 )
-from carepool.domain.metric_catalogue import FALLS_ADMISSIONS_65_PLUS, REABLEMENT_91_DAYS
+from carepool.domain.metric_catalogue import (
+    FALLS_ADMISSIONS_65_PLUS,
+    NON_ELECTIVE_ADMISSIONS,
+    REABLEMENT_91_DAYS,
+)
+from carepool.domain.metric_value import Grain
 from carepool.domain.periods import month_label, months_between, quarter_label, year_label
 from carepool.domain.person_level import REABLEMENT, SPELLS
 
@@ -145,6 +152,83 @@ def test_a_quarter_adds_up_its_months_counts_and_never_averages_their_values() -
         ("2015-16 Q1", "2", "4", "50.0"),
         ("2015-16", "2", "4", "50.0"),
     ]
+
+
+# Complete periods ----------------------------------------------------------------------------
+
+
+def periods(first: dt.date, last: dt.date) -> dict[str, bool]:
+    """Each period's completeness when an area's records run from ``first`` to ``last``
+    (emergency admissions, a count, so every month between has a value)."""
+    found = counts("non_elective_admissions", (first, Tally(1)), (last, Tally(1)), area="E1")
+    values = finalise([NON_ELECTIVE_ADMISSIONS], found, single_years("E1"))
+    return {v.period: v.complete for v in values if v.area_code == "E1"}
+
+
+def incomplete(first: dt.date, last: dt.date) -> list[str]:
+    return [period for period, complete in periods(first, last).items() if not complete]
+
+
+def test_a_year_from_april_alone_is_april_and_not_the_year() -> None:
+    april = dt.date(2016, 4, 1)
+    assert periods(april, april) == {"2016-04": True, "2016-17 Q1": False, "2016-17": False}
+
+
+def test_a_quarter_is_complete_when_its_three_months_are_in_the_span() -> None:
+    assert periods(APRIL, JUNE) == {
+        "2015-04": True, "2015-05": True, "2015-06": True, "2015-16 Q1": True, "2015-16": False,
+    }  # fmt: skip
+
+
+def test_a_span_from_may_to_march_leaves_the_first_quarter_and_the_year_incomplete() -> None:
+    assert incomplete(MAY, dt.date(2016, 3, 1)) == ["2015-16 Q1", "2015-16"]
+
+
+def test_a_year_is_complete_from_april_to_march_even_with_months_of_no_events() -> None:
+    """Completeness is the span of the kind's records, not of the metric's events: months
+    with none between the first and last are zeros, not gaps."""
+    found = periods(APRIL, dt.date(2016, 3, 1))
+    assert len(found) == 12 + 4 + 1
+    assert all(found.values())
+
+
+def test_a_span_from_october_to_may_leaves_both_years_incomplete_but_whole_quarters_not() -> None:
+    found = periods(dt.date(2015, 10, 1), dt.date(2016, 5, 1))
+    assert [p for p, complete in found.items() if not complete] == [
+        "2016-17 Q1",
+        "2015-16",
+        "2016-17",
+    ]
+    assert found["2015-16 Q3"] and found["2015-16 Q4"]
+
+
+def test_a_span_ending_part_way_through_a_quarter_leaves_that_quarter_incomplete() -> None:
+    assert incomplete(APRIL, dt.date(2015, 11, 1)) == ["2015-16 Q3", "2015-16"]
+
+
+@pytest.mark.parametrize(
+    ("grain", "period", "months"),
+    [
+        (Grain.MONTH, "2016-04", ["2016-04"]),
+        (Grain.QUARTER, "2015-16 Q4", ["2016-01", "2016-02", "2016-03"]),
+        (
+            Grain.YEAR,
+            "2011-12",
+            [f"2011-{m:02d}" for m in range(4, 13)] + ["2012-01", "2012-02", "2012-03"],
+        ),
+        (Grain.MONTH, "2011-12", ["2011-12"]),  # December 2011: the grain says which
+    ],
+)
+def test_each_grain_takes_its_months(grain: Grain, period: str, months: list[str]) -> None:
+    assert [month_label(m) for m in months_of(grain, period)] == months
+
+
+def test_a_period_taking_only_some_months_is_complete_when_those_are_in_the_span() -> None:
+    """A year-value over October to December (as some measures are) needs only those."""
+    autumn = months_between(dt.date(2015, 10, 1), dt.date(2015, 12, 1))
+    assert is_complete(autumn, (dt.date(2015, 4, 1), dt.date(2015, 12, 1)))
+    assert not is_complete(autumn, (dt.date(2015, 4, 1), dt.date(2015, 11, 1)))
+    assert not is_complete(months_of(Grain.YEAR, "2015-16"), (APRIL, dt.date(2015, 12, 1)))
 
 
 def test_a_standardised_rate_worked_by_hand() -> None:

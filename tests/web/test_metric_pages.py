@@ -445,6 +445,7 @@ def test_the_api_gives_values_under_publication_control(
     assert small == {
         "metric": REABLEMENT, "area_code": metric_world.own, "period": "2015-07",
         "numerator": None, "denominator": None, "value": None, "withheld": True,
+        "complete": True,
     }  # fmt: skip
     assert _value(public, EMERGENCY, "2015-04")["value"] == "1235"
 
@@ -453,6 +454,7 @@ def test_the_api_gives_values_under_publication_control(
     assert _value(exact, REABLEMENT, "2015-07") | {"withheld": False} == {
         "metric": REABLEMENT, "area_code": metric_world.own, "period": "2015-07",
         "numerator": 5, "denominator": 6, "value": "83.3", "withheld": False,
+        "complete": True,
     }  # fmt: skip
     assert _value(exact, EMERGENCY, "2015-04")["value"] == "1234"
 

@@ -94,8 +94,10 @@ def _generate_and_ingest(
     say(f"Generating person-level records ({scale:g} of a nation's year)")
     person_data.generate(raw, seed=seed, scale=scale, financial_year=DEMO_METRICS_YEAR)
     say("Ingesting and pseudonymising them")
-    codes = {area.code for area in year_geography(session, DEMO_METRICS_YEAR).areas}
-    person_data.ingest(raw, data_dir, codes, key)
+    areas = year_geography(session, DEMO_METRICS_YEAR).areas
+    codes = {area.code for area in areas}
+    merged = person_data.merged_councils(areas)
+    person_data.ingest(raw, data_dir, codes, key, merged=merged)
     shutil.rmtree(raw, ignore_errors=True)  # raw NHS numbers are not kept once ingested
 
 

@@ -34,7 +34,15 @@ from carepool.domain.direction import Direction
 from carepool.domain.errors import CarepoolError, Problem
 from carepool.domain.geography import PopulationCount, band_label, band_total
 from carepool.domain.metric_value import Grain, MetricValue
-from carepool.domain.periods import month_label, months_between, quarter_label, year_label
+from carepool.domain.periods import (
+    month_label,
+    month_start,
+    months_between,
+    parse_quarter,
+    quarter_label,
+    year_label,
+    year_period,
+)
 from carepool.domain.person_level import ColumnType, RecordKind
 from carepool.domain.standard_population import (
     StandardBand,
@@ -674,6 +682,9 @@ def finalise(
     residents, not an annualised rate. A metric an area's population cannot serve (see
     :func:`population_gaps`) gets no values there. Values are sorted by metric, area, grain
     and period.
+
+    A quarter or year is *complete* only when every month it takes lies within its metric's
+    span (:func:`is_complete`): a year from April alone is April's figure, marked incomplete.
     """
     populations = area_populations(definitions, population)
     formulas = {
@@ -686,11 +697,12 @@ def finalise(
         if span is None:
             continue
         periods = _periods(months_between(*span))
+        whole = {p: is_complete(months_of(grain, p), span) for grain, p, _ in periods}
         for code in populations:
             found = formulas[(definition.id, code)]
             if found is not None:
                 series = cells.get((definition.id, code), {})
-                values += _values(definition, code, found, periods, series)
+                values += _values(definition, code, found, periods, series, whole)
     values.sort(key=_order)
     return values
 
@@ -727,12 +739,33 @@ def _periods(months: list[dt.date]) -> list[tuple[Grain, str, list[dt.date]]]:
     return [(grain, label, inside) for (grain, label), inside in periods.items()]
 
 
+def months_of(grain: Grain, period: str) -> list[dt.date]:
+    """The first day of every month a period takes: a month's one, a quarter's three, a
+    financial year's twelve."""
+    if grain is Grain.MONTH:
+        return [month_start(period)]
+    whole = parse_quarter(period).period if grain is Grain.QUARTER else year_period(period)
+    return months_between(whole.start, whole.end)
+
+
+def is_complete(wanted: Iterable[dt.date], span: tuple[dt.date, dt.date]) -> bool:
+    """Whether a period's value is whole: every month it takes (``wanted``) lies within the
+    span of months its metric's records cover, first to last.
+
+    A month always is. A quarter or year is not when the data begin or end part-way through
+    it; a value over a year that takes only some of its months is whole when those are in.
+    """
+    first, last = span
+    return all(first <= month <= last for month in wanted)
+
+
 def _values(
     definition: MetricDefinition,
     area_code: str,
     found: Formula,
     periods: list[tuple[Grain, str, list[dt.date]]],
     series: Mapping[dt.date, _Cell],
+    whole: Mapping[str, bool],
 ) -> list[MetricValue]:
     values = []
     nothing = _Cell(0, 0, 0)
@@ -754,6 +787,7 @@ def _values(
                 numerator=events,
                 denominator=denominator if found.divisor is None else found.reported,
                 value=round_half_even(found.scale * weighted, divisor, definition.decimal_places),
+                complete=whole[period],
             )
         )
     return values

@@ -39,7 +39,9 @@ class MetricSource(Schema):
 
 
 class MetricValueOut(Schema):
-    """One period's figures; ``value`` is exact decimal text, ``null`` when withheld."""
+    """One period's figures; ``value`` is exact decimal text, ``null`` when withheld.
+    ``complete`` is false for a quarter or year the data cover only in part (a year from
+    April alone): its figures are those months', not the period's."""
 
     metric: str
     area_code: str
@@ -48,6 +50,7 @@ class MetricValueOut(Schema):
     denominator: int | None
     value: str | None
     withheld: bool
+    complete: bool
 
     @classmethod
     def of(cls, area_code: str, shown: ShownValue) -> MetricValueOut:
@@ -60,6 +63,7 @@ class MetricValueOut(Schema):
             denominator=figures.denominator,
             value=None if figures.value is None else format(figures.value, "f"),
             withheld=figures.withheld,
+            complete=figures.complete,
         )
 
 
@@ -89,7 +93,7 @@ class AreaMetricValues(Schema):
 
 class ComputedValue(Schema):
     """One value as an engine computed it: exact counts, undisclosed, and the value as exact
-    decimal text."""
+    decimal text; ``complete`` is false for a quarter or year the data cover only in part."""
 
     metric: str
     definition_version: int
@@ -99,6 +103,7 @@ class ComputedValue(Schema):
     numerator: int
     denominator: int | None
     value: str
+    complete: bool
 
     @classmethod
     def of(cls, value: MetricValue) -> ComputedValue:
@@ -111,6 +116,7 @@ class ComputedValue(Schema):
             numerator=value.numerator,
             denominator=value.denominator,
             value=str(value.value),
+            complete=value.complete,
         )
 
 

@@ -8,7 +8,7 @@ are quarantined and counted, and a file that cannot be used refuses the whole in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -28,7 +28,7 @@ from rich.table import Table
 from carepool.cli.common import JsonFlag, emit, err, out, work
 from carepool.config import database_url, pseudonym_key, settings
 from carepool.domain.errors import CarepoolError
-from carepool.domain.geography import PopulationCount
+from carepool.domain.geography import Area, PopulationCount
 from carepool.geography import service as geography
 from carepool.person_data import service as person_data
 from carepool.person_data.files.ingest import ProgressCallback
@@ -132,10 +132,15 @@ def ingest(
 
     The data directory is replaced only when the whole ingest succeeds.
     """
-    codes = _area_codes(year)
+    areas = _areas(year)
     with _progress_bars() as progress:
         report = person_data.ingest(
-            source, data_directory(data_dir), codes, pseudonym_key(), progress
+            source,
+            data_directory(data_dir),
+            {area.code for area in areas},
+            pseudonym_key(),
+            progress,
+            merged=person_data.merged_councils(areas),
         )
     if as_json:
         emit(IngestReportOut.of(report).model_dump(mode="json"))
@@ -159,11 +164,11 @@ def _real_populations(year: str) -> list[PopulationCount] | None:
     return found.counts
 
 
-def _area_codes(year: str) -> set[str]:
-    """The year's HWB area codes from the database's geography, or a clear error."""
+def _areas(year: str) -> Sequence[Area]:
+    """The year's HWB areas from the database's geography, or a clear error."""
     try:
         with work() as session:
-            return {area.code for area in geography.year_geography(session, year).areas}
+            return geography.year_geography(session, year).areas
     except CarepoolError as exc:
         raise CarepoolError(
             f"ingest checks each record's area against the {year} areas in the database, "
@@ -184,6 +189,14 @@ def _print_report(report: person_data.IngestReport) -> None:
         reasons = sorted(kind.reasons.items(), key=lambda item: -item[1])
         for reason, count in reasons[:REASONS_SHOWN]:
             err.print(f"  {kind.kind}: {count:,} × {reason}", highlight=False, markup=False)
+        for codes, count in sorted(kind.mapped.items()):
+            council, _, area = codes.partition(" to ")
+            err.print(
+                f"  {kind.kind}: {count:,} coded {council}, a council merged into {area}: "
+                f"counted in {area}",
+                highlight=False,
+                markup=False,
+            )
     err.print(
         f"{report.people:,} people; vintage {report.vintage[:12]}; "
         f"quarantined rows are in {report.data_dir / 'quarantine'}",

@@ -657,6 +657,8 @@ class MetricValueRow(Base):
     numerator: Mapped[int] = mapped_column(BigInteger)
     denominator: Mapped[int | None] = mapped_column(BigInteger)
     value: Mapped[str] = mapped_column(String(40))  # exact decimal text
+    # False when the data cover only some of the period's months (a year from April alone)
+    complete: Mapped[bool] = mapped_column(default=True)
     engine: Mapped[str] = mapped_column(String(20))
     data_vintage: Mapped[str] = mapped_column(String(120))
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

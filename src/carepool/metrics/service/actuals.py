@@ -31,7 +31,8 @@ def quarter_actuals(
     """Each of ``metrics`` that has a stored value for the area and quarter, published.
 
     A metric carepool does not compute (a local metric, say) or has no value for the
-    quarter is left out: the return says "no data" for it.
+    quarter is left out: the return says "no data" for it. So is a value for only some of
+    the quarter's months (an extract ending part-way through it): it is not the quarter's.
     """
     computed = {metric.id for metric in catalogue()}
     found: dict[str, MetricActual] = {}
@@ -39,7 +40,7 @@ def quarter_actuals(
         if metric not in computed:
             continue
         stored = results.series(session, metric, area_code, Grain.QUARTER)
-        held = [v for v in stored.values if v.period == quarter.label]
+        held = [v for v in stored.values if v.period == quarter.label and v.complete]
         if not held or stored.data_vintage is None:
             continue
         value, published = results.public_values(held)[0]

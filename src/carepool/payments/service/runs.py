@@ -175,7 +175,7 @@ def gather(
         if ambition is None:
             continue
         value = measured.get(pool.area_code)
-        if value is None:
+        if value is None or not value.complete:
             missing.append(pool.area_code)
             continue
         plan = ambition.quarters[number - 1]
