@@ -81,6 +81,22 @@ def test_the_working_shows_the_formula_with_the_numbers_filled_in() -> None:
 quantities = st.decimals(min_value=0, max_value=100_000, places=1, allow_nan=False)
 
 
+def test_the_published_working_puts_the_count_as_published_and_keeps_the_money_exact() -> None:
+    line = JULY_2014.assess(result("1000", "970", "983"))
+    no_data = JULY_2014.assess(result("1000", "970", None))
+    superseded = ConditionsAndMetrics({"E1": Pence(1_000_000)})
+    measured = superseded.assess(result("1000", "900", "931"))
+
+    assert JULY_2014.published_working(line, "985") == (
+        "pot = max(0, 1000 − 970) × £1,490.00 = £44,700.00; earned = min(pot, max(0, 1000 − "
+        "985) × £1,490.00) = £25,330.00"
+    )
+    assert "983" not in JULY_2014.published_working(line, "985")
+    assert JULY_2014.published_working(no_data, "[c]") == "no measured value"
+    assert "931" not in superseded.published_working(measured, "930")
+    assert "69" not in superseded.published_working(measured, "930")  # the share gives it away
+
+
 @given(quantities, quantities, quantities, quantities)
 def test_money_is_conserved_and_a_lower_actual_never_earns_less(
     baseline: Decimal, plan: Decimal, actual: Decimal, better: Decimal

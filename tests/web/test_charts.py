@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 
 from carepool.domain.money import format_millions
-from carepool.web.charts import Bar, bars_from, horizontal_bar_chart, population_chart
+from carepool.web.charts import (
+    Bar,
+    Pair,
+    bars_from,
+    horizontal_bar_chart,
+    paired_bar_chart,
+    population_chart,
+)
 
 
 def _widths(svg: str) -> list[int]:
@@ -56,3 +63,16 @@ def test_an_empty_or_all_zero_chart_still_draws() -> None:
     assert empty.svg.startswith("<svg") and empty.svg.endswith("</svg>")
     zeros = population_chart("z", "Nowhere", [("0-4", 0), ("5-9", 0)])
     assert all(h == "0" for h in re.findall(r'height="(\d+)"', str(zeros.svg))[:2])
+
+
+def test_paired_bars_share_one_scale_and_keep_their_figures_for_the_table() -> None:
+    chart = paired_bar_chart(
+        "p", "Pots and payments", "Description",
+        [Pair("Q1", 400, 100), Pair("Q2 <b>", 200, 200)],
+        headings=("Quarter", "Pot", "Released"), shown=lambda pence: f"{pence}p",
+    )  # fmt: skip
+    widths = [int(w) for w in re.findall(r'<rect x="120" [^>]*width="(\d+)"', chart.svg)]
+    assert widths == [370, 92, 185, 185]
+    assert "Q2 &lt;b&gt;" in chart.svg and "<b>" not in chart.svg
+    assert ">Pot</text>" in chart.svg and ">Released</text>" in chart.svg
+    assert chart.rows == (("Q1", "400p", "100p"), ("Q2 <b>", "200p", "200p"))

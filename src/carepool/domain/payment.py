@@ -106,6 +106,12 @@ class PaymentRule(Protocol):
         """The payment line for one area and quarter."""
         ...
 
+    def published_working(self, line: PaymentLine, actual: str) -> str:
+        """The line's working as the public may read it: the measured count as published
+        (``actual``: rounded, or the withheld symbol) in place of the exact one, and the
+        line's amounts exactly as paid."""
+        ...
+
 
 def pence(amount: Decimal) -> Pence:
     """A money amount in pence, rounded half to even only here, once, at the end."""
@@ -128,13 +134,23 @@ class NonElectiveReduction:
             return self._line(result, pot, Pence(0), PaymentStatus.NO_DATA, "no measured value")
         achieved_fall = max(Decimal(0), result.baseline - result.actual)
         earned = min(pot, pence(achieved_fall * self.unit_cost_pence))
-        cost = format_money(self.unit_cost_pence)
-        working = (
-            f"pot = max(0, {result.baseline} − {result.plan}) × {cost} = {format_money(pot)}; "
-            f"earned = min(pot, max(0, {result.baseline} − {result.actual}) × {cost}) = "
-            f"{format_money(earned)}"
-        )
+        working = self._working(result.baseline, result.plan, str(result.actual), pot, earned)
         return self._line(result, pot, earned, _status(pot, earned, result), working)
+
+    def published_working(self, line: PaymentLine, actual: str) -> str:
+        if line.actual is None:
+            return line.working
+        return self._working(line.baseline, line.plan, actual, line.pot_pence, line.earned_pence)
+
+    def _working(
+        self, baseline: Decimal, plan: Decimal, actual: str, pot: Pence, earned: Pence
+    ) -> str:
+        """The formula with the numbers filled in; ``actual`` as the reader may see it."""
+        cost = format_money(self.unit_cost_pence)
+        return (
+            f"pot = max(0, {baseline} − {plan}) × {cost} = {format_money(pot)}; "
+            f"earned = min(pot, max(0, {baseline} − {actual}) × {cost}) = {format_money(earned)}"
+        )
 
     def _line(
         self, result: QuarterResult, pot: Pence, earned: Pence, status: PaymentStatus, working: str
@@ -213,6 +229,17 @@ class ConditionsAndMetrics:
             retained_pence=Pence(0),
             status=status,
             working=working,
+        )
+
+    def published_working(self, line: PaymentLine, actual: str) -> str:
+        """The achieved share would give the exact count away, so the public reads the count
+        as published beside the plan, and the rule."""
+        if line.actual is None:
+            return line.working
+        return (
+            f"measured admissions {actual} against a baseline of {line.baseline} and a plan of "
+            f"{line.plan}; at 70% of the planned improvement or more the money may fund the "
+            "contingency plan, below it a recovery plan is needed"
         )
 
 

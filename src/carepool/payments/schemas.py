@@ -14,6 +14,7 @@ from carepool.payments.service.ambitions import WhatIf
 from carepool.payments.service.explain import Explanation, PostedEntry, Step
 from carepool.payments.service.runs import PayOutcome, RunOutcome, run_label
 from carepool.payments.service.status import StatusRow
+from carepool.payments.service.views import PublishedExplanation
 from carepool.web.schemas.common import Pence, Schema
 
 
@@ -86,6 +87,13 @@ class StatusOut(Schema):
             payments=[PaymentOut.of(row) for row in rows],
             totals=PaymentTotals.of([row.line for row in rows]),
         )
+
+
+class RunList(Schema):
+    """Every run of a year, by quarter and version (``GET /api/v1/payments/{year}/runs``)."""
+
+    year: str
+    runs: list[RunOut]
 
 
 class TrueUpOut(Schema):
@@ -342,4 +350,108 @@ class RevisionOut(Schema):
             status=row.status,
             approvals=sorted(row.approvals),
             proposed_by=row.proposed_by,
+        )
+
+
+class PublishedStepOut(Schema):
+    """A step as the public reads it: what happened and when, not who did it."""
+
+    action: str
+    at: str
+
+    @classmethod
+    def of(cls, step: Step) -> PublishedStepOut:
+        return cls(action=step.action, at=step.at)
+
+
+class PublishedPaymentOut(Schema):
+    """One area's paid payment for one quarter as published: the measured count rounded to
+    the nearest 5, or withheld (``null`` with ``withheld`` true) when it is 1 to 7; every
+    amount exact."""
+
+    area_code: str
+    quarter: str
+    baseline: str
+    plan: str
+    actual: int | None
+    withheld: bool
+    unit_cost_pence: Pence
+    pot_pence: Pence
+    earned_pence: Pence
+    released_pence: Pence
+    retained_pence: Pence
+    status: str
+    final: bool
+    run: str
+
+
+class PublishedExplanationOut(Schema):
+    """Why a paid amount is what it is, as the public may read it: no ledger ids, audit
+    hashes or staff names, and the measured count under publication control."""
+
+    year: str
+    quarter: str
+    area_code: str
+    run: str
+    run_status: str
+    final: bool
+    reproduced: bool
+    framework_sha256: str
+    framework_unchanged: bool
+    design_kind: str
+    parameters: dict[str, Any]
+    plan_version: int
+    plan_steps: list[PublishedStepOut]
+    metric: str
+    metric_definition_version: int | None
+    data_vintage: str
+    population: int | None
+    payment: PublishedPaymentOut
+    working: str
+    recomputed: PaymentTotals
+    run_steps: list[PublishedStepOut]
+    posted_on: list[str]
+
+    @classmethod
+    def of(cls, shown: PublishedExplanation) -> PublishedExplanationOut:
+        found, line = shown.found, shown.found.line
+        actual = shown.actual
+        return cls(
+            year=found.year,
+            quarter=found.quarter,
+            area_code=found.area_code,
+            run=found.run,
+            run_status=found.run_status,
+            final=found.final,
+            reproduced=found.reproduced,
+            framework_sha256=found.framework_sha256,
+            framework_unchanged=found.framework_unchanged,
+            design_kind=found.design_kind,
+            parameters=found.parameters,
+            plan_version=found.plan_version,
+            plan_steps=[PublishedStepOut.of(s) for s in shown.plan_steps],
+            metric=found.metric,
+            metric_definition_version=found.metric_definition_version,
+            data_vintage=found.data_vintage,
+            population=None if shown.population is None else shown.population.value,
+            payment=PublishedPaymentOut(
+                area_code=line.area_code,
+                quarter=line.quarter,
+                baseline=str(line.baseline),
+                plan=str(line.plan),
+                actual=None if actual is None else actual.value,
+                withheld=actual is not None and actual.value is None,
+                unit_cost_pence=line.unit_cost_pence,
+                pot_pence=line.pot_pence,
+                earned_pence=line.earned_pence,
+                released_pence=line.released_pence,
+                retained_pence=line.retained_pence,
+                status=line.status.value,
+                final=found.final,
+                run=found.run,
+            ),
+            working=shown.working,
+            recomputed=PaymentTotals.of([found.recomputed]),
+            run_steps=[PublishedStepOut.of(s) for s in shown.run_steps],
+            posted_on=[day.isoformat() for day in shown.posted_on],
         )

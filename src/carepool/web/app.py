@@ -31,6 +31,8 @@ from carepool.geography import api as api_areas
 from carepool.metrics import api as api_metrics
 from carepool.metrics import routes as metrics
 from carepool.metrics.service.actuals import quarter_actuals
+from carepool.payments import api as api_payments
+from carepool.payments import routes as payments
 from carepool.plans import api as api_plans
 from carepool.plans import service as plan_service
 from carepool.plans.routes import national as plans_national
@@ -193,6 +195,8 @@ def create_app(
         pools.router,
         api_pools.router,
         api_metrics.router,
+        payments.router,  # /payments/{year}.csv before /payments/{year}
+        api_payments.router,
     ):
         app.include_router(router)
     return app

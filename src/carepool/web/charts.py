@@ -146,3 +146,79 @@ def population_chart(chart_id: str, place: str, bands: Sequence[tuple[str, int]]
         label_heading="Age band",
         value_heading="People",
     )
+
+
+SECOND_COLOUR = "#912b88"  # GOV.UK pink: 6:1 against white, and the key names each bar too
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One row of a paired bar chart: two amounts side by side, e.g. a pot and what it paid."""
+
+    label: str
+    first: int
+    second: int
+
+
+@dataclass(frozen=True, slots=True)
+class PairedChart:
+    """Two bars for each row, with the table of the same figures (always shown with it)."""
+
+    id: str
+    title: str
+    description: str
+    headings: tuple[str, str, str]
+    rows: tuple[tuple[str, str, str], ...]
+    svg: Markup
+
+
+def paired_bar_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    pairs: Sequence[Pair],
+    *,
+    headings: tuple[str, str, str],
+    shown: Callable[[int], str],
+) -> PairedChart:
+    """For each row, the first amount's bar above the second's, on one scale, with a key.
+
+    ``headings`` name the rows' column and the two amounts; the key uses the amounts' names.
+    """
+    label_width, value_width, bar, gap, width, top = 120, 150, 16, 16, 640, 36
+    room = width - label_width - value_width
+    height = top + max(1, len(pairs)) * (2 * bar + gap) + gap
+    largest = max((max(p.first, p.second) for p in pairs), default=0)
+    parts = [_open_svg(chart_id, title, description, width, height), _key(18, headings[1:])]
+    for index, pair in enumerate(pairs):
+        y = top + index * (2 * bar + gap)
+        parts.append(
+            f'<text class="app-chart__label" x="{label_width - 8}" y="{y + bar + 5}" '
+            f'text-anchor="end" fill="{TEXT_COLOUR}">{escape(pair.label)}</text>'
+        )
+        for offset, (colour, amount) in enumerate(
+            ((BAR_COLOUR, pair.first), (SECOND_COLOUR, pair.second))
+        ):
+            length, row = _length(amount, largest, room), y + offset * bar
+            parts.append(
+                f'<rect x="{label_width}" y="{row}" width="{length}" height="{bar - 2}" '
+                f'fill="{colour}"></rect>'
+                f'<text class="app-chart__tick" x="{label_width + length + 4}" y="{row + bar - 3}" '
+                f'fill="{TEXT_COLOUR}">{escape(shown(amount))}</text>'
+            )
+    parts.append("</svg>")
+    rows = tuple((p.label, shown(p.first), shown(p.second)) for p in pairs)
+    return PairedChart(chart_id, title, description, headings, rows, Markup("".join(parts)))
+
+
+def _key(y: int, names: Sequence[str]) -> str:
+    """The chart's key along its top: a coloured square and the name of each amount."""
+    parts, x = [], 10
+    for colour, name in zip((BAR_COLOUR, SECOND_COLOUR), names, strict=False):
+        parts.append(
+            f'<rect x="{x}" y="{y - 11}" width="14" height="14" fill="{colour}"></rect>'
+            f'<text class="app-chart__label" x="{x + 20}" y="{y}" fill="{TEXT_COLOUR}">'
+            f"{escape(name)}</text>"
+        )
+        x += 40 + 9 * len(name)
+    return "".join(parts)
