@@ -394,7 +394,7 @@ def test_four_eyes_a_missing_reason_and_a_stale_page_are_refused_on_the_page(
         f"/payments/{YEAR}/runs/Q2/check", data={"csrf_token": token, "version": "7"}
     )
     assert stale.status_code == 409
-    assert "The page showed version 7" in stale.text
+    assert "You acted on version 7" in stale.text
     check_page(stale.text, "stale version")
     analyst.post(f"/payments/{YEAR}/runs/Q2/check", data={"csrf_token": token, "version": "1"})
     admin = client_for(fresh_payment_engine, "national2")

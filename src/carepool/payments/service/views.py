@@ -189,8 +189,8 @@ def run_to_act_on(session: Session, year: str, number: int, version: int | None)
     run = run_in_play(session, year, number)
     if version is not None and run.version != version:
         raise Conflict(
-            f"the page showed version {version}, but {run_label(run)} ({run.status.lower()}) "
-            "is now the run in play; look at it again before you act on it"
+            f"you acted on version {version}, but {run_label(run)} ({run.status.lower()}) is "
+            "now the run in play; look at it again before you act on it"
         )
     return run
 
