@@ -36,6 +36,9 @@ PUBLIC_PAGES = [
     "/areas/{own}?year=2015-16",
     "/areas/{other}?year=2017-19",
     "/areas/{own}",
+    "/payments/2015-16",
+    "/payments/2017-19",
+    "/payments/2015-16/{own}",
     "/sign-in",
 ]
 SIGNED_IN_PAGES = ["/account"]

@@ -107,6 +107,17 @@ def test_every_payment_page_is_valid_html(
         check_page(response.text, f"{path} as {username or 'public'}")
 
 
+def test_the_pages_are_reached_from_the_menu_the_home_page_and_the_national_dashboard(
+    payment_engine: Engine, client_for: ClientFor
+) -> None:
+    link = f'href="/payments/{YEAR}"'
+    for username in (None, "finance", "national"):
+        client = client_for(payment_engine, username)
+        assert link in client.get("/").text.split('id="main-content"')[0], username  # the menu
+        assert link in client.get("/").text.split('id="main-content"')[1], username
+    assert link in client_for(payment_engine, "analyst").get("/national").text
+
+
 # --------------------------------------------------------------------------------------------
 # Who sees which buttons
 
