@@ -5,6 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from carepool.domain.person_level import RECORD_KINDS
+from carepool.payments.routes import CSV_COLUMNS
+from carepool.payments.schemas import (
+    ExplanationOut,
+    PaymentOut,
+    PaymentTotals,
+    PublishedExplanationOut,
+    StatusOut,
+)
 
 FORMATS = Path(__file__).resolve().parent.parent / "docs" / "formats.md"
 
@@ -22,3 +30,26 @@ def test_every_record_kind_and_column_is_documented_with_its_allowed_values() ->
             if column.allowed:
                 described += ": " + ", ".join(column.allowed)
             assert described in rows[kind.name], f"{kind.name}.{column.name} differs in the docs"
+
+
+def _section(title: str) -> str:
+    text = FORMATS.read_text(encoding="utf-8")
+    start = text.index(title)
+    following = text.find("\n## ", start + 1)
+    following_sub = text.find("\n### ", start + 1)
+    ends = [i for i in (following, following_sub) if i != -1]
+    return text[start : min(ends) if ends else len(text)]
+
+
+def test_the_payment_json_and_csv_are_documented_key_by_key() -> None:
+    status = _section("### `carepool payments status --json`")
+    explain = _section("### `carepool payments explain AREA QUARTER --json`")
+    table = _section("## The payments table")
+    for key in [*StatusOut.model_fields, *PaymentOut.model_fields, *PaymentTotals.model_fields]:
+        assert f"`{key}`" in status, f"payments status: {key} is not documented"
+    for key in ExplanationOut.model_fields:
+        assert f"`{key}`" in explain, f"payments explain: {key} is not documented"
+    for key in set(PublishedExplanationOut.model_fields) - set(ExplanationOut.model_fields):
+        assert f"`{key}`" in explain, f"the published explanation: {key} is not documented"
+    for column in CSV_COLUMNS:
+        assert f"`{column}`" in table, f"the payments CSV: {column} is not documented"
