@@ -191,6 +191,23 @@ def test_the_public_sees_only_paid_payments_with_small_counts_withheld(
     assert "Counts of admissions come from person-level hospital records" in public
 
 
+def test_the_year_totals_split_what_is_paid_from_what_is_not_and_the_public_sees_the_paid(
+    payment_engine: Engine, client_for: ClientFor
+) -> None:
+    national = client_for(payment_engine, "national").get(f"/payments/{YEAR}").text
+    public = client_for(payment_engine).get(f"/payments/{YEAR}").text
+    with unit_of_work(payment_engine) as session:
+        rows = standing.status(session, YEAR)
+
+    for paid, prefix in ((True, "totals"), (False, "unpaid")):
+        shown = [r.line for r in rows if (r.run_status == RunStatus.PAID) == paid]
+        for key in ("pot", "released", "retained"):
+            amount = format_money(sum(getattr(line, f"{key}_pence") for line in shown))
+            assert f'id="{prefix}-{key}">{amount}<' in national, (prefix, key)
+            if paid and key != "pot":
+                assert f'id="{prefix}-{key}">{amount}<' in public, key
+
+
 def _row_html(html: str, row: list[str]) -> str:
     """The HTML of the table row whose first cell is ``row``'s (for its links)."""
     for found in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S):

@@ -173,6 +173,11 @@ def _national(
     rows = views.year_rows(session, year, viewer)
     context = {
         **_common(year, rows),
+        "split": [
+            ("Paid", _totals([r for r in rows if r.paid]), "totals"),
+            ("Not yet paid", _totals([r for r in rows if not r.paid]), "unpaid"),
+            ("All quarters with a run", _totals(rows), "all"),
+        ],
         "quarters": [_quarter_card(q, viewer) for q in views.quarters(session, year)],
         "buttons": BUTTONS,
         "errors": errors or PageErrors(),
