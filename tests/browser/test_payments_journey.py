@@ -26,7 +26,7 @@ from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.metrics.service.results import save_results
-from carepool.payments.service import runs as payments
+from carepool.payments.service.ambitions import plan_ambition
 from carepool.pools.service import ledger
 from carepool.store.db import engine_for, unit_of_work
 from carepool.web.app import create_app
@@ -71,7 +71,7 @@ def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert own is not None
         values = []
         for pool in ledger.pools(session, YEAR):
-            ambition = payments.plan_ambition(ledger.plan_content(session, pool))
+            ambition = plan_ambition(ledger.plan_content(session, pool))
             if ambition is not None:
                 baseline, plans = ambition
                 fall = (baseline - plans[0]) / 2 if pool.area_code == own else baseline - plans[0]

@@ -19,11 +19,15 @@ import pytest
 from sqlalchemy import Engine
 from test_pages_html import check_page
 
+from carepool.accounts import service as accounts
 from carepool.domain.disclosure import round_to_base
 from carepool.domain.money import format_money
-from carepool.domain.payment import RunStatus
+from carepool.domain.payment import RevisionAction, RunStatus
+from carepool.domain.roles import SYSTEM
+from carepool.payments.service import ambitions
 from carepool.payments.service import runs as payments
 from carepool.payments.service import status as standing
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 
 if TYPE_CHECKING:
@@ -492,3 +496,32 @@ def _ledger_page_with(client: Any, area: str, entry_id: str) -> str:
         if f'/entries/{entry_id}"' in page:
             return str(page)
     pytest.fail(f"entry {entry_id} is on no page of the ledger")
+
+
+def test_a_revised_ambition_is_explained_with_its_proposal_and_approvals(
+    fresh_payment_engine: Engine, payment_world: PaymentWorld, client_for: ClientFor
+) -> None:
+    """The national team revises the own area's ambition and both national approvers agree;
+    the area's Q2 payment, drafted again, is worked out from the revision."""
+    area = payment_world.own
+    with unit_of_work(fresh_payment_engine) as session:
+        national, health, localgov = (
+            accounts.find_user(session, name) for name in ("national", "health", "localgov")
+        )
+        assert national and health and localgov
+        in_force = ambitions.in_force(session, ledger.pool_for(session, YEAR, area, SYSTEM))
+        assert in_force is not None
+        lower = tuple(q - 10 for q in in_force.quarters)
+        revision = ambitions.propose(
+            session, YEAR, area, lower, "a new community service opened", national
+        )
+        for approver in (health, localgov):
+            ambitions.decide(session, revision, RevisionAction.APPROVE, approver)
+        payments.draft(session, YEAR, 2, national)
+
+    full = client_for(fresh_payment_engine, "finance").get(f"/payments/{YEAR}/{area}/Q2")
+    assert full.status_code == 200
+    check_page(full.text, "explanation of a revised ambition")
+    assert f"(revision {revision.id})" in full.text
+    assert "Propose revision" in full.text and "a new community service opened" in full.text
+    assert f"{lower[1]}" in full.text

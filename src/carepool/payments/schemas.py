@@ -402,6 +402,7 @@ class PublishedExplanationOut(Schema):
     parameters: dict[str, Any]
     plan_version: int
     plan_steps: list[PublishedStepOut]
+    ambition_revision: int | None
     metric: str
     metric_definition_version: int | None
     data_vintage: str
@@ -430,6 +431,7 @@ class PublishedExplanationOut(Schema):
             parameters=found.parameters,
             plan_version=found.plan_version,
             plan_steps=[PublishedStepOut.of(s) for s in shown.plan_steps],
+            ambition_revision=found.ambition_revision,
             metric=found.metric,
             metric_definition_version=found.metric_definition_version,
             data_vintage=found.data_vintage,
