@@ -32,6 +32,11 @@ from carepool.plans import service as plans
 from carepool.pools.service import ledger
 
 
+def _utc(moment: dt.datetime) -> str:
+    """Every stored time is UTC; SQLite gives them back without their zone."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One recorded step: who did what, when (a plan approval, a run's check, a posting)."""
@@ -125,9 +130,7 @@ def explain(session: Session, year: str, area_code: str, number: int) -> Explana
         population=None if value is None else value[1],
         line=line,
         recomputed=recomputed,
-        run_steps=tuple(
-            Step(e.to_status, e.actor, e.at.isoformat(), e.comment) for e in run.events
-        ),
+        run_steps=tuple(Step(e.to_status, e.actor, _utc(e.at), e.comment) for e in run.events),
         ledger_entries=_entries(session, pool, run, area_code),
         audit_events=_audit(session, pool, run),
     )
@@ -144,9 +147,7 @@ def _plan(
     if stored is None:
         raise NotFound(f"{area_code}'s plan has no version {version}")
     steps = tuple(
-        Step(e.action, e.actor, e.at.isoformat(), e.role)
-        for e in plan.events
-        if e.version == version
+        Step(e.action, e.actor, _utc(e.at), e.role) for e in plan.events if e.version == version
     )
     return plans.content_of(stored), steps
 
@@ -179,7 +180,7 @@ def _revision_steps(revision: AmbitionRevisionRow | None) -> tuple[Step, ...]:
     if revision is None:
         return ()
     proposed = Step(
-        "propose_revision", revision.proposed_by, revision.proposed_at.isoformat(), revision.reason
+        "propose_revision", revision.proposed_by, _utc(revision.proposed_at), revision.reason
     )
     approvals = tuple(
         Step("approve_revision", stamp["by"], stamp["at"], role)
