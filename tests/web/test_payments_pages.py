@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from html import unescape
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +22,11 @@ from test_pages_html import check_page
 
 from carepool.accounts import service as accounts
 from carepool.domain.disclosure import round_to_base
+from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import format_money
 from carepool.domain.payment import RevisionAction, RunStatus
 from carepool.domain.roles import SYSTEM
+from carepool.metrics.service.results import save_results
 from carepool.payments.service import ambitions
 from carepool.payments.service import runs as payments
 from carepool.payments.service import status as standing
@@ -94,6 +97,7 @@ def _pages(world: PaymentWorld, username: str | None) -> list[str]:
     ]
     if username in (*NATIONAL, *LOCAL):
         pages.append(f"/payments/{YEAR}/{world.own}/Q2")  # drafted, not paid
+        pages.append(f"/payments/{YEAR}/{world.own}/what-if?quarter=Q2&ambition=10")
     return pages
 
 
@@ -525,3 +529,63 @@ def test_a_revised_ambition_is_explained_with_its_proposal_and_approvals(
     assert f"(revision {revision.id})" in full.text
     assert "Propose revision" in full.text and "a new community service opened" in full.text
     assert f"{lower[1]}" in full.text
+
+
+# --------------------------------------------------------------------------------------------
+# What if?
+
+
+def test_what_if_shows_the_pot_and_flags_an_ambition_beyond_the_areas_variation(
+    fresh_payment_engine: Engine, payment_world: PaymentWorld, client_for: ClientFor
+) -> None:
+    """The area's monthly admissions vary by a few a month around a third of its baseline: an
+    ambition of none at all is far beyond that, a fall of one is not."""
+    engine = fresh_payment_engine
+    path = f"/payments/{YEAR}/{payment_world.own}/what-if"
+    client = client_for(engine, "assurer")
+    with unit_of_work(engine) as session:
+        pool = ledger.pool_for(session, YEAR, payment_world.own, SYSTEM)
+        found = ambitions.in_force(session, pool)
+        assert found is not None
+        monthly = [
+            MetricValue(
+                "non_elective_admissions",
+                1,
+                payment_world.own,
+                f"2015-{month:02d}",
+                Grain.MONTH,
+                int(found.baseline / 3) + wobble,
+                250_000,
+                Decimal(int(found.baseline / 3) + wobble),
+            )
+            for month, wobble in zip(range(4, 10), (3, -2, 4, -1, 0, 2), strict=True)
+        ]
+        save_results(session, monthly, SYSTEM, engine="duckdb", data_vintage="monthly")
+    modest = found.baseline - 1
+
+    kept = client.get(path, params={"quarter": "Q1", "ambition": str(modest)})
+    steep = client.get(path, params={"quarter": "Q1", "ambition": "0"})
+    dearer = client.get(
+        path, params={"quarter": "Q1", "ambition": str(modest), "unit_cost": "£2,000"}
+    )
+
+    assert kept.status_code == 200 and 'id="not-credible"' not in kept.text
+    assert format_money(149_000) in kept.text  # one admission's fall at the framework's cost
+    assert steep.status_code == 200 and 'id="not-credible"' in steep.text
+    assert format_money(200_000) in dearer.text
+
+
+def test_what_if_refuses_what_is_not_a_number_and_is_not_for_the_public(
+    payment_engine: Engine, payment_world: PaymentWorld, client_for: ClientFor
+) -> None:
+    path = f"/payments/{YEAR}/{payment_world.own}/what-if"
+    bad = client_for(payment_engine, "area").get(
+        path, params={"ambition": "lots", "unit_cost": "-5"}
+    )
+    public = client_for(payment_engine).get(path)
+    other = client_for(payment_engine, payment_world.other_finance).get(path)
+
+    assert bad.status_code == 400
+    assert "Enter the ambition as a number of admissions" in bad.text
+    assert "Enter the cost of an admission" in bad.text
+    assert public.status_code == 404 and other.status_code == 404

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -24,9 +25,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from carepool.allocation.routes.national import pounds
-from carepool.domain.errors import NotFound
+from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.metric_catalogue import definition
-from carepool.domain.money import format_money
+from carepool.domain.money import format_money, parse_money
 from carepool.domain.payment import RunAction, RunStatus
 from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
@@ -36,9 +37,10 @@ from carepool.payments.schemas import (
     PaymentTotals,
     PublishedExplanationOut,
     RunOut,
+    WhatIfOut,
 )
+from carepool.payments.service import ambitions, views
 from carepool.payments.service import runs as payments
-from carepool.payments.service import views
 from carepool.payments.service.views import PaymentRow, PublishedExplanation, QuarterRuns
 from carepool.web.auth import AdminViewer, CsrfChecked, DbSession, PublicViewer, require_roles
 from carepool.web.charts import Pair, PairedChart, paired_bar_chart
@@ -349,6 +351,84 @@ def payments_area(
         "payment_tags": PAYMENT_TAGS,
     }
     return render(request, "payments_area.html", context, viewer=viewer, session=session)
+
+
+@router.get("/payments/{year}/{area_code}/what-if", response_class=HTMLResponse)
+def what_if_page(
+    request: Request,
+    year: str,
+    area_code: str,
+    session: DbSession,
+    viewer: PublicViewer,
+    quarter: str = "Q1",
+    ambition: str = "",
+    unit_cost: str = "",
+) -> Response:
+    """Try another ambition or unit cost for one quarter: the pot it gives, the earnings the
+    area's own variation makes likely, and whether the ambition is credible. For the
+    national team (assurers included) and the area's own people."""
+    check_year(year)
+    if not views.sees_area(viewer, area_code):
+        raise NotFound(f"no payment what-if for {area_code} that you may see")
+    number = views.quarter_number(quarter)
+    errors = PageErrors()
+    tried = _admissions(ambition, errors)
+    cost = _pence(unit_cost, errors)
+    found = ambitions.what_if(
+        session, year, area_code, number, viewer, ambition=tried, unit_cost_pence=cost
+    )
+    context = {
+        "framework": load_framework(year),
+        "area": year_geography(session, year).area(area_code),
+        "w": WhatIfOut.of(found),
+        "quarter": quarter,
+        "quarters": views.QUARTERS,
+        "ambition": ambition,
+        "unit_cost": unit_cost,
+        "errors": errors,
+    }
+    status = errors.status if errors else 200
+    return render(
+        request,
+        "payments_what_if.html",
+        context,
+        viewer=viewer,
+        session=session,
+        status_code=status,
+    )
+
+
+def _admissions(text: str, errors: PageErrors) -> Decimal | None:
+    """A number of admissions typed in the form, or ``None`` (with an error if it is not)."""
+    if not text.strip():
+        return None
+    try:
+        found = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        found = Decimal(-1)
+    if not found.is_finite() or found < 0 or found > MAX_ADMISSIONS:
+        errors.add("Enter the ambition as a number of admissions in the quarter", "ambition")
+        return None
+    return found
+
+
+def _pence(text: str, errors: PageErrors) -> int | None:
+    """A cost of an admission typed in the form, in pence, or ``None``."""
+    if not text.strip():
+        return None
+    try:
+        found = parse_money(text)
+    except CarepoolError as error:
+        errors.add(f"Enter the cost of an admission in pounds: {error.message}", "unit_cost")
+        return None
+    if found <= 0 or found > MAX_UNIT_COST_PENCE:
+        errors.add("Enter a cost of an admission above £0 and at most £1,000,000", "unit_cost")
+        return None
+    return found
+
+
+MAX_ADMISSIONS = Decimal(10_000_000)
+MAX_UNIT_COST_PENCE = 100_000_000
 
 
 @router.get("/payments/{year}/{area_code}/{quarter}", response_class=HTMLResponse)

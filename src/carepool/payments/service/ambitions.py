@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
-from carepool.domain.errors import CarepoolError, NotFound
+from carepool.domain.errors import CarepoolError, Forbidden, NotFound
 from carepool.domain.metric_value import Grain
 from carepool.domain.money import Pence
 from carepool.domain.payment import (
@@ -38,7 +38,7 @@ from carepool.domain.payment import (
 )
 from carepool.domain.periods import Period, quarter
 from carepool.domain.plan import PlanContent
-from carepool.domain.roles import Principal, Role
+from carepool.domain.roles import SYSTEM, Principal, Role
 from carepool.domain.workflow import Scope
 from carepool.frameworks import load_framework
 from carepool.metrics.service import results as metric_results
@@ -224,9 +224,13 @@ def what_if(
     unit_cost_pence: int | None = None,
     expected: Decimal | None = None,
 ) -> WhatIf:
-    """What the quarter's pot and earnings would be with another ambition or unit cost."""
+    """What the quarter's pot and earnings would be with another ambition or unit cost.
+
+    For the national team and the area's own people, who see the area's payments whole."""
+    if not viewer.can_see_area(area_code):
+        raise Forbidden(f"only the national team and {area_code}'s own people try its ambitions")
     label = quarter_period(year, number).label
-    pool = ledger.pool_for(session, year, area_code, viewer)
+    pool = ledger.pool_for(session, year, area_code, SYSTEM)
     current = in_force(session, pool)
     if current is None:
         raise NotFound(f"{area_code}'s plan has no {PAYMENT_METRIC} ambition")
