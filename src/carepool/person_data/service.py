@@ -232,7 +232,8 @@ def provisional_extract(data_dir: Path, out_dir: Path, late: LateCoding) -> Inge
 
     Its vintage is a SHA-256 of the source's vintage and the rule, so the same extract of the
     same data always has the same vintage; its manifest says what it is an extract of and how
-    many rows it leaves out. ``out_dir`` is replaced whole or not at all, as by an ingest.
+    many rows it leaves out. Each kind's counts are the source ingest's, except ``accepted``:
+    the rows the extract holds. ``out_dir`` is replaced whole or not at all, as by an ingest.
     """
     source = files.read_manifest(data_dir)
     files.check_destination(data_dir, out_dir)
@@ -276,6 +277,7 @@ def _copy_kinds(
                 accepted=kept,
                 quarantined=int(counts["quarantined"]),
                 reasons=dict(counts["reasons"]),
+                mapped=dict(counts.get("mapped", {})),
             )
         )
     remaining = extracts.people_present(staging, RECORD_KINDS, withheld)
