@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,10 +20,14 @@ from sqlalchemy.orm import Session
 from carepool.allocation import service as allocation
 from carepool.demo import service as demo
 from carepool.domain.allocation import AllocationStatus
+from carepool.domain.metric_value import Grain, MetricValue
+from carepool.domain.periods import quarter
 from carepool.domain.plan import PlanContent, RiskShareKind, Section75
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import SYSTEM, Principal, principal
 from carepool.geography.service import SyntheticInputs, load_synthetic, year_geography
+from carepool.metrics.service.results import save_results
+from carepool.payments.service import ambitions
 from carepool.plans import service as plans
 from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
@@ -86,6 +91,45 @@ def approve_plan(
     plans.act(session, plan, Action.APPROVE, principal("h", "H", ["health_approver"]))
     plans.act(session, plan, Action.APPROVE, principal("l", "L", ["lg_approver"]))
     return content
+
+
+def pooled_areas(engine: Engine, count: int) -> list[str]:
+    """The nation's first ``count`` areas, each with an approved plan and its pool open."""
+    with unit_of_work(engine) as session:
+        codes = [area.code for area in year_geography(session, YEAR).areas[:count]]
+        for code in codes:
+            approve_plan(session, code)
+            ledger.open_pool(session, YEAR, code, SYSTEM)
+    return codes
+
+
+def admission_ambitions(session: Session, area: str) -> tuple[Decimal, tuple[Decimal, ...]]:
+    """The area's approved baseline and four quarterly ambitions for emergency admissions."""
+    pool = ledger.pool_for(session, YEAR, area, SYSTEM)
+    found = ambitions.plan_ambition(ledger.plan_content(session, pool))
+    assert found is not None
+    return found
+
+
+def store_admissions(
+    session: Session, vintage: str, admissions: Mapping[tuple[str, int], int]
+) -> None:
+    """Store a data vintage's emergency admissions, by area and quarter number, as a metric
+    computation would (every value of the vintage at once: saving replaces the vintage)."""
+    values = [
+        MetricValue(
+            metric="non_elective_admissions",
+            definition_version=1,
+            area_code=area,
+            period=quarter(YEAR, number).label,
+            grain=Grain.QUARTER,
+            numerator=count,
+            denominator=500_000,
+            value=Decimal(count),
+        )
+        for (area, number), count in sorted(admissions.items())
+    ]
+    save_results(session, values, SYSTEM, engine="duckdb", data_vintage=vintage)
 
 
 @dataclass(frozen=True, slots=True)

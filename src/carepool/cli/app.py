@@ -30,6 +30,7 @@ from carepool.cli.common import (
 )
 from carepool.config import pseudonym_key, settings
 from carepool.demo import metrics as demo_metrics
+from carepool.demo import payments as demo_payments
 from carepool.demo import service as demo
 from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money
@@ -147,6 +148,16 @@ def serve(
 DEMO_METRICS_STEPS = 5
 
 
+def _report_demo_payments(paid: demo_payments.DemoPayments) -> None:
+    released = sum(change.released_change for change in paid.true_ups)
+    err.print(
+        f"Payment for performance: paid {', '.join(paid.paid[:-1])} on provisional data "
+        f"and {paid.paid[-1]} on the final data, which trued up {len(paid.true_ups)} areas' "
+        f"payments (released changed by {format_money(released)}). "
+        "See 'carepool payments status'."
+    )
+
+
 @app.command("demo")
 def demo_command(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the data and exit.")] = False,
@@ -164,7 +175,7 @@ def demo_command(
         typer.Option(help="Folder with the published statistics files to import beside them."),
     ] = None,
 ) -> None:
-    """Build a whole synthetic nation, allocate it, plan, pool, measure it, and serve it."""
+    """Build a whole synthetic nation, allocate it, plan, pool, measure and pay it, and serve it."""
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -173,13 +184,15 @@ def demo_command(
         console=err,
     )
     with progress:
-        steps = demo.DEMO_STEPS + (DEMO_METRICS_STEPS if metrics_scale else 0)
+        measured = DEMO_METRICS_STEPS + demo_payments.DEMO_PAYMENTS_STEPS
+        steps = demo.DEMO_STEPS + (measured if metrics_scale else 0)
         task = progress.add_task("Preparing the database", total=steps)
 
         def step(message: str) -> None:
             progress.update(task, description=message, advance=1)
 
         migrate(default_engine())
+        paid = demo_payments.DemoPayments(created=False)
         with unit_of_work() as session:
             plan_scale = metrics_scale or demo_metrics.DEMO_SCALE  # ambitions on the data's scale
             summary = demo.build_demo(session, seed=seed, progress=step, scale=plan_scale)
@@ -194,11 +207,15 @@ def demo_command(
                     statistics_dir=statistics,
                     progress=step,
                 )
+            with unit_of_work() as session:
+                paid = demo_payments.build_demo_payments(session, data_directory(None), step)
         progress.update(task, completed=steps, description="Demo ready")
     err.print(
         f"{summary['label']}: {summary['areas']} areas, allocations published for "
         f"{', '.join(demo.DEMO_YEARS)}. Sign in with the demo accounts in the README "
         f"(password {demo.DEMO_PASSWORD})."
     )
+    if paid.created:
+        _report_demo_payments(paid)
     if not no_serve:
         serve(host, port)

@@ -48,14 +48,20 @@ class DemoAccount:
     grants: tuple[str, ...]
 
 
+NATIONAL_ACCOUNTS = (
+    DemoAccount("national", "National team administrator", ("national_admin",)),
+    DemoAccount("assurer", "Regional assurer", ("assurer",)),
+    DemoAccount("health", "National approver for health", ("health_approver",)),
+    DemoAccount("localgov", "National approver for local government", ("lg_approver",)),
+    DemoAccount("analyst", "Analyst", ("analyst",)),
+)
+"""The demo's national accounts, the same for every nation."""
+
+
 def demo_accounts(area_code: str, commissioner_code: str) -> list[DemoAccount]:
     """One account per role, local ones for the first area of the synthetic nation."""
     return [
-        DemoAccount("national", "National team administrator", ("national_admin",)),
-        DemoAccount("assurer", "Regional assurer", ("assurer",)),
-        DemoAccount("health", "National approver for health", ("health_approver",)),
-        DemoAccount("localgov", "National approver for local government", ("lg_approver",)),
-        DemoAccount("analyst", "Analyst", ("analyst",)),
+        *NATIONAL_ACCOUNTS,
         DemoAccount("area", "Area plan editor", (f"area_editor:{area_code}",)),
         DemoAccount(
             "signatory",
@@ -67,6 +73,12 @@ def demo_accounts(area_code: str, commissioner_code: str) -> list[DemoAccount]:
             "chair", "Chair of the Health and Wellbeing Board", (f"area_signatory:{area_code}:HWB",)
         ),
     ]
+
+
+def national_principal(username: str) -> Principal:
+    """The principal a national demo account acts as once signed in: its own grants."""
+    account = next(a for a in NATIONAL_ACCOUNTS if a.username == username)
+    return principal(account.username, account.display_name, account.grants)
 
 
 def synthetic_vintage_name(nation: SyntheticNation) -> str:

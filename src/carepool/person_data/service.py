@@ -14,7 +14,9 @@ pseudonymises each distinct person once (on every core when there are many), and
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -30,7 +32,9 @@ from carepool.domain.errors import CarepoolError
 from carepool.domain.geography import Area, PopulationCount
 from carepool.domain.person_level import RECORD_KINDS
 from carepool.domain.pseudonym import Pseudonymiser, pseudonym_digests
+from carepool.person_data.files import extract as extracts
 from carepool.person_data.files import ingest as files
+from carepool.person_data.files.extract import LateCoding as LateCoding
 from carepool.person_data.files.ingest import FileFormat, ProgressCallback
 from carepool.synth.person_level import person_level_chunks
 
@@ -219,6 +223,65 @@ def manifest(report: IngestReport) -> dict[str, Any]:
         "quarantine": f"{files.QUARANTINE}/<kind>/*.parquet",
         "skipped": list(report.skipped),
     }
+
+
+def provisional_extract(data_dir: Path, out_dir: Path, late: LateCoding) -> IngestReport:
+    """Write into ``out_dir`` the data directory an earlier, provisional extract of the same
+    records would have given: ``data_dir`` less the emergency spells ``late`` says were not
+    coded yet (see :mod:`carepool.person_data.files.extract`).
+
+    Its vintage is a SHA-256 of the source's vintage and the rule, so the same extract of the
+    same data always has the same vintage; its manifest says what it is an extract of and how
+    many rows it leaves out. Each kind's counts are the source ingest's, except ``accepted``:
+    the rows the extract holds. ``out_dir`` is replaced whole or not at all, as by an ingest.
+    """
+    source = files.read_manifest(data_dir)
+    files.check_destination(data_dir, out_dir)
+    rule = late.describe()
+    vintage = hashlib.sha256(f"{source['vintage']}\n{rule}\n".encode()).hexdigest()
+    with files.staged_directory(out_dir) as staging:
+        kinds, left_out, gone = _copy_kinds(data_dir, staging, source["kinds"], late)
+        if (data_dir / files.QUARANTINE).is_dir():
+            shutil.copytree(data_dir / files.QUARANTINE, staging / files.QUARANTINE)
+        report = IngestReport(
+            vintage=vintage,
+            data_dir=out_dir,
+            kinds=kinds,
+            people=int(source["people"]) - gone,
+            key_id=str(source["pseudonym"]["key_id"]),
+            skipped=tuple(source.get("skipped", ())),
+        )
+        extract = {"of": source["vintage"], "rule": rule, "left_out": left_out}
+        files.write_manifest(staging, {**manifest(report), "extract": extract})
+    return report
+
+
+def _copy_kinds(
+    data_dir: Path, staging: Path, described: Mapping[str, Any], late: LateCoding
+) -> tuple[tuple[KindReport, ...], dict[str, int], int]:
+    """Copy each kind the source holds; what each kind now holds, the rows left out of
+    each, and how many people no longer have any record."""
+    reports, left_out, withheld = [], {}, set()
+    for kind in RECORD_KINDS:
+        if kind.name not in described:
+            continue
+        counts = described[kind.name]
+        kept, dropped, people = extracts.copy_kind(data_dir, staging, kind, late)
+        left_out[kind.name] = dropped
+        withheld |= people
+        reports.append(
+            KindReport(
+                kind=kind.name,
+                files=tuple(counts["files"]),
+                rows_read=int(counts["rows_read"]),
+                accepted=kept,
+                quarantined=int(counts["quarantined"]),
+                reasons=dict(counts["reasons"]),
+                mapped=dict(counts.get("mapped", {})),
+            )
+        )
+    remaining = extracts.people_present(staging, RECORD_KINDS, withheld)
+    return tuple(reports), left_out, len(withheld - remaining)
 
 
 @dataclass(frozen=True, slots=True)

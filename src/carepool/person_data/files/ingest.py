@@ -99,6 +99,7 @@ from carepool.person_data.files.output import (
     check_destination,
     data_writer,
     inputs_sha256,
+    read_manifest,
     staged_directory,
     write_manifest,
 )
@@ -159,6 +160,7 @@ __all__ = [
     "ragged_outcome",
     "raw_schema",
     "read_batches",
+    "read_manifest",
     "scan",
     "scan_all",
     "staged_directory",

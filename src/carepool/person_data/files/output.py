@@ -80,6 +80,20 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     )
 
 
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """What a data directory says about itself; a clear error if it is not one."""
+    path = folder / MANIFEST
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CarepoolError(f"{folder} is not a carepool data directory (no {MANIFEST})") from None
+    except ValueError as exc:
+        raise CarepoolError(f"{path} is not a valid manifest: {exc}") from None
+    if not isinstance(found, dict) or "vintage" not in found:
+        raise CarepoolError(f"{path} is not a valid manifest: it names no vintage")
+    return found
+
+
 def check_destination(source: Path, data_dir: Path) -> None:
     """Refuse a data directory that would overwrite the inputs or something not ours."""
     src, dest = source.resolve(), data_dir.resolve()
