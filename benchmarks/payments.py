@@ -94,8 +94,9 @@ def _admissions(session: Session, codes: list[str]) -> list[MetricValue]:
         found = ambitions.in_force(session, pool)
         assert found is not None
         for number in range(1, 5):
-            fall = found.baseline - found.quarters[number - 1]
-            actual = int(found.baseline - fall * Decimal(rng.uniform(-1.0, 2.0)))
+            baseline = found.baselines[number - 1]
+            fall = baseline - found.quarters[number - 1]
+            actual = int(baseline - fall * Decimal(rng.uniform(-1.0, 2.0)))
             label = f"{YEAR} Q{number}"
             values.append(_value(code, label, Grain.QUARTER, actual))
             for month in range(3):

@@ -103,8 +103,10 @@ def pooled_areas(engine: Engine, count: int) -> list[str]:
     return codes
 
 
-def admission_ambitions(session: Session, area: str) -> tuple[Decimal, tuple[Decimal, ...]]:
-    """The area's approved baseline and four quarterly ambitions for emergency admissions."""
+def admission_ambitions(
+    session: Session, area: str
+) -> tuple[tuple[Decimal, ...], tuple[Decimal, ...]]:
+    """The area's approved baselines and ambitions for emergency admissions, each quarter."""
     pool = ledger.pool_for(session, YEAR, area, SYSTEM)
     found = ambitions.plan_ambition(ledger.plan_content(session, pool))
     assert found is not None

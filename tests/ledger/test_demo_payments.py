@@ -55,8 +55,8 @@ def halfway_data(session: Session, areas: list[str], data_dir: Path) -> str:
     """A data directory in which each area is halfway to its ambition in every quarter."""
     rows: list[dict[str, object]] = []
     for area in areas:
-        baseline, planned = admission_ambitions(session, area)
-        for period, plan in zip(quarters(YEAR), planned, strict=True):
+        baselines, planned = admission_ambitions(session, area)
+        for period, baseline, plan in zip(quarters(YEAR), baselines, planned, strict=True):
             count = int((baseline + plan) / 2)
             days = (period.end - period.start).days + 1
             rows += spells(area, count, period.start, days, len(rows))

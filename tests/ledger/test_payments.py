@@ -39,7 +39,7 @@ def ambition(session: Session, area: str) -> tuple[Decimal, Decimal]:
     pool = ledger.pool_for(session, YEAR, area, SYSTEM)
     found = ambitions.plan_ambition(ledger.plan_content(session, pool))
     assert found is not None
-    return found[0], found[1][0]
+    return found[0][0], found[1][0]
 
 
 def store_actual(

@@ -55,8 +55,8 @@ def approved_run(engine: Engine) -> Engine:
     with unit_of_work(engine) as session:
         halfway = {}
         for area in areas:
-            baseline, planned = admission_ambitions(session, area)
-            halfway[(area, 1)] = int((baseline + planned[0]) / 2)
+            baselines, planned = admission_ambitions(session, area)
+            halfway[(area, 1)] = int((baselines[0] + planned[0]) / 2)
         store_admissions(session, "provisional", halfway)
     with unit_of_work(engine) as session:
         run = payments.draft(session, YEAR, 1, SYSTEM).run

@@ -90,8 +90,9 @@ def _measure(session: Session, world: PaymentWorld) -> None:
         ambition = plan_ambition(ledger.plan_content(session, pool))
         if ambition is None:
             continue
-        baseline, plans = ambition
+        baselines, plans = ambition
         for number, plan in enumerate(plans[:2], start=1):
+            baseline = baselines[number - 1]
             actual = int(plan)
             if pool.area_code == world.own and number == 1:
                 actual = int(baseline - (baseline - plan) / 2)

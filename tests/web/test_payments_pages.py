@@ -554,14 +554,14 @@ def test_what_if_shows_the_pot_and_flags_an_ambition_beyond_the_areas_variation(
                 payment_world.own,
                 f"2015-{month:02d}",
                 Grain.MONTH,
-                int(found.baseline / 3) + wobble,
+                int(found.baselines[0] / 3) + wobble,
                 250_000,
-                Decimal(int(found.baseline / 3) + wobble),
+                Decimal(int(found.baselines[0] / 3) + wobble),
             )
             for month, wobble in zip(range(4, 10), (3, -2, 4, -1, 0, 2), strict=True)
         ]
         save_results(session, monthly, SYSTEM, engine="duckdb", data_vintage="monthly")
-    modest = found.baseline - 1
+    modest = found.baselines[0] - 1
 
     kept = client.get(path, params={"quarter": "Q1", "ambition": str(modest)})
     steep = client.get(path, params={"quarter": "Q1", "ambition": "0"})

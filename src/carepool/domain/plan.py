@@ -69,7 +69,13 @@ class Scheme(_Content):
 
 
 class Ambition(_Content):
-    """A metric's baseline and planned value for each quarter of the year."""
+    """A metric's baseline and planned value for each quarter of the year.
+
+    ``baseline`` is the baseline year's average quarter. ``baseline_quarters``, where the
+    plan gives them, are the baseline year's own quarters: the July 2014 payment design
+    compares each quarter with the same quarter of the baseline year, because emergency
+    admissions rise every winter and an average would put every winter ambition above it.
+    """
 
     metric: str
     baseline: Decimal | None = None
@@ -79,6 +85,17 @@ class Ambition(_Content):
         None,
         None,
     )
+    baseline_quarters: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None] = (
+        None,
+        None,
+        None,
+        None,
+    )
+
+    def quarter_baseline(self, number: int) -> Decimal | None:
+        """The baseline for quarter ``number`` (1 to 4): its own, else the average quarter."""
+        own = self.baseline_quarters[number - 1]
+        return self.baseline if own is None else own
 
 
 class ConditionStatus(StrEnum):

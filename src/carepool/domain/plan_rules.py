@@ -248,7 +248,12 @@ def performance_element(plan: PlanContent, context: PlanContext) -> Iterable[Fin
             field_="non_elective_admissions",
         )
         return
-    reduction = max(Decimal(0), nea.baseline * 4 - sum(q for q in nea.quarters if q is not None))
+    # Each quarter's planned fall from the same quarter of the baseline year, as paid.
+    baselines = [nea.quarter_baseline(n) or Decimal(0) for n in range(1, 5)]
+    planned = [q for q in nea.quarters if q is not None]
+    reduction = sum(
+        (max(Decimal(0), b - q) for b, q in zip(baselines, planned, strict=True)), Decimal(0)
+    )
     cost = parse_money(str(design.parameters["cost_per_admission"]))
     at_risk = int(reduction * cost)
     stream = context.framework.plan_rules.nhs_stream

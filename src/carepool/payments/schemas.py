@@ -331,7 +331,7 @@ class RevisionOut(Schema):
     id: int
     year: str
     area_code: str
-    baseline: str
+    baselines: list[str]
     quarters: list[str]
     reason: str
     status: str
@@ -344,7 +344,7 @@ class RevisionOut(Schema):
             id=row.id,
             year=row.year,
             area_code=row.area_code,
-            baseline=row.baseline,
+            baselines=list(row.baselines),
             quarters=list(row.quarters),
             reason=row.reason,
             status=row.status,

@@ -784,7 +784,7 @@ class AmbitionRevisionRow(Base):
     area_code: Mapped[str] = mapped_column(String(9), index=True)
     metric: Mapped[str] = mapped_column(String(60))
     plan_version: Mapped[int] = mapped_column(Integer)
-    baseline: Mapped[str] = mapped_column(String(40))
+    baselines: Mapped[Any] = mapped_column(JSON)  # four exact decimal texts, one a quarter
     quarters: Mapped[Any] = mapped_column(JSON)  # four exact decimal texts
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))

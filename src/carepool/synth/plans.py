@@ -245,8 +245,10 @@ def _modelled(
         for n, q in enumerate(levels, start=1)
     )
     first, second, third, fourth = planned
+    own = tuple(None if q is None else q.quantize(Decimal("0.1")) for q in levels)
     return Ambition(
         metric=metric,
         baseline=baseline.quantize(Decimal("0.1")),
         quarters=(first, second, third, fourth),
+        baseline_quarters=(own[0], own[1], own[2], own[3]),
     )

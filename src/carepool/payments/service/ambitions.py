@@ -57,24 +57,23 @@ def quarter_period(year: str, number: int) -> Period:
     return quarter(framework.financial_years[0], number).period
 
 
-def plan_ambition(content: PlanContent) -> tuple[Decimal, tuple[Decimal, ...]] | None:
+def plan_ambition(content: PlanContent) -> tuple[tuple[Decimal, ...], tuple[Decimal, ...]] | None:
+    """The plan's baseline for each quarter (the same quarter of the baseline year, or the
+    average quarter where the plan gives no quarters) and its ambition for each quarter."""
     for ambition in content.ambitions:
         quarters = tuple(q for q in ambition.quarters if q is not None)
-        if (
-            ambition.metric == PAYMENT_METRIC
-            and ambition.baseline is not None
-            and len(quarters) == 4
-        ):
-            return ambition.baseline, quarters
+        baselines = tuple(b for n in range(1, 5) if (b := ambition.quarter_baseline(n)) is not None)
+        if ambition.metric == PAYMENT_METRIC and len(baselines) == 4 and len(quarters) == 4:
+            return baselines, quarters
     return None
 
 
 @dataclass(frozen=True, slots=True)
 class AmbitionInForce:
-    """An area's baseline and quarterly ambitions, and where they come from."""
+    """An area's baseline and ambition for each quarter, and where they come from."""
 
     area_code: str
-    baseline: Decimal
+    baselines: tuple[Decimal, ...]
     quarters: tuple[Decimal, ...]
     plan_version: int
     revision_id: int | None
@@ -103,9 +102,8 @@ def _in_force(
     if approved:
         latest = approved[-1]
         quarters = tuple(Decimal(q) for q in latest.quarters)
-        return AmbitionInForce(
-            pool.area_code, Decimal(latest.baseline), quarters, latest.plan_version, latest.id
-        )
+        baselines = tuple(Decimal(b) for b in latest.baselines)
+        return AmbitionInForce(pool.area_code, baselines, quarters, latest.plan_version, latest.id)
     found = plan_ambition(ledger.plan_content(session, pool))
     if found is None:
         return None
@@ -121,7 +119,8 @@ def propose(
     actor: Principal,
     baseline: Decimal | None = None,
 ) -> AmbitionRevisionRow:
-    """Propose a revised ambition for the area's quarters (and baseline, if it changes)."""
+    """Propose a revised ambition for the area's quarters (and one baseline for every quarter,
+    if the baseline changes; otherwise each quarter keeps its own)."""
     actor.require(Role.NATIONAL_ADMIN)
     if not reason.strip():
         raise CarepoolError("say why the ambition is revised (a reason is required)")
@@ -138,7 +137,9 @@ def propose(
             area_code=area_code,
             metric=PAYMENT_METRIC,
             plan_version=current.plan_version,
-            baseline=str(current.baseline if baseline is None else baseline),
+            baselines=[
+                str(b) for b in (current.baselines if baseline is None else (baseline,) * 4)
+            ],
             quarters=[str(q) for q in quarters],
             reason=reason.strip(),
             status=RevisionStatus.PROPOSED.value,
@@ -153,8 +154,11 @@ def propose(
         action="propose",
         entity="ambition_revision",
         entity_id=f"{year}/{area_code}/{revision.id}",
-        before={"baseline": str(current.baseline), "quarters": [str(q) for q in current.quarters]},
-        after={"baseline": revision.baseline, "quarters": revision.quarters, "reason": reason},
+        before={
+            "baselines": [str(b) for b in current.baselines],
+            "quarters": [str(q) for q in current.quarters],
+        },
+        after={"baselines": revision.baselines, "quarters": revision.quarters, "reason": reason},
     )
     return revision
 
@@ -238,11 +242,12 @@ def what_if(
     planned = current.quarters[number - 1] if ambition is None else ambition
     history = metric_results.series(session, PAYMENT_METRIC, area_code, Grain.MONTH)
     spread = variation([v.numerator for v in history.values])
-    found = outlook(rule, current.baseline, planned, spread, expected)
+    baseline = current.baselines[number - 1]
+    found = outlook(rule, baseline, planned, spread, expected)
     return WhatIf(
         area_code,
         label,
-        current.baseline,
+        baseline,
         planned,
         current.quarters[number - 1],
         rule.unit_cost_pence,

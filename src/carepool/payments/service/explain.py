@@ -166,10 +166,11 @@ def _measured(
 
 def _ambition(
     content: PlanContent, revision: AmbitionRevisionRow | None
-) -> tuple[Decimal, tuple[Decimal, ...]]:
-    """The baseline and quarterly ambitions the line was worked out from, read afresh."""
+) -> tuple[tuple[Decimal, ...], tuple[Decimal, ...]]:
+    """The quarterly baselines and ambitions the line was worked out from, read afresh."""
     if revision is not None:
-        return Decimal(revision.baseline), tuple(Decimal(q) for q in revision.quarters)
+        baselines = tuple(Decimal(b) for b in revision.baselines)
+        return baselines, tuple(Decimal(q) for q in revision.quarters)
     found = plan_ambition(content)
     if found is None:
         raise NotFound(f"the plan has no {PAYMENT_METRIC} ambition")
@@ -192,14 +193,15 @@ def _revision_steps(revision: AmbitionRevisionRow | None) -> tuple[Step, ...]:
 def _recompute(
     run: PaymentRunRow,
     line: PaymentLine,
-    ambition: tuple[Decimal, tuple[Decimal, ...]],
+    ambition: tuple[tuple[Decimal, ...], tuple[Decimal, ...]],
     number: int,
     value: tuple[int, int | None] | None,
 ) -> PaymentLine:
     """The line worked out afresh from the stored ambition, metric value and run parameters."""
-    baseline, quarters = ambition
+    baselines, quarters = ambition
     actual = None if value is None else Decimal(value[0])
-    result = QuarterResult(line.area_code, line.quarter, baseline, quarters[number - 1], actual)
+    baseline, plan = baselines[number - 1], quarters[number - 1]
+    result = QuarterResult(line.area_code, line.quarter, baseline, plan, actual)
     return rule_for(run.design_kind, run.parameters).assess(result)
 
 

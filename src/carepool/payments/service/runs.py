@@ -26,7 +26,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
-from carepool.domain.errors import CarepoolError, NotFound
+from carepool.domain.errors import CarepoolError, Conflict, NotFound
 from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting
 from carepool.domain.metric_value import MetricValue
 from carepool.domain.money import Pence, split_by_weights
@@ -117,6 +117,8 @@ def draft(
     existing = repo.runs(session, year, period.label)
     same = _same_run(existing, vintage, lines)
     paid = next((r for r in reversed(existing) if r.status == RunStatus.PAID), None)
+    if paid is not None:
+        _require_every_paid_area(paid, missing, vintage)
     changes = tuple(_true_ups(paid, [line for line, _ in lines])) if paid else ()
     if same is not None:
         return RunOutcome(same, False, missing, changes)
@@ -179,7 +181,8 @@ def gather(
             missing.append(pool.area_code)
             continue
         plan = ambition.quarters[number - 1]
-        result = QuarterResult(pool.area_code, label, ambition.baseline, plan, _actual(value))
+        baseline = ambition.baselines[number - 1]
+        result = QuarterResult(pool.area_code, label, baseline, plan, _actual(value))
         source = LineSource(ambition.plan_version, value.definition_version, ambition.revision_id)
         inputs.append(AreaInputs(pool, result, source))
     return inputs, tuple(missing)
@@ -204,6 +207,18 @@ def _same_run(
     }
     fresh = {line.area_code: (line, source) for line, source in lines}
     return newest if newest.data_vintage == vintage and stored == fresh else None
+
+
+def _require_every_paid_area(paid: PaymentRunRow, missing: Sequence[str], vintage: str) -> None:
+    """A true-up replaces a paid run's lines: an area it paid must have a revised value, or
+    its payment would stay in the pool while the new run said it had none."""
+    unmeasured = sorted({row.area_code for row in paid.lines} & set(missing))
+    if unmeasured:
+        raise Conflict(
+            f"{run_label(paid)} paid {', '.join(unmeasured)}, but data vintage {vintage[:12]} "
+            "has no value for them: a true-up needs a measured value for every area it paid, "
+            "so nothing was drafted"
+        )
 
 
 def _true_ups(paid: PaymentRunRow, lines: Sequence[PaymentLine]) -> list[TrueUp]:

@@ -46,7 +46,8 @@ def status(session: Session, year: str, number: int | None = None) -> list[Statu
                 if ambition is None:
                     continue
                 planned = ambition.quarters[q - 1]
-                result = QuarterResult(pool.area_code, label, ambition.baseline, planned, None)
+                baseline = ambition.baselines[q - 1]
+                result = QuarterResult(pool.area_code, label, baseline, planned, None)
                 line = rule.assess(result)
             rows.append(StatusRow(line, run_label(run), run.status, not run.provisional))
     return rows

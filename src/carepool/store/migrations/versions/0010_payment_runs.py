@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("area_code", sa.String(length=9), nullable=False),
         sa.Column("metric", sa.String(length=60), nullable=False),
         sa.Column("plan_version", sa.Integer(), nullable=False),
-        sa.Column("baseline", sa.String(length=40), nullable=False),
+        sa.Column("baselines", sa.JSON(), nullable=False),
         sa.Column("quarters", sa.JSON(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
