@@ -28,8 +28,9 @@ from carepool.domain.metric import (
     MetricDefinition,
     SumOf,
     Tally,
+    columns_of,
 )
-from carepool.domain.person_level import RecordKind
+from carepool.domain.person_level import LIST_SEPARATOR, RecordKind
 
 AREA = "area_code"
 AGE = "age"
@@ -88,7 +89,8 @@ class KindPlan:
         if self.banded:
             names[AGE] = None
         for aggregate in self.aggregates:
-            names.update(dict.fromkeys(condition.column for condition in aggregate.where))
+            for condition in aggregate.where:
+                names.update(dict.fromkeys(columns_of(condition)))
             if aggregate.column is not None:
                 names[aggregate.column] = None
         return tuple(names)
@@ -193,3 +195,25 @@ def _plan(definitions: list[MetricDefinition]) -> KindPlan:
         aggregates=tuple(aggregates),
         metrics=tuple(metrics),
     )
+
+
+def diagnosis_pattern(prefixes: Sequence[str]) -> str:
+    """One anchored regular expression for every prefix: ``^(?:J45|I24\\.?0|…)``.
+
+    A prefix longer than three characters may have ICD-10's dot in fourth place, so
+    ``I240`` is looked for as ``I24``, perhaps a dot, then ``0``: exactly the codes whose
+    dot-less form starts with ``I240``. One expression is markedly faster in DuckDB than a
+    list of prefix tests.
+    """
+    return f"^(?:{_alternatives(prefixes)})"
+
+
+def code_list_pattern(prefixes: Sequence[str]) -> str:
+    """The same for a list of codes: a prefix at the start of the list or just after a
+    separator, ``(?:^|;)(?:J4[1-4]|…)``, so it matches where some code of the list starts
+    with it, as the reference engine finds by splitting the list."""
+    return f"(?:^|{LIST_SEPARATOR})(?:{_alternatives(prefixes)})"
+
+
+def _alternatives(prefixes: Sequence[str]) -> str:
+    return "|".join(p if len(p) <= 3 else f"{p[:3]}\\.?{p[3:]}" for p in prefixes)
