@@ -16,6 +16,7 @@ hidden.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 from carepool.domain.person_level import (
     AREA,
     EARLIEST_EVENT_DATE,
+    LIST_SEPARATOR,
     NHS_NUMBER,
     PERSON_ID,
     Column,
@@ -130,7 +132,9 @@ def _check_text(column: Column, raw: pa.Array, context: CheckContext) -> Checked
         listed = _per_value(text, _listed(column.allowed))
         reason = "is not one of: " + ", ".join(column.allowed)
         findings += _finding(column, reason, present & ~listed)
-    if column.pattern:
+    if column.is_list:
+        findings += _list_findings(column, text, present)
+    elif column.pattern:
         fits = _per_value(
             text, lambda v: to_mask(pc.match_substring_regex(v, f"^(?:{column.pattern})$"))
         )
@@ -143,6 +147,19 @@ def _check_text(column: Column, raw: pa.Array, context: CheckContext) -> Checked
         lookalike = _per_value(text, _lookalike) & present
         findings += _finding(column, "looks like an NHS number, which must not be kept", lookalike)
     return Checked(_stored_text(column, text, missing), findings)
+
+
+def _list_findings(column: Column, text: pa.Array, present: Mask) -> list[Finding]:
+    """A list must be values in the column's form with one separator between each two, and
+    no longer than the column allows (a row breaking both is told the form is wrong)."""
+    value, separator = f"(?:{column.pattern})", re.escape(LIST_SEPARATOR)
+    fits = to_mask(pc.match_substring_regex(text, f"^{value}(?:{separator}{value})*$"))
+    reason = f"is not a list of codes in the expected form, separated by '{LIST_SEPARATOR}'"
+    findings = _finding(column, reason, present & ~fits)
+    count = pc.fill_null(pc.count_substring(text, LIST_SEPARATOR), 0)
+    too_many = np.asarray(count.to_numpy(zero_copy_only=False), np.int64) >= (column.max_items or 1)
+    findings += _finding(column, f"has more than {column.max_items} codes", fits & too_many)
+    return findings
 
 
 def _stored_text(column: Column, text: pa.Array, missing: Mask) -> pa.Array:
