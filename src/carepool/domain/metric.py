@@ -313,11 +313,12 @@ class MetricDefinition:
     meets a definition it cannot compute.
 
     ``source`` names the published specification the definition follows (document, version,
-    section); where carepool's data cannot say what it says, the description states the
-    difference. ``year_months`` are the calendar months (1 to 12) whose events make up a
-    financial year's value, for a specification that measures the year by a sample of it
-    (ASCOF 2B(1) takes discharges from October to December); empty, every month counts.
-    Months and quarters always take every event in them.
+    section), and ``differences`` each thing it asks that carepool's data cannot say, with
+    what is done instead: a metric's page shows both. ``year_months`` are the calendar
+    months (1 to 12) whose events make up a financial year's value, for a specification
+    that measures the year by a sample of it (ASCOF 2B(1) takes discharges from October to
+    December); empty, every month counts. Months and quarters always take every event in
+    them.
     """
 
     id: str
@@ -334,6 +335,7 @@ class MetricDefinition:
     decimal_places: int
     age_standardised: bool = False
     source: str = ""
+    differences: tuple[str, ...] = ()
     year_months: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:

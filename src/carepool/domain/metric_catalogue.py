@@ -96,6 +96,11 @@ BCF_PLANNING_2015_16 = (
     "Association), national metrics"
 )
 
+_GENERAL_AND_ACUTE = (
+    "The guidance counts admissions to general and acute specialties. carepool's spells do "
+    "not say the specialty, so every emergency spell counts."
+)
+
 _DELAYED_DAYS_DESCRIPTION = (
     "Delayed days (the delayed_days of every delayed transfer of care record) of patients "
     "aged 18 and over, in the month the days fell in, per 100,000 residents aged 18+. A "
@@ -147,6 +152,7 @@ NON_ELECTIVE_ADMISSIONS = MetricDefinition(
     ),
     source=f"{BCF_PLANNING_2015_16}: total emergency (non-elective) admissions into "
     "hospital, general and acute, all ages, as a count and per 100,000 population.",
+    differences=(_GENERAL_AND_ACUTE,),
     record_kind=SPELLS,
     event_date="admission_date",
     where=(EMERGENCY,),
@@ -169,6 +175,7 @@ NON_ELECTIVE_ADMISSIONS_RATE = MetricDefinition(
     ),
     source=f"{BCF_PLANNING_2015_16}: total emergency (non-elective) admissions into "
     "hospital, general and acute, all ages, as a count and per 100,000 population.",
+    differences=(_GENERAL_AND_ACUTE,),
     record_kind=SPELLS,
     event_date="admission_date",
     where=(EMERGENCY,),
@@ -226,9 +233,12 @@ REABLEMENT_91_DAYS = MetricDefinition(
         "hospital, in a care home or whose whereabouts are not known. The year's value "
         "takes only discharges from 1 October to 31 December, as ASCOF's does; each month "
         "and quarter takes every discharge in it, so that the measure can be followed "
-        "through the year. carepool's reablement records do not say whether a discharge to "
-        "a care home was for rehabilitation with the aim of going home, so every episode "
-        "recorded counts."
+        "through the year."
+    ),
+    differences=(
+        "ASCOF counts people discharged to their own home, or to a care home for "
+        "rehabilitation with the aim of going home. carepool's reablement records do not "
+        "say which, so every episode recorded counts.",
     ),
     source="Adult Social Care Outcomes Framework (ASCOF) 2015-16, handbook of definitions, "
     "measure 2B(1): proportion of older people (65 and over) who were still at home 91 "
@@ -260,10 +270,14 @@ AVOIDABLE_ADMISSIONS = MetricDefinition(
         "I13.0, I50, J81), angina (I20, I25), atrial fibrillation and flutter (I48), COPD "
         "(J41-J44, J47), asthma (J45, J46); chronic viral hepatitis B (B18.0, B18.1) unless "
         "a secondary diagnosis is sickle-cell disease (D57); and acute bronchitis (J20) only "
-        "with a secondary diagnosis of COPD (J41-J44, J47). Differences from the "
-        "specification: it standardises by age and sex, but carepool's populations count "
-        "persons only, so this standardises by age alone; and its exclusions of spells with "
-        "certain procedures are not applied, since carepool holds no procedure data."
+        "with a secondary diagnosis of COPD (J41-J44, J47)."
+    ),
+    differences=(
+        "The specification standardises by age and sex. carepool's populations count "
+        "persons only (the ONS estimates it imports have no sex), so this standardises by "
+        "age alone.",
+        "The specification leaves out spells with certain procedures. carepool holds no "
+        "procedure data, so no procedure exclusions are applied.",
     ),
     source="NHS Outcomes Framework indicator 2.3.i and CCG Outcomes Indicator Set 2.6: "
     "unplanned hospitalisation for chronic ambulatory care sensitive conditions; NHS "
@@ -317,9 +331,11 @@ DISCHARGE_TO_USUAL_RESIDENCE = MetricDefinition(
     description=(
         "Of hospital spells ending in the month (by discharge date) with the person alive, "
         "the percentage discharged to their usual place of residence. Spells ending in death "
-        "are left out of both numerator and denominator. The published metric takes "
-        "discharges from acute hospitals; carepool's spells do not say what kind of "
-        "hospital the spell was in, so every spell counts."
+        "are left out of both numerator and denominator."
+    ),
+    differences=(
+        "The published metric takes discharges from acute hospitals. carepool's spells do "
+        "not say what kind of hospital the spell was in, so every spell counts.",
     ),
     source="Better Care Fund planning requirements from 2021-22 (NHS England), national "
     "metrics: percentage of people discharged from acute hospital to their normal place "
@@ -342,8 +358,11 @@ PATIENT_EXPERIENCE = MetricDefinition(
     name="Patient and service user experience of care coordination",
     description=(
         "Of answers to the care coordination question, by date of response, the percentage "
-        "that were positive. The national measure was still being developed when the fund "
-        "began, so the question is carepool's own choice."
+        "that were positive."
+    ),
+    differences=(
+        "The national measure was still being developed when the fund began, so the "
+        "question (care coordination) is carepool's own choice.",
     ),
     source=f"{BCF_PLANNING_2015_16}: patient and service user experience (a national "
     "measure to be developed).",
@@ -383,3 +402,26 @@ def definition(metric_id: str) -> MetricDefinition:
             return candidate
     known = ", ".join(d.id for d in _CATALOGUE)
     raise NotFound(f"there is no metric {metric_id!r}: the metrics are {known}")
+
+
+def markdown() -> str:
+    """Every metric as the metrics page of the documentation lists it: what it counts, the
+    published specification it follows, and where carepool's data differ from it."""
+    sections = []
+    for metric in _CATALOGUE:
+        lines = [
+            f"### {metric.name}",
+            "",
+            f"`{metric.id}`, version {metric.version}. {metric.description}",
+            "",
+            f"**Source:** {metric.source}",
+            "",
+        ]
+        if metric.differences:
+            lines.append("**Where carepool differs:**")
+            lines.append("")
+            lines += [f"- {difference}" for difference in metric.differences]
+        else:
+            lines.append("**Where carepool differs:** nowhere.")
+        sections.append("\n".join(lines) + "\n")
+    return "\n".join(sections)
