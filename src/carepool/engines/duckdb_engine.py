@@ -174,13 +174,26 @@ def all_of(conditions: Sequence[Condition]) -> str:
     comparison NULL, which a ``CASE`` treats as false, as a filter does.
     """
     steps: dict[int, list[str]] = {}
-    for c in conditions:
+    for c in _without_implied(conditions):
         steps.setdefault(_cost(c), []).append(condition(c))
     tests = [" AND ".join(steps[cost]) for cost in sorted(steps)]
     test = tests.pop()
     for guard in reversed(tests):
         test = f"CASE WHEN {guard} THEN {test} ELSE false END"
     return test
+
+
+def _without_implied(conditions: Sequence[Condition]) -> list[Condition]:
+    """The conditions less any that another implies, which need not be tested again: a
+    percentage's numerator carries its denominator's conditions too, so "discharged to
+    their usual residence" comes with "did not die", which it implies. A missing value
+    fails both alike."""
+    fixed = {c.column: set(c.values) for c in conditions if isinstance(c, OneOf)}
+    return [
+        c
+        for c in conditions
+        if not (isinstance(c, NoneOf) and c.column in fixed and not fixed[c.column] & set(c.values))
+    ]
 
 
 def _cost(c: Condition) -> int:
@@ -194,9 +207,27 @@ def _cost(c: Condition) -> int:
 
 def any_of(c: AnyOf) -> str:
     """The first alternative that holds makes it true: a ``CASE`` tests each alternative
-    only on the rows every earlier one failed, so none is tested once one has held."""
+    only on the rows every earlier one failed, so none is tested once one has held.
+
+    When every alternative tests the same diagnosis column (the chronic ACSC list, its
+    hepatitis B and its acute bronchitis), one pattern for all their codes goes first, so
+    the rows that can pass none (most of them) meet one pattern, not one per alternative.
+    """
     whens = " ".join(f"WHEN {all_of(group)} THEN true" for group in c.alternatives)
-    return f"(CASE {whens} ELSE false END)"
+    chain = f"(CASE {whens} ELSE false END)"
+    guard = _shared_diagnosis(c)
+    return chain if guard is None else f"CASE WHEN {condition(guard)} THEN {chain} ELSE false END"
+
+
+def _shared_diagnosis(c: AnyOf) -> DiagnosisIn | None:
+    """A diagnosis condition every alternative implies: all their codes on the one column
+    each alternative tests with :class:`DiagnosisIn`, if there is such a column."""
+    tests = [[d for d in group if isinstance(d, DiagnosisIn)] for group in c.alternatives]
+    columns = {d.column for group in tests for d in group}
+    if len(columns) != 1 or not all(tests):
+        return None
+    codes = tuple(dict.fromkeys(code for group in tests for d in group for code in d.codes))
+    return DiagnosisIn(columns.pop(), codes)
 
 
 def _month(column: str) -> str:
