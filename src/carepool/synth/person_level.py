@@ -12,6 +12,11 @@ shape:
   ~35%, both ~10%); ~600 permanent care-home admissions per 100,000 people aged 65+; about
   3% of over-65s discharged into reablement, ~80% of them at home 91 days later; a survey.
 - **Age.** Admission rates rise with age (and with infancy); maternity is women of 16-45.
+- **Diagnoses.** Most spells have none to six secondary diagnoses, older patients more. An
+  injury's external cause comes first among them: a fall (W00-W19) for most older people's.
+  Acute bronchitis is coded with COPD about half the time, so some of it is a chronic
+  ambulatory care sensitive condition. About one care-home admission in twelve is a
+  transfer from another care home.
 - **Season and trend.** Emergency admissions and delays peak in winter and drift up
   across the year; planned care dips at weekends, in August and at Christmas.
 - **Place.** Each area has its own factor for each kind, so areas differ as real ones do.
@@ -21,8 +26,8 @@ shape:
   busier than real ones: the number of people is capped, not the number of records.
 
 ``flaws=True`` spoils a small share of rows (a wrong check digit, a discharge before its
-admission, an unknown area, a value off its list...) so that ingest's quarantine has
-something to show; without it every row is valid.
+admission, an unknown area, a value off its list, a diagnosis in words...) so that ingest's
+quarantine has something to show; without it every row is valid.
 
 Records are made area by area with numpy, so memory stays small at any scale, and each
 area and kind draws from its own seeded stream: the same seed gives the same files.
