@@ -7,10 +7,10 @@ import pytest
 from carepool.domain.errors import NotFound
 from carepool.domain.metric import (
     AnyDiagnosisIn,
+    ColumnCondition,
     DiagnosisIn,
     Measure,
     NoDiagnosisIn,
-    Simple,
     normalise_icd10,
 )
 from carepool.domain.metric_catalogue import (
@@ -124,7 +124,7 @@ def test_hepatitis_b_and_acute_bronchitis_depend_on_the_secondary_diagnoses() ->
     ]
 
 
-def _prefixes(condition: Simple) -> tuple[str, ...]:
+def _prefixes(condition: ColumnCondition) -> tuple[str, ...]:
     assert isinstance(condition, DiagnosisIn | AnyDiagnosisIn | NoDiagnosisIn)
     return condition.prefixes
 

@@ -2,9 +2,10 @@
 
 A :class:`MetricDefinition` says *what* to count: which record kind, which date puts an
 event in a period, which events are in scope (declarative conditions such as "admission
-method is non_elective", "aged 65+", "primary diagnosis in W00-W19"), what the numerator and
-denominator are, and how the value is expressed (a count, a rate per 100,000 or a
-percentage, directly age-standardised where the definition says so). Engines know *how*:
+method is non_elective", "aged 65+", "a secondary diagnosis in W00-W19", and "either this
+or that" where a specification says so), what the numerator and denominator are, and how
+the value is expressed (a count, a rate per 100,000 or a percentage, directly
+age-standardised where the definition says so). Engines know *how*:
 each compiles the conditions to its own language (a Python predicate, SQL, a Spark column)
 and returns exact integer counts per area, month and, for standardised metrics, age band.
 
@@ -199,7 +200,7 @@ def _expand_code(text: str) -> list[str]:
     return [f"{low[0]}{number:0{width}d}" for number in range(start, stop + 1)]
 
 
-Simple = OneOf | NoneOf | InRange | DiagnosisIn | AnyDiagnosisIn | NoDiagnosisIn
+ColumnCondition = OneOf | NoneOf | InRange | DiagnosisIn | AnyDiagnosisIn | NoDiagnosisIn
 """A condition on one column."""
 
 
@@ -214,7 +215,7 @@ class AnyOf:
     the specification's table does. A missing value fails its alternative only.
     """
 
-    alternatives: tuple[tuple[Simple, ...], ...]
+    alternatives: tuple[tuple[ColumnCondition, ...], ...]
 
     def __post_init__(self) -> None:
         if len(self.alternatives) < 2 or not all(self.alternatives):
@@ -225,7 +226,7 @@ class AnyOf:
                     raise MetricError("an alternative of AnyOf cannot hold another AnyOf")
 
 
-Condition = Simple | AnyOf
+Condition = ColumnCondition | AnyOf
 
 
 def columns_of(condition: Condition) -> tuple[str, ...]:
@@ -236,7 +237,7 @@ def columns_of(condition: Condition) -> tuple[str, ...]:
     return (condition.column,)
 
 
-def simple_conditions(condition: Condition) -> tuple[Simple, ...]:
+def column_conditions(condition: Condition) -> tuple[ColumnCondition, ...]:
     """Every condition on one column inside ``condition`` (itself, if it is one)."""
     if isinstance(condition, AnyOf):
         return tuple(c for group in condition.alternatives for c in group)
@@ -405,13 +406,13 @@ def _check_columns(d: MetricDefinition) -> Iterator[tuple[str, str]]:
         yield "event_date", f"{d.event_date!r} is not a date column of {kind}"
     conditions = (*d.numerator_where, *(d.denominator_where or ()))
     for condition in conditions:
-        for simple in simple_conditions(condition):
-            yield from _check_condition(simple, d.record_kind)
+        for part in column_conditions(condition):
+            yield from _check_condition(part, d.record_kind)
     if isinstance(d.numerator, SumOf) and types.get(d.numerator.column) != ColumnType.INTEGER:
         yield "numerator", f"{d.numerator.column!r} is not a whole-number column of {kind}"
 
 
-def _check_condition(condition: Simple, kind: RecordKind) -> Iterator[tuple[str, str]]:
+def _check_condition(condition: ColumnCondition, kind: RecordKind) -> Iterator[tuple[str, str]]:
     columns = {column.name: column for column in kind.pseudonymised_columns()}
     column = columns.get(condition.column)
     wanted = ColumnType.INTEGER if isinstance(condition, InRange) else ColumnType.TEXT

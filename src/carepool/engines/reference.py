@@ -17,6 +17,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 from carepool.domain.metric import (
     AnyDiagnosisIn,
     AnyOf,
+    ColumnCondition,
     Condition,
     CountKey,
     EventCounts,
@@ -25,7 +26,6 @@ from carepool.domain.metric import (
     NoDiagnosisIn,
     NoneOf,
     OneOf,
-    Simple,
     SumOf,
     Tally,
     normalise_icd10,
@@ -126,7 +126,7 @@ def _holds(condition: Condition, record: Record) -> bool:
     return _passes(condition, record[condition.column])
 
 
-def _passes(condition: Simple, value: object) -> bool:
+def _passes(condition: ColumnCondition, value: object) -> bool:
     if isinstance(condition, AnyDiagnosisIn | NoDiagnosisIn):
         codes = [] if value is None else str(value).split(LIST_SEPARATOR)
         found = any(_diagnosis_matches(condition.prefixes, code) for code in codes)
