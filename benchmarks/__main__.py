@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from benchmarks import ledger_import, metrics, plan_deadline
+from benchmarks import ledger_import, metrics, payments, plan_deadline
 
 BENCHMARKS: dict[str, Callable[[], int]] = {
     "plan_deadline": plan_deadline.main,
     "ledger_import": ledger_import.main,
     "metrics": metrics.main,
+    "payments": payments.main,
 }
 
 

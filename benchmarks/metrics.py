@@ -129,7 +129,7 @@ def areas_and_population(seed: int) -> tuple[set[str], list[PopulationCount]]:
 
     The synthetic nation's council populations are put onto the year's areas as the
     geography service does, without a database; an area of two councils (Cornwall with the
-    Isles of Scilly) gets one count per age, their sum, as ``metric_compute.populations``
+    Isles of Scilly) gets one count per age, their sum, as ``geography.service.denominators``
     gives it.
     """
     nation = build_nation(seed)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from carepool.domain.metric import PopulationGap
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import Pence
 from carepool.domain.risk_share import ShareLine
@@ -50,20 +51,29 @@ def test_import_areas_populations_or_shares() -> None:
     )
 
 
-def test_metrics_compute() -> None:
+def test_metrics_compute_says_whether_each_period_is_complete() -> None:
     value = MetricValue(
         "non_elective_admissions", 1, "E06000001", "2015-04", Grain.MONTH, 1342, 565705,
         Decimal("237.2"),
     )  # fmt: skip
-    count = MetricValue("delayed_days", 2, "E06000002", "2015-16", Grain.YEAR, 7, None, Decimal(7))
-    outcome = ComputeOutcome("duckdb", "9f2c", "2015-16", [value, count], True)
+    count = MetricValue(
+        "delayed_days", 2, "E06000002", "2016-17", Grain.YEAR, 7, None, Decimal(7), complete=False
+    )
+    gap = PopulationGap("E1", "falls_admissions_65_plus", "too coarse")
+    outcome = ComputeOutcome(
+        "duckdb", "9f2c", "2015-16", [value, count], True, "mid-2019", (gap,), ("E2: apportioned",)
+    )
     assert printed(ComputeReport.of(outcome)) == (
-        '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", "stored": true, '
+        '{"engine": "duckdb", "data_vintage": "9f2c", "year": "2015-16", '
+        '"population_vintage": "mid-2019", "stored": true, '
         '"values": [{"metric": "non_elective_admissions", "definition_version": 1, '
         '"area_code": "E06000001", "period": "2015-04", "grain": "month", "numerator": 1342, '
-        '"denominator": 565705, "value": "237.2"}, {"metric": "delayed_days", '
-        '"definition_version": 2, "area_code": "E06000002", "period": "2015-16", '
-        '"grain": "year", "numerator": 7, "denominator": null, "value": "7"}]}'
+        '"denominator": 565705, "value": "237.2", "complete": true}, '
+        '{"metric": "delayed_days", "definition_version": 2, "area_code": "E06000002", '
+        '"period": "2016-17", "grain": "year", "numerator": 7, "denominator": null, '
+        '"value": "7", "complete": false}], '
+        '"skipped": [{"area_code": "E1", "metric": "falls_admissions_65_plus", '
+        '"reason": "too coarse"}], "notes": ["E2: apportioned"]}'
     )
 
 
@@ -86,15 +96,19 @@ def test_data_generate() -> None:
 
 
 def test_data_ingest_sorts_each_kinds_reasons_and_rounds_the_seconds() -> None:
-    spells = KindReport("spells", ("a.csv", "b.csv"), 10, 8, 2, {"sex: ?": 1, "age: 999": 1})
+    spells = KindReport(
+        "spells", ("a.csv", "b.csv"), 10, 8, 2, {"sex: ?": 1, "age: 999": 1},
+        {"E06000053 to E06000052": 3},
+    )  # fmt: skip
     delays = KindReport("delays", ("d.csv",), 4, 4, 0)
     report = IngestReport("5e1d", Path("data"), (spells, delays), 9, "k1", ("x.txt",), 1.23456)
     assert printed(IngestReportOut.of(report)) == (
         '{"vintage": "5e1d", "data_dir": "data", "people": 9, "key_id": "k1", "rows_read": 14, '
         '"accepted": 12, "quarantined": 2, "kinds": [{"kind": "spells", '
         '"files": ["a.csv", "b.csv"], "rows_read": 10, "accepted": 8, "quarantined": 2, '
-        '"reasons": {"age: 999": 1, "sex: ?": 1}}, {"kind": "delays", "files": ["d.csv"], '
-        '"rows_read": 4, "accepted": 4, "quarantined": 0, "reasons": {}}], '
+        '"reasons": {"age: 999": 1, "sex: ?": 1}, "mapped": {"E06000053 to E06000052": 3}}, '
+        '{"kind": "delays", "files": ["d.csv"], "rows_read": 4, "accepted": 4, '
+        '"quarantined": 0, "reasons": {}, "mapped": {}}], '
         '"skipped": ["x.txt"], "seconds": 1.235}'
     )
 

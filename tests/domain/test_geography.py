@@ -7,6 +7,7 @@ import datetime as dt
 from carepool.domain.geography import (
     Council,
     PopulationCount,
+    apportion_unmatched,
     band_total,
     code_history,
     hwb_areas,
@@ -68,6 +69,53 @@ def test_populations_map_through_exact_successors_and_report_the_rest() -> None:
     assert set(resolved.unmatched) == {"E10000009", "E06000028"}
     assert "cannot be split back" in resolved.unmatched["E06000028"]
     assert "Bournemouth" in resolved.unmatched["E06000028"]
+
+
+def _broad(code: str, children: int, adults: int, older: int) -> list[PopulationCount]:
+    return [
+        PopulationCount(code, code, 0, 17, children),
+        PopulationCount(code, code, 18, 64, adults),
+        PopulationCount(code, code, 65, None, older),
+    ]
+
+
+def test_a_reorganised_group_is_apportioned_by_the_guide_keeping_every_age_exact() -> None:
+    """Bournemouth and Dorset County (2015) became BCP and Dorset Council (2019) together:
+    each single year of age of the pair is split by the areas' shares of its broad band in
+    the guide, and the areas' counts add up to the group's at every age."""
+    areas = hwb_areas(COUNCILS, load_framework("2015-16").geography)
+    counts = [*_single_years("E06000058", 10), *_single_years("E06000059", 7)]
+    resolved = resolve_populations(areas, counts, code_history(COUNCILS))
+    guide = {
+        "E06000028": _broad("E06000028", 1, 3, 1),  # Bournemouth: a quarter of children
+        "E10000009": _broad("E10000009", 3, 3, 4),  # Dorset County: four fifths of 65+
+    }
+
+    split = apportion_unmatched(areas, resolved, counts, code_history(COUNCILS), guide, "g")
+
+    assert set(split.unmatched) == {"E10000021", "E06000052"}  # given no counts at all
+    bournemouth, dorset = split.counts["E06000028"], split.counts["E10000009"]
+    by_age = {c.age_from: c.persons for c in bournemouth}
+    assert by_age[0] == 4 and by_age[17] == 4  # 17 × 1/4, rounded down: 4.25
+    assert by_age[18] == 9 and by_age[64] == 9  # 17 × 1/2 = 8.5: the half goes to the first
+    assert by_age[65] == 3 and by_age[90] == 3  # 17 × 1/5 = 3.4
+    for mine, theirs in zip(bournemouth, dorset, strict=True):
+        assert (mine.age_from, mine.age_to) == (theirs.age_from, theirs.age_to)
+        assert mine.persons + theirs.persons == 17
+    assert "apportioned from E06000058, E06000059" in split.apportioned["E06000028"]
+    assert "'g'" in split.apportioned["E10000009"]
+
+
+def test_a_group_the_guide_cannot_cover_stays_unmatched() -> None:
+    areas = hwb_areas(COUNCILS, load_framework("2015-16").geography)
+    counts = [*_single_years("E06000058", 10), *_single_years("E06000059", 7)]
+    resolved = resolve_populations(areas, counts, code_history(COUNCILS))
+    guide = {"E06000028": _broad("E06000028", 1, 3, 1)}  # nothing for Dorset County
+
+    split = apportion_unmatched(areas, resolved, counts, code_history(COUNCILS), guide, "g")
+
+    assert {"E10000009", "E06000028"} <= set(split.unmatched)
+    assert not split.apportioned
 
 
 def test_bands_are_exact_or_absent() -> None:

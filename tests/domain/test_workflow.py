@@ -18,6 +18,7 @@ import pytest
 
 from carepool.domain.allocation import ALLOCATION_WORKFLOW, AllocationStatus, action_to
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, StateTransitionError
+from carepool.domain.payment import AMBITION_REVISION_WORKFLOW, PAYMENT_WORKFLOW
 from carepool.domain.plan_workflow import PLAN_WORKFLOW
 from carepool.domain.quarterly_return import RETURN_WORKFLOW
 from carepool.domain.roles import Role, principal
@@ -196,7 +197,13 @@ def test_area_roles_hold_in_their_area_and_national_roles_everywhere() -> None:
 # --------------------------------------------------------------------------------------------
 # The declared workflows, as tables a policy person reads
 
-DECLARED = [PLAN_WORKFLOW, RETURN_WORKFLOW, ALLOCATION_WORKFLOW]
+DECLARED = [
+    PLAN_WORKFLOW,
+    RETURN_WORKFLOW,
+    ALLOCATION_WORKFLOW,
+    PAYMENT_WORKFLOW,
+    AMBITION_REVISION_WORKFLOW,
+]
 
 
 @pytest.mark.parametrize("workflow", DECLARED, ids=lambda w: w.name)

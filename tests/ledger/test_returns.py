@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from decimal import Decimal
 
 import openpyxl
@@ -17,18 +18,30 @@ import pytest
 from ledger_helpers import YEAR, Area, WriteSpend, finance, spend_rows, the_pool
 from pydantic import ValidationError
 
+from carepool.domain.direction import Direction, meets
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, StateTransitionError
+from carepool.domain.framework import MetricUse
 from carepool.domain.ledger import Accounts, EntryKind, Light
+from carepool.domain.metric import Measure, round_half_even
+from carepool.domain.metric_catalogue import definition
+from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.periods import parse_quarter
+from carepool.domain.plan import Ambition, PlanContent
 from carepool.domain.quarterly_return import (
+    NO_DATA,
+    WITHHELD,
     Instalment,
     InstalmentStatus,
+    MetricActual,
     QuarterlyReturn,
     ReturnAction,
     ReturnStatus,
     check_move,
+    metric_lines,
 )
-from carepool.domain.roles import Principal, principal
+from carepool.domain.roles import SYSTEM, Principal, principal
+from carepool.metrics.service.actuals import quarter_actuals
+from carepool.metrics.service.results import save_results
 from carepool.pools.files.return_workbook import MONEY_FORMAT, SHEETS
 from carepool.pools.repository import ledger as repo
 from carepool.pools.schemas import ReturnReport
@@ -153,7 +166,7 @@ def test_the_returns_figures_are_the_ledgers(pool_area: Area, write_spend: Write
     with unit_of_work(pool_area.engine) as session:
         pool = the_pool(session, pool_area.code)
         q2 = returns.quarter_of(pool, "2015-16 Q2")
-        content = returns.build(session, pool, q2)
+        content = returns.build(session, pool, q2, actuals=quarter_actuals)
         in_quarter = repo.posting_totals(
             session, pool.id, since=q2.period.start, until=q2.period.end
         )
@@ -180,7 +193,10 @@ def test_the_returns_figures_are_the_ledgers(pool_area: Area, write_spend: Write
     assert income["received_to_date"] == contributions - owed
     assert income["annual"] == plan.pooled()
     assert sum(line.flagged_instalments for line in content.income) == len(content.income)
-    assert all(m.actual is None and m.actual_note == "not yet available" for m in content.metrics)
+    assert all(m.actual is None and m.actual_note == "no data" for m in content.metrics), (
+        "no metric values are stored, so every actual says so"
+    )
+    assert all(m.met is None and m.data_vintage is None for m in content.metrics)
     assert content.arrangements.in_place and content.arrangements.pool_manager == "A. Patel"
     assert QuarterlyReturn.model_validate(content.as_dict()) == content
 
@@ -191,7 +207,9 @@ def test_a_return_whose_lines_do_not_add_up_cannot_exist(
     _year_of_books(pool_area, write_spend)
     with unit_of_work(pool_area.engine) as session:
         pool = the_pool(session, pool_area.code)
-        content = returns.build(session, pool, returns.quarter_of(pool, "2015-16 Q3"))
+        content = returns.build(
+            session, pool, returns.quarter_of(pool, "2015-16 Q3"), actuals=quarter_actuals
+        )
     shape = content.as_dict()
     first = next(x for x in shape["expenditure"] if x["group"] == "scheme")
     first["actual_to_date"] += 1
@@ -201,6 +219,178 @@ def test_a_return_whose_lines_do_not_add_up_cannot_exist(
     floating["expenditure"][0]["forecast"] = 1.5
     with pytest.raises(ValidationError, match="valid integer"):
         QuarterlyReturn.model_validate(floating)
+
+
+# --------------------------------------------------------------------------------------------
+# The metrics are the stored values
+
+
+NEA, DTOC, CARE_HOMES, REABLEMENT = (
+    "non_elective_admissions",
+    "delayed_transfers_of_care",
+    "care_home_admissions_65_plus",
+    "reablement_91_days",
+)
+
+
+def _use(metric: str, direction: Direction) -> MetricUse:
+    return MetricUse(
+        metric=metric, label=metric.upper(), name=metric, direction=direction, measure="count"
+    )
+
+
+def test_an_ambition_is_met_in_the_metrics_better_direction() -> None:
+    """Lower is better for admissions and higher for reablement, so 95 meets an ambition of
+    100 in one and misses it in the other; the same value on the ambition meets it either
+    way. A metric with no ambition is not judged; no stored value is "no data" and a
+    withheld one says so."""
+    ambitions = tuple(
+        Ambition(metric=m, baseline=Decimal(110), quarters=(Decimal(100),) * 4)
+        for m in ("lower", "higher", "on_lower", "on_higher", "withheld", "missing")
+    )
+    plan = PlanContent(ambitions=ambitions)
+    uses = [
+        _use("lower", Direction.LOWER_IS_BETTER),
+        _use("higher", Direction.HIGHER_IS_BETTER),
+        _use("on_lower", Direction.LOWER_IS_BETTER),
+        _use("on_higher", Direction.HIGHER_IS_BETTER),
+        _use("unplanned", Direction.LOWER_IS_BETTER),
+        _use("withheld", Direction.LOWER_IS_BETTER),
+        _use("missing", Direction.LOWER_IS_BETTER),
+    ]
+
+    def actual(metric: str, value: str | None) -> MetricActual:
+        return MetricActual(metric, None if value is None else Decimal(value), 3, "extract-1")
+
+    stored = {
+        "lower": actual("lower", "95"),
+        "higher": actual("higher", "95"),
+        "on_lower": actual("on_lower", "100"),
+        "on_higher": actual("on_higher", "100.0"),
+        "unplanned": actual("unplanned", "95"),
+        "withheld": actual("withheld", None),
+    }
+    lines = {m.metric: m for m in metric_lines(uses, plan, parse_quarter("2015-16 Q3"), stored)}
+    verdicts = {metric: (line.met, line.verdict) for metric, line in lines.items()}
+    assert verdicts == {
+        "lower": (True, "Met"),
+        "higher": (False, "Not met"),
+        "on_lower": (True, "Met"),
+        "on_higher": (True, "Met"),
+        "unplanned": (None, "No ambition set"),
+        "withheld": (None, WITHHELD),
+        "missing": (None, NO_DATA),
+    }
+    assert (lines["lower"].actual, lines["lower"].planned) == (Decimal(95), Decimal(100))
+    assert (lines["lower"].definition_version, lines["lower"].data_vintage) == (3, "extract-1")
+    assert (lines["withheld"].actual, lines["withheld"].data_vintage) == (None, "extract-1")
+    assert (lines["missing"].definition_version, lines["missing"].data_vintage) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("direction", "value", "met"),
+    [
+        (Direction.LOWER_IS_BETTER, "99.9", True),
+        (Direction.LOWER_IS_BETTER, "100.1", False),
+        (Direction.HIGHER_IS_BETTER, "100.1", True),
+        (Direction.HIGHER_IS_BETTER, "99.9", False),
+        (Direction.NEITHER, "99.9", None),
+    ],
+)
+def test_meeting_a_target_follows_the_direction(
+    direction: Direction, value: str, met: bool | None
+) -> None:
+    assert meets(direction, Decimal(value), Decimal(100)) is met
+    assert meets(direction.value, Decimal(value), Decimal(100)) is met
+
+
+def _stored(metric: str, area: str, period: str, numerator: int, denominator: int) -> MetricValue:
+    """A quarter's value as an engine computes it (a count's value is its numerator)."""
+    found = definition(metric)
+    if found.measure is Measure.COUNT:
+        value = Decimal(numerator)
+    else:
+        scale = 100 if found.measure is Measure.PERCENTAGE else 100_000
+        value = round_half_even(numerator * scale, denominator, found.decimal_places)
+    return MetricValue(
+        metric, found.version, area, period, Grain.QUARTER, numerator, denominator, value
+    )
+
+
+def test_the_returns_actuals_are_the_stored_values_for_its_area_and_quarter(
+    pool_area: Area,
+) -> None:
+    """Q2's actuals are the values stored for the area's Q2, from the latest data vintage,
+    published as a board's papers are: admissions under the ambition meet it (the count
+    rounded to 5), reablement under its ambition misses it, a rate counting 5 admissions is
+    withheld, and a metric with a value only for Q1 or only for another area, or one
+    carepool does not compute, has "no data"."""
+    area = pool_area.code
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, area)
+        q2 = returns.quarter_of(pool, "2015-16 Q2")
+        planned = {a.metric: a.quarters[1] for a in ledger.plan_content(session, pool).ambitions}
+        below = int(planned[NEA] or 0) // 5 * 5 - 8  # published as the multiple of 5 under it
+        values = [
+            _stored(NEA, area, "2015-16 Q2", below, 250_000),
+            _stored(REABLEMENT, area, "2015-16 Q2", 60, 100),  # 60.0%, under ~82%
+            _stored(CARE_HOMES, area, "2015-16 Q2", 5, 40_000),
+            _stored(DTOC, area, "2015-16 Q1", 900, 200_000),
+            _stored(DTOC, "E99999998", "2015-16 Q2", 900, 200_000),
+        ]
+        save_results(session, values, SYSTEM, engine="reference", data_vintage="extract-2015-q2")
+        content = returns.build(session, pool, q2, actuals=quarter_actuals)
+    lines = {m.metric: m for m in content.metrics}
+    assert (lines[NEA].actual, lines[NEA].met) == (Decimal(below - 2), True)
+    assert (lines[NEA].planned, lines[NEA].data_vintage) == (planned[NEA], "extract-2015-q2")
+    assert lines[NEA].definition_version == definition(NEA).version
+    assert (lines[REABLEMENT].actual, lines[REABLEMENT].met) == (Decimal("60.0"), False)
+    assert (lines[CARE_HOMES].actual, lines[CARE_HOMES].actual_note) == (None, WITHHELD)
+    for metric in (DTOC, "patient_experience", "local_metric"):
+        assert (lines[metric].actual, lines[metric].actual_note) == (None, NO_DATA), metric
+    assert QuarterlyReturn.model_validate(content.as_dict()) == content
+    shape = content.as_dict()["metrics"][0]
+    assert (shape["actual"], shape["met"], shape["data_vintage"]) == (
+        str(below - 2),
+        True,
+        "extract-2015-q2",
+    )
+
+
+def test_a_quarter_the_data_cover_only_in_part_has_no_actual(pool_area: Area) -> None:
+    """An extract ending in August gives a Q2 of July and August only: not the quarter's."""
+    area = pool_area.code
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, area)
+        part = replace(_stored(NEA, area, "2015-16 Q2", 3_000, 250_000), complete=False)
+        save_results(session, [part], SYSTEM, engine="reference", data_vintage="to-2015-08")
+        content = returns.build(
+            session, pool, returns.quarter_of(pool, "2015-16 Q2"), actuals=quarter_actuals
+        )
+    line = next(m for m in content.metrics if m.metric == NEA)
+    assert (line.actual, line.actual_note, line.met) == (None, NO_DATA, None)
+
+
+def test_a_new_data_vintage_moves_a_submitted_returns_figures(pool_area: Area) -> None:
+    """The board signs the actuals as submitted; a later vintage changes the live figures,
+    so the page says the figures moved, and shows the submitted ones."""
+    area = pool_area.code
+    officer = finance(area)
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, area)
+        q1 = returns.quarter_of(pool, "2015-16 Q1")
+        first = [_stored(NEA, area, "2015-16 Q1", 5_000, 250_000)]
+        save_results(session, first, SYSTEM, engine="reference", data_vintage="extract-1")
+        returns.save_narrative(session, pool, q1, "Admissions above plan.", officer)
+        returns.act(session, pool, q1, A.SUBMIT, officer, actuals=quarter_actuals)
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, area)
+        later = [_stored(NEA, area, "2015-16 Q1", 4_990, 250_000)]
+        save_results(session, later, SYSTEM, engine="reference", data_vintage="extract-2")
+        shown = returns.view(session, pool, q1, actuals=quarter_actuals)
+    submitted = next(m for m in shown.content.metrics if m.metric == NEA)
+    assert shown.moved_since
+    assert (submitted.actual, submitted.data_vintage) == (Decimal(5_000), "extract-1")
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,37 +407,48 @@ def test_a_return_moves_through_sign_off_and_keeps_what_was_submitted(
         pool = the_pool(session, area)
         q2 = returns.quarter_of(pool, "2015-16-Q2")
         with pytest.raises(CarepoolError, match="write the narrative"):
-            returns.act(session, pool, q2, A.SUBMIT, officer)
+            returns.act(session, pool, q2, A.SUBMIT, officer, actuals=quarter_actuals)
         with pytest.raises(Forbidden):
             returns.save_narrative(session, pool, q2, "By the chair", board)
         returns.save_narrative(session, pool, q2, "Spend on track; one CCG paid late.", officer)
         with pytest.raises(StateTransitionError):
-            returns.act(session, pool, q2, A.SIGN_OFF, board)
-        row = returns.act(session, pool, q2, A.SUBMIT, officer)
+            returns.act(session, pool, q2, A.SIGN_OFF, board, actuals=quarter_actuals)
+        row = returns.act(session, pool, q2, A.SUBMIT, officer, actuals=quarter_actuals)
         assert row.status == S.SUBMITTED and row.content_sha256
-        submitted = returns.view(session, pool, q2)
+        submitted = returns.view(session, pool, q2, actuals=quarter_actuals)
 
     with unit_of_work(pool_area.engine) as session:
         pool = the_pool(session, area)
         with pytest.raises(Conflict, match="can no longer change"):
             returns.save_narrative(session, pool, q2, "Changed my mind", officer)
         with pytest.raises(Forbidden):
-            returns.act(session, pool, q2, A.SIGN_OFF, officer)
+            returns.act(session, pool, q2, A.SIGN_OFF, officer, actuals=quarter_actuals)
         with pytest.raises(CarepoolError, match="comment is required"):
-            returns.act(session, pool, q2, A.SEND_BACK, board, "  ")
+            returns.act(session, pool, q2, A.SEND_BACK, board, "  ", actuals=quarter_actuals)
         stale = submitted.lock_version
-        returns.act(session, pool, q2, A.SEND_BACK, board, "Explain the late payment", stale)
+        returns.act(
+            session,
+            pool,
+            q2,
+            A.SEND_BACK,
+            board,
+            "Explain the late payment",
+            stale,
+            actuals=quarter_actuals,
+        )
         with pytest.raises(Conflict, match="changed since you opened it"):
-            returns.act(session, pool, q2, A.SUBMIT, officer, expected_lock=stale)
+            returns.act(
+                session, pool, q2, A.SUBMIT, officer, expected_lock=stale, actuals=quarter_actuals
+            )
         returns.save_narrative(session, pool, q2, "The CCG has since paid in full.", officer)
-        returns.act(session, pool, q2, A.SUBMIT, officer)
-        returns.act(session, pool, q2, A.SIGN_OFF, board, "Agreed")
+        returns.act(session, pool, q2, A.SUBMIT, officer, actuals=quarter_actuals)
+        returns.act(session, pool, q2, A.SIGN_OFF, board, "Agreed", actuals=quarter_actuals)
         with pytest.raises(StateTransitionError):
-            returns.act(session, pool, q2, A.SUBMIT, officer)
+            returns.act(session, pool, q2, A.SUBMIT, officer, actuals=quarter_actuals)
 
     with unit_of_work(pool_area.engine) as session:
         pool = the_pool(session, area)
-        shown = returns.view(session, pool, q2)
+        shown = returns.view(session, pool, q2, actuals=quarter_actuals)
         assert shown.status is S.SIGNED_OFF and shown.frozen and not shown.moved_since
         steps = [(e.action, e.to_status, e.actor) for e in shown.events]
         assert steps == [
@@ -269,10 +470,13 @@ def test_a_return_moves_through_sign_off_and_keeps_what_was_submitted(
 
     with unit_of_work(pool_area.engine) as session:
         pool = the_pool(session, area)
-        after = returns.view(session, pool, q2)
+        after = returns.view(session, pool, q2, actuals=quarter_actuals)
         assert after.moved_since, "the page must say the books moved after submission"
         assert after.content.total.actual_quarter == frozen_total
-        assert returns.build(session, pool, q2).total.actual_quarter == frozen_total + 100_000
+        assert (
+            returns.build(session, pool, q2, actuals=quarter_actuals).total.actual_quarter
+            == frozen_total + 100_000
+        )
         report = ReturnReport.of(after).model_dump(mode="json")
         assert report["ledger_moved_since_submission"] and report["status"] == "Signed off"
 
@@ -300,7 +504,9 @@ def test_the_workbook_opens_with_the_familiar_sheets_and_totals_to_the_penny(
         returns.save_narrative(
             session, pool, parse_quarter("2015-16 Q2"), "=SUM(A1) is text", finance(pool.area_code)
         )
-        shown = returns.view(session, pool, returns.quarter_of(pool, "2015-16 Q2"))
+        shown = returns.view(
+            session, pool, returns.quarter_of(pool, "2015-16 Q2"), actuals=quarter_actuals
+        )
         buffer = io.BytesIO()
         returns.write_workbook(shown, buffer)
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))

@@ -50,9 +50,9 @@ def test_an_unknown_engine_is_named_with_the_choices() -> None:
 
 
 def test_the_population_is_checked_before_any_data_is_read(tmp_path: Path) -> None:
-    coarse = bands("E1", (0, 17, 10), (18, 64, 10), (65, None, 5))
+    gappy = bands("E1", (0, 17, 10), (20, None, 5))
     with pytest.raises(MetricError, match="cannot be used for these metrics"):
-        compute("duckdb", tmp_path / "no such directory", coarse)
+        compute("duckdb", tmp_path / "no such directory", gappy)
 
 
 def test_compute_without_any_data_gives_no_values(tmp_path: Path) -> None:

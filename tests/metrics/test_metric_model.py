@@ -37,10 +37,20 @@ from carepool.domain.metric import (
     SumOf,
     Tally,
     aged,
+    area_populations,
     finalise,
+    is_complete,
+    months_of,
+    population_gaps,
+    require_some_population,
     round_half_even,
 )
-from carepool.domain.metric_catalogue import FALLS_ADMISSIONS_65_PLUS, REABLEMENT_91_DAYS
+from carepool.domain.metric_catalogue import (
+    FALLS_ADMISSIONS_65_PLUS,
+    NON_ELECTIVE_ADMISSIONS,
+    REABLEMENT_91_DAYS,
+)
+from carepool.domain.metric_value import Grain
 from carepool.domain.periods import month_label, months_between, quarter_label, year_label
 from carepool.domain.person_level import REABLEMENT, SPELLS
 
@@ -177,6 +187,94 @@ def test_a_year_of_every_month_is_the_default() -> None:
     assert shown(values, "test_metric", "E1")[-1] == ("2015-16", "3", "2600", "115.4")
 
 
+# Complete periods ----------------------------------------------------------------------------
+
+
+def periods(first: dt.date, last: dt.date) -> dict[str, bool]:
+    """Each period's completeness when an area's records run from ``first`` to ``last``
+    (emergency admissions, a count, so every month between has a value)."""
+    found = counts("non_elective_admissions", (first, Tally(1)), (last, Tally(1)), area="E1")
+    values = finalise([NON_ELECTIVE_ADMISSIONS], found, single_years("E1"))
+    return {v.period: v.complete for v in values if v.area_code == "E1"}
+
+
+def incomplete(first: dt.date, last: dt.date) -> list[str]:
+    return [period for period, complete in periods(first, last).items() if not complete]
+
+
+def test_a_year_from_april_alone_is_april_and_not_the_year() -> None:
+    april = dt.date(2016, 4, 1)
+    assert periods(april, april) == {"2016-04": True, "2016-17 Q1": False, "2016-17": False}
+
+
+def test_a_quarter_is_complete_when_its_three_months_are_in_the_span() -> None:
+    assert periods(APRIL, JUNE) == {
+        "2015-04": True, "2015-05": True, "2015-06": True, "2015-16 Q1": True, "2015-16": False,
+    }  # fmt: skip
+
+
+def test_a_span_from_may_to_march_leaves_the_first_quarter_and_the_year_incomplete() -> None:
+    assert incomplete(MAY, dt.date(2016, 3, 1)) == ["2015-16 Q1", "2015-16"]
+
+
+def test_a_year_is_complete_from_april_to_march_even_with_months_of_no_events() -> None:
+    """Completeness is the span of the kind's records, not of the metric's events: months
+    with none between the first and last are zeros, not gaps."""
+    found = periods(APRIL, dt.date(2016, 3, 1))
+    assert len(found) == 12 + 4 + 1
+    assert all(found.values())
+
+
+def test_a_span_from_october_to_may_leaves_both_years_incomplete_but_whole_quarters_not() -> None:
+    found = periods(dt.date(2015, 10, 1), dt.date(2016, 5, 1))
+    assert [p for p, complete in found.items() if not complete] == [
+        "2016-17 Q1",
+        "2015-16",
+        "2016-17",
+    ]
+    assert found["2015-16 Q3"] and found["2015-16 Q4"]
+
+
+def test_a_span_ending_part_way_through_a_quarter_leaves_that_quarter_incomplete() -> None:
+    assert incomplete(APRIL, dt.date(2015, 11, 1)) == ["2015-16 Q3", "2015-16"]
+
+
+@pytest.mark.parametrize(
+    ("grain", "period", "months"),
+    [
+        (Grain.MONTH, "2016-04", ["2016-04"]),
+        (Grain.QUARTER, "2015-16 Q4", ["2016-01", "2016-02", "2016-03"]),
+        (
+            Grain.YEAR,
+            "2011-12",
+            [f"2011-{m:02d}" for m in range(4, 13)] + ["2012-01", "2012-02", "2012-03"],
+        ),
+        (Grain.MONTH, "2011-12", ["2011-12"]),  # December 2011: the grain says which
+    ],
+)
+def test_each_grain_takes_its_months(grain: Grain, period: str, months: list[str]) -> None:
+    assert [month_label(m) for m in months_of(grain, period)] == months
+
+
+def test_a_period_taking_only_some_months_is_complete_when_those_are_in_the_span() -> None:
+    """A year-value over October to December (as some measures are) needs only those."""
+    autumn = months_between(dt.date(2015, 10, 1), dt.date(2015, 12, 1))
+    assert is_complete(autumn, (dt.date(2015, 4, 1), dt.date(2015, 12, 1)))
+    assert not is_complete(autumn, (dt.date(2015, 4, 1), dt.date(2015, 11, 1)))
+    assert not is_complete(months_of(Grain.YEAR, "2015-16"), (APRIL, dt.date(2015, 12, 1)))
+
+
+def test_a_reablement_year_is_complete_when_october_to_december_are_in_the_span() -> None:
+    """ASCOF 2B(1)'s year takes October to December: data from April to December make it
+    whole, while the fourth quarter, with no data yet, has no value at all."""
+    found = counts("reablement_91_days", (APRIL, Tally(1, 1)), (DECEMBER, Tally(1, 2)))
+    values = finalise([REABLEMENT_91_DAYS], found, single_years("E1"))
+    years = [
+        (v.period, v.numerator, v.denominator, v.complete) for v in values if v.grain is Grain.YEAR
+    ]
+    assert years == [("2015-16", 1, 2, True)]
+
+
 def test_a_standardised_rate_worked_by_hand() -> None:
     """Falls aged 65+ in an area with these residents and falls:
 
@@ -256,36 +354,44 @@ def test_a_metric_given_twice_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("population", "message"),
+    ("population", "message", "served"),
     [
         (
             bands("E1", (0, 17, 10), (18, 64, 10), (65, None, 5)),
-            "too coarse to standardise: ages 65-69",
+            "falls_admissions_65_plus: the population of E1 is too coarse to standardise: "
+            "ages 65-69",
+            {"adults"},
         ),
-        (bands("E1", (0, 19, 10), (20, None, 5)), "ages 18+ cannot be taken exactly"),
-        (bands("E1", (0, 17, 10), (20, None, 5)), "leave a gap at age 18"),
-        (bands("E1", (0, 20, 10), (18, None, 5)), "overlap at age 21"),
-        (bands("E1", (0, 17, 10), (18, 99, 5)), "no open-ended oldest band"),
-        (bands("E1", (5, None, 10)), "leave a gap at age 0"),
-        (bands("E1", (0, 17, -1), (18, None, 5)), "negative number of persons"),
+        (
+            bands("E1", (0, 19, 10), (20, None, 5)),
+            "adults: E1: ages 18+ cannot be taken exactly",
+            set(),
+        ),
+        (bands("E1", (0, 17, 10), (20, None, 5)), "leave a gap at age 18", set()),
+        (bands("E1", (0, 20, 10), (18, None, 5)), "overlap at age 21", set()),
+        (bands("E1", (0, 17, 10), (18, 99, 5)), "no open-ended oldest band", set()),
+        (bands("E1", (5, None, 10)), "leave a gap at age 0", set()),
+        (bands("E1", (0, 17, -1), (18, None, 5)), "negative number of persons", set()),
     ],
 )
-def test_a_population_that_cannot_serve_the_metrics_is_refused(
-    population: list[PopulationCount], message: str
+def test_what_a_population_cannot_serve_is_named_and_the_rest_is_computed(
+    population: list[PopulationCount], message: str, served: set[str]
 ) -> None:
     metrics = [
         FALLS_ADMISSIONS_65_PLUS,
         spells_metric(id="adults", where=(aged(18),), denominator=Population(18)),
     ]
-    with pytest.raises(MetricError, match="cannot be used for these metrics") as raised:
-        finalise(metrics, EventCounts({}, {}), population)
-    assert any(message in str(problem) for problem in raised.value.problems), raised.value
+    gaps = population_gaps(metrics, area_populations(metrics, population))
+    assert any(message in str(gap.problem()) for gap in gaps), gaps
+    assert {gap.area_code for gap in gaps} == {"E1"}
+    counts = EventCounts({}, {m.id: (dt.date(2015, 4, 1), dt.date(2015, 4, 1)) for m in metrics})
+    assert {value.metric for value in finalise(metrics, counts, population)} == served
 
 
-def test_every_area_with_a_faulty_population_is_reported_together() -> None:
+def test_a_population_that_serves_no_metric_anywhere_is_refused_naming_every_area() -> None:
     population = bands("E1", (0, 64, 10), (65, None, 5)) + bands("E2", (0, 64, 10), (65, None, 5))
-    with pytest.raises(MetricError) as raised:
-        finalise([FALLS_ADMISSIONS_65_PLUS], EventCounts({}, {}), population)
+    with pytest.raises(MetricError, match="cannot be used for these metrics") as raised:
+        require_some_population([FALLS_ADMISSIONS_65_PLUS], population)
     assert [problem.key for problem in raised.value.problems] == ["E1", "E2"]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
-from person_files import KEY
+from person_files import KEY, csv_text
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -171,6 +171,32 @@ def test_user_errors_are_messages_without_a_traceback(areas_stored: Engine, tmp_
     assert not (tmp_path / "out").exists()
 
 
+def test_ingest_counts_records_of_a_merged_council_in_its_area_and_says_how_many(
+    areas_stored: Engine, key: bytes, tmp_path: Path
+) -> None:
+    """The synthetic nation, like the real one, has the Isles of Scilly (E06000053) in
+    Cornwall and Isles of Scilly's area (E06000052) in 2015-16."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    rows = [{"area_code": code} for code in ("E06000053", "E06000053", "E06000052", "E0600005")]
+    (raw / "spells.csv").write_text(csv_text("spells", rows), encoding="utf-8")
+
+    code, out, err = run("data", "ingest", raw, "--data-dir", tmp_path / "data", "--json")
+    assert code == 0, err
+    (spells,) = json.loads(out)["kinds"]
+    assert (spells["accepted"], spells["quarantined"]) == (3, 1)
+    assert spells["mapped"] == {"E06000053 to E06000052": 2}
+    unknown = "area_code: is not an area of this year's geography, nor a council merged into one"
+    assert spells["reasons"] == {unknown: 1}
+
+    code, _, err = run("data", "ingest", raw, "--data-dir", tmp_path / "data")
+    assert code == 0
+    said = " ".join(err.split())
+    assert (
+        "spells: 2 coded E06000053, a council merged into E06000052: counted in E06000052" in said
+    )
+
+
 def test_the_pseudonym_key_comes_from_the_environment_or_a_private_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -197,16 +223,18 @@ def test_metrics_compute_prints_every_area_and_stores_the_values(
     vintage = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["vintage"]
     assert (result["engine"], result["data_vintage"], result["stored"]) == ("duckdb", vintage, True)
     values = result["values"]
-    assert {"metric", "area_code", "period", "numerator", "denominator", "value"} <= set(values[0])
+    keys = {"metric", "area_code", "period", "numerator", "denominator", "value", "complete"}
+    assert keys <= set(values[0])
     yearly = [
         v for v in values if v["metric"] == "non_elective_admissions" and v["grain"] == "year"
     ]
     assert len({v["area_code"] for v in yearly}) == 151
+    assert {(v["period"], v["complete"]) for v in yearly} == {("2015-16", True)}  # a whole year
     with unit_of_work(areas_stored) as session:
         area = yearly[0]["area_code"]
         stored = metric_results.series(session, "non_elective_admissions", area, Grain.YEAR)
-    assert [str(v.value) for v in stored.values] == [
-        v["value"] for v in yearly if v["area_code"] == area
+    assert [(str(v.value), v.complete) for v in stored.values] == [
+        (v["value"], v["complete"]) for v in yearly if v["area_code"] == area
     ]
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,40 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from person_files import AREAS, BASE, KEY, NUMBERS, Ingest, WriteRaw, read_kind, rows_of, snapshot
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from person_files import (
+    AREAS,
+    AS_OF,
+    BASE,
+    KEY,
+    NUMBERS,
+    Ingest,
+    WriteRaw,
+    csv_text,
+    read_kind,
+    rows_of,
+    snapshot,
+)
 
+from carepool import engines
 from carepool.domain.errors import CarepoolError, ImportRejected
+from carepool.domain.geography import (
+    Area,
+    Council,
+    PopulationCount,
+    code_history,
+    hwb_areas,
+    resolve_populations,
+)
+from carepool.domain.metric_catalogue import NON_ELECTIVE_ADMISSIONS
 from carepool.domain.person_level import RECORD_KINDS, record_kind
 from carepool.domain.pseudonym import pseudonym
+from carepool.frameworks import load_framework
 from carepool.person_data import service as person_data
 from carepool.person_data.files import ingest as files
+from carepool.person_data.files.checks import UNKNOWN_AREA
+from carepool.person_data.files.duplicates import CONFLICT, REPEAT
 from carepool.person_data.schemas import IngestReportOut
 
 SPELL_REASONS = "is not one of: elective, non_elective, maternity, other"
@@ -102,8 +130,8 @@ def test_every_kind_is_read_and_the_same_person_has_the_same_pseudonym_in_each(
     assert people == {pseudonym(NUMBERS[5], KEY)}
 
 
-def test_keys_are_unique_across_parquet_files_however_their_columns_are_typed(
-    source: Path, ingest: Ingest
+def test_records_repeated_across_parquet_files_count_once_however_their_columns_are_typed(
+    source: Path, ingest: Ingest, data_dir: Path
 ) -> None:
     text = pa.Table.from_pylist(rows_of("spells", [{}, {"age": "0"}]))
     typed = text.set_column(
@@ -113,10 +141,10 @@ def test_keys_are_unique_across_parquet_files_however_their_columns_are_typed(
     (source / "spells").mkdir()
     pq.write_table(typed, source / "spells" / "part-1.parquet")
     report = ingest()
-    assert counts(report, "spells") == (4, 0, 4)  # every key appears in both files
-    assert set(reasons(report, "spells")) == {
-        "spell_id: is not unique: another row has the same key"
-    }
+    assert counts(report, "spells") == (4, 2, 2)  # each record is in both files
+    assert reasons(report, "spells") == {f"spell_id: {REPEAT}": 2}
+    lines = quarantined(data_dir, "spells")
+    assert {line["source_file"] for line in lines} == {"spells-text.parquet"}
 
 
 def test_typed_and_text_parquet_give_the_same_stored_rows(
@@ -225,7 +253,7 @@ ROW_PROBLEMS = [
         "spells",
         {"area_code": "E06999999"},
         "area_code",
-        "is not an area code of this year's geography",
+        "is not an area of this year's geography, nor a council merged into one",
     ),
     ("spells", {"admission_method": "emergency"}, "admission_method", SPELL_REASONS),
     ("spells", {"sex": "X"}, "sex", "is not one of: F, M"),
@@ -357,20 +385,212 @@ def test_a_quarantined_row_with_a_valid_number_shows_the_pseudonym_not_the_numbe
     assert line["age"] == "200"
 
 
-def test_duplicate_keys_are_quarantined_across_files(
+# --------------------------------------------------------------------------------------------
+# Councils a year merges into one area
+
+
+def cornwall_and_scilly() -> list[Area]:
+    """The 2015-16 areas of a register holding Cornwall, the Isles of Scilly and one more."""
+    councils = [
+        Council("E06000052", "CON", "Cornwall", "UA", "South West"),
+        Council("E06000053", "IOS", "Isles of Scilly", "UA", "South West"),
+        Council("E06000054", "WIL", "Wiltshire", "UA", "South West"),
+    ]
+    return hwb_areas(councils, load_framework("2015-16").geography)
+
+
+def test_a_record_coded_with_a_merged_council_is_counted_in_its_area_by_its_residents(
+    write_raw: WriteRaw, source: Path, data_dir: Path
+) -> None:
+    """The 2015-16 framework merges the Isles of Scilly into Cornwall's Health and Wellbeing
+    Board area: a Scilly resident's admission is Cornwall and Isles of Scilly's, and so are
+    Scilly's residents in the denominator."""
+    areas = cornwall_and_scilly()
+    merged = person_data.merged_councils(areas)
+    assert merged == {"E06000053": "E06000052"}
+    write_raw("spells.csv", "spells", [
+        {"area_code": "E06000052"}, {"area_code": "E06000053"}, {"area_code": "E06000053"},
+        {"area_code": "E06000054"}, {"area_code": "E06000099"},
+    ])  # fmt: skip
+    codes = {area.code for area in areas}
+    report = person_data.ingest(source, data_dir, codes, KEY, as_of=AS_OF, merged=merged)
+    assert counts(report, "spells") == (5, 4, 1)
+    spells = next(k for k in report.kinds if k.kind == "spells")
+    assert spells.mapped == {"E06000053 to E06000052": 2}
+    assert IngestReportOut.of(report).kinds[0].mapped == {"E06000053 to E06000052": 2}
+    stored = read_kind(data_dir, "spells").column("area_code").to_pylist()
+    assert stored == ["E06000052", "E06000052", "E06000052", "E06000054"]
+    (line,) = quarantined(data_dir, "spells")
+    assert (line["area_code"], line["problem"]) == ("E06000099", UNKNOWN_AREA)
+
+    residents = [
+        PopulationCount("E06000052", "Cornwall", 0, None, 540_000),
+        PopulationCount("E06000053", "Isles of Scilly", 0, None, 2_200),
+        PopulationCount("E06000054", "Wiltshire", 0, None, 480_000),
+    ]
+    population = resolve_populations(areas, residents, code_history([]))
+    counts_by_area = [c for found in population.counts.values() for c in found]
+    values = engines.compute("reference", data_dir, counts_by_area, [NON_ELECTIVE_ADMISSIONS])
+    may = {v.area_code: (v.numerator, v.denominator) for v in values if v.period == "2015-05"}
+    assert may == {"E06000052": (3, 542_200), "E06000054": (1, 480_000)}
+
+
+def test_merged_councils_are_mapped_in_parquet_coded_columns_too(
+    source: Path, data_dir: Path
+) -> None:
+    rows = rows_of("spells", [{"area_code": "E06000053"}, {"area_code": "E06000052"}] * 2)
+    pq.write_table(pa.Table.from_pylist(rows), source / "spells.parquet")
+    areas = cornwall_and_scilly()
+    codes = {area.code for area in areas}
+    merged = person_data.merged_councils(areas)
+    report = person_data.ingest(source, data_dir, codes, KEY, as_of=AS_OF, merged=merged)
+    assert counts(report, "spells") == (4, 4, 0)
+    stored = read_kind(data_dir, "spells").column("area_code").to_pylist()
+    assert stored == ["E06000052"] * 4
+
+
+def test_without_a_merge_a_council_that_is_not_an_area_is_quarantined(
+    write_raw: WriteRaw, source: Path, data_dir: Path
+) -> None:
+    write_raw("spells.csv", "spells", [{"area_code": "E06000053"}])
+    report = person_data.ingest(source, data_dir, {"E06000052"}, KEY, as_of=AS_OF)
+    assert reasons(report, "spells") == {f"area_code: {UNKNOWN_AREA}": 1}
+    assert next(k for k in report.kinds if k.kind == "spells").mapped == {}
+
+
+# --------------------------------------------------------------------------------------------
+# Records that share a key
+
+
+def test_an_exact_repeat_counts_once_from_its_first_row_and_the_repeats_are_quarantined(
+    write_raw: WriteRaw, ingest: Ingest, data_dir: Path
+) -> None:
+    """A record sent twice (the same key, the same content) is one event, not none."""
+    same = {"spell_id": "S9", "nhs_number": NUMBERS[3]}
+    write_raw("spells-a.csv", "spells", [same, {}])
+    write_raw("spells-b.csv", "spells", [same, same])
+    report = ingest()
+    assert counts(report, "spells") == (4, 2, 2)
+    assert reasons(report, "spells") == {f"spell_id: {REPEAT}": 2}
+    kept = read_kind(data_dir, "spells").column("spell_id").to_pylist()
+    assert kept == ["S9", "S1-2"]
+    message = (
+        "spell_id S9 appears 3 times with the same content, counted once, from the first: "
+        "spells-a.csv row 2, spells-b.csv row 2, spells-b.csv row 3"
+    )
+    lines = quarantined(data_dir, "spells")
+    assert sorted((line["source_file"], line["source_row"], line["problem"]) for line in lines) == [
+        ("spells-b.csv", 2, message),
+        ("spells-b.csv", 3, message),
+    ]
+    assert {line["problem_column"] for line in lines} == {"spell_id"}
+
+
+def test_rows_sharing_a_key_with_different_content_are_all_quarantined_and_named(
     write_raw: WriteRaw, ingest: Ingest, data_dir: Path
 ) -> None:
     write_raw("spells-a.csv", "spells", [{"spell_id": "S9"}, {}])
     write_raw("spells-b.csv", "spells", [{}, {"spell_id": "S9"}, {"spell_id": "S10"}])
     report = ingest()
     assert counts(report, "spells") == (5, 3, 2)
+    assert reasons(report, "spells") == {f"spell_id: {CONFLICT}": 2}
+    message = (
+        "spell_id S9 appears 2 times with different content, none of them counted: "
+        "spells-a.csv row 2, spells-b.csv row 3"
+    )
     lines = quarantined(data_dir, "spells")
-    assert sorted((line["source_file"], line["source_row"]) for line in lines) == [
-        ("spells-a.csv", 2),
-        ("spells-b.csv", 3),
+    assert sorted((line["source_file"], line["source_row"], line["problem"]) for line in lines) == [
+        ("spells-a.csv", 2, message),
+        ("spells-b.csv", 3, message),
     ]
     kept = read_kind(data_dir, "spells").column("spell_id").to_pylist()
     assert kept == ["S1-2", "S1-1", "S10"]
+
+
+def test_a_key_with_one_differing_copy_among_exact_repeats_counts_none_of_them(
+    write_raw: WriteRaw, ingest: Ingest
+) -> None:
+    write_raw("spells.csv", "spells", [{"spell_id": "S9", "nhs_number": NUMBERS[3]}] * 3 + [
+        {"spell_id": "S9", "nhs_number": NUMBERS[3], "age": "79"}
+    ])  # fmt: skip
+    report = ingest()
+    assert counts(report, "spells") == (4, 0, 4)
+    assert reasons(report, "spells") == {f"spell_id: {CONFLICT}": 4}
+
+
+def test_repeats_are_found_across_batches_and_a_long_list_of_rows_is_cut_short(
+    source: Path, ingest: Ingest, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "BATCH_ROWS", 3)
+    same = {"spell_id": "S9", "nhs_number": NUMBERS[3]}
+    rows = rows_of("spells", [same] * 13 + [{}])
+    pq.write_table(pa.Table.from_pylist(rows), source / "spells.parquet", row_group_size=2)
+    report = ingest()
+    assert counts(report, "spells") == (14, 2, 12)
+    lines = quarantined(data_dir, "spells")
+    assert sorted(line["source_row"] for line in lines) == list(range(2, 14))
+    listed = ", ".join(f"spells.parquet row {row}" for row in range(1, 11))
+    assert {line["problem"] for line in lines} == {
+        "spell_id S9 appears 13 times with the same content, counted once, from the first: "
+        f"{listed}, and 3 more"
+    }
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2)), min_size=2, max_size=30),
+    st.integers(1, 7),
+)
+def test_each_key_counts_once_if_its_rows_agree_and_not_at_all_if_they_differ(
+    rows: list[tuple[int, int]], batch_rows: int
+) -> None:
+    """Rows ``(key, age)`` in two files read a few rows at a time: a key whose rows all
+    agree is kept once, from its first row; a key whose rows differ is not kept at all."""
+    by_key: dict[int, list[int]] = {}
+    for key, age in rows:
+        by_key.setdefault(key, []).append(age)
+    expected = sorted(f"S{key}" for key, ages in by_key.items() if len(set(ages)) == 1)
+    changes = [
+        {"spell_id": f"S{key}", "age": str(70 + age), "nhs_number": NUMBERS[0]} for key, age in rows
+    ]
+    middle = len(changes) // 2
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "raw"
+        source.mkdir()
+        (source / "spells-a.csv").write_text(csv_text("spells", changes[:middle]), "utf-8")
+        (source / "spells-b.csv").write_text(csv_text("spells", changes[middle:]), "utf-8")
+        before, files.BATCH_ROWS = files.BATCH_ROWS, batch_rows
+        try:
+            report = person_data.ingest(source, Path(folder) / "data", set(AREAS), KEY, as_of=AS_OF)
+        finally:
+            files.BATCH_ROWS = before
+        kept = read_kind(Path(folder) / "data", "spells").to_pylist()
+    assert sorted(row["spell_id"] for row in kept) == expected
+    first = {f"S{key}": 70 + ages[0] for key, ages in by_key.items()}
+    assert all(row["age"] == first[row["spell_id"]] for row in kept)
+    assert counts(report, "spells") == (len(rows), len(expected), len(rows) - len(expected))
+
+
+def test_a_duplicate_key_that_looks_like_an_nhs_number_is_hidden_in_its_message(
+    write_raw: WriteRaw, ingest: Ingest, data_dir: Path
+) -> None:
+    same = {"spell_id": NUMBERS[30], "nhs_number": NUMBERS[3]}
+    write_raw("spells.csv", "spells", [same, same])
+    ingest()
+    lines = quarantined(data_dir, "spells")
+    assert not [line for line in lines if NUMBERS[30] in str(line)]
+    assert {line["problem"][:36] for line in lines} == {
+        "looks like an NHS number, which must",
+        "spell_id [hidden] appears 2 times wi",
+    }
+
+
+def test_rows_without_a_key_are_never_duplicates_of_each_other(
+    write_raw: WriteRaw, ingest: Ingest
+) -> None:
+    write_raw("spells.csv", "spells", [{"spell_id": ""}, {"spell_id": ""}])
+    report = ingest()
+    assert reasons(report, "spells") == {"spell_id: is missing": 2}
 
 
 def test_a_ragged_row_is_quarantined_and_later_rows_keep_their_numbers(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, ImportRejected
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.roles import SYSTEM, principal
+from carepool.metrics import repository
 from carepool.metrics.service import published as stats
 from carepool.metrics.service import results as metric_results
 from carepool.store.db import unit_of_work
@@ -179,6 +181,25 @@ def test_metric_values_round_trip_exactly(engine: Engine) -> None:
     assert series.values == (RUN[1], RUN[0])  # oldest period first, exactly as computed
     assert [v.area_code for v in april] == ["E06000001", "E06000002"]
     assert (event.action, event.entity_id) == ("save_metric_values", "extract-2016-06")
+
+
+def test_whether_a_period_is_complete_is_stored_and_read_back(engine: Engine) -> None:
+    april_only = replace(value("reablement_91_days", "E06000001", "2016-17", 8, 10, "80.0",
+                               Grain.YEAR), complete=False)  # fmt: skip
+    with unit_of_work(engine) as session:
+        metric_results.save_results(
+            session, [RUN[3], april_only], SYSTEM, engine="reference", data_vintage="to-2016-04"
+        )
+    with unit_of_work(engine) as session:
+        years = metric_results.series(session, "reablement_91_days", "E06000001", Grain.YEAR)
+        summary = repository.vintage_summary(session, "reablement_91_days", "to-2016-04")
+    assert [(v.period, v.complete) for v in years.values] == [
+        ("2015-16", True),
+        ("2016-17", False),
+    ]
+    assert [(s.latest_period, s.latest_complete_period) for s in summary] == [
+        ("2016-17", "2015-16")
+    ]
 
 
 def test_saving_a_vintage_again_replaces_only_its_own_values_of_those_metrics(

@@ -301,6 +301,38 @@ def test_the_plan_ambition_is_the_quarterly_target_line(
     assert "see the quarterly chart" in _text(monthly)
 
 
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ""))
+    except ArithmeticError:
+        return None
+
+
+@pytest.mark.parametrize("metric", [EMERGENCY, REABLEMENT])
+def test_each_quarter_says_whether_its_ambition_was_met(
+    metric_engine: Engine, client_for: ClientFor, metric_world: MetricWorld, metric: str
+) -> None:
+    """Emergency admissions meet an ambition at or under it, reablement at or over it, as the
+    viewer sees the value; a quarter with no value to judge says nothing."""
+    html = client_for(metric_engine).get(f"/areas/{metric_world.own}/metrics?grain=quarter").text
+    table = _by_id(_section(parse(html), metric), f"{metric}-ambitions")
+    lower = metric == EMERGENCY
+    assert ("lower is better" if lower else "higher is better") in _text(table.find("caption"))
+    judged = 0
+    for row in table.iter("tr"):
+        cells = [_text(cell) for cell in row]
+        if len(cells) != 4 or cells[0] == "Quarter":
+            continue
+        planned, achieved = _number(cells[1]), _number(cells[2])
+        if planned is None or achieved is None:
+            assert cells[3] == "", cells
+            continue
+        met = achieved <= planned if lower else achieved >= planned
+        assert cells[3] == ("Met" if met else "Not met"), cells
+        judged += 1
+    assert judged >= 1
+
+
 def test_without_an_ambition_the_page_says_so(metric_engine: Engine, client_for: ClientFor) -> None:
     with unit_of_work(metric_engine) as session:
         status = plans.national_status(session, YEAR)["plans"]
@@ -415,6 +447,7 @@ def test_the_api_gives_values_under_publication_control(
     assert small == {
         "metric": REABLEMENT, "area_code": metric_world.own, "period": "2015-07",
         "numerator": None, "denominator": None, "value": None, "withheld": True,
+        "complete": True,
     }  # fmt: skip
     assert _value(public, EMERGENCY, "2015-04")["value"] == "1235"
 
@@ -423,6 +456,7 @@ def test_the_api_gives_values_under_publication_control(
     assert _value(exact, REABLEMENT, "2015-07") | {"withheld": False} == {
         "metric": REABLEMENT, "area_code": metric_world.own, "period": "2015-07",
         "numerator": 5, "denominator": 6, "value": "83.3", "withheld": False,
+        "complete": True,
     }  # fmt: skip
     assert _value(exact, EMERGENCY, "2015-04")["value"] == "1234"
 

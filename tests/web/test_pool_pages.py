@@ -21,8 +21,13 @@ from sqlalchemy import Engine
 from test_pages_html import check_page
 
 from carepool.accounts import service as accounts
+from carepool.domain.metric import Measure, round_half_even
+from carepool.domain.metric_catalogue import definition
+from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import format_money
 from carepool.domain.roles import SYSTEM
+from carepool.metrics.service.actuals import quarter_actuals
+from carepool.metrics.service.results import save_results
 from carepool.pools.repository import ledger as repo
 from carepool.pools.service import ledger, returns
 from carepool.store.db import unit_of_work
@@ -437,10 +442,74 @@ def test_the_return_downloads_as_the_familiar_workbook(
     ]  # fmt: skip
     with unit_of_work(pool_engine) as session:
         pool = ledger.pool_for(session, YEAR, pool_world.own, SYSTEM)
-        content = returns.build(session, pool, returns.quarter_of(pool, "2015-16 Q2"))
+        content = returns.build(
+            session, pool, returns.quarter_of(pool, "2015-16 Q2"), actuals=quarter_actuals
+        )
     sheet = book["Income and expenditure"]
     totals = [row for row in sheet.iter_rows(values_only=True) if row[0] == "Total expenditure"]
     assert totals and Decimal(str(totals[0][6])) == Decimal(content.total.actual_to_date) / 100
+
+
+def _quarter_value(metric: str, area: str, numerator: int, denominator: int) -> MetricValue:
+    found = definition(metric)
+    scale = 100 if found.measure is Measure.PERCENTAGE else 100_000
+    value = (
+        Decimal(numerator)
+        if found.measure is Measure.COUNT
+        else round_half_even(numerator * scale, denominator, found.decimal_places)
+    )
+    return MetricValue(
+        metric, found.version, area, "2015-16 Q2", Grain.QUARTER, numerator, denominator, value
+    )
+
+
+def test_the_return_shows_each_actual_beside_its_ambition_with_its_source(
+    fresh_pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    """Emergency admissions under the plan's ambition meet it and delayed days over it miss
+    it; the page, the JSON download and the workbook all say so, with the definition
+    version and data vintage, and "no data" where nothing is stored."""
+    own = pool_world.own
+    with unit_of_work(fresh_pool_engine) as session:
+        pool = ledger.pool_for(session, YEAR, own, SYSTEM)
+        planned = {a.metric: a.quarters[1] for a in ledger.plan_content(session, pool).ambitions}
+        admissions = int(planned["non_elective_admissions"] or 0) // 5 * 5 - 20
+        adults = 200_000
+        over = int((planned["delayed_transfers_of_care"] or 0) * adults / 100_000) + 50
+        stored = [
+            _quarter_value("non_elective_admissions", own, admissions, 300_000),
+            _quarter_value("delayed_transfers_of_care", own, over, adults),
+        ]
+        save_results(session, stored, SYSTEM, engine="reference", data_vintage="web-extract")
+    client = client_for(fresh_pool_engine, "finance")
+    url = f"{_base(own)}/returns/2015-16-Q2"
+    page: str = client.get(url).text
+    check_page(page, "return with actuals")
+
+    def row(metric: str) -> str:
+        start = page.index(f'id="metric-{metric}"')
+        return page[start : page.index("</tr>", start)]
+
+    admitted = row("non-elective-admissions")
+    assert f"{admissions:,}" in admitted and ">Met<" in admitted
+    source = 'Definition version 1, data vintage <code class="app-code">web-extract</code>'
+    assert source in admitted
+    assert ">Not met<" in row("delayed-transfers-of-care")
+    assert "no data" in row("reablement-91-days")
+
+    report = client.get(f"{url}.json").json()
+    lines = {m["metric"]: m for m in report["return"]["metrics"]}
+    assert lines["non_elective_admissions"]["actual"] == str(admissions)
+    assert lines["non_elective_admissions"]["met"] is True
+    assert lines["delayed_transfers_of_care"]["met"] is False
+    assert lines["delayed_transfers_of_care"]["data_vintage"] == "web-extract"
+    assert lines["reablement_91_days"]["actual"] is None
+    assert lines["reablement_91_days"]["actual_note"] == "no data"
+
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"{url}.xlsx").content))
+    metrics = {r[0]: r for r in book["Metrics"].iter_rows(values_only=True) if r[0]}
+    name = next(m["name"] for m in lines.values() if m["metric"] == "non_elective_admissions")
+    assert metrics[name][4:8] == (admissions, "Met", 1, "web-extract")
 
 
 # --------------------------------------------------------------------------------------------

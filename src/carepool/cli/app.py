@@ -36,7 +36,8 @@ from carepool.domain.money import format_money
 from carepool.frameworks import available_years, load_framework
 from carepool.geography import cli as geography_cli
 from carepool.metrics.cli import metrics_app
-from carepool.person_data.cli import data_app
+from carepool.payments.cli import payments_app
+from carepool.person_data.cli import data_app, data_directory
 from carepool.plans.cli import plans_app
 from carepool.pools.cli import ledger_app
 from carepool.store.db import default_engine, migrate, unit_of_work
@@ -64,6 +65,7 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(payments_app, name="payments")
 
 
 def main() -> None:
@@ -179,12 +181,13 @@ def demo_command(
 
         migrate(default_engine())
         with unit_of_work() as session:
-            summary = demo.build_demo(session, seed=seed, progress=step)
+            plan_scale = metrics_scale or demo_metrics.DEMO_SCALE  # ambitions on the data's scale
+            summary = demo.build_demo(session, seed=seed, progress=step, scale=plan_scale)
         if metrics_scale:
             with unit_of_work() as session:
                 demo_metrics.build_demo_metrics(
                     session,
-                    settings().data_dir / "demo",
+                    data_directory(None),
                     pseudonym_key(),
                     seed=seed,
                     scale=metrics_scale,

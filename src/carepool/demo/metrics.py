@@ -44,7 +44,7 @@ class DemoMetrics:
 
 def build_demo_metrics(
     session: Session,
-    data_root: Path,
+    data_dir: Path,
     key: bytes,
     *,
     seed: int = 2015,
@@ -54,13 +54,14 @@ def build_demo_metrics(
 ) -> DemoMetrics:
     """Generate, ingest and compute the demo year's metrics; safe to run again.
 
-    ``data_root`` holds the raw files (``raw/``) and the data directory (``data/``). When
-    the data directory already holds an ingest whose values are stored, nothing is redone.
+    ``data_dir`` is where the ingested data goes: the default data directory, so that
+    ``carepool metrics compute`` finds it without options. The raw files are made in a
+    folder beside it and deleted once ingested. When the data directory already holds an
+    ingest whose values are stored, nothing is redone.
     """
     say = progress or (lambda _message: None)
-    data_dir = data_root / "data"
     if not _already_computed(session, data_dir):
-        _generate_and_ingest(session, data_root, key, seed, scale, say)
+        _generate_and_ingest(session, data_dir, key, seed, scale, say)
         say("Computing every metric with DuckDB")
         outcome = metric_compute.compute(
             session, engine="duckdb", data_dir=data_dir, year=DEMO_METRICS_YEAR, actor=SYSTEM
@@ -82,19 +83,21 @@ def _already_computed(session: Session, data_dir: Path) -> bool:
 
 def _generate_and_ingest(
     session: Session,
-    data_root: Path,
+    data_dir: Path,
     key: bytes,
     seed: int,
     scale: float,
     say: Callable[[str], None],
 ) -> None:
-    raw = data_root / "raw"
+    raw = data_dir.with_name(f"{data_dir.name}-raw")
     shutil.rmtree(raw, ignore_errors=True)
     say(f"Generating person-level records ({scale:g} of a nation's year)")
     person_data.generate(raw, seed=seed, scale=scale, financial_year=DEMO_METRICS_YEAR)
     say("Ingesting and pseudonymising them")
-    codes = {area.code for area in year_geography(session, DEMO_METRICS_YEAR).areas}
-    person_data.ingest(raw, data_root / "data", codes, key)
+    areas = year_geography(session, DEMO_METRICS_YEAR).areas
+    codes = {area.code for area in areas}
+    merged = person_data.merged_councils(areas)
+    person_data.ingest(raw, data_dir, codes, key, merged=merged)
     shutil.rmtree(raw, ignore_errors=True)  # raw NHS numbers are not kept once ingested
 
 

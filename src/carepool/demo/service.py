@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +18,7 @@ from carepool.accounts import repository as account_store
 from carepool.accounts import service as accounts
 from carepool.allocation import service as allocation
 from carepool.demo.ledger import demo_ledgers
+from carepool.demo.metrics import DEMO_METRICS_YEAR, DEMO_SCALE
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import SYSTEM, Principal, principal
@@ -31,7 +32,8 @@ from carepool.geography.service import (
 from carepool.plans import service as plans
 from carepool.plans.repository import PlanRow
 from carepool.synth.nation import SyntheticNation, build_nation
-from carepool.synth.plans import Flaw, synthetic_plan
+from carepool.synth.person_level import expected_quarters
+from carepool.synth.plans import Expected, Flaw, synthetic_plan
 
 DEMO_PASSWORD = "carepool-demo-2015"
 DEMO_YEARS = ("2015-16", "2017-19")
@@ -79,9 +81,17 @@ def fingerprint(nation: SyntheticNation) -> str:
 
 
 def build_demo(
-    session: Session, seed: int = 2015, progress: Callable[[str], None] | None = None
+    session: Session,
+    seed: int = 2015,
+    progress: Callable[[str], None] | None = None,
+    *,
+    scale: float = DEMO_SCALE,
 ) -> dict[str, object]:
-    """Build the demo into the session's database; safe to run again (it changes nothing)."""
+    """Build the demo into the session's database; safe to run again (it changes nothing).
+
+    ``scale`` is the share of a nation's year of person-level records the demo measures its
+    metrics from: the plans' ambitions are set on that scale, so they can be compared.
+    """
     say = progress or (lambda _message: None)
     say("Generating the synthetic nation")
     nation = build_nation(seed)
@@ -101,7 +111,7 @@ def build_demo(
         _allocate_and_publish(session, year)
     geo = year_geography(session, DEMO_YEARS[0])
     say("Writing, signing and assuring plans")
-    demo_plans(session, geo, random.Random(seed))
+    demo_plans(session, geo, random.Random(seed), plan_levels(seed, scale))
     say("Running a year of every pooled budget")
     demo_ledgers(session, geo, random.Random(seed))
     say("Creating demo accounts")
@@ -140,15 +150,32 @@ _FLAWS: dict[Outcome, Flaw] = {"draft_with_problems": "social_care_short"}
 """The one mistake left in a draft, a kind every area can make (not only counties)."""
 
 
-def demo_plans(session: Session, geo: YearGeography, rng: random.Random) -> int:
-    """Give every area a plan and take it as far through assurance as its outcome says."""
+def plan_levels(seed: int, scale: float) -> dict[str, Expected]:
+    """Where each area's planned metrics would be in each quarter of the demo's measured year
+    if it carried on as before, at the scale the demo measures: what its plan aims from."""
+    return dict(
+        expected_quarters(seed=seed, scale=scale, financial_year=DEMO_METRICS_YEAR, changed=False)
+    )
+
+
+def demo_plans(
+    session: Session,
+    geo: YearGeography,
+    rng: random.Random,
+    levels: Mapping[str, Expected] | None = None,
+) -> int:
+    """Give every area a plan and take it as far through assurance as its outcome says.
+
+    ``levels`` gives each area's expected metrics to set ambitions from (:func:`plan_levels`).
+    """
     if plans.find(session, geo.framework.year, geo.areas[0].code) is not None:
         return 0
     outcomes = [name for name, count in OUTCOMES for _ in range(count)]
     outcomes += ["approved"] * (len(geo.areas) - len(outcomes))
     rng.shuffle(outcomes)
     for area, outcome in zip(geo.areas, outcomes, strict=False):
-        _plan_for(session, geo, area.code, outcome, rng)
+        expected = (levels or {}).get(area.code)
+        _plan_for(session, geo, area.code, outcome, rng, expected)
     return len(geo.areas)
 
 
@@ -157,14 +184,21 @@ def _actor(name: str, *grants: str) -> Principal:
 
 
 def _plan_for(
-    session: Session, geo: YearGeography, area_code: str, outcome: Outcome, rng: random.Random
+    session: Session,
+    geo: YearGeography,
+    area_code: str,
+    outcome: Outcome,
+    rng: random.Random,
+    expected: Expected | None = None,
 ) -> None:
     editor = _actor(f"editor-{area_code}", f"area_editor:{area_code}")
     plan = plans.start(session, geo.framework.year, area_code, editor)
     facts = plans.area_facts(session, geo, area_code)
     population = geo.bands.get(area_code, {}).get("all", 100_000)
-    good = synthetic_plan(facts.context, population, rng)
-    flawed = synthetic_plan(facts.context, population, rng, _FLAWS.get(outcome, "none"))
+    good = synthetic_plan(facts.context, population, rng, expected=expected)
+    flawed = synthetic_plan(
+        facts.context, population, rng, _FLAWS.get(outcome, "none"), expected=expected
+    )
     if outcome == "draft_with_problems":
         plans.save(session, plan, flawed, plan.lock_version, editor)
         return

@@ -7,6 +7,7 @@ this one enum. The values are the words the framework files write.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -20,3 +21,14 @@ class Direction(StrEnum):
     LOWER_IS_BETTER = "lower_is_better"
     HIGHER_IS_BETTER = "higher_is_better"
     NEITHER = "neither"
+
+
+def meets(direction: Direction | str, value: Decimal, target: Decimal) -> bool | None:
+    """Whether ``value`` meets ``target``: at or below it when lower is better, at or above it
+    when higher is better. A measure with no better direction meets nothing (``None``)."""
+    way = Direction(direction)
+    if way is Direction.LOWER_IS_BETTER:
+        return value <= target
+    if way is Direction.HIGHER_IS_BETTER:
+        return value >= target
+    return None

@@ -274,7 +274,18 @@ class Geography(_Strict):
     council_types: tuple[Literal["UA", "MD", "LBO", "CTY", "CC"], ...]
     merges: tuple[CouncilMerge, ...] = ()
     population_vintage: str
+    metric_population_vintage: str | None = None
+    """The population metrics divide by, when it is not ``population_vintage``.
+
+    Allocation needs only broad bands, which the CCG-share vintage carries on the year's own
+    codes; age-standardised metrics need single years of age, which only the ONS estimates
+    give (on later codes, mapped back through the code history)."""
     note: str = ""
+
+    @property
+    def denominator_vintage(self) -> str:
+        """The population vintage the year's metrics divide by."""
+        return self.metric_population_vintage or self.population_vintage
 
 
 class PlanRules(_Strict):

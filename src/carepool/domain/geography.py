@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from carepool.domain.framework import AgeBand, Geography
+from carepool.domain.money import split_by_weights
 
 SOCIAL_CARE_COUNCIL_TYPES = ("UA", "MD", "LBO", "CTY", "CC")
 """Council types with adult social services responsibilities (the CASSRs)."""
@@ -206,6 +207,7 @@ class AreaPopulations:
     counts: Mapping[str, tuple[PopulationCount, ...]]
     unmatched: Mapping[str, str] = field(default_factory=dict)  # area code -> reason
     mapped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # area -> source codes
+    apportioned: Mapping[str, str] = field(default_factory=dict)  # area code -> how
 
 
 def resolve_populations(
@@ -269,6 +271,120 @@ def _unmatched_reason(area: Area, councils: list[str], history: CodeHistory) -> 
         else:
             reasons.append(f"{council} is not in this vintage and has no recorded successor")
     return f"{area.name} ({area.code}): " + "; ".join(reasons)
+
+
+def apportion_unmatched(
+    areas: Sequence[Area],
+    resolved: AreaPopulations,
+    counts: Iterable[PopulationCount],
+    history: CodeHistory,
+    guide: Mapping[str, Sequence[PopulationCount]],
+    guide_name: str,
+) -> AreaPopulations:
+    """Split a reorganised group's counts back onto the year's areas, by a guide's shares.
+
+    The mid-2019 estimates have Bournemouth, Christchurch and Poole and the new Dorset, which
+    together cover exactly the 2015 Bournemouth, Poole and Dorset County, but not each of
+    them. ``guide`` is a coarser vintage on the year's own areas (the CCG-share populations
+    in 0-17, 18-64 and 65+): each single year of age of the group is split between its areas
+    in proportion to their residents in the guide band holding that age, by largest
+    remainder, so the group's total at every age is kept exactly. The result is an estimate
+    and is reported as one in ``apportioned``; an area whose group is not closed (its
+    successors took in an area outside it) or the guide cannot cover stays unmatched.
+    """
+    by_code: dict[str, list[PopulationCount]] = defaultdict(list)
+    for count in counts:
+        by_code[count.geo_code].append(count)
+    area_of = {council: area for area in areas for council in area.councils}
+    found = dict(resolved.counts)
+    unmatched = dict(resolved.unmatched)
+    apportioned = dict(resolved.apportioned)
+    for code in sorted(resolved.unmatched):
+        if code not in unmatched:
+            continue  # already apportioned with its group
+        start = next(area for area in areas if area.code == code)
+        members, successors = _group_members(start, area_of, history)
+        if not members or any(m.code not in unmatched for m in members):
+            continue
+        if not successors or any(s not in by_code for s in successors):
+            continue
+        split = _split_by_guide(members, [c for s in successors for c in by_code[s]], guide)
+        if split is None:
+            continue
+        sources = ", ".join(sorted(successors))
+        for member in members:
+            found[member.code] = split[member.code]
+            del unmatched[member.code]
+            apportioned[member.code] = (
+                f"{member.name} ({member.code}): apportioned from {sources} by its share of "
+                f"each broad age band in {guide_name!r}"
+            )
+    return AreaPopulations(found, unmatched, resolved.mapped, apportioned)
+
+
+def _group_members(
+    start: Area, area_of: Mapping[str, Area], history: CodeHistory
+) -> tuple[list[Area], frozenset[str]]:
+    """The year's areas a reorganisation mixed together, and the codes that replaced them.
+
+    Grown to a fixed point: the successors of the areas' councils, then every predecessor of
+    those successors, until nothing new joins. Empty if a predecessor is in no area.
+    """
+    members = {start.code: start}
+    successors: set[str] = set()
+    while True:
+        councils = {council for area in members.values() for council in area.councils}
+        following = {s for council in councils for s in history.successors.get(council, ())}
+        joining = {p for s in following for p in history.predecessors.get(s, ())} - councils
+        successors = following
+        if not joining:
+            break
+        for council in joining:
+            area = area_of.get(council)
+            if area is None:
+                return [], frozenset()
+            members[area.code] = area
+    return sorted(members.values(), key=lambda a: a.code), frozenset(successors)
+
+
+def _split_by_guide(
+    members: Sequence[Area],
+    rows: Sequence[PopulationCount],
+    guide: Mapping[str, Sequence[PopulationCount]],
+) -> dict[str, tuple[PopulationCount, ...]] | None:
+    """Each member's rows: the group's rows split by the guide band holding each row."""
+    summed: dict[tuple[int, int | None], int] = defaultdict(int)
+    for row in rows:
+        summed[(row.age_from, row.age_to)] += row.persons
+    split: dict[str, list[PopulationCount]] = {m.code: [] for m in members}
+    for (age_from, age_to), persons in sorted(summed.items()):
+        weights: dict[str, int] = {}
+        for member in members:
+            weight = _guide_persons(guide.get(member.code, ()), age_from, age_to)
+            if weight is None:
+                return None
+            weights[member.code] = weight
+        if not sum(weights.values()):
+            return None
+        shares = split_by_weights(persons, weights)
+        for member in members:
+            split[member.code].append(
+                PopulationCount(member.code, member.name, age_from, age_to, shares[member.code])
+            )
+    return {code: tuple(found) for code, found in split.items()}
+
+
+def _guide_persons(
+    counts: Sequence[PopulationCount], age_from: int, age_to: int | None
+) -> int | None:
+    """Persons in the guide band that holds ``age_from``..``age_to``, if one band does."""
+    for count in counts:
+        holds = count.age_from <= age_from and (
+            count.age_to is None or (age_to is not None and age_to <= count.age_to)
+        )
+        if holds:
+            return count.persons
+    return None
 
 
 BROAD_BANDS: dict[AgeBand, tuple[int, int | None]] = {

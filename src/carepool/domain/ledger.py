@@ -89,6 +89,15 @@ class Accounts:
     def refund_due(partner: str) -> str:
         return account("Liabilities", "Payable", partner, "RiskShare")
 
+    PERFORMANCE_HELD = "Assets:Pool:PerformanceHeld"
+    """The performance element, set aside from the pool's funds until a payment run says
+    how much was earned."""
+
+    @staticmethod
+    def performance_retained(partner: str) -> str:
+        """The part of the performance element not earned, which stays with the CCG."""
+        return account("Income", "PerformanceRetained", partner)
+
 
 @dataclass(frozen=True, slots=True)
 class Posting:
@@ -102,6 +111,7 @@ class EntryKind(StrEnum):
     RECEIPT = "receipt"
     SPEND = "spend"
     SETTLEMENT = "settlement"
+    PERFORMANCE = "performance"
     REVERSAL = "reversal"
     ADJUSTMENT = "adjustment"
 

@@ -35,7 +35,15 @@ from carepool.domain.direction import Direction
 from carepool.domain.errors import CarepoolError, Problem
 from carepool.domain.geography import PopulationCount, band_label, band_total
 from carepool.domain.metric_value import Grain, MetricValue
-from carepool.domain.periods import month_label, months_between, quarter_label, year_label
+from carepool.domain.periods import (
+    month_label,
+    month_start,
+    months_between,
+    parse_quarter,
+    quarter_label,
+    year_label,
+    year_period,
+)
 from carepool.domain.person_level import ColumnType, RecordKind
 from carepool.domain.standard_population import (
     StandardBand,
@@ -542,21 +550,45 @@ class EventCounts:
 
 @dataclass(frozen=True, slots=True)
 class AreaPopulation:
-    """One area's residents in each age range and standard band the definitions divide by."""
+    """One area's residents in each age range and standard band the definitions divide by.
+
+    A population may serve some definitions and not others: broad bands (0-17, 18-64, 65+)
+    give a rate per 100,000 aged 65+ but cannot be standardised. What it cannot give is kept
+    with the reason (``unusable`` for the whole area, ``missing`` per age range,
+    ``bands_problem`` for standardisation), so one coarse area or metric is reported by name
+    while every other value is still computed.
+    """
 
     area_code: str
     ranges: Mapping[tuple[int, int | None], int]
     bands: Mapping[int, int]
+    unusable: str = ""
+    missing: Mapping[tuple[int, int | None], str] = field(default_factory=dict)
+    bands_problem: str = ""
+
+    def problem(self, definition: MetricDefinition) -> str:
+        """Why ``definition`` cannot be computed for this area; empty when it can."""
+        if self.unusable:
+            return self.unusable
+        denominator = definition.denominator
+        if isinstance(denominator, Population):
+            reason = self.missing.get((denominator.age_from, denominator.age_to), "")
+            if reason:
+                return reason
+        if definition.age_standardised and self.bands_problem:
+            return self.bands_problem
+        return ""
 
 
 def area_populations(
     definitions: Sequence[MetricDefinition], population: Sequence[PopulationCount]
 ) -> dict[str, AreaPopulation]:
     """Each area's denominators, checked: every area's ages must run from 0 to an open top
-    with no gap or overlap, and be fine enough for every range and standard band needed.
+    with no gap or overlap, and be fine enough for the ranges and standard bands needed.
 
-    All problems are reported together, one per area and fault. The definitions are checked
-    to have distinct ids too, since values are told apart by id.
+    Nothing is refused here: what an area's population cannot give is recorded on its
+    :class:`AreaPopulation` (see :func:`population_gaps`). The definitions are checked to
+    have distinct ids, since values are told apart by id.
     """
     _check_unique(definitions)
     by_area: dict[str, list[PopulationCount]] = defaultdict(list)
@@ -568,16 +600,49 @@ def area_populations(
         if isinstance(d.denominator, Population)
     }
     bands = {band for d in definitions for band in d.standard_bands}
-    result: dict[str, AreaPopulation] = {}
-    problems: list[Problem] = []
-    for area, counts in sorted(by_area.items()):
-        try:
-            result[area] = _area_population(area, counts, ranges, bands)
-        except MetricError as error:
-            problems.append(Problem(error.message, key=area))
-    if problems:
+    return {
+        area: _area_population(area, counts, ranges, bands)
+        for area, counts in sorted(by_area.items())
+    }
+
+
+class PopulationGap(NamedTuple):
+    """A metric that cannot be computed for an area (every metric, when ``metric`` is None)."""
+
+    area_code: str
+    metric: str | None
+    reason: str
+
+    def problem(self) -> Problem:
+        return Problem(
+            f"{self.metric}: {self.reason}" if self.metric else self.reason, key=self.area_code
+        )
+
+
+def population_gaps(
+    definitions: Sequence[MetricDefinition], populations: Mapping[str, AreaPopulation]
+) -> list[PopulationGap]:
+    """Every metric that cannot be computed for an area, with the reason."""
+    gaps = []
+    for code, area in populations.items():
+        for definition in definitions:
+            reason = area.problem(definition)
+            if reason:
+                gaps.append(PopulationGap(code, definition.id, reason))
+    return gaps
+
+
+def require_some_population(
+    definitions: Sequence[MetricDefinition], population: Sequence[PopulationCount]
+) -> None:
+    """Refuse, before any data is read, a population that can serve no metric in no area."""
+    populations = area_populations(definitions, population)
+    usable = any(
+        not area.problem(definition) for area in populations.values() for definition in definitions
+    )
+    if populations and not usable:
+        problems = [gap.problem() for gap in population_gaps(definitions, populations)]
         raise MetricError("the population cannot be used for these metrics", problems)
-    return result
 
 
 def _area_population(
@@ -586,21 +651,26 @@ def _area_population(
     ranges: Iterable[tuple[int, int | None]],
     bands: Iterable[StandardBand],
 ) -> AreaPopulation:
-    _check_coverage(area, counts)
+    try:
+        _check_coverage(area, counts)
+    except MetricError as error:
+        return AreaPopulation(area, {}, {}, unusable=error.message)
     totals: dict[tuple[int, int | None], int] = {}
+    missing: dict[tuple[int, int | None], str] = {}
     for age_from, age_to in sorted(ranges, key=lambda r: (r[0], -1 if r[1] is None else r[1])):
         persons = band_total(counts, age_from, age_to)
         if persons is None:
-            raise MetricError(
+            missing[(age_from, age_to)] = (
                 f"{area}: ages {band_label(age_from, age_to)} cannot be taken exactly from "
                 "the population's age bands"
             )
-        totals[(age_from, age_to)] = persons
+        else:
+            totals[(age_from, age_to)] = persons
     try:
         by_band = band_populations(counts, sorted(bands, key=lambda band: band.age_from))
     except StandardisationError as error:
-        raise MetricError(error.message) from error
-    return AreaPopulation(area, totals, by_band)
+        return AreaPopulation(area, totals, {}, missing=missing, bands_problem=error.message)
+    return AreaPopulation(area, totals, by_band, missing=missing)
 
 
 def _check_coverage(area: str, counts: list[PopulationCount]) -> None:
@@ -657,7 +727,10 @@ _UNWEIGHTED: tuple[int, ...] = ()
 
 def formula(definition: MetricDefinition, area: AreaPopulation) -> Formula | None:
     """The definition's formula for one area; ``None`` if its value is undefined there
-    (no residents of the ages it divides by)."""
+    (no residents of the ages it divides by) or the area's population cannot give it (see
+    :meth:`AreaPopulation.problem`)."""
+    if area.problem(definition):
+        return None
     if definition.age_standardised:
         return _standardised_formula(definition, area)
     if isinstance(definition.denominator, Population):
@@ -713,7 +786,12 @@ def finalise(
     A value whose denominator is zero (no events to take a percentage of, no residents, or
     an empty standard age band) is undefined and left out rather than shown as zero.
     Populations are mid-year estimates: a month's rate is that month's events per 100,000
-    residents, not an annualised rate. Values are sorted by metric, area, grain and period.
+    residents, not an annualised rate. A metric an area's population cannot serve (see
+    :func:`population_gaps`) gets no values there. Values are sorted by metric, area, grain
+    and period.
+
+    A quarter or year is *complete* only when every month it takes lies within its metric's
+    span (:func:`is_complete`): a year from April alone is April's figure, marked incomplete.
     """
     populations = area_populations(definitions, population)
     formulas = {
@@ -726,11 +804,14 @@ def finalise(
         if span is None:
             continue
         periods = _year_from_its_months(definition, _periods(months_between(*span)))
+        whole = {
+            p: is_complete(months_taken(definition, grain, p), span) for grain, p, _ in periods
+        }
         for code in populations:
             found = formulas[(definition.id, code)]
             if found is not None:
                 series = cells.get((definition.id, code), {})
-                values += _values(definition, code, found, periods, series)
+                values += _values(definition, code, found, periods, series, whole)
     values.sort(key=_order)
     return values
 
@@ -787,12 +868,42 @@ def _year_from_its_months(
     return kept
 
 
+def months_taken(definition: MetricDefinition, grain: Grain, period: str) -> list[dt.date]:
+    """The months whose events make up a period's value: all of :func:`months_of`, but
+    only a year's ``year_months`` when its definition names them."""
+    months = months_of(grain, period)
+    if grain is Grain.YEAR and definition.year_months:
+        return [month for month in months if month.month in definition.year_months]
+    return months
+
+
+def months_of(grain: Grain, period: str) -> list[dt.date]:
+    """The first day of every month a period takes: a month's one, a quarter's three, a
+    financial year's twelve."""
+    if grain is Grain.MONTH:
+        return [month_start(period)]
+    whole = parse_quarter(period).period if grain is Grain.QUARTER else year_period(period)
+    return months_between(whole.start, whole.end)
+
+
+def is_complete(wanted: Iterable[dt.date], span: tuple[dt.date, dt.date]) -> bool:
+    """Whether a period's value is whole: every month it takes (``wanted``) lies within the
+    span of months its metric's records cover, first to last.
+
+    A month always is. A quarter or year is not when the data begin or end part-way through
+    it; a value over a year that takes only some of its months is whole when those are in.
+    """
+    first, last = span
+    return all(first <= month <= last for month in wanted)
+
+
 def _values(
     definition: MetricDefinition,
     area_code: str,
     found: Formula,
     periods: list[tuple[Grain, str, list[dt.date]]],
     series: Mapping[dt.date, _Cell],
+    whole: Mapping[str, bool],
 ) -> list[MetricValue]:
     values = []
     nothing = _Cell(0, 0, 0)
@@ -814,6 +925,7 @@ def _values(
                 numerator=events,
                 denominator=denominator if found.divisor is None else found.reported,
                 value=round_half_even(found.scale * weighted, divisor, definition.decimal_places),
+                complete=whole[period],
             )
         )
     return values

@@ -27,6 +27,10 @@ class MetricValue:
     ``value`` is derived from them by the metric's definition (a count, a rate per 100,000,
     a percentage or a directly standardised rate) and rounded by it, so that every engine
     gives the very same figure. ``denominator`` is ``None`` for plain counts.
+
+    ``complete`` is false when the data cover only some of the months the period takes (a
+    year of which only April has been extracted): such a value is the months held, not the
+    period's, and is never shown as the period's figure.
     """
 
     metric: str
@@ -37,3 +41,4 @@ class MetricValue:
     numerator: int
     denominator: int | None
     value: Decimal
+    complete: bool = True

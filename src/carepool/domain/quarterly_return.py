@@ -6,8 +6,9 @@ conditions, income and expenditure for the quarter and the year to date, the met
 against actual, and a narrative the area writes. In 2014-16 every part was re-keyed into an
 Excel template and emailed; the NAO found the inbox was the only audit trail. Here every
 figure is *built* from what carepool already holds — the ledger, the plan the pool was opened
-from, the conditions the assurer recorded — so the return cannot disagree with the books.
-Only the narrative is written by hand.
+from, the conditions the assurer recorded, the metric values computed from person-level
+data — so the return cannot disagree with the books or the metrics. Only the narrative is
+written by hand.
 
 The return is a frozen, self-checking model: its expenditure total must equal the sum of its
 schemes, and its income lines must add up, or it refuses to exist. :meth:`as_dict` gives its
@@ -31,6 +32,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from carepool.domain.direction import meets
 from carepool.domain.errors import CarepoolError, Conflict
 from carepool.domain.framework import MetricUse, NationalCondition
 from carepool.domain.ledger import Light
@@ -206,12 +208,33 @@ class ExpenditureLine(_Part):
         return self.forecast - self.annual_budget
 
 
-NOT_YET_AVAILABLE = "not yet available"
-"""Said of a metric's actual until carepool computes metrics from person-level data."""
+NO_DATA = "no data"
+"""Said of a metric's actual when no value is stored for the area and quarter."""
+WITHHELD = "withheld: a count of 1 to 7"
+"""Said of an actual held back by publication control (a return goes to a public board)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricActual:
+    """A metric's stored value for an area and quarter, as a return may show it.
+
+    ``value`` is ``None`` when publication control withholds it. ``definition_version`` and
+    ``data_vintage`` say which definition computed it, from which person-level extract.
+    """
+
+    metric: str
+    value: Decimal | None
+    definition_version: int
+    data_vintage: str
 
 
 class MetricLine(_Part):
-    """A metric's ambition for the quarter beside its actual (when carepool holds one)."""
+    """A metric's ambition for the quarter beside its actual, and whether it was met.
+
+    ``met`` is ``None`` when there is nothing to judge: no ambition, or no value
+    (``actual_note`` says why). Returns stored before carepool read metric values keep the
+    note they were submitted with.
+    """
 
     metric: str
     label: str
@@ -221,7 +244,19 @@ class MetricLine(_Part):
     baseline: Decimal | None
     planned: Decimal | None
     actual: Decimal | None = None
-    actual_note: str = NOT_YET_AVAILABLE
+    actual_note: str = NO_DATA
+    met: bool | None = None
+    definition_version: int | None = None
+    data_vintage: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``Met``, ``Not met``, or what stands in for the actual."""
+        if self.actual is None:
+            return self.actual_note
+        if self.met is None:
+            return "No ambition set"
+        return "Met" if self.met else "Not met"
 
 
 _MONEY_FIELDS = (
@@ -346,6 +381,7 @@ class ReturnFacts:
     instalments: Sequence[Instalment]
     stream_names: Mapping[str, str] = field(default_factory=dict)
     narrative: str = ""
+    actuals: Mapping[str, MetricActual] = field(default_factory=dict)
 
 
 def build_return(facts: ReturnFacts) -> QuarterlyReturn:
@@ -370,7 +406,7 @@ def build_return(facts: ReturnFacts) -> QuarterlyReturn:
         expenditure=tuple(
             expenditure_line(s, quarter) for s in regrouped(facts.spend, facts.plan, quarter)
         ),
-        metrics=metric_lines(facts.metrics, facts.plan, quarter),
+        metrics=metric_lines(facts.metrics, facts.plan, quarter, facts.actuals),
         narrative=facts.narrative,
     )
 
@@ -551,17 +587,21 @@ def expenditure_line(figures: SpendFigures, quarter: Quarter) -> ExpenditureLine
 
 
 def metric_lines(
-    metrics: Sequence[MetricUse], plan: PlanContent, quarter: Quarter
+    metrics: Sequence[MetricUse],
+    plan: PlanContent,
+    quarter: Quarter,
+    actuals: Mapping[str, MetricActual],
 ) -> tuple[MetricLine, ...]:
-    """Each of the year's metrics with the plan's ambition for the quarter.
+    """Each of the year's metrics: the plan's ambition for the quarter beside the stored value.
 
-    carepool does not yet compute metrics from person-level data, so every actual is honestly
-    "not yet available" rather than a blank a reader might take for zero.
+    A metric with no stored value for the area and quarter says "no data", never a blank a
+    reader might take for zero; whether the ambition was met follows the metric's direction.
     """
     ambitions = {a.metric: a for a in plan.ambitions}
     lines = []
     for metric in metrics:
         ambition = ambitions.get(metric.metric)
+        planned = ambition.quarters[quarter.index] if ambition else None
         lines.append(
             MetricLine(
                 metric=metric.metric,
@@ -570,10 +610,21 @@ def metric_lines(
                 measure=metric.measure,
                 direction=metric.direction,
                 baseline=ambition.baseline if ambition else None,
-                planned=ambition.quarters[quarter.index] if ambition else None,
+                planned=planned,
+                **_actual(metric.direction, planned, actuals.get(metric.metric)),
             )
         )
     return tuple(lines)
+
+
+def _actual(direction: str, planned: Decimal | None, found: MetricActual | None) -> dict[str, Any]:
+    if found is None:
+        return {"actual_note": NO_DATA}
+    shown = {"definition_version": found.definition_version, "data_vintage": found.data_vintage}
+    if found.value is None:
+        return {**shown, "actual_note": WITHHELD}
+    met = None if planned is None else meets(direction, found.value, planned)
+    return {**shown, "actual": found.value, "actual_note": "", "met": met}
 
 
 # --------------------------------------------------------------------------------------------

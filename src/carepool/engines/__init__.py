@@ -18,8 +18,8 @@ from carepool.domain.geography import PopulationCount
 from carepool.domain.metric import (
     EventCounts,
     MetricDefinition,
-    area_populations,
     finalise,
+    require_some_population,
 )
 from carepool.domain.metric_catalogue import catalogue
 from carepool.domain.metric_value import MetricValue
@@ -68,9 +68,11 @@ def compute(
 ) -> list[MetricValue]:
     """Every definition's value for every area in ``population``, month, quarter and year.
 
-    The population is checked before any data is read, so a population that cannot serve
-    the definitions fails at once. Values are sorted by metric, area, grain and period.
+    The population is checked before any data is read, so a population that can serve no
+    definition in any area fails at once; one that serves only some gets values for those
+    (:func:`carepool.domain.metric.population_gaps` names the rest). Values are sorted by
+    metric, area, grain and period.
     """
-    area_populations(definitions, population)
+    require_some_population(definitions, population)
     counts = engine_named(engine, spark=spark).count(data_dir, definitions)
     return finalise(definitions, counts, population)

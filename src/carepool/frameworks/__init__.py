@@ -6,6 +6,7 @@ the person maintaining the framework can find it.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from functools import cache
 from importlib import resources
@@ -47,6 +48,14 @@ def load_framework(year: str) -> Framework:
             [Problem("year does not match the file name", file=source.name, key="year")],
         )
     return framework
+
+
+@cache
+def framework_sha256(year: str) -> str:
+    """The SHA-256 of the framework file shipped for ``year``: what a payment was run under."""
+    load_framework(year)  # a clear error for an unknown year
+    source = resources.files(__name__).joinpath(f"{year}.toml")
+    return hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def load_framework_file(path: Path) -> Framework:

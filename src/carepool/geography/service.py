@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from carepool.domain.geography import (
     CommissionerShare,
     Council,
     PopulationCount,
+    apportion_unmatched,
     code_history,
     hwb_areas,
     population_bands,
@@ -351,3 +352,75 @@ def is_synthetic(session: Session) -> bool:
 
 def unmatched_problems(geo: YearGeography) -> list[Problem]:
     return [Problem(reason) for reason in geo.populations.unmatched.values()]
+
+
+@dataclass(frozen=True, slots=True)
+class Denominators:
+    """The populations a year's metrics divide by, and how each area's was found.
+
+    ``counts`` has one row per area and age (an area of two councils summed); ``apportioned``
+    says which areas' counts are estimates split back from a reorganised group, and
+    ``unmatched`` names the areas the vintage cannot give at all.
+    """
+
+    vintage: str
+    counts: list[PopulationCount]
+    apportioned: tuple[str, ...]
+    unmatched: tuple[Problem, ...]
+
+
+def denominators(session: Session, year: str, vintage: str | None = None) -> Denominators:
+    """The population vintage ``year``'s metrics divide by, on the year's areas.
+
+    By default the framework's ``metric_population_vintage`` (single years of age); a
+    synthetic nation has one population, which serves every purpose. Areas the vintage's
+    later codes cannot be mapped back to exactly are apportioned by the year's own
+    (allocation) population where its broad bands allow, and reported as estimates.
+    """
+    framework = load_framework(year)
+    wanted = vintage or (None if is_synthetic(session) else framework.geography.denominator_vintage)
+    geo = year_geography(session, year, wanted)
+    if geo.population_vintage is None:
+        raise NotFound(
+            f"no population vintage {wanted!r} imported, which {year}'s metrics divide by: "
+            "import it with 'carepool import populations FILE' or name another with --population"
+        )
+    populations = geo.populations
+    if populations.unmatched:
+        guide = year_geography(session, year)
+        if (
+            guide.population_vintage is not None
+            and guide.population_vintage != geo.population_vintage
+        ):
+            populations = apportion_unmatched(
+                geo.areas,
+                populations,
+                repo.populations(session, geo.population_vintage),
+                code_history(geo.councils),
+                guide.populations.counts,
+                guide.population_vintage.name,
+            )
+    return Denominators(
+        vintage=geo.population_vintage.name,
+        counts=_summed_by_age(populations),
+        apportioned=tuple(
+            populations.apportioned[code] for code in sorted(populations.apportioned)
+        ),
+        unmatched=tuple(
+            Problem(reason, key=code) for code, reason in sorted(populations.unmatched.items())
+        ),
+    )
+
+
+def _summed_by_age(populations: AreaPopulations) -> list[PopulationCount]:
+    """One row per area and ages: an area of two councils (Cornwall with the Isles of Scilly)
+    has each council's rows, and a metric divides by their sum."""
+    summed: dict[tuple[str, int, int | None], PopulationCount] = {}
+    for counts in populations.counts.values():
+        for count in counts:
+            key = (count.geo_code, count.age_from, count.age_to)
+            before = summed.get(key)
+            summed[key] = (
+                count if before is None else replace(before, persons=before.persons + count.persons)
+            )
+    return list(summed.values())

@@ -73,9 +73,19 @@ def compute(
     store: Annotated[
         bool, typer.Option("--store/--no-store", help="Keep the values in the database.")
     ] = True,
+    population: Annotated[
+        str | None,
+        typer.Option(
+            "--population",
+            help="Population vintage to divide by (default: the year's framework names one).",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Compute every metric for every area, month, quarter and year from person-level data."""
+    """Compute every metric for every area, month, quarter and year from person-level data.
+
+    An area or metric the population cannot serve is named, and every other value is
+    computed and stored."""
     with work() as session, stage("Computing metrics") as say:
         outcome = metric_compute.compute(
             session,
@@ -85,6 +95,7 @@ def compute(
             actor=SYSTEM,
             store=store,
             progress=say,
+            population_vintage=population,
         )
     if as_json:
         emit(ComputeReport.of(outcome).model_dump(mode="json"))
@@ -93,6 +104,13 @@ def compute(
     areas = {v.area_code for v in outcome.values}
     err.print(
         f"Computed {len(outcome.values):,} values of {len(metrics)} metrics for {len(areas)} "
-        f"areas with {outcome.engine} from data vintage {outcome.data_vintage[:12]}"
+        f"areas with {outcome.engine} from data vintage {outcome.data_vintage[:12]}, "
+        f"per population vintage {outcome.population_vintage!r}"
         + ("; stored" if outcome.stored else "; not stored (--no-store)")
     )
+    for note in outcome.notes:
+        err.print(f"  estimate: {note}")
+    if outcome.skipped:
+        err.print(f"Not computed ({len(outcome.skipped)}):")
+    for gap in outcome.skipped:
+        err.print(f"  - {gap.area_code}{' ' + gap.metric if gap.metric else ''}: {gap.reason}")

@@ -29,6 +29,7 @@ from typing import cast
 from sqlalchemy import (
     ColumnElement,
     Table,
+    case,
     delete,
     func,
     insert,
@@ -99,6 +100,7 @@ def save_metric_values(
                 "numerator": v.numerator,
                 "denominator": v.denominator,
                 "value": _exact(v.value),
+                "complete": v.complete,
                 "engine": engine,
                 "data_vintage": data_vintage,
                 "computed_at": computed_at,
@@ -136,22 +138,32 @@ def latest_metric_vintage(session: Session, metric: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class GrainSummary:
-    """What one data vintage holds of a metric at one grain."""
+    """What one data vintage holds of a metric at one grain.
+
+    ``latest_complete_period`` is the latest period whose months the data all cover
+    (``None`` if there is none yet: a year of which only April is held).
+    """
 
     grain: str
     latest_period: str
     engine: str  # the greatest engine name, if the vintage was computed by more than one
     computed_at: dt.datetime
+    earliest_period: str
+    latest_complete_period: str | None
 
 
 def vintage_summary(session: Session, metric: str, data_vintage: str) -> list[GrainSummary]:
-    """For each grain a vintage holds of a metric: its latest period, engine and time."""
+    """For each grain a vintage holds of a metric: its first and latest periods (and latest
+    complete one), engine and time."""
+    whole = case((MetricValueRow.complete, MetricValueRow.period), else_=None)
     rows = session.execute(
         select(
             MetricValueRow.grain,
             func.max(MetricValueRow.period),
             func.max(MetricValueRow.engine),
             func.max(MetricValueRow.computed_at),
+            func.min(MetricValueRow.period),
+            func.max(whole),
         )
         .where(MetricValueRow.metric == metric, MetricValueRow.data_vintage == data_vintage)
         .group_by(MetricValueRow.grain)
@@ -223,6 +235,7 @@ def _metric_value(row: MetricValueRow) -> MetricValue:
         numerator=row.numerator,
         denominator=row.denominator,
         value=Decimal(row.value),
+        complete=row.complete,
     )
 
 

@@ -39,7 +39,9 @@ class MetricSource(Schema):
 
 
 class MetricValueOut(Schema):
-    """One period's figures; ``value`` is exact decimal text, ``null`` when withheld."""
+    """One period's figures; ``value`` is exact decimal text, ``null`` when withheld.
+    ``complete`` is false for a quarter or year the data cover only in part (a year from
+    April alone): its figures are those months', not the period's."""
 
     metric: str
     area_code: str
@@ -48,6 +50,7 @@ class MetricValueOut(Schema):
     denominator: int | None
     value: str | None
     withheld: bool
+    complete: bool
 
     @classmethod
     def of(cls, area_code: str, shown: ShownValue) -> MetricValueOut:
@@ -60,6 +63,7 @@ class MetricValueOut(Schema):
             denominator=figures.denominator,
             value=None if figures.value is None else format(figures.value, "f"),
             withheld=figures.withheld,
+            complete=figures.complete,
         )
 
 
@@ -89,7 +93,7 @@ class AreaMetricValues(Schema):
 
 class ComputedValue(Schema):
     """One value as an engine computed it: exact counts, undisclosed, and the value as exact
-    decimal text."""
+    decimal text; ``complete`` is false for a quarter or year the data cover only in part."""
 
     metric: str
     definition_version: int
@@ -99,6 +103,7 @@ class ComputedValue(Schema):
     numerator: int
     denominator: int | None
     value: str
+    complete: bool
 
     @classmethod
     def of(cls, value: MetricValue) -> ComputedValue:
@@ -111,17 +116,31 @@ class ComputedValue(Schema):
             numerator=value.numerator,
             denominator=value.denominator,
             value=str(value.value),
+            complete=value.complete,
         )
 
 
+class SkippedOut(Schema):
+    """A metric not computed for an area, and why; ``metric`` is null when no metric was."""
+
+    area_code: str
+    metric: str | None
+    reason: str
+
+
 class ComputeReport(Schema):
-    """What a computation produced, from which data vintage, and whether it was stored."""
+    """What a computation produced, from which data and population vintages, whether it was
+    stored, which areas and metrics could not be computed, and which populations are
+    estimates (``notes``)."""
 
     engine: str
     data_vintage: str
     year: str
+    population_vintage: str
     stored: bool
     values: list[ComputedValue]
+    skipped: list[SkippedOut]
+    notes: list[str]
 
     @classmethod
     def of(cls, outcome: ComputeOutcome) -> ComputeReport:
@@ -129,8 +148,14 @@ class ComputeReport(Schema):
             engine=outcome.engine,
             data_vintage=outcome.data_vintage,
             year=outcome.year,
+            population_vintage=outcome.population_vintage,
             stored=outcome.stored,
             values=[ComputedValue.of(v) for v in outcome.values],
+            skipped=[
+                SkippedOut(area_code=gap.area_code, metric=gap.metric, reason=gap.reason)
+                for gap in outcome.skipped
+            ],
+            notes=list(outcome.notes),
         )
 
 

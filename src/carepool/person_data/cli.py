@@ -8,7 +8,7 @@ are quarantined and counted, and a file that cannot be used refuses the whole in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -26,12 +26,14 @@ from rich.progress import (
 from rich.table import Table
 
 from carepool.cli.common import JsonFlag, emit, err, out, work
-from carepool.config import pseudonym_key, settings
+from carepool.config import database_url, pseudonym_key, settings
 from carepool.domain.errors import CarepoolError
+from carepool.domain.geography import Area, PopulationCount
 from carepool.geography import service as geography
 from carepool.person_data import service as person_data
 from carepool.person_data.files.ingest import ProgressCallback
 from carepool.person_data.schemas import GenerateReportOut, IngestReportOut
+from carepool.store.db import holds_a_database, unit_of_work
 
 data_app = typer.Typer(
     help="Person-level data: generate a synthetic year, or ingest files into a data directory.",
@@ -93,7 +95,12 @@ def generate(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write a synthetic year of raw person-level files (one per record kind) to OUT_DIR."""
+    """Write a synthetic year of raw person-level files (one per record kind) to OUT_DIR.
+
+    When the database holds a real geography, the records are for the year's real areas
+    and their metric populations, so that they pass an ingest against them; otherwise they
+    are for the synthetic nation."""
+    populations = _real_populations(year)
     with _progress_bars() as progress:
         report = person_data.generate(
             out_dir,
@@ -103,6 +110,7 @@ def generate(
             file_format=file_format.value,
             flaws=flaws,
             progress=progress,
+            populations=populations,
         )
     if as_json:
         emit(GenerateReportOut.of(report).model_dump(mode="json"))
@@ -124,10 +132,15 @@ def ingest(
 
     The data directory is replaced only when the whole ingest succeeds.
     """
-    codes = _area_codes(year)
+    areas = _areas(year)
     with _progress_bars() as progress:
         report = person_data.ingest(
-            source, data_directory(data_dir), codes, pseudonym_key(), progress
+            source,
+            data_directory(data_dir),
+            {area.code for area in areas},
+            pseudonym_key(),
+            progress,
+            merged=person_data.merged_councils(areas),
         )
     if as_json:
         emit(IngestReportOut.of(report).model_dump(mode="json"))
@@ -135,11 +148,27 @@ def ingest(
     _print_report(report)
 
 
-def _area_codes(year: str) -> set[str]:
-    """The year's HWB area codes from the database's geography, or a clear error."""
+def _real_populations(year: str) -> list[PopulationCount] | None:
+    """The year's real areas' metric populations, if the database holds a real geography."""
+    if not holds_a_database(database_url()):
+        return None
+    try:
+        with unit_of_work() as session:
+            if geography.is_synthetic(session):
+                return None
+            found = geography.denominators(session, year)
+    except CarepoolError:
+        return None  # no geography or no population imported: the synthetic nation
+    areas = len({count.geo_code for count in found.counts})
+    err.print(f"Generating records for the {areas} areas of {year} (population {found.vintage!r})")
+    return found.counts
+
+
+def _areas(year: str) -> Sequence[Area]:
+    """The year's HWB areas from the database's geography, or a clear error."""
     try:
         with work() as session:
-            return {area.code for area in geography.year_geography(session, year).areas}
+            return geography.year_geography(session, year).areas
     except CarepoolError as exc:
         raise CarepoolError(
             f"ingest checks each record's area against the {year} areas in the database, "
@@ -160,6 +189,14 @@ def _print_report(report: person_data.IngestReport) -> None:
         reasons = sorted(kind.reasons.items(), key=lambda item: -item[1])
         for reason, count in reasons[:REASONS_SHOWN]:
             err.print(f"  {kind.kind}: {count:,} × {reason}", highlight=False, markup=False)
+        for codes, count in sorted(kind.mapped.items()):
+            council, _, area = codes.partition(" to ")
+            err.print(
+                f"  {kind.kind}: {count:,} coded {council}, a council merged into {area}: "
+                f"counted in {area}",
+                highlight=False,
+                markup=False,
+            )
     err.print(
         f"{report.people:,} people; vintage {report.vintage[:12]}; "
         f"quarantined rows are in {report.data_dir / 'quarantine'}",

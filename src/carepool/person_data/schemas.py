@@ -9,7 +9,8 @@ from carepool.web.schemas.common import Schema
 
 
 class KindIngest(Schema):
-    """What happened to one record kind's rows, with the quarantine's reasons counted."""
+    """What happened to one record kind's rows, with the quarantine's reasons counted, and
+    the accepted rows coded with a merged council counted by ``council to area``."""
 
     kind: str
     files: list[str]
@@ -17,6 +18,7 @@ class KindIngest(Schema):
     accepted: int
     quarantined: int
     reasons: dict[str, int]
+    mapped: dict[str, int]
 
     @classmethod
     def of(cls, report: KindReport) -> KindIngest:
@@ -27,6 +29,7 @@ class KindIngest(Schema):
             accepted=report.accepted,
             quarantined=report.quarantined,
             reasons=dict(sorted(report.reasons.items())),
+            mapped=dict(sorted(report.mapped.items())),
         )
 
 

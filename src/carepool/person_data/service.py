@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from carepool.domain.errors import CarepoolError
+from carepool.domain.geography import Area, PopulationCount
 from carepool.domain.person_level import RECORD_KINDS
 from carepool.domain.pseudonym import Pseudonymiser, pseudonym_digests
 from carepool.person_data.files import ingest as files
@@ -49,6 +50,8 @@ class KindReport:
     accepted: int
     quarantined: int
     reasons: Mapping[str, int] = field(default_factory=dict)
+    mapped: Mapping[str, int] = field(default_factory=dict)
+    """Accepted rows coded with a merged council, by ``council to area``."""
 
     def as_dict(self) -> dict[str, Any]:
         """The kind's counts as the data directory's ``manifest.json`` records them (the
@@ -61,6 +64,7 @@ class KindReport:
             "accepted": self.accepted,
             "quarantined": self.quarantined,
             "reasons": dict(sorted(self.reasons.items())),
+            "mapped": dict(sorted(self.mapped.items())),
         }
 
 
@@ -93,13 +97,17 @@ def ingest(
     progress: ProgressCallback | None = None,
     *,
     as_of: dt.date | None = None,
+    merged: Mapping[str, str] | None = None,
 ) -> IngestReport:
     """Check and pseudonymise the raw files under ``source`` into the data directory.
 
-    ``area_codes`` are the year's valid HWB area codes; ``key`` the pseudonym key (at least
-    32 bytes); ``as_of`` the last date a record may carry (default today). Files with
-    problems as a whole are refused with :class:`~carepool.domain.errors.ImportRejected`
-    and nothing changes; rows with problems are quarantined and counted.
+    ``area_codes`` are the year's valid HWB area codes; ``merged`` the councils the year
+    merges into an area of another code, with that area's code (see
+    :func:`merged_councils`): a record coded with one is stored, and counted, in its area.
+    ``key`` is the pseudonym key (at least 32 bytes); ``as_of`` the last date a record may
+    carry (default today). Files with problems as a whole are refused with
+    :class:`~carepool.domain.errors.ImportRejected` and nothing changes; rows with problems
+    are quarantined and counted.
     """
     started = time.perf_counter()
     pseudonymiser = Pseudonymiser(key)
@@ -112,7 +120,7 @@ def ingest(
         scans = files.scan_all(sources, progress)
         people = files.index_people(scans)
         table = _pseudonyms(pseudonymiser, people, progress)
-        context = files.CheckContext.build(area_codes, as_of or dt.date.today(), table)
+        context = files.CheckContext.build(area_codes, as_of or dt.date.today(), table, merged)
         with files.staged_directory(data_dir) as staging:
             kinds = _write_all(scans, context, staging, progress)
             report = IngestReport(
@@ -126,6 +134,15 @@ def ingest(
             )
             files.write_manifest(staging, manifest(report))
     return report
+
+
+def merged_councils(areas: Iterable[Area]) -> dict[str, str]:
+    """Each council a year's geography merges into an area of another code, with that area's
+    code: ``{"E06000053": "E06000052"}`` (the Isles of Scilly, in Cornwall and Isles of
+    Scilly). A record coded with such a council belongs to its area."""
+    return {
+        council: area.code for area in areas for council in area.councils if council != area.code
+    }
 
 
 def _pseudonyms(
@@ -176,6 +193,7 @@ def _write_all(
                 accepted=total.accepted,
                 quarantined=total.quarantined,
                 reasons=dict(total.reasons),
+                mapped=dict(total.mapped),
             )
         )
     return tuple(reports)
@@ -224,18 +242,25 @@ def generate(
     file_format: FileFormat = "parquet",
     flaws: bool = False,
     progress: ProgressCallback | None = None,
+    populations: Sequence[PopulationCount] | None = None,
 ) -> GenerateReport:
     """Write a synthetic national year of raw person-level files (one per kind) to ``out_dir``.
 
     ``scale`` 1.0 is a whole nation's year (~20 million spells); ``flaws`` adds a few
-    deliberately bad rows for ingest to quarantine.
+    deliberately bad rows for ingest to quarantine. The records are for the synthetic
+    nation's areas, or for the areas of ``populations`` (the database's real geography).
     """
     if not 0 < scale <= 1:
         raise CarepoolError(f"scale must be above 0 and at most 1, not {scale}")
     if file_format not in ("parquet", "csv"):
         raise CarepoolError(f"format must be parquet or csv, not {file_format!r}")
     chunks = person_level_chunks(
-        seed=seed, scale=scale, financial_year=financial_year, flaws=flaws, progress=progress
+        seed=seed,
+        scale=scale,
+        financial_year=financial_year,
+        flaws=flaws,
+        progress=progress,
+        populations=populations,
     )
     written = files.write_raw_files(chunks, out_dir, file_format)
     return GenerateReport(out_dir, seed, scale, financial_year, file_format, written)

@@ -47,6 +47,17 @@ def find(session: Session, year: str, area_code: str) -> PlanRow | None:
     return session.scalars(query).first()
 
 
+def version_contents(session: Session, year: str) -> dict[tuple[str, int], object]:
+    """Every stored version's content of the year's plans, by area and version number, in
+    one query (a national payment run reads 151 plans' ambitions at once)."""
+    rows = session.execute(
+        select(PlanRow.area_code, PlanVersionRow.number, PlanVersionRow.content)
+        .join(PlanVersionRow, PlanVersionRow.plan_id == PlanRow.id)
+        .where(PlanRow.year == year)
+    )
+    return {(area, number): content for area, number, content in rows}
+
+
 def year_plans(session: Session, year: str) -> list[PlanRow]:
     """Every plan of the year with its versions and conditions (not its timeline)."""
     query = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -262,6 +262,14 @@ def _event(
 
 def current_version(plan: PlanRow) -> PlanVersionRow:
     return plan.versions[-1]
+
+
+def year_contents(
+    session: Session, year: str, wanted: Collection[tuple[str, int]]
+) -> dict[tuple[str, int], PlanContent]:
+    """The wanted versions (area, number) of the year's plans, read in one query."""
+    stored = repo.version_contents(session, year)
+    return {key: PlanContent.model_validate(stored[key]) for key in wanted if key in stored}
 
 
 def content_of(version: PlanVersionRow) -> PlanContent:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from carepool.domain.errors import Forbidden
 from carepool.pools.schemas import (
@@ -88,8 +88,9 @@ def entries(
 
 @router.get("/pools/{year}/{area}/returns/{quarter}", summary="A quarterly return, e.g. 2015-16-Q2")
 def quarterly_return(
-    year: str, area: str, quarter: str, session: DbSession, viewer: SignedInViewer
+    request: Request, year: str, area: str, quarter: str, session: DbSession, viewer: SignedInViewer
 ) -> ReturnReport:
     found = returns.pool_of(session, check_year(year), area, viewer)
-    shown = returns.view(session, found, returns.quarter_of(found, quarter))
+    reader: returns.ActualsReader = request.app.state.metric_actuals
+    shown = returns.view(session, found, returns.quarter_of(found, quarter), actuals=reader)
     return ReturnReport.of(shown)

@@ -267,7 +267,12 @@ class ReturnEvent(Schema):
 
 
 class ReturnReport(Schema):
-    """A quarterly return for the API and the ``.json`` download."""
+    """A quarterly return for the API and the ``.json`` download.
+
+    ``ledger_moved_since_submission`` keeps its name from before returns carried metric
+    values: it is true when the figures built now differ from those submitted, whether the
+    books moved or a new data vintage changed an actual.
+    """
 
     pool: str
     quarter: str

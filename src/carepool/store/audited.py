@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from carepool.store.models import (
     AllocationRun,
+    AmbitionRevisionRow,
     ApiTokenRow,
     Base,
     ClosedPeriodRow,
@@ -25,6 +26,7 @@ from carepool.store.models import (
     ForecastRow,
     LedgerEntryRow,
     MetricValueRow,
+    PaymentRunRow,
     PlanRow,
     PlanVersionRow,
     PoolRow,
@@ -46,6 +48,8 @@ AUDITED: frozenset[type[Base]] = frozenset(
         PlanVersionRow,
         PoolRow,
         LedgerEntryRow,
+        PaymentRunRow,  # every payment run and status change
+        AmbitionRevisionRow,
         ClosedPeriodRow,
         SpendImportRow,
         ForecastRow,

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -122,3 +123,13 @@ def migrate(engine: Engine | None = None) -> None:
 
 def is_initialised(engine: Engine | None = None) -> bool:
     return inspect(engine or default_engine()).has_table("alembic_version")
+
+
+def holds_a_database(url: str) -> bool:
+    """Whether ``url`` names a database that exists and was initialised, without creating
+    one: opening a SQLite file that is not there would make an empty one, so a command
+    that only reads when a database is there (``data generate``) asks first."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return False
+    return is_initialised(engine_for(url))

@@ -657,6 +657,8 @@ class MetricValueRow(Base):
     numerator: Mapped[int] = mapped_column(BigInteger)
     denominator: Mapped[int | None] = mapped_column(BigInteger)
     value: Mapped[str] = mapped_column(String(40))  # exact decimal text
+    # False when the data cover only some of the period's months (a year from April alone)
+    complete: Mapped[bool] = mapped_column(default=True)
     engine: Mapped[str] = mapped_column(String(20))
     data_vintage: Mapped[str] = mapped_column(String(120))
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -688,3 +690,104 @@ class PublishedStatisticRow(Base):
     grain: Mapped[str] = mapped_column(String(10))
     value: Mapped[str] = mapped_column(String(40))  # exact decimal text
     unit: Mapped[str] = mapped_column(String(60))
+
+
+class PaymentRunRow(Base):
+    """One payment-for-performance run: a year's quarter, every area, from stated inputs.
+
+    A run records the framework file (its hash), the design and its parameters, and the data
+    vintage of the metric values it read, so that every line can be recomputed and explained.
+    A paid run is never edited; a revised data vintage gives a new run that ``trues_up`` it.
+    """
+
+    __tablename__ = "payment_run"
+    __table_args__ = (
+        UniqueConstraint("year", "quarter", "version", name="uq_payment_run_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[str] = mapped_column(String(10))
+    quarter: Mapped[str] = mapped_column(String(12))  # "2015-16 Q1"
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    design_kind: Mapped[str] = mapped_column(String(40))
+    parameters: Mapped[Any] = mapped_column(JSON)
+    framework_sha256: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(60))
+    data_vintage: Mapped[str] = mapped_column(String(120))
+    provisional: Mapped[bool] = mapped_column(default=True)
+    trues_up_id: Mapped[int | None] = mapped_column(ForeignKey("payment_run.id"))
+    correlation: Mapped[str] = mapped_column(String(80))
+    drafted_by: Mapped[str] = mapped_column(String(120))
+    checked_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    lines: Mapped[list[PaymentLineRow]] = relationship(
+        back_populates="run", order_by="PaymentLineRow.area_code", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[PaymentEventRow]] = relationship(
+        back_populates="run", order_by="PaymentEventRow.id", cascade="all, delete-orphan"
+    )
+
+
+class PaymentLineRow(Base):
+    """One area's payment in a run, with the inputs it was worked out from."""
+
+    __tablename__ = "payment_line"
+    __table_args__ = (UniqueConstraint("run_id", "area_code", name="uq_payment_line_area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("payment_run.id"))
+    area_code: Mapped[str] = mapped_column(String(9), index=True)
+    baseline: Mapped[str] = mapped_column(String(40))  # exact decimal text
+    plan: Mapped[str] = mapped_column(String(40))
+    actual: Mapped[str | None] = mapped_column(String(40))
+    plan_version: Mapped[int] = mapped_column(Integer)
+    ambition_revision_id: Mapped[int | None] = mapped_column(ForeignKey("ambition_revision.id"))
+    metric_definition_version: Mapped[int | None] = mapped_column(Integer)
+    unit_cost_pence: Mapped[int] = mapped_column(BigInteger)
+    pot_pence: Mapped[int] = mapped_column(BigInteger)
+    earned_pence: Mapped[int] = mapped_column(BigInteger)
+    released_pence: Mapped[int] = mapped_column(BigInteger)
+    retained_pence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+    working: Mapped[str] = mapped_column(Text)
+
+    run: Mapped[PaymentRunRow] = relationship(back_populates="lines")
+
+
+class PaymentEventRow(Base):
+    """A status change of a payment run: its timeline."""
+
+    __tablename__ = "payment_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("payment_run.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    run: Mapped[PaymentRunRow] = relationship(back_populates="events")
+
+
+class AmbitionRevisionRow(Base):
+    """A payment ambition revised after the plan's approval: proposed, then approved by both
+    national approvers (``approvals``: role -> who and when) or rejected. Kept, never
+    edited but for its status, so the history of an area's ambition is always there."""
+
+    __tablename__ = "ambition_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[str] = mapped_column(String(10))
+    area_code: Mapped[str] = mapped_column(String(9), index=True)
+    metric: Mapped[str] = mapped_column(String(60))
+    plan_version: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[str] = mapped_column(String(40))
+    quarters: Mapped[Any] = mapped_column(JSON)  # four exact decimal texts
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    approvals: Mapped[Any] = mapped_column(JSON, default=dict)
+    proposed_by: Mapped[str] = mapped_column(String(120))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -19,7 +19,9 @@ shape:
   transfer from another care home.
 - **Season and trend.** Emergency admissions and delays peak in winter and drift up
   across the year; planned care dips at weekends, in August and at Christmas.
-- **Place.** Each area has its own factor for each kind, so areas differ as real ones do.
+- **Place.** Each area has its own factor for each kind, so areas differ as real ones do,
+  and its own course through the year in what plans set ambitions for (emergency admissions,
+  delays, care-home admissions, reablement, experience): some improve, some get worse.
 - **People.** Everyone has an NHS number from the range NHS England reserves for testing
   (999 000 0000 to 999 999 9999, with valid check digits), and most people have several
   records. That range holds only ~909,000 valid numbers, so at scales above ~0.1 people are
@@ -29,6 +31,10 @@ shape:
 admission, an unknown area, a value off its list, a diagnosis in words...) so that ingest's
 quarantine has something to show; without it every row is valid.
 
+:func:`expected_quarters` works the same model out without drawing: each area's expected
+value of each planned metric in each quarter, with or without its own course. The demo's
+plans start from it, so their ambitions are on the scale of the data the demo measures.
+
 Records are made area by area with numpy, so memory stays small at any scale, and each
 area and kind draws from its own seeded stream: the same seed gives the same files.
 """
@@ -37,7 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +55,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 from carepool.domain import periods
 from carepool.domain.errors import CarepoolError
 from carepool.domain.framework import Framework
-from carepool.domain.geography import hwb_areas
+from carepool.domain.geography import PopulationCount, hwb_areas
 from carepool.domain.person_level import (
     CARE_HOME_ADMISSIONS,
     DELAY_REASONS,
@@ -90,6 +96,7 @@ CARE_HOME_RATE_65_PLUS = 600 / 100_000
 CARE_HOME_RATE_18_64 = 14 / 100_000
 REABLEMENT_RATE_65_PLUS = 0.03
 AT_HOME_AFTER_91_DAYS = 0.82
+POSITIVE_ANSWERS = 0.62  # under-65s answering the care coordination question positively
 SURVEY_RATE_ADULTS = 0.006
 SPELLS_PER_PERSON = 2.5
 FLAW_RATE = 0.002
@@ -247,6 +254,9 @@ class _Nation:
     people: Floats  # persons by area, sex, age: shape (areas, 2, AGES)
     factors: dict[str, Floats] = field(default_factory=dict)
     pool: _Pool | None = None
+    levels: dict[str, Floats] = field(default_factory=dict)
+    changes: dict[str, Floats] = field(default_factory=dict)
+    changed: bool = True  # False: as if every area carried on as before (what plans start from)
 
     def people_pool(self) -> _Pool:
         if self.pool is None:
@@ -257,19 +267,36 @@ class _Nation:
         return np.random.default_rng([self.seed, stream, area])
 
 
-def _nation(seed: int, scale: float, year: str) -> _Nation:
-    nation = build_nation(seed)
-    areas = hwb_areas(nation.councils, framework_for(year).geography)
-    area_of = {council: i for i, area in enumerate(areas) for council in area.councils}
-    by_age = np.zeros((len(areas), 91))
-    for row in nation.populations:
-        if row.geo_code in area_of:
-            by_age[area_of[row.geo_code], row.age_from] += row.persons
-    made = _Nation(seed, scale, financial_year(year), tuple(a.code for a in areas), _by_sex(by_age))
+def _nation(
+    seed: int, scale: float, year: str, populations: Sequence[PopulationCount] | None = None
+) -> _Nation:
+    if populations is None:
+        nation = build_nation(seed)
+        areas = hwb_areas(nation.councils, framework_for(year).geography)
+        codes = tuple(a.code for a in areas)
+        area_of = {council: i for i, area in enumerate(areas) for council in area.councils}
+        rows: Sequence[PopulationCount] = nation.populations
+    else:
+        codes = tuple(sorted({row.geo_code for row in populations}))
+        area_of = {code: i for i, code in enumerate(codes)}
+        rows = populations
+    made = _Nation(seed, scale, financial_year(year), codes, _by_sex(_single_years(rows, area_of)))
     rng = made.rng(0)
     for kind in ("non_elective", "elective", "delays", "care_homes", "reablement", "survey"):
-        made.factors[kind] = rng.lognormal(0.0, 0.25 if kind == "delays" else 0.12, len(areas))
+        made.factors[kind] = rng.lognormal(0.0, 0.25 if kind == "delays" else 0.12, len(codes))
+    _draw_courses(made)
     return made
+
+
+def _single_years(rows: Sequence[PopulationCount], area_of: Mapping[str, int]) -> Floats:
+    """Persons by area and single year 0-89 and 90+; a wider band is spread evenly."""
+    by_age = np.zeros((len(set(area_of.values())), 91))
+    for row in rows:
+        if row.geo_code in area_of:
+            last = 90 if row.age_to is None else min(row.age_to, 90)
+            first = min(row.age_from, 90)
+            by_age[area_of[row.geo_code], first : last + 1] += row.persons / (last - first + 1)
+    return by_age
 
 
 def _by_sex(by_age: Floats) -> Floats:
@@ -372,6 +399,78 @@ _SEASONS: dict[AdmissionMethod, dict[str, Any]] = {
     AdmissionMethod.MATERNITY: {"winter": -0.02, "trend": 0.0, "weekend": 1.0},
     AdmissionMethod.OTHER: {"winter": 0.05, "trend": 0.0, "weekend": 0.9},
 }
+_CARE_HOME_SEASON: dict[str, Any] = {"winter": 0.04, "trend": 0.0, "weekend": 0.3}
+_REABLEMENT_SEASON: dict[str, Any] = {"winter": 0.08, "trend": 0.02, "weekend": 0.8}
+_FUNDING = (70, 17, 5, 8)  # council, self, NHS, joint: how permanent admissions are funded
+
+
+# --------------------------------------------------------------------------------------------
+# Each area's course through the year
+
+AREA_LEVELS = {"reablement": 0.035, "survey": 0.06}
+"""How far areas' usual shares stand apart: at home 91 days after reablement, and positive
+survey answers (the spread of an area's own level about the national one)."""
+
+AREA_CHANGES: dict[str, tuple[float, float]] = {
+    "non_elective": (-0.02, 0.06),
+    "delays": (-0.04, 0.08),
+    "care_homes": (-0.03, 0.08),
+    "reablement": (0.005, 0.02),
+    "survey": (0.005, 0.03),
+}
+"""How areas change during the year in what plans set ambitions for, as the mean and spread
+of an area's change by the year's end: a share of the rate for counts (-0.02 is 2% fewer),
+a share of people for percentages (0.005 is half a percentage point more). Half of it shows
+from the start of the year, as schemes that began in April take effect, and the rest builds
+up steadily. Some areas improve by more than their plans hope, some by less, and some get
+worse."""
+
+
+def _draw_courses(nation: _Nation) -> None:
+    """Each area's own level and change, from a stream of their own so nothing else moves."""
+    rng = nation.rng(2)
+    for kind, spread in AREA_LEVELS.items():
+        nation.levels[kind] = rng.normal(0.0, spread, len(nation.codes))
+    for kind, (mean, spread) in AREA_CHANGES.items():
+        nation.changes[kind] = rng.normal(mean, spread, len(nation.codes))
+
+
+def _course(nation: _Nation, kind: str | None, area: int, at: Floats) -> Floats:
+    """The area's change at fractions ``at`` of the way through the year (0 at its start)."""
+    if not nation.changed or kind is None:
+        return np.zeros(len(at))
+    change: Floats = nation.changes[kind][area] * (1 + at) / 2
+    return change
+
+
+def _middles(steps: int) -> Floats:
+    """How far through the year the middle of each of its ``steps`` (days or months) is."""
+    middles: Floats = (np.arange(steps) + 0.5) / steps
+    return middles
+
+
+def _through_year(
+    nation: _Nation, kind: str | None, area: int, shares: Floats
+) -> tuple[float, Floats]:
+    """Day shares bent by the area's change, and the year's total relative to before."""
+    bent = shares * (1 + _course(nation, kind, area, _middles(len(shares))))
+    total = float(bent.sum())
+    return total, bent / total
+
+
+def _admission_days(nation: _Nation, area: int, method: AdmissionMethod) -> tuple[float, Floats]:
+    """The year's admissions relative to before, and their share on each day: emergency
+    admissions follow the area's change."""
+    kind = "non_elective" if method == AdmissionMethod.NON_ELECTIVE else None
+    return _through_year(nation, kind, area, _day_weights(nation.year, **_SEASONS[method]))
+
+
+def _share(nation: _Nation, kind: str, area: int, national: float, day: Ints) -> Floats:
+    """A share (at home after reablement, positive answers) on each of the year's ``day``s:
+    the national share, the area's own level and its change so far."""
+    at = (day + 0.5) / nation.year.days
+    share: Floats = national + nation.levels[kind][area] + _course(nation, kind, area, at)
+    return share
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,10 +532,11 @@ def _spells(nation: _Nation, area: int) -> _Chunk:
 def _method_spells(
     nation: _Nation, area: int, method: AdmissionMethod, rng: np.random.Generator
 ) -> _Chunk:
-    sex, age = _cells(rng, _method_expected(nation, method)[area])
+    growth, days = _admission_days(nation, area, method)
+    sex, age = _cells(rng, _method_expected(nation, method)[area] * growth)
     size = len(age)
     chunk = _Chunk(size)
-    day = _choose(rng, _day_weights(nation.year, **_SEASONS[method]), size)
+    day = _choose(rng, days, size)
     admitted = nation.year.first_day + day
     chunk.columns["admission_date"] = admitted
     chunk.columns["discharge_date"] = admitted + _length_of_stay(rng, method, age)
@@ -540,10 +640,11 @@ def _weighted_cells(
 
 def _delays(nation: _Nation, area: int) -> _Chunk:
     rng = nation.rng(11, area)
-    ages = np.arange(AGES)
-    weight = np.select([ages < 18, ages < 65, ages < 75, ages < 85], [0.0, 0.05, 0.5, 1.5], 3.0)
+    weight = _delay_ages()
     months = nation.year.month_starts()
-    season = _month_weights(len(months))
+    season = _month_weights(len(months)) * (
+        1 + _course(nation, "delays", area, _middles(len(months)))
+    )
     parts = []
     for month, share in zip(months, season, strict=True):
         expected = _weighted_cells(
@@ -554,6 +655,15 @@ def _delays(nation: _Nation, area: int) -> _Chunk:
     sex = np.concatenate([s for _, s, _ in parts])
     age = np.concatenate([a for _, _, a in parts])
     return _delay_chunk(nation, area, rng, month, sex, age)
+
+
+def _delay_ages() -> Floats:
+    """Relative delays by age: none under 18, rising steeply with age."""
+    ages = np.arange(AGES)
+    weight: Floats = np.select(
+        [ages < 18, ages < 65, ages < 75, ages < 85], [0.0, 0.05, 0.5, 1.5], 3.0
+    )
+    return weight
 
 
 def _month_weights(months: int) -> Floats:
@@ -593,24 +703,46 @@ def _delay_chunk(
 _PREVIOUS_SETTINGS = np.array([[0.50, 0.38, 0.03, 0.01, 0.08], [0.30, 0.45, 0.15, 0.03, 0.07]])
 
 
-def _care_homes(nation: _Nation, area: int) -> _Chunk:
-    rng = nation.rng(12, area)
+def _nursing_share(age: Ints) -> Floats:
+    """The share of permanent admissions at each age that are to a nursing home."""
+    share: Floats = np.where(age >= 85, 0.5, 0.3)
+    return share
+
+
+def _new_admissions(age: Ints) -> Floats:
+    """The share of permanent admissions at each age that are not transfers from another
+    care home (those the care-home admissions metric counts)."""
+    transfers = _PREVIOUS_SETTINGS[:, 2:4].sum(axis=1)  # residential, then nursing homes
+    nursing = _nursing_share(age)
+    kept: Floats = (1 - nursing) * (1 - transfers[0]) + nursing * (1 - transfers[1])
+    return kept
+
+
+def _care_home_expected(nation: _Nation, area: int) -> Floats:
+    """Expected permanent admissions by sex and age in a year (before the area's change)."""
     ages = np.arange(AGES)
     older = np.where(ages >= 65, np.exp((ages - 65) / 8.0), 0.0)
     national_65 = nation.people[:, :, 65:].sum()
     rate_65 = older * CARE_HOME_RATE_65_PLUS * national_65 / (nation.people * older).sum()
     rate = np.where((ages >= 18) & (ages < 65), CARE_HOME_RATE_18_64, rate_65)
-    expected = nation.people[area] * rate * nation.factors["care_homes"][area] * nation.scale
-    sex, age = _cells(rng, expected)
+    expected: Floats = (
+        nation.people[area] * rate * nation.factors["care_homes"][area] * nation.scale
+    )
+    return expected
+
+
+def _care_homes(nation: _Nation, area: int) -> _Chunk:
+    rng = nation.rng(12, area)
+    seasons = _day_weights(nation.year, **_CARE_HOME_SEASON)
+    growth, days = _through_year(nation, "care_homes", area, seasons)
+    sex, age = _cells(rng, _care_home_expected(nation, area) * growth)
     chunk = _Chunk(len(age))
-    day = _choose(rng, _day_weights(nation.year, 0.04, 0.0, 0.3), len(age))
+    day = _choose(rng, days, len(age))
     chunk.columns["admission_date"] = nation.year.first_day + day
-    nursing = 0.3 + 0.2 * (age >= 85)
+    nursing = _nursing_share(age)
     setting = _choose_rows(rng, np.stack([1 - nursing, nursing], axis=1))
     chunk.coded("setting", [s.value for s in CareHomeSetting], setting)
-    chunk.coded(
-        "funding", [f.value for f in CareHomeFunding], _choose(rng, [70, 17, 5, 8], len(age))
-    )
+    chunk.coded("funding", [f.value for f in CareHomeFunding], _choose(rng, _FUNDING, len(age)))
     chunk.coded(
         "previous_setting",
         [p.value for p in PreviousSetting],
@@ -629,16 +761,27 @@ def _people_columns(
     chunk.columns["area_code"] = np.full(len(age), area)
 
 
-def _reablement(nation: _Nation, area: int) -> _Chunk:
-    rng = nation.rng(13, area)
+def _reablement_expected(nation: _Nation, area: int) -> Floats:
+    """Expected discharges into reablement by sex and age in a year: older people more."""
     ages = np.arange(AGES)
     weight = np.where(ages >= 65, 1 + (ages - 65) / 10.0, 0.0)
     total = REABLEMENT_RATE_65_PLUS * nation.people[:, :, 65:].sum()
-    sex, age = _cells(rng, _weighted_cells(nation, area, weight, total, "reablement"))
+    return _weighted_cells(nation, area, weight, total, "reablement")
+
+
+def _at_home(share: Floats, age: Ints | Floats) -> Floats:
+    """The chance of being at home 91 days on: lower for people of 90 and over."""
+    chance: Floats = np.clip(share - 0.1 * (age >= 90), 0.5, 0.97)
+    return chance
+
+
+def _reablement(nation: _Nation, area: int) -> _Chunk:
+    rng = nation.rng(13, area)
+    sex, age = _cells(rng, _reablement_expected(nation, area))
     chunk = _Chunk(len(age))
-    day = _choose(rng, _day_weights(nation.year, 0.08, 0.02, 0.8), len(age))
+    day = _choose(rng, _day_weights(nation.year, **_REABLEMENT_SEASON), len(age))
     chunk.columns["discharge_date"] = nation.year.first_day + day
-    at_home = np.clip(AT_HOME_AFTER_91_DAYS + rng.normal(0, 0.035) - 0.1 * (age >= 90), 0.5, 0.97)
+    at_home = _at_home(_share(nation, "reablement", area, AT_HOME_AFTER_91_DAYS, day), age)
     rest = (1 - at_home)[:, None] * np.array([0.25, 0.25, 0.4, 0.1])
     chunk.coded(
         "status_91_days",
@@ -648,6 +791,17 @@ def _reablement(nation: _Nation, area: int) -> _Chunk:
     _people_columns(chunk, nation, area, rng, sex, age)
     chunk.order_by("discharge_date")
     return chunk
+
+
+def _survey_wave(year: _Year) -> _Year:
+    """The survey asks in the year's last quarter, January to March."""
+    return _Year(dt.date(year.end.year, 1, 1), year.end)
+
+
+def _positive(share: Floats, age: Ints | Floats) -> Floats:
+    """The chance of a positive answer: higher for people of 65 and over."""
+    chance: Floats = np.clip(share + 0.05 * (age >= 65), 0.2, 0.95)
+    return chance
 
 
 def _survey(nation: _Nation, area: int) -> _Chunk:
@@ -661,11 +815,12 @@ def _survey(nation: _Nation, area: int) -> _Chunk:
     keep = np.sort(first)
     sex, age = sex[keep], age[keep]
     chunk = _Chunk(len(age))
-    wave = _Year(dt.date(nation.year.end.year, 1, 1), nation.year.end)
+    wave = _survey_wave(nation.year)
     day = rng.integers(0, wave.days, len(age))
     chunk.columns["response_date"] = wave.first_day + day
     chunk.coded("question", ["care_coordination"], np.zeros(len(age), np.int64))
-    positive = np.clip(0.62 + rng.normal(0, 0.06) + 0.05 * (age >= 65), 0.2, 0.95)
+    into_year = wave.first_day - nation.year.first_day + day
+    positive = _positive(_share(nation, "survey", area, POSITIVE_ANSWERS, into_year), age)
     chunk.columns["positive"] = (rng.random(len(age)) < positive).astype(np.int64)
     chunk.columns["nhs_number"] = numbers[keep]
     chunk.columns["age"] = age
@@ -860,12 +1015,16 @@ def person_level_chunks(
     financial_year: str = "2015-16",
     flaws: bool = False,
     progress: ProgressCallback | None = None,
+    populations: Sequence[PopulationCount] | None = None,
 ) -> Iterator[tuple[RecordKind, pa.Table]]:
     """A national year of raw records, one area of one kind at a time, kinds in order.
 
-    The same arguments always give the same records; ``scale`` 1.0 is a whole nation.
+    The same arguments always give the same records; ``scale`` 1.0 is a whole nation. The
+    areas are the synthetic nation's, or those of ``populations`` (one row per area and
+    ages, such as a real geography's metric denominators), so that records generated for
+    England's real areas pass an ingest against them.
     """
-    nation = _nation(seed, scale, financial_year)
+    nation = _nation(seed, scale, financial_year, populations)
     for name, (kind, prefix, make) in _MAKERS.items():
         made = 0
         for area in range(len(nation.codes)):
@@ -878,3 +1037,142 @@ def person_level_chunks(
             made += chunk.size
             if progress:
                 progress(f"Generating {name}", area + 1, len(nation.codes))
+
+
+# --------------------------------------------------------------------------------------------
+# What the records are drawn to show
+
+Quarterly = tuple[float | None, float | None, float | None, float | None]
+"""A metric's value in each quarter of a financial year (``None``: nothing to measure)."""
+
+PLANNED_METRICS = (
+    "non_elective_admissions",
+    "delayed_transfers_of_care",
+    "care_home_admissions_65_plus",
+    "reablement_91_days",
+    "patient_experience",
+)
+"""The catalogue metrics plans set ambitions for, whose expected values the model gives."""
+
+
+def expected_quarters(
+    *,
+    seed: int = 2015,
+    scale: float = 0.1,
+    financial_year: str = "2015-16",
+    changed: bool = True,
+) -> dict[str, dict[str, Quarterly]]:
+    """Each area's expected value of each planned metric in each quarter, by area code.
+
+    This is the model the records are drawn from, worked out without drawing them: the same
+    people, area factors, seasons and scale, so at the same arguments the computed metrics
+    scatter around these values by chance alone. ``changed=False`` leaves out each area's
+    own change during the year (:data:`AREA_CHANGES`): the year as if every area carried on
+    as before, which is where a plan starts from. Counts are as the metrics count them
+    (emergency admissions), rates per 100,000 residents of the metric's ages in the quarter,
+    percentages out of 100; the survey asks only in the last quarter.
+    """
+    nation = _nation(seed, scale, financial_year)
+    nation.changed = changed
+    quarter = _quarter_of_each_day(nation.year)
+    return {
+        code: {
+            "non_elective_admissions": _expected_admissions(nation, area, quarter),
+            "delayed_transfers_of_care": _expected_delays(nation, area),
+            "care_home_admissions_65_plus": _expected_care_homes(nation, area, quarter),
+            "reablement_91_days": _expected_reablement(nation, area, quarter),
+            "patient_experience": _expected_survey(nation, area, quarter),
+        }
+        for area, code in enumerate(nation.codes)
+    }
+
+
+def _quarter_of_each_day(year: _Year) -> Ints:
+    """0 to 3: the financial quarter (April to June first) of each day of the year."""
+    month = year.dates().astype("datetime64[M]").astype(np.int64) % 12 + 1
+    quarter: Ints = (month - 4) % 12 // 3
+    return quarter
+
+
+def _quarters(values: Floats, quarter: Ints) -> Floats:
+    summed: Floats = np.bincount(quarter, weights=values, minlength=4).astype(np.float64)
+    return summed
+
+
+def _four(values: Floats) -> Quarterly:
+    return float(values[0]), float(values[1]), float(values[2]), float(values[3])
+
+
+def _per(counts: Floats, people: float, per: float) -> Quarterly:
+    return _four(counts / people * per)
+
+
+def _expected_admissions(nation: _Nation, area: int, quarter: Ints) -> Quarterly:
+    method = AdmissionMethod.NON_ELECTIVE
+    growth, days = _admission_days(nation, area, method)
+    yearly = float(_method_expected(nation, method)[area].sum()) * growth
+    return _four(_quarters(days * yearly, quarter))
+
+
+def _expected_delays(nation: _Nation, area: int) -> Quarterly:
+    """Delayed days per 100,000 aged 18+: records a month times each record's expected days
+    (a stay's delay is cut at the month's end, so a record averages a little under 9)."""
+    months = nation.year.month_starts()
+    season = _month_weights(len(months)) * (
+        1 + _course(nation, "delays", area, _middles(len(months)))
+    )
+    records = np.array([
+        _weighted_cells(
+            nation, area, _delay_ages(), DELAYED_DAYS_PER_MONTH * share / MEAN_DELAYED_DAYS,
+            "delays",
+        ).sum()
+        for share in season
+    ])  # fmt: skip
+    ends = np.append(months[1:], nation.year.first_day + nation.year.days)
+    stay = 1 / MEAN_DELAYED_DAYS
+    days = records * (1 - (1 - stay) ** (ends - months)) / stay
+    quarter = (np.arange(len(months)) // 3).astype(np.int64)  # the year's months from April
+    adults = float(nation.people[area][:, 18:].sum())
+    return _per(_quarters(days, quarter), adults, 100_000)
+
+
+def _expected_care_homes(nation: _Nation, area: int, quarter: Ints) -> Quarterly:
+    """Council-funded and joint admissions of people aged 65+ per 100,000 aged 65+, less
+    transfers from another care home."""
+    growth, days = _through_year(
+        nation, "care_homes", area, _day_weights(nation.year, **_CARE_HOME_SEASON)
+    )
+    funding = dict(zip(CareHomeFunding, _FUNDING, strict=True))
+    funded = (funding[CareHomeFunding.COUNCIL] + funding[CareHomeFunding.JOINT]) / sum(_FUNDING)
+    new = _new_admissions(np.arange(65, AGES))
+    yearly = float((_care_home_expected(nation, area)[:, 65:] * new).sum()) * growth * funded
+    older = float(nation.people[area][:, 65:].sum())
+    return _per(_quarters(days * yearly, quarter), older, 100_000)
+
+
+def _expected_reablement(nation: _Nation, area: int, quarter: Ints) -> Quarterly:
+    """The percentage of people aged 65+ at home 91 days after discharge into reablement."""
+    by_age = _reablement_expected(nation, area).sum(axis=0)
+    shares = _day_weights(nation.year, **_REABLEMENT_SEASON)
+    day = np.arange(nation.year.days)
+    share = _share(nation, "reablement", area, AT_HOME_AFTER_91_DAYS, day)
+    ages = np.arange(AGES)
+    at_home = _at_home(share[:, None], ages[None, :]) @ by_age
+    home = _quarters(shares * at_home, quarter)
+    discharged = _quarters(shares * by_age.sum(), quarter)
+    return _four(100 * home / discharged)
+
+
+def _expected_survey(nation: _Nation, area: int, quarter: Ints) -> Quarterly:
+    """The percentage of positive answers, in the quarter the survey asks in."""
+    by_age = _weighted_cells(
+        nation, area, (np.arange(AGES) >= 18).astype(np.float64), 1.0, "survey"
+    ).sum(axis=0)
+    wave = _survey_wave(nation.year)
+    day = wave.first_day - nation.year.first_day + np.arange(wave.days)
+    share = _share(nation, "survey", area, POSITIVE_ANSWERS, day)
+    positive = float((_positive(share[:, None], np.arange(AGES)[None, :]) @ by_age).mean())
+    asked = int(quarter[day[0]])
+    found: list[float | None] = [None] * 4
+    found[asked] = 100 * positive / float(by_age.sum())
+    return found[0], found[1], found[2], found[3]

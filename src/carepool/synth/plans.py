@@ -5,6 +5,14 @@ add up to the pool, social care protected, the performance element in NHS out-of
 services, the grant passed to districts in counties, ambitions for every metric and every
 condition confirmed. ``flaw`` names one realistic mistake to put in, so that the demo's
 rule screens have something true to show.
+
+A plan's ambitions start from where the area's metrics would be if it carried on as before.
+Given ``expected`` (each metric's value in each quarter, as
+:func:`carepool.synth.person_level.expected_quarters` works them out with ``changed=False``),
+the baseline is the average quarter and each quarter's ambition is that quarter's expected
+value improved step by step to the plan's change by the fourth quarter, so ambitions follow
+the seasons and sit on the same scale as the person-level data the demo measures. Without
+it, or for a metric it does not cover, levels come from :data:`_BASELINES`.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Literal
 
@@ -32,6 +41,9 @@ from carepool.domain.plan_rules import PlanContext
 
 Flaw = Literal["none", "social_care_short", "schemes_short", "no_narrative", "grant_to_county"]
 
+Expected = Mapping[str, Sequence[float | None]]
+"""Each metric's expected value in each quarter if the area carried on as before."""
+
 _BASELINES: dict[str, tuple[Decimal, Decimal]] = {
     # metric -> (a quarter's level, planned change per quarter). Ambitions are per quarter,
     # as carepool computes metrics: admissions per 1,000 residents a year (made a quarter's
@@ -51,14 +63,18 @@ def synthetic_plan(
     population: int,
     rng: random.Random,
     flaw: Flaw = "none",
+    expected: Expected | None = None,
 ) -> PlanContent:
-    """A plan for the area described by ``context``, deterministic for the ``rng`` state."""
+    """A plan for the area described by ``context``, deterministic for the ``rng`` state.
+
+    ``expected`` gives the metrics' levels to plan from (see the module's notes).
+    """
     contributions = _contributions(context, rng)
     schemes = _schemes(context, contributions, rng, flaw)
     return PlanContent(
         contributions=contributions,
         schemes=schemes,
-        ambitions=_ambitions(context, population, rng),
+        ambitions=_ambitions(context, population, rng, expected or {}),
         conditions=tuple(
             ConditionConfirmation(
                 condition=c.id,
@@ -193,16 +209,44 @@ def _pick(types: tuple[str, ...], word: str) -> str:
     return next((t for t in types if word.lower() in t.lower()), types[-1])
 
 
-def _ambitions(context: PlanContext, population: int, rng: random.Random) -> tuple[Ambition, ...]:
+def _ambitions(
+    context: PlanContext, population: int, rng: random.Random, expected: Expected
+) -> tuple[Ambition, ...]:
     ambitions = []
     for use in context.framework.metrics:
         level, change = _BASELINES.get(use.metric, (Decimal(100), Decimal("-0.02")))
+        draw = rng.randint(85, 115)
+        modelled = expected.get(use.metric)
+        if modelled is not None:
+            ambitions.append(_modelled(use.metric, modelled, change, draw))
+            continue
         if use.metric == "non_elective_admissions":
             level = (level * population / 1000 / 4).quantize(Decimal(1))
-        wobble = Decimal(rng.randint(85, 115)) / 100
+        wobble = Decimal(draw) / 100
         baseline = (level * wobble).quantize(Decimal("0.1"))
         quarters = tuple(
             (baseline * (1 + change * Decimal(q) / 4)).quantize(Decimal("0.1")) for q in range(1, 5)
         )
         ambitions.append(Ambition(metric=use.metric, baseline=baseline, quarters=quarters))
     return tuple(ambitions)
+
+
+def _modelled(
+    metric: str, quarters: Sequence[float | None], change: Decimal, draw: int
+) -> Ambition:
+    """Ambitions from the metric's expected quarters: some areas aim for half the usual
+    change and some for half as much again (``draw`` from 85 to 115)."""
+    effort = 1 + Decimal(draw - 100) / 30
+    levels = [None if q is None else Decimal(f"{q:.4f}") for q in quarters]
+    known = [q for q in levels if q is not None]
+    baseline = sum(known, Decimal(0)) / len(known)
+    planned = tuple(
+        ((baseline if q is None else q) * (1 + change * effort * n / 4)).quantize(Decimal("0.1"))
+        for n, q in enumerate(levels, start=1)
+    )
+    first, second, third, fourth = planned
+    return Ambition(
+        metric=metric,
+        baseline=baseline.quantize(Decimal("0.1")),
+        quarters=(first, second, third, fourth),
+    )

@@ -30,6 +30,7 @@ from carepool.domain.errors import CarepoolError
 from carepool.geography import api as api_areas
 from carepool.metrics import api as api_metrics
 from carepool.metrics import routes as metrics
+from carepool.metrics.service.actuals import quarter_actuals
 from carepool.plans import api as api_plans
 from carepool.plans import service as plan_service
 from carepool.plans.routes import national as plans_national
@@ -160,6 +161,7 @@ def create_app(
     )
     app.state.engine = engine or default_engine()
     app.state.sign_in_limiter = SignInLimiter()
+    app.state.metric_actuals = quarter_actuals  # the pools' returns read metric values with it
     app.state.govuk_css = (GOVUK_DIR / "govuk-frontend.min.css").is_file()
     errors.install(app)
     app.add_middleware(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from carepool import engines
 from carepool.domain.errors import CarepoolError
-from carepool.domain.geography import PopulationCount
+from carepool.domain.metric import PopulationGap, area_populations, population_gaps
+from carepool.domain.metric_catalogue import catalogue
 from carepool.domain.metric_value import MetricValue
 from carepool.domain.roles import Principal
-from carepool.geography.service import year_geography
+from carepool.geography.service import denominators
 from carepool.metrics.service import results as metric_results
 
 if TYPE_CHECKING:
@@ -32,13 +33,21 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True)
 class ComputeOutcome:
-    """What a computation produced and where it was stored."""
+    """What a computation produced and where it was stored.
+
+    ``skipped`` names each area and metric that could not be computed, and why (an area the
+    population vintage cannot give, ages too coarse for a standardised rate); ``notes`` says
+    which areas' populations are estimates.
+    """
 
     engine: str
     data_vintage: str
     year: str
     values: list[MetricValue]
     stored: bool
+    population_vintage: str = ""
+    skipped: tuple[PopulationGap, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def data_vintage(data_dir: Path) -> str:
@@ -56,24 +65,6 @@ def data_vintage(data_dir: Path) -> str:
     return str(vintage)
 
 
-def populations(session: Session, year: str) -> list[PopulationCount]:
-    """Every area's residents by age in the year's population vintage.
-
-    An area of two councils (Cornwall with the Isles of Scilly) has each council's rows; the
-    metrics need one count per age, so rows of the same ages are added together.
-    """
-    geo = year_geography(session, year)
-    summed: dict[tuple[str, int, int | None], PopulationCount] = {}
-    for counts in geo.populations.counts.values():
-        for count in counts:
-            key = (count.geo_code, count.age_from, count.age_to)
-            before = summed.get(key)
-            summed[key] = (
-                count if before is None else replace(before, persons=before.persons + count.persons)
-            )
-    return list(summed.values())
-
-
 def compute(
     session: Session,
     *,
@@ -84,17 +75,29 @@ def compute(
     store: bool = True,
     spark: SparkSession | None = None,
     progress: Callable[[str], None] | None = None,
+    population_vintage: str | None = None,
 ) -> ComputeOutcome:
-    """Compute every catalogue metric for every area, then (by default) store the values."""
+    """Compute every catalogue metric for every area, then (by default) store the values.
+
+    The denominators are the year's metric population vintage (or ``population_vintage``).
+    An area or metric that cannot be computed is named in ``skipped`` and every other value
+    is computed and stored; only a population that serves nothing at all is refused.
+    """
     if engine not in engines.ENGINES:
         raise CarepoolError(f"unknown engine {engine!r}: choose {', '.join(engines.ENGINES)}")
     vintage = data_vintage(data_dir)
     say = progress or (lambda _message: None)
     say("Reading populations")
-    population = populations(session, year)
+    found = denominators(session, year, population_vintage)
+    definitions = catalogue()
+    gaps = population_gaps(definitions, area_populations(definitions, found.counts))
     say(f"Computing metrics with {engine}")
-    values = engines.compute(engine, data_dir, population, spark=spark)
+    values = engines.compute(engine, data_dir, found.counts, definitions, spark=spark)
     if store:
         say("Storing the values")
         metric_results.save_results(session, values, actor, engine=engine, data_vintage=vintage)
-    return ComputeOutcome(engine, vintage, year, values, store)
+    unmatched = (PopulationGap(p.key or "", None, p.message) for p in found.unmatched)
+    skipped = (*unmatched, *gaps)
+    return ComputeOutcome(
+        engine, vintage, year, values, store, found.vintage, skipped, found.apportioned
+    )

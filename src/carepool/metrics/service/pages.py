@@ -2,9 +2,9 @@
 area's latest values, and published statistics beside the computed ones.
 
 The pages read computed values (:mod:`carepool.metrics.service.results`) in the shapes they
-draw: a series per metric ready for a Making Data Count chart, the latest financial year for
-the area and its nearest neighbours, and the spread of every area's values. Three rules are
-decided here, once, so that a page and the API can never disagree:
+draw: a series per metric ready for a Making Data Count chart, the latest complete financial
+year for the area and its nearest neighbours, and the spread of every area's values. Four
+rules are decided here, once, so that a page and the API can never disagree:
 
 - **Who sees exact figures.** Stored values are exact. National roles (which include the
   analyst) see them as stored; everyone else sees them through
@@ -16,6 +16,9 @@ decided here, once, so that a page and the API can never disagree:
   If any of them is withheld no chart is drawn at that grain, because an XmR chart needs
   every consecutive point, and limits from the other points would let a withheld one be
   worked out from the mean.
+- **Whole periods only.** A quarter or year the data cover only in part (a "2016-17" from
+  April 2016 alone) is that part's figure, not the period's: tables label it with the months
+  it covers and "incomplete", and charts, comparisons and England's spread leave it out.
 - **Which target a chart shows.** Plans set ambitions per quarter; the quarterly chart's
   target line is the ambition for the latest quarter it shows that has one, from a plan the
   viewer may read (the public: approved plans only).
@@ -26,19 +29,20 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from carepool.domain.direction import Direction
+from carepool.domain.direction import Direction, meets
 from carepool.domain.disclosure import SUPPRESSED_SYMBOL, publish_count, publish_rate
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.geography import Area
-from carepool.domain.metric import CountEvents, Measure, MetricDefinition, SumOf
+from carepool.domain.metric import CountEvents, Measure, MetricDefinition, SumOf, months_of
 from carepool.domain.metric_catalogue import catalogue, definition
 from carepool.domain.metric_value import Grain, MetricValue
-from carepool.domain.periods import quarter
+from carepool.domain.periods import month_start, quarter
 from carepool.domain.roles import Principal
 from carepool.domain.similar_areas import profiles, similar_areas
 from carepool.domain.spc import SpcAnalysis, analyse
@@ -69,16 +73,33 @@ def sees_exact(viewer: Principal) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """One period's figures as the viewer may see them; ``None`` is a withheld figure."""
+    """One period's figures as the viewer may see them; ``None`` is a withheld figure.
+
+    An incomplete period (see :attr:`MetricValue.complete`) says which months it ``covers``
+    (``April 2016``), where they are known.
+    """
 
     period: str
     numerator: int | None
     denominator: int | None
     value: Decimal | None
+    complete: bool = True
+    covers: str = ""
 
     @property
     def withheld(self) -> bool:
         return self.value is None
+
+    @property
+    def period_shown(self) -> str:
+        """The period, and for an incomplete one what it is: ``2016-17: April 2016 only —
+        incomplete``."""
+        return self.period if self.complete else f"{self.period}: {self.incomplete}"
+
+    @property
+    def incomplete(self) -> str:
+        """What an incomplete period's figure is: ``April 2016 only — incomplete``."""
+        return f"{self.covers or 'Some months'} only — incomplete"
 
     @property
     def value_shown(self) -> str:
@@ -93,19 +114,60 @@ class Shown:
         return SUPPRESSED_SYMBOL if self.denominator is None else f"{self.denominator:,}"
 
 
-def shown(value: MetricValue, measure: Measure, *, exact: bool) -> Shown:
-    """A stored value as a viewer sees it: exact, or under publication control."""
+def shown(
+    value: MetricValue,
+    measure: Measure,
+    *,
+    exact: bool,
+    span: tuple[dt.date, dt.date] | None = None,
+) -> Shown:
+    """A stored value as a viewer sees it: exact, or under publication control.
+
+    ``span`` is the first and last month the values were computed from, which an
+    incomplete period's label names.
+    """
+    whole = _Whole(
+        value.complete, "" if value.complete else covered(value.grain, value.period, span)
+    )
     if exact:
-        return Shown(value.period, value.numerator, value.denominator, value.value)
+        return Shown(value.period, value.numerator, value.denominator, value.value, *whole)
     if measure is Measure.COUNT:
         # The population beside a count is context, not a denominator: the count is the value,
         # so it is published as a count (rounded), never exactly.
         rate = publish_rate(value.numerator, None, value.value)
         population = None if value.denominator is None else publish_count(value.denominator).value
-        return Shown(value.period, rate.numerator.value, population, rate.value)
+        return Shown(value.period, rate.numerator.value, population, rate.value, *whole)
     rate = publish_rate(value.numerator, value.denominator, value.value)
     bottom = None if rate.denominator is None else rate.denominator.value
-    return Shown(value.period, rate.numerator.value, bottom, rate.value)
+    return Shown(value.period, rate.numerator.value, bottom, rate.value, *whole)
+
+
+class _Whole(NamedTuple):
+    complete: bool
+    covers: str
+
+
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def covered(grain: Grain, period: str, span: tuple[dt.date, dt.date] | None) -> str:
+    """The months of a period that ``span`` holds, in words: ``April 2016``, ``April to June
+    2016`` or ``October 2015 to January 2016`` (empty when not known)."""
+    if span is None:
+        return ""
+    months = [m for m in months_of(grain, period) if span[0] <= m <= span[1]]
+    if not months:
+        return ""
+    first, last = months[0], months[-1]
+    named_first, named_last = MONTH_NAMES[first.month - 1], MONTH_NAMES[last.month - 1]
+    if first == last:
+        return f"{named_first} {first.year}"
+    if first.year == last.year:
+        return f"{named_first} to {named_last} {last.year}"
+    return f"{named_first} {first.year} to {named_last} {last.year}"
 
 
 def numerator_heading(metric: MetricDefinition) -> str:
@@ -132,15 +194,25 @@ def denominator_heading(metric: MetricDefinition) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """The data vintage a metric's values come from, the engine and when they were computed."""
+    """The data vintage a metric's values come from, the engine and when they were computed.
+
+    ``latest_complete`` holds, per grain, the latest period whose months the data all cover;
+    ``span`` is the first and last month held.
+    """
 
     data_vintage: str
     engine: str
     computed_at: dt.datetime
     latest: Mapping[str, str]  # grain → the latest period held at that grain
+    latest_complete: Mapping[str, str | None] = field(default_factory=dict)
+    span: tuple[dt.date, dt.date] | None = None
 
     def latest_period(self, grain: Grain) -> str | None:
         return self.latest.get(grain.value)
+
+    def latest_complete_period(self, grain: Grain) -> str | None:
+        """The latest period at ``grain`` that is complete: the one to compare areas on."""
+        return self.latest_complete.get(grain.value)
 
 
 def provenance(session: Session, metric: str) -> Provenance | None:
@@ -151,7 +223,17 @@ def provenance(session: Session, metric: str) -> Provenance | None:
     rows = repo.vintage_summary(session, metric, vintage)
     engine = max(row.engine for row in rows)
     computed = max(row.computed_at for row in rows)
-    return Provenance(vintage, engine, computed, {row.grain: row.latest_period for row in rows})
+    months = next((row for row in rows if row.grain == Grain.MONTH.value), None)
+    return Provenance(
+        vintage,
+        engine,
+        computed,
+        {row.grain: row.latest_period for row in rows},
+        {row.grain: row.latest_complete_period for row in rows},
+        None
+        if months is None
+        else (month_start(months.earliest_period), month_start(months.latest_period)),
+    )
 
 
 def framework_labels(metric: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -170,16 +252,24 @@ def framework_labels(metric: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 @dataclass(frozen=True, slots=True)
 class Charted:
-    """A series read as an XmR chart, or why it is not charted."""
+    """A series read as an XmR chart, or why it is not charted, and which incomplete periods
+    it leaves out (in words)."""
 
     analysis: SpcAnalysis | None
     not_charted: str | None
+    left_out: str | None = None
 
 
 def chart_of(
     values: Sequence[Shown], direction: Direction, target: Decimal | None = None
 ) -> Charted:
-    """The Making Data Count reading of the values the viewer sees, when it can be drawn."""
+    """The Making Data Count reading of the values the viewer sees, when it can be drawn.
+
+    Only complete periods are points: a part-year beside whole years would read as special
+    cause variation that is only missing months.
+    """
+    left_out = _left_out([v for v in values if not v.complete])
+    values = [v for v in values if v.complete]
     withheld = sum(v.withheld for v in values)
     if withheld:
         return Charted(
@@ -187,11 +277,27 @@ def chart_of(
             f"{withheld} of the {len(values)} values are withheld to protect privacy, so no "
             "chart is drawn at this grain: a process chart needs every point in turn. Longer "
             "periods count more people and are more often published.",
+            left_out,
         )
     if len(values) < 2:
-        return Charted(None, "A process chart needs at least two periods; there is only one.")
+        there_are = "there is only one" if values else "there are none"
+        return Charted(
+            None,
+            f"A process chart needs at least two complete periods; {there_are}.",
+            left_out,
+        )
     series = [(v.period, v.value) for v in values if v.value is not None]
-    return Charted(analyse(series, direction, target=target), None)
+    return Charted(analyse(series, direction, target=target), None, left_out)
+
+
+def _left_out(incomplete: Sequence[Shown]) -> str | None:
+    if not incomplete:
+        return None
+    named = "; ".join(f"{v.period} ({v.covers or 'some months'} only)" for v in incomplete)
+    return (
+        f"Not charted, because the data do not cover the whole period: {named}. Its figure "
+        "is in the table, labelled incomplete."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,6 +315,18 @@ class Ambition:
     quarters: tuple[tuple[str, Decimal | None, Shown | None], ...]
     target_period: str | None
     target: Decimal | None
+    direction: Direction = Direction.NEITHER
+
+    def met(self, planned: Decimal | None, achieved: Shown | None) -> bool | None:
+        """Whether what the viewer sees of a quarter meets its ambition, in the metric's
+        better direction (as a quarterly return judges it); ``None`` if there is nothing to
+        judge: no ambition, or no whole quarter's value (withheld, not computed, or of only
+        some of its months)."""
+        if planned is None or achieved is None or achieved.value is None:
+            return None
+        if not achieved.complete:
+            return None
+        return meets(self.direction, achieved.value, planned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +341,7 @@ class Neighbour:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """The area beside its nearest neighbours in the latest financial year."""
+    """The area beside its nearest neighbours in the latest complete financial year."""
 
     period: str
     rows: tuple[Neighbour, ...]
@@ -332,10 +450,12 @@ def _area_metric(
     stored = metric_results.series(
         session, metric.id, context.area.code, context.grain, data_vintage=source.data_vintage
     )
-    values = tuple(shown(v, metric.measure, exact=context.exact) for v in stored.values)
-    ambition = _ambition(context.ambition, values) if context.ambition else None
+    values = tuple(
+        shown(v, metric.measure, exact=context.exact, span=source.span) for v in stored.values
+    )
+    ambition = _ambition(context.ambition, values, metric.direction) if context.ambition else None
     target = ambition.target if ambition and context.grain is Grain.QUARTER else None
-    latest_year = source.latest_period(Grain.YEAR)
+    latest_year = source.latest_complete_period(Grain.YEAR)
     comparison = _comparison(session, metric, source, latest_year, context) if latest_year else None
     return AreaMetric(
         definition=metric,
@@ -381,13 +501,19 @@ def _ambitions(
     return found
 
 
-def _ambition(quarters: Mapping[str, Decimal | None], values: Sequence[Shown]) -> Ambition:
-    """The ambitions, with the latest quarter the values reach that has one as the target."""
+def _ambition(
+    quarters: Mapping[str, Decimal | None], values: Sequence[Shown], direction: Direction
+) -> Ambition:
+    """The ambitions, with the latest quarter the values reach that has one as the target
+    (an incomplete quarter is shown as such, and is never the target: it is not charted)."""
     reached = {v.period: v for v in values}
     rows = tuple((p, planned, reached.get(p)) for p, planned in sorted(quarters.items()))
-    targets = [p for p, planned, _ in rows if planned is not None and p in reached]
+    targets = [
+        p for p, planned, _ in rows if planned is not None and p in reached and reached[p].complete
+    ]
     target_period = targets[-1] if targets else None
-    return Ambition(rows, target_period, quarters[target_period] if target_period else None)
+    target = quarters[target_period] if target_period else None
+    return Ambition(rows, target_period, target, direction)
 
 
 def _comparison(
@@ -425,7 +551,10 @@ def _published_beside(
         yearly = metric_results.series(
             session, metric.id, context.area.code, Grain.YEAR, data_vintage=source.data_vintage
         )
-        computed = {v.period: shown(v, metric.measure, exact=context.exact) for v in yearly.values}
+        computed = {
+            v.period: shown(v, metric.measure, exact=context.exact, span=source.span)
+            for v in yearly.values
+        }
         official = dict(published.points)
         rows = tuple(
             (period, computed.get(period), official.get(period))
@@ -479,15 +608,16 @@ class AreaValue:
 
 @dataclass(frozen=True, slots=True)
 class NationalMetric:
-    """Every area's value of a metric in the latest financial year, and their spread."""
+    """Every area's value of a metric in the latest complete financial year, and their spread."""
 
     definition: MetricDefinition
     labels: tuple[tuple[str, tuple[str, ...]], ...]
     provenance: Provenance
-    period: str | None
+    period: str | None  # the latest complete year
     areas: tuple[AreaValue, ...]  # lowest value first, withheld values last
     withheld: int
     spread: Distribution | None
+    incomplete: str | None = None  # a later year held in part, and what it covers, in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,7 +698,7 @@ def _national_metric(
     names: Mapping[str, str],
     exact: bool,
 ) -> NationalMetric:
-    period = source.latest_period(Grain.YEAR)
+    period = source.latest_complete_period(Grain.YEAR)
     stored = (
         metric_results.period_values(session, metric.id, period, data_vintage=source.data_vintage)
         if period
@@ -588,7 +718,17 @@ def _national_metric(
         areas=tuple(rows),
         withheld=len(rows) - len(visible),
         spread=distribution(visible, metric.decimal_places),
+        incomplete=_incomplete_year(source),
     )
+
+
+def _incomplete_year(source: Provenance) -> str | None:
+    """The latest year held, when the data cover it only in part: ``2016-17 (April 2016
+    only)``."""
+    latest = source.latest_period(Grain.YEAR)
+    if latest is None or latest == source.latest_complete_period(Grain.YEAR):
+        return None
+    return f"{latest} ({covered(Grain.YEAR, latest, source.span) or 'some months'} only)"
 
 
 def _delayed_days(session: Session) -> tuple[DelayedDaysMonth, ...]:

@@ -134,6 +134,11 @@ def series(
     return MetricSeries(metric, area_code, grain, vintage, values)
 
 
+def latest_vintage(session: Session, metric: str) -> str | None:
+    """The data vintage a metric was most recently computed from, if any."""
+    return repo.latest_metric_vintage(session, metric)
+
+
 def period_values(
     session: Session, metric: str, period: str, *, data_vintage: str | None = None
 ) -> list[MetricValue]:

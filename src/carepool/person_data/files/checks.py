@@ -49,9 +49,9 @@ from carepool.person_data.files.columns import (
     text_buffers,
     to_mask,
 )
-from carepool.person_data.files.raw import HIDDEN, Batch, RaggedRow
+from carepool.person_data.files.duplicates import CONFLICT, REPEAT, BatchDuplicates
+from carepool.person_data.files.raw import HIDDEN, LOOKS_LIKE_NHS_NUMBER, Batch, RaggedRow
 
-_LOOKS_LIKE_NHS_NUMBER = r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}"
 _WHOLE_NUMBER = r"^-?[0-9]{1,9}$"
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -89,34 +89,61 @@ class PseudonymTable:
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
-    """What row checks need besides the rows: the year's areas, today, the pseudonyms."""
+    """What row checks need besides the rows: the year's areas, today, the pseudonyms.
+
+    ``merged_codes`` are councils the year's geography merges into an area of another code
+    (the Isles of Scilly into Cornwall and Isles of Scilly), and ``merged_into`` that area's
+    code, in the same order: a record coded with such a council is stored in its area.
+    """
 
     area_codes: pa.Array
     as_of: dt.date
     pseudonyms: PseudonymTable
+    merged_codes: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    merged_into: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
 
     @classmethod
     def build(
-        cls, area_codes: Iterable[str], as_of: dt.date, pseudonyms: PseudonymTable
+        cls,
+        area_codes: Iterable[str],
+        as_of: dt.date,
+        pseudonyms: PseudonymTable,
+        merged: Mapping[str, str] | None = None,
     ) -> CheckContext:
-        return cls(pa.array(sorted(area_codes), pa.string()), as_of, pseudonyms)
+        councils = sorted(merged or {})
+        return cls(
+            pa.array(sorted(area_codes), pa.string()),
+            as_of,
+            pseudonyms,
+            pa.array(councils, pa.string()),
+            pa.array([(merged or {})[c] for c in councils], pa.string()),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem found in a column, and the rows of the batch that have it."""
+    """One problem found in a column, and the rows of the batch that have it.
+
+    ``reason`` is what the ingest counts; ``details``, when given, is each row's own message
+    for its quarantine line (aligned with the batch's rows), naming what ``reason`` cannot.
+    """
 
     column: str
     reason: str
     rows: Mask
+    details: pa.Array | None = None
 
 
 @dataclass(slots=True)
 class Checked:
-    """A column after checking: its values as stored, and what is wrong with which rows."""
+    """A column after checking: its values as stored, and what is wrong with which rows.
+
+    ``mapped`` marks the rows whose area code was a merged council's, stored as its area's.
+    """
 
     values: pa.Array
     findings: list[Finding]
+    mapped: Mask | None = None
 
 
 def _finding(column: Column, reason: str, rows: Mask) -> list[Finding]:
@@ -140,10 +167,8 @@ def _check_text(column: Column, raw: pa.Array, context: CheckContext) -> Checked
         )
         findings += _finding(column, "is not in the expected form", present & ~fits)
     if column == AREA:
-        known = _per_value(text, lambda v: to_mask(pc.is_in(v, value_set=context.area_codes)))
-        reason = "is not an area code of this year's geography"
-        findings += _finding(column, reason, present & ~known)
-    if not column.allowed and not column.pattern and column != AREA:
+        return _check_area(text, missing, findings, context)
+    if not column.allowed and not column.pattern:
         lookalike = _per_value(text, _lookalike) & present
         findings += _finding(column, "looks like an NHS number, which must not be kept", lookalike)
     return Checked(_stored_text(column, text, missing), findings)
@@ -169,6 +194,32 @@ def _list_findings(column: Column, text: pa.Array, present: Mask) -> list[Findin
     return _finding(column, reason, present & ~fits & ~longer) + _finding(
         column, f"has more than {column.max_items} codes", longer
     )
+
+
+UNKNOWN_AREA = "is not an area of this year's geography, nor a council merged into one"
+
+
+def _check_area(
+    text: pa.Array, missing: Mask, findings: list[Finding], context: CheckContext
+) -> Checked:
+    """An area code must be one of the year's areas, or a council the year merges into one
+    (such a record is stored with its area's code, and counted as mapped)."""
+    known = _per_value(text, lambda v: to_mask(pc.is_in(v, value_set=context.area_codes)))
+    merged = _per_value(text, lambda v: to_mask(pc.is_in(v, value_set=context.merged_codes)))
+    present = ~missing
+    mapped = present & merged & ~known
+    findings += _finding(AREA, UNKNOWN_AREA, present & ~known & ~merged)
+    if mapped.any():
+        text = _merged_into(text, context)
+    return Checked(_stored_text(AREA, text, missing), findings, mapped)
+
+
+def _merged_into(text: pa.Array, context: CheckContext) -> pa.Array:
+    """Area codes with every merged council's code replaced by its area's."""
+    values = text.dictionary if _is_coded(text) else text
+    place = pc.index_in(values, value_set=context.merged_codes)
+    replaced = pc.if_else(pc.is_valid(place), context.merged_into.take(place), values)
+    return replaced.take(text.indices) if _is_coded(text) else replaced
 
 
 def _stored_text(column: Column, text: pa.Array, missing: Mask) -> pa.Array:
@@ -318,18 +369,24 @@ ROW_RULES: Mapping[str, tuple[RowRule, ...]] = {
 
 @dataclass(slots=True)
 class KindOutcome:
-    """Counts for the rows of one kind: read, accepted, quarantined, and why."""
+    """Counts for the rows of one kind: read, accepted, quarantined, and why.
+
+    ``mapped`` counts the accepted rows coded with a merged council, by ``council to area``
+    (``E06000053 to E06000052``).
+    """
 
     rows_read: int = 0
     accepted: int = 0
     quarantined: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    mapped: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: KindOutcome) -> None:
         self.rows_read += other.rows_read
         self.accepted += other.accepted
         self.quarantined += other.quarantined
         self.reasons.update(other.reasons)
+        self.mapped.update(other.mapped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,13 +402,14 @@ def check_batch(
     kind: RecordKind,
     batch: Batch,
     people: Places,
-    duplicates: Mask | None,
+    duplicates: BatchDuplicates | None,
     context: CheckContext,
     file_name: str,
 ) -> CheckedBatch:
     """Check every row of a batch; accepted rows come back ready to store."""
     values: dict[str, pa.Array] = {}
     findings: list[Finding] = []
+    mapped = None
     for column in kind.columns:
         raw = batch.values.column(column.name)
         if column == NHS_NUMBER:
@@ -360,18 +418,48 @@ def check_batch(
         checked = _CHECKS[column.type](column, raw, context)
         values[column.name] = checked.values
         findings += checked.findings
+        mapped = checked.mapped if checked.mapped is not None else mapped
     if duplicates is not None:
-        findings += _finding(
-            _key_column(kind), "is not unique: another row has the same key", duplicates
-        )
+        findings += _duplicate_findings(kind, duplicates)
     valid = _valid_columns(kind, findings, batch.values.num_rows)
     for rule in ROW_RULES.get(kind.name, ()):
         findings += [f for f in rule(values, valid) if f.rows.any()]
-    return _split(kind, batch, values, people, findings, context, file_name)
+    split = _split(kind, batch, values, people, findings, context, file_name)
+    if mapped is not None and mapped.any():
+        kept = mapped & ~_rows_with_problems(findings, batch.values.num_rows)
+        split.outcome.mapped.update(_mapped_counts(batch.values.column(AREA.name), kept, context))
+    return split
 
 
-def _key_column(kind: RecordKind) -> Column:
-    return next(c for c in kind.columns if c.name == kind.key)
+def _rows_with_problems(findings: list[Finding], rows: int) -> Mask:
+    bad = np.zeros(rows, np.bool_)
+    for finding in findings:
+        bad |= finding.rows
+    return bad
+
+
+def _mapped_counts(raw: pa.Array, rows: Mask, context: CheckContext) -> Counter[str]:
+    """How many of ``rows`` were coded with each merged council, as ``council to area``."""
+    counted = pc.value_counts(as_text(raw).filter(from_numpy(rows)))
+    into = dict(zip(context.merged_codes.to_pylist(), context.merged_into.to_pylist(), strict=True))
+    return Counter(
+        {
+            f"{code} to {into[code]}": count
+            for code, count in zip(
+                counted.field("values").to_pylist(),
+                counted.field("counts").to_pylist(),
+                strict=True,
+            )
+        }
+    )
+
+
+def _duplicate_findings(kind: RecordKind, duplicates: BatchDuplicates) -> list[Finding]:
+    found = [
+        Finding(kind.key, REPEAT, duplicates.repeats, duplicates.messages),
+        Finding(kind.key, CONFLICT, duplicates.conflicts, duplicates.messages),
+    ]
+    return [f for f in found if f.rows.any()]
 
 
 def _nhs_number_findings(raw: pa.Array, invalid: Mask) -> list[Finding]:
@@ -397,9 +485,7 @@ def _split(
     context: CheckContext,
     file_name: str,
 ) -> CheckedBatch:
-    bad = np.zeros(batch.values.num_rows, np.bool_)
-    for finding in findings:
-        bad |= finding.rows
+    bad = _rows_with_problems(findings, batch.values.num_rows)
     person_ids = context.pseudonyms.column(people)
     columns = [
         person_ids if c == PERSON_ID else values[c.name] for c in kind.pseudonymised_columns()
@@ -472,7 +558,7 @@ def _quarantine_lines(
         "problem_column": _repeated(
             [(f.column, len(r)) for f, r in zip(findings, rows, strict=True)]
         ),
-        "problem": _repeated([(f.reason, len(r)) for f, r in zip(findings, rows, strict=True)]),
+        "problem": pa.concat_arrays([_problems(f, r) for f, r in zip(findings, rows, strict=True)]),
     }
     taken = from_numpy(index)
     shown = {
@@ -493,13 +579,20 @@ def _repeat(text: str, count: int) -> pa.Array:
     return pa.repeat(pa.scalar(text, pa.string()), count)
 
 
+def _problems(finding: Finding, rows: Numbers) -> pa.Array:
+    """The problem text of a finding's quarantine lines: each row's own, or the reason."""
+    if finding.details is None:
+        return _repeat(finding.reason, len(rows))
+    return as_text(finding.details.take(from_numpy(rows)))
+
+
 def _repeated(runs: Sequence[tuple[str, int]]) -> pa.Array:
     return pa.concat_arrays([_repeat(text, count) for text, count in runs])
 
 
 def _shown(raw: pa.Array, index: pa.Array) -> pa.Array:
     """A quarantined value as text, with anything shaped like an NHS number hidden."""
-    return pc.replace_substring_regex(as_text(raw.take(index)), _LOOKS_LIKE_NHS_NUMBER, HIDDEN)
+    return pc.replace_substring_regex(as_text(raw.take(index)), LOOKS_LIKE_NHS_NUMBER, HIDDEN)
 
 
 def ragged_lines(kind: RecordKind, ragged: Sequence[RaggedRow], file_name: str) -> pa.Table:

@@ -144,16 +144,17 @@ def nhs_numbers(values: pa.Array | pa.ChunkedArray) -> Numbers:
     return nhs_numbers_from_text(data, offsets, ~is_missing(text))
 
 
-def text_hashes(values: pa.Array | pa.ChunkedArray) -> Hashes:
+def text_hashes(values: pa.Array | pa.ChunkedArray, seed: int = 0) -> Hashes:
     """A 64-bit hash of each text value, to find repeated keys among millions by sorting.
 
     Equal texts hash equal; different texts almost never do, and a shared hash is only a
-    candidate that is then compared exactly (see :func:`find_duplicate_keys`).
+    candidate that is then compared exactly (see :func:`find_duplicate_keys`). Another
+    ``seed`` gives another hash of the same texts, for a wider fingerprint.
     """
     text = as_text(values)
     data, offsets = text_buffers(text)
     lengths = np.diff(offsets).astype(np.int64)
-    hashes = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    hashes = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed)
     width = int(lengths.max(initial=0))
     if width and (lengths == width).all():  # keys of one width: read them as words
         padded = np.zeros((len(lengths), -(-width // 8) * 8), np.uint8)

@@ -11,7 +11,9 @@ whole columns at once (Arrow compute and numpy), never row by row in Python:
 2. **Inspect** each file: readable, not empty, exactly the kind's columns. A file that fails
    is refused whole, and the ingest with it.
 3. **Scan** the key and the NHS number of every row: which keys are used twice, and which
-   people there are, so each distinct person is pseudonymised once.
+   people there are, so each distinct person is pseudonymised once. A record repeated
+   exactly (the same key, the same content) is kept once, from its first row; rows that
+   share a key with different content are all quarantined.
 4. **Check** every row. A row with any problem (an invalid NHS number, a date that cannot
    be, an unknown area, a value outside its list, a duplicate key...) goes to
    **quarantine** with one line per problem: file, row, column and reason. Rows are never
@@ -32,13 +34,13 @@ here:
 
 - :mod:`carepool.person_data.files.raw`: finding and inspecting the files (stages 1 and 2);
 - :mod:`carepool.person_data.files.columns`: Arrow schemas and helpers on whole columns;
+- :mod:`carepool.person_data.files.duplicates`: rows sharing a key, repeats and conflicts;
 - :mod:`carepool.person_data.files.checks`: the checks of each batch and its quarantine lines;
 - :mod:`carepool.person_data.files.output`: the data directory, its writers, staging and manifest.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +86,12 @@ from carepool.person_data.files.columns import (
     raw_schema,
     text_hashes,
 )
+from carepool.person_data.files.duplicates import (
+    BatchDuplicates,
+    DuplicateRows,
+    candidate_rows,
+    group_duplicates,
+)
 from carepool.person_data.files.output import (
     MANIFEST,
     QUARANTINE,
@@ -115,9 +123,11 @@ __all__ = [
     "QUARANTINE",
     "ROW_RULES",
     "Batch",
+    "BatchDuplicates",
     "CheckContext",
     "Checked",
     "CheckedBatch",
+    "DuplicateRows",
     "FileFormat",
     "FileScan",
     "Finding",
@@ -293,7 +303,7 @@ class FileScan:
     people: Places = field(default_factory=lambda: np.zeros(0, np.int32))
     hashes: Hashes = field(default_factory=lambda: np.zeros(0, np.uint64))
     has_key: Mask = field(default_factory=lambda: np.zeros(0, np.bool_))
-    duplicates: Mask | None = None
+    duplicates: DuplicateRows | None = None
     ragged: int = 0
 
 
@@ -374,10 +384,13 @@ def _row_count(file: SourceFile) -> int | None:
 
 
 def find_duplicate_keys(scans: Sequence[FileScan]) -> None:
-    """Mark, in each scan, the rows whose key another row of the same kind also has.
+    """Mark, in each scan of one kind, the rows to quarantine because another row has their key.
 
-    Keys are hashed and sorted, which is fast for tens of millions; rows sharing a hash are
-    then read again and compared as text, so a hash collision never quarantines a row.
+    Keys are hashed and sorted, which is fast for tens of millions; only the files with rows
+    sharing a hash are read again, and those rows grouped by key as text, so a hash collision
+    never quarantines a row. An exact repeat is kept once, from its first row; rows that share
+    a key with other content are all quarantined (see
+    :mod:`carepool.person_data.files.duplicates`).
     """
     if not scans:
         return
@@ -385,27 +398,33 @@ def find_duplicate_keys(scans: Sequence[FileScan]) -> None:
     ordered.sort()
     shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     del ordered
-    candidates = {id(s): np.isin(s.hashes, shared) & s.has_key for s in scans}
+    candidates = [np.isin(s.hashes, shared) & s.has_key for s in scans]
     for s in scans:
         s.hashes = np.zeros(0, np.uint64)  # the hashes have done their work
     if not shared.size:
         return
-    texts = {id(s): _key_texts(s, candidates[id(s)]) for s in scans}
-    counts = Counter(t for found in texts.values() for t in found)
-    for s in scans:
-        mask = np.zeros(s.rows, np.bool_)
-        rows = np.flatnonzero(candidates[id(s)])
-        mask[rows] = [counts[t] > 1 for t in texts[id(s)]]
-        s.duplicates = mask if mask.any() else None
+    pieces = [
+        piece
+        for index, (found, rows) in enumerate(zip(scans, candidates, strict=True))
+        if rows.any()
+        for piece in _candidates(found, rows, index)
+    ]
+    names = [s.file.name for s in scans]
+    grouped = group_duplicates(scans[0].file.kind, pieces, names)
+    for found, duplicates in zip(scans, grouped, strict=True):
+        found.duplicates = duplicates
 
 
-def _key_texts(found: FileScan, rows: Mask) -> list[str]:
-    if not rows.any():
-        return []
-    key = found.file.kind.key
-    keys = [as_text(b.values.column(key)) for b in read_batches(found.file, (key,), [])]
-    chosen = pa.chunked_array(keys, type=pa.string()).filter(from_numpy(rows))
-    return [str(k) for k in chosen.to_pylist()]
+def _candidates(found: FileScan, rows: Mask, index: int) -> Iterator[pa.Table]:
+    """The candidate rows of a scanned file, read again a batch at a time."""
+    kind = found.file.kind
+    done = 0
+    for batch in read_batches(found.file, kind.column_names, []):
+        count = batch.values.num_rows
+        chosen = rows[done : done + count]
+        if chosen.any():
+            yield candidate_rows(kind, batch, chosen, index, done)
+        done += count
 
 
 def index_people(scans: Sequence[FileScan]) -> Numbers:
@@ -459,7 +478,11 @@ def ingest_file(
                 rows = slice(done, done + batch.values.num_rows)
                 if rows.stop > found.rows:
                     raise Unreadable(_changed(found.file))
-                duplicates = None if found.duplicates is None else found.duplicates[rows]
+                duplicates = (
+                    None
+                    if found.duplicates is None
+                    else found.duplicates.in_batch(done, batch.values.num_rows)
+                )
                 checked = check_batch(
                     kind, batch, found.people[rows], duplicates, context, found.file.name
                 )

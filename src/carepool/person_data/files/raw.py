@@ -41,6 +41,8 @@ _KIND_NAME = re.compile(
 _LONG_DIGITS = re.compile(r"[0-9][0-9 \-]{4,}[0-9]")
 HIDDEN = "[hidden]"
 """Shown in place of anything that could be an NHS number."""
+LOOKS_LIKE_NHS_NUMBER = r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}"
+"""A value shaped like an NHS number, hidden wherever a quarantined value is shown."""
 
 
 def _scrub(text: str) -> str:

@@ -265,14 +265,19 @@ def _spend_cells(line: ExpenditureLine, label: str | None = None) -> list[Cell]:
 
 def _metrics(sheet: Worksheet, content: QuarterlyReturn) -> None:
     row = _title(sheet, "Metrics: plan against actual", content)
-    headings = ["Metric", "Label", "Baseline", f"Planned for {content.quarter}", "Actual"]
+    headings = [
+        "Metric", "Label", "Baseline", f"Planned for {content.quarter}", "Actual",
+        "Ambition met", "Definition version", "Data vintage",
+    ]  # fmt: skip
     row = _row(sheet, row, headings, bold=True)
     for line in content.metrics:
         row = _row(sheet, row, [
             line.name, line.label, line.baseline, line.planned,
             line.actual if line.actual is not None else line.actual_note,
+            line.verdict if line.actual is not None else None,
+            line.definition_version, line.data_vintage,
         ])  # fmt: skip
-    _widths(sheet, (60, 22, 14, 22, 22))
+    _widths(sheet, (60, 22, 14, 22, 22, 22, 18, 40))
 
 
 def _narrative(sheet: Worksheet, content: QuarterlyReturn) -> None:

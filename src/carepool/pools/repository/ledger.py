@@ -140,6 +140,18 @@ def approved_plan_areas(session: Session, year: str, status: str) -> list[str]:
     return list(session.scalars(query))
 
 
+def lock_pools(session: Session, pools: Sequence[PoolRow]) -> None:
+    """:func:`lock_pool` for several pools in one statement, in id order (no deadlock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        ids = sorted(pool.id for pool in pools)
+        session.execute(
+            select(PoolRow.id).where(PoolRow.id.in_(ids)).order_by(PoolRow.id).with_for_update()
+        )
+        return
+    for pool in pools[:1]:
+        lock_pool(session, pool)
+
+
 def lock_pool(session: Session, pool: PoolRow) -> None:
     """Queue writers to one pool behind each other until the unit of work ends.
 
@@ -170,12 +182,24 @@ def add_entries(
     the pool. Rows go in as a few bulk statements (on PostgreSQL, ``COPY``), so importing
     thousands of spend rows costs a handful of round trips rather than thousands.
     """
-    if not entries:
-        return []
+    return add_entries_across(session, [(pool_id, entries)], actor, at)[pool_id]
+
+
+def add_entries_across(
+    session: Session,
+    batches: Sequence[tuple[int, Sequence[Entry]]],
+    actor: str,
+    at: dt.datetime,
+) -> dict[int, list[int]]:
+    """:func:`add_entries` for several pools at once, in the same few bulk statements: a
+    national payment run posts into 151 pools in one go. The ids, by pool."""
+    flat = [(pool_id, entry) for pool_id, entries in batches for entry in entries]
+    found: dict[int, list[int]] = {pool_id: [] for pool_id, _ in batches}
+    if not flat:
+        return found
     session.flush()
     connection = session.connection()
-    entry_rows = [_entry_values(pool_id, entry, actor, at) for entry in entries]
-    ids = _insert_entries(connection, entry_rows)
+    ids = _insert_entries(connection, [_entry_values(p, e, actor, at) for p, e in flat])
     postings = [
         {
             "entry_id": entry_id,
@@ -184,17 +208,18 @@ def add_entries(
             "amount_pence": p.amount,
             "memo": p.memo,
         }
-        for entry_id, entry in zip(ids, entries, strict=True)
+        for entry_id, (_, entry) in zip(ids, flat, strict=True)
         if not is_simple(entry)
         for line, p in enumerate(entry.postings)
     ]
     bulk_insert(connection, _POSTINGS, postings)
-    deltas: dict[str, int] = defaultdict(int)
-    for entry in entries:
+    deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for entry_id, (pool_id, entry) in zip(ids, flat, strict=True):
+        found[pool_id].append(entry_id)
         for posting in entry.postings:
-            deltas[posting.account] += posting.amount
-    move_balances(session, pool_id, deltas)
-    return ids
+            deltas[pool_id][posting.account] += posting.amount
+    move_balances_across(session, deltas)
+    return found
 
 
 def _insert_entries(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
@@ -259,17 +284,28 @@ def _entry_values(pool_id: int, entry: Entry, actor: str, at: dt.datetime) -> di
 
 def move_balances(session: Session, pool_id: int, deltas: Mapping[str, int]) -> None:
     """Add each account's net movement to its running balance (one statement per kind)."""
-    existing = dict(
-        session.execute(
-            select(AccountBalanceRow.account, AccountBalanceRow.id).where(
-                AccountBalanceRow.pool_id == pool_id
-            )
+    move_balances_across(session, {pool_id: deltas})
+
+
+def move_balances_across(session: Session, deltas: Mapping[int, Mapping[str, int]]) -> None:
+    """:func:`move_balances` for several pools, still one statement per kind."""
+    existing = {
+        (pool_id, name): row_id
+        for pool_id, name, row_id in session.execute(
+            select(
+                AccountBalanceRow.pool_id, AccountBalanceRow.account, AccountBalanceRow.id
+            ).where(AccountBalanceRow.pool_id.in_(list(deltas)))
         ).all()
-    )
+    }
+    moves = [
+        (p, name, amount)
+        for p, pool_deltas in deltas.items()
+        for name, amount in pool_deltas.items()
+    ]
     changes = [
-        {"row_id": existing[name], "delta": amount}
-        for name, amount in deltas.items()
-        if name in existing and amount
+        {"row_id": existing[(p, name)], "delta": amount}
+        for p, name, amount in moves
+        if (p, name) in existing and amount
     ]
     if changes:
         statement = (
@@ -279,9 +315,9 @@ def move_balances(session: Session, pool_id: int, deltas: Mapping[str, int]) -> 
         )
         session.connection().execute(statement, changes)
     new = [
-        {"pool_id": pool_id, "account": name, "balance_pence": amount}
-        for name, amount in deltas.items()
-        if name not in existing
+        {"pool_id": p, "account": name, "balance_pence": amount}
+        for p, name, amount in moves
+        if (p, name) not in existing
     ]
     if new:
         bulk_insert(session.connection(), _BALANCES, new)
@@ -541,6 +577,19 @@ def last_entry_date(session: Session, pool_id: int) -> dt.date | None:
 
 # --------------------------------------------------------------------------------------------
 # Closed periods
+
+
+def closed_periods_of(session: Session, pool_ids: Sequence[int]) -> dict[int, list[Period]]:
+    """Every pool's closed periods, for several pools in one query."""
+    found: dict[int, list[Period]] = {pool_id: [] for pool_id in pool_ids}
+    rows = session.scalars(
+        select(ClosedPeriodRow)
+        .where(ClosedPeriodRow.pool_id.in_(list(pool_ids)))
+        .order_by(ClosedPeriodRow.pool_id, ClosedPeriodRow.starts)
+    )
+    for row in rows:
+        found[row.pool_id].append(Period(row.label, row.starts, row.ends))
+    return found
 
 
 def closed_periods(session: Session, pool_id: int) -> list[Period]:

@@ -553,7 +553,7 @@ def _return_page(
     errors: PageErrors | None = None,
     posted: dict[str, str] | None = None,
 ) -> Response:
-    shown = returns.view(session, page.pool, quarter)
+    shown = returns.view(session, page.pool, quarter, actuals=_actuals(request))
     area = page.area.code
     content = shown.content
     context = {
@@ -575,18 +575,30 @@ def _return_page(
     return _show(request, "pool_return.html", page, viewer, context, status)
 
 
+def _actuals(request: Request) -> returns.ActualsReader:
+    """The application's reader of stored metric values, for the return's actuals."""
+    reader: returns.ActualsReader = request.app.state.metric_actuals
+    return reader
+
+
 def _shown_return(
-    session: Session, year: str, area: str, quarter: str, viewer: Principal
+    request: Request, session: Session, year: str, area: str, quarter: str, viewer: Principal
 ) -> returns.ReturnView:
     page = _return_pool(session, year, area, viewer)
-    return returns.view(session, page.pool, returns.quarter_of(page.pool, quarter))
+    chosen = returns.quarter_of(page.pool, quarter)
+    return returns.view(session, page.pool, chosen, actuals=_actuals(request))
 
 
 @router.get("/pools/{year}/{area}/returns/{quarter}.xlsx")
 def return_workbook(
-    year: str, area: str, quarter: str, session: DbSession, viewer: SignedInViewer
+    request: Request,
+    year: str,
+    area: str,
+    quarter: str,
+    session: DbSession,
+    viewer: SignedInViewer,
 ) -> Response:
-    shown = _shown_return(session, year, area, quarter, viewer)
+    shown = _shown_return(request, session, year, area, quarter, viewer)
     buffer = io.BytesIO()
     returns.write_workbook(shown, buffer)
     name = f"carepool-return-{area}-{shown.quarter.slug}.xlsx"
@@ -599,9 +611,14 @@ def return_workbook(
 
 @router.get("/pools/{year}/{area}/returns/{quarter}.json")
 def return_json(
-    year: str, area: str, quarter: str, session: DbSession, viewer: SignedInViewer
+    request: Request,
+    year: str,
+    area: str,
+    quarter: str,
+    session: DbSession,
+    viewer: SignedInViewer,
 ) -> Response:
-    shown = _shown_return(session, year, area, quarter, viewer)
+    shown = _shown_return(request, session, year, area, quarter, viewer)
     name = f"carepool-return-{area}-{shown.quarter.slug}.json"
     return Response(
         json.dumps(ReturnReport.of(shown).model_dump(mode="json"), indent=2, ensure_ascii=False),
@@ -665,10 +682,12 @@ def _step(
     if action is ReturnAction.SEND_BACK and not comment:
         errors.add("Say why the return is being sent back", "comment")
     else:
-        pool, lock = page.pool, forms.lock_of(form)
+        pool, lock, actuals = page.pool, forms.lock_of(form), _actuals(request)
 
         def step() -> ReturnRow:
-            return returns.act(session, pool, quarter, action, viewer, comment, lock)
+            return returns.act(
+                session, pool, quarter, action, viewer, comment, lock, actuals=actuals
+            )
 
         field_id = "submit" if action is ReturnAction.SUBMIT else "comment"
         done = attempt(session, errors, step, field_id, subject="return")

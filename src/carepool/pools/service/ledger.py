@@ -105,6 +105,23 @@ def record_for_pool(
     )
 
 
+def record_for_pools(
+    session: Session,
+    events: Sequence[tuple[PoolRow, object]],
+    *,
+    actor: str,
+    action: str,
+) -> None:
+    """:func:`record_for_pool` for many pools at once (``after`` per pool), each on its chain."""
+    audit.record_many(
+        session,
+        [
+            audit.Pending(actor, action, "pool", pool_label(pool), None, after, audit_chain(pool))
+            for pool, after in events
+        ],
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Who may do what
 
@@ -311,6 +328,19 @@ def plan_content(session: Session, pool: PoolRow) -> PlanContent:
 _PLAN_CACHE = "carepool.pool_plan"
 
 
+def warm_plan_contents(session: Session, year: str, pools: Sequence[PoolRow]) -> None:
+    """Read the plan versions behind many pools in one query, for :func:`plan_content`."""
+    cache: dict[tuple[int, int], PlanContent] = session.info.setdefault(_PLAN_CACHE, {})
+    wanted = [pool for pool in pools if (pool.id, pool.plan_version) not in cache]
+    if not wanted:
+        return
+    contents = plans.year_contents(session, year, {(p.area_code, p.plan_version) for p in wanted})
+    for pool in wanted:
+        found = contents.get((pool.area_code, pool.plan_version))
+        if found is not None:
+            cache[(pool.id, pool.plan_version)] = found
+
+
 # --------------------------------------------------------------------------------------------
 # Posting
 
@@ -335,6 +365,32 @@ def post_many(
         if problems:
             raise LedgerError(f"entry {entry.narration!r} refused: {problems[0]}")
     return repo.add_entries(session, pool.id, entries, actor.username, _now())
+
+
+def post_across(
+    session: Session, batches: Sequence[tuple[PoolRow, Sequence[Entry]]], actor: Principal
+) -> dict[int, list[int]]:
+    """:func:`post_many` for several pools at once, all or none: one lock statement, one read
+    of closed periods and the same few bulk inserts whatever the number of pools. The ids
+    by pool id; the caller records each pool's audit event."""
+    for pool, _ in batches:
+        require_write(actor, pool.area_code)
+    pools_ = [pool for pool, _ in batches]
+    repo.lock_pools(session, pools_)
+    closed = repo.closed_periods_of(session, [pool.id for pool in pools_])
+    for pool, entries in batches:
+        for entry in entries:
+            require_postable(entry, closed[pool.id])
+            problems = pool_problems(pool, entry)
+            if problems:
+                raise LedgerError(f"entry {entry.narration!r} refused: {problems[0]}")
+    found = [(pool.id, entries) for pool, entries in batches]
+    return repo.add_entries_across(session, found, actor.username, _now())
+
+
+def closed_periods_of(session: Session, pools_: Sequence[PoolRow]) -> dict[int, list[Period]]:
+    """Each pool's closed periods, read in one query."""
+    return repo.closed_periods_of(session, [pool.id for pool in pools_])
 
 
 def post(session: Session, pool: PoolRow, entry: Entry, actor: Principal) -> int:
@@ -413,6 +469,12 @@ def receipt_entry(
         correlation=correlation,
         source={"reference": reference.strip(), "partner": partner, "stream": stream},
     )
+
+
+def correlated(session: Session, pool: PoolRow, correlation: str) -> list[repo.StoredEntry]:
+    """The pool's entries sharing a correlation key (the postings of one payment line, say),
+    with their ids, in date order."""
+    return repo.entries(session, pool.id, correlation=correlation)
 
 
 def first_open_day(day: dt.date, closed: Sequence[Period]) -> dt.date:

@@ -1,11 +1,13 @@
 """Quarterly returns: built from the books, written up by the pool manager, signed by the board.
 
 A return is never typed in. Until it is submitted, every view builds its figures afresh from
-the ledger, the plan the pool was opened from and the conditions the assurer recorded; only
-the narrative is stored. Submitting freezes the figures (with their SHA-256) on the return,
-so the Health and Wellbeing Board signs exactly what was submitted even if a late invoice
-moves the ledger afterwards — and the page then says that the books have moved since. Every
-step is an event on the return and in the audit log, in the same unit of work.
+the ledger, the plan the pool was opened from, the conditions the assurer recorded and the
+stored metric values (read through an :class:`ActualsReader` the application passes in);
+only the narrative is stored. Submitting freezes the figures (with their SHA-256) on the
+return, so the Health and Wellbeing Board signs exactly what was submitted even if a late
+invoice moves the ledger, or a new data vintage the metrics, afterwards — and the page then
+says that the figures have moved since. Every step is an event on the return and in the
+audit log, in the same unit of work.
 
 This module also gathers the pool figures the return shares with the pool pages: each
 contribution instalment with what was paid against it, and the year-end settlement.
@@ -17,10 +19,10 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,7 @@ from carepool.domain.quarterly_return import (
     ApprovalCondition,
     ExpenditureLine,
     Instalment,
+    MetricActual,
     PoolTerms,
     QuarterlyReturn,
     ReturnAction,
@@ -364,8 +367,27 @@ def entry_detail(session: Session, pool: PoolRow, entry_id: int) -> EntryDetail:
 # Building a return
 
 
+class ActualsReader(Protocol):
+    """Reads an area's stored metric values for a quarter, by metric.
+
+    The values belong to the metrics capability, which the pools may not import (the two
+    are independent), so whoever puts the application together passes a reader in:
+    ``web.app`` keeps :func:`carepool.metrics.service.actuals.quarter_actuals` on the app's
+    state, and the return's routes hand it to :func:`view` and :func:`act`.
+    """
+
+    def __call__(
+        self, session: Session, area_code: str, quarter: Quarter, metrics: Sequence[str]
+    ) -> Mapping[str, MetricActual]: ...
+
+
 def build(
-    session: Session, pool: PoolRow, quarter: Quarter, narrative: str = ""
+    session: Session,
+    pool: PoolRow,
+    quarter: Quarter,
+    narrative: str = "",
+    *,
+    actuals: ActualsReader,
 ) -> QuarterlyReturn:
     """The return for the quarter, every figure from what carepool holds now."""
     framework = load_framework(pool.year)
@@ -392,6 +414,7 @@ def build(
         instalments=instalments(session, pool),
         stream_names={s.id: s.name for s in framework.streams},
         narrative=narrative,
+        actuals=actuals(session, pool.area_code, quarter, [m.metric for m in framework.metrics]),
     )
     return build_return(facts)
 
@@ -470,11 +493,13 @@ class ReturnView:
         return self.row.lock_version if self.row else None
 
 
-def view(session: Session, pool: PoolRow, quarter: Quarter) -> ReturnView:
+def view(
+    session: Session, pool: PoolRow, quarter: Quarter, *, actuals: ActualsReader
+) -> ReturnView:
     """The return to show: live figures while editable, the submitted ones once frozen."""
     row = find(session, pool, quarter)
     narrative = row.narrative if row else ""
-    live = build(session, pool, quarter, narrative)
+    live = build(session, pool, quarter, narrative, actuals=actuals)
     if row is None or ReturnStatus(row.status) in EDITABLE or row.content is None:
         return ReturnView(pool, quarter, row, live, False)
     stored = QuarterlyReturn.model_validate(row.content)
@@ -571,6 +596,8 @@ def act(
     actor: Principal,
     comment: str = "",
     expected_lock: int | None = None,
+    *,
+    actuals: ActualsReader,
 ) -> ReturnRow:
     """Take one sign-off step after checking it is legal, allowed and complete."""
     row = find(session, pool, quarter)
@@ -581,7 +608,7 @@ def act(
     if row is None:
         row = _start(session, pool, quarter, actor)
     if action is ReturnAction.SUBMIT:
-        _freeze(session, pool, quarter, row)
+        _freeze(session, pool, quarter, row, actuals)
     row.events.append(
         _event(action, status, move.target, actor, move.role, comment.strip(), row.content_sha256)
     )
@@ -604,9 +631,11 @@ def act(
     return row
 
 
-def _freeze(session: Session, pool: PoolRow, quarter: Quarter, row: ReturnRow) -> None:
+def _freeze(
+    session: Session, pool: PoolRow, quarter: Quarter, row: ReturnRow, actuals: ActualsReader
+) -> None:
     """Keep the figures as submitted, with their digest, for the board to sign."""
-    content = build(session, pool, quarter, row.narrative)
+    content = build(session, pool, quarter, row.narrative, actuals=actuals)
     row.content = content.as_dict()
     row.content_sha256 = digest(content)
 

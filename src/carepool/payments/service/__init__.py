@@ -1,0 +1,1 @@
+"""Payment runs, their status and their explanations."""
