@@ -78,7 +78,16 @@ from carepool.domain.metric import (
     Tally,
     finalise,
 )
-from carepool.domain.metric_catalogue import catalogue, definition
+from carepool.domain.metric_catalogue import (
+    ACUTE_BRONCHITIS_CODES,
+    CHRONIC_ACSC_CODES,
+    COPD_CODES,
+    FALLS_CODES,
+    HEPATITIS_B_CODES,
+    INJURY_CODES,
+    SICKLE_CELL_CODES,
+    catalogue,
+)
 from carepool.domain.metric_value import MetricValue
 from carepool.domain.person_level import (
     CARE_HOME_ADMISSIONS,
@@ -228,16 +237,21 @@ def parquet(files: Sequence[Path]) -> str:
 # expression on the diagnosis) sits inside CASE behind the cheap ones, so DuckDB runs it only
 # on the rows that pass them (an AND in a filter does not spare it). The code lists are the
 # catalogue's, written compactly (the dot after ICD-10's third character optional, as the
-# definitions allow); conditions every record meets (aged 0+) are left out. Tried and found
-# slower: grouping by condition outcomes with a bare count(*), and GROUPING SETS.
+# definitions allow); conditions every record meets (aged 0+) are left out. The chronic ACSC
+# test is one pattern for every primary diagnosis that may count, and only its rare hepatitis
+# B and acute bronchitis rows go on to read the secondary diagnoses. Tried and found slower:
+# grouping by condition outcomes with a bare count(*), and GROUPING SETS.
 
 MONTH_MACRO = "CREATE OR REPLACE TEMP MACRO month_number(d) AS year(d) * 12 + month(d) - 1"
 
 ACSC = (
-    r"^(?:B18\.?[01]|D50\.?[189]|E1[0-4]|F0[0-3]|G30|G4[01]|I10|I11\.?[09]|I2[05]"
-    r"|I24\.?[089]|I48|I50|J4[1-7]|J81|O15|R56|Z03\.?4)"
+    r"^(?:B18\.?[01]|D50\.?[189]|D5[12]|E1[0-4]|F0[0-3]|G4[01]|I10|I11\.?[09]|I13\.?0"
+    r"|I2[05]|I48|I50|J20|J4[1-7]|J81)"
 )
-FALLS = r"^W[01][0-9]"
+SICKLE_CELL = r"(?:^|;)D57"
+COPD = r"(?:^|;)J4[1-47]"
+INJURY = r"^(?:S|T[0-8]|T9[0-8])"
+FALL = r"(?:^|;)W[01]"
 
 SPELLS_SCAN = f"""
 SELECT
@@ -247,9 +261,14 @@ SELECT
   least(age // 5, 18) * 5 AS band,
   count(*) FILTER (WHERE admission_method = 'non_elective') AS emergency,
   count(*) FILTER (WHERE CASE WHEN admission_method = 'non_elective'
-    THEN regexp_matches(primary_diagnosis, '{ACSC}') ELSE false END) AS acsc,
+    AND regexp_matches(primary_diagnosis, '{ACSC}') THEN CASE left(primary_diagnosis, 3)
+      WHEN 'B18' THEN NOT coalesce(regexp_matches(secondary_diagnoses, '{SICKLE_CELL}'), false)
+      WHEN 'J20' THEN coalesce(regexp_matches(secondary_diagnoses, '{COPD}'), false)
+      ELSE true END
+    ELSE false END) AS acsc,
   count(*) FILTER (WHERE CASE WHEN admission_method = 'non_elective' AND age >= 65
-    THEN regexp_matches(primary_diagnosis, '{FALLS}') ELSE false END) AS falls,
+    AND regexp_matches(primary_diagnosis, '{INJURY}')
+    THEN regexp_matches(secondary_diagnoses, '{FALL}') ELSE false END) AS falls,
   count(*) FILTER (WHERE discharge_destination = 'usual_residence') AS home,
   count(*) FILTER (WHERE discharge_destination <> 'died') AS alive
 FROM {{source}}
@@ -257,8 +276,9 @@ GROUP BY ALL
 """
 
 SPELLS_CELLS = """
-SELECT 'non_elective_admissions', area, admitted, NULL, sum(emergency), 0
-FROM spells GROUP BY area, admitted HAVING sum(emergency) > 0
+SELECT metric, area, admitted, NULL, sum(emergency), 0
+FROM spells, (VALUES ('non_elective_admissions'), ('non_elective_admissions_rate')) m(metric)
+GROUP BY metric, area, admitted HAVING sum(emergency) > 0
 UNION ALL
 SELECT 'avoidable_admissions', area, admitted, band, sum(acsc), 0
 FROM spells GROUP BY area, admitted, band HAVING sum(acsc) > 0
@@ -287,7 +307,8 @@ FROM delays GROUP BY ALL HAVING sum(days) > 0
 
 CARE_HOMES_SCAN = """
 SELECT area_code AS area, month_number(admission_date) AS admitted,
-  count(*) FILTER (WHERE age >= 65 AND funding IN ('council', 'joint')) AS supported
+  count(*) FILTER (WHERE age >= 65 AND funding IN ('council', 'joint')
+    AND previous_setting NOT IN ('residential', 'nursing')) AS supported
 FROM {source}
 GROUP BY ALL
 """
@@ -346,6 +367,7 @@ HANDWRITTEN: tuple[HandWritten, ...] = (
         SPELLS_CELLS,
         {
             "non_elective_admissions": "admitted",
+            "non_elective_admissions_rate": "admitted",
             "avoidable_admissions": "admitted",
             "falls_admissions_65_plus": "admitted",
             "discharge_to_usual_residence": "discharged",
@@ -429,8 +451,8 @@ def _span(metric: str, months: pd.Series, spans: Spans) -> None:
 
 
 def _pandas_spells(data: Path, cells: list[Cell], spans: Spans) -> None:
-    columns = ["area_code", "admission_date", "discharge_date", "age"]
-    columns += ["admission_method", "primary_diagnosis", "discharge_destination"]
+    columns = ["area_code", "admission_date", "discharge_date", "age", "admission_method"]
+    columns += ["primary_diagnosis", "secondary_diagnoses", "discharge_destination"]
     spells = _read(data, SPELLS, columns)
     if spells is None:
         return
@@ -444,25 +466,51 @@ def _pandas_spells(data: Path, cells: list[Cell], spans: Spans) -> None:
     )
     emergency = spells["admission_method"] == "non_elective"
     diagnosis = spells["primary_diagnosis"].str.replace(".", "", regex=False)
-    acsc = emergency & diagnosis.str.startswith(_prefixes("avoidable_admissions"))
+    secondary = spells["secondary_diagnoses"].fillna("").str.replace(".", "", regex=False)
+    acsc = emergency & _acsc(diagnosis, secondary)
     falls = emergency & (spells["age"] >= 65)
-    falls &= diagnosis.str.startswith(_prefixes("falls_admissions_65_plus"))
+    falls &= diagnosis.str.startswith(_prefixes(INJURY_CODES))
+    falls &= _any_listed(secondary, FALLS_CODES)
     alive = spells["discharge_destination"] != "died"
     home = spells["discharge_destination"] == "usual_residence"
     admitted, banded = ["area", "admitted"], ["area", "admitted", "band"]
     cells += _counted("non_elective_admissions", frame[emergency], admitted)
+    cells += _counted("non_elective_admissions_rate", frame[emergency], admitted)
     cells += _counted("avoidable_admissions", frame[acsc], banded)
     cells += _counted("falls_admissions_65_plus", frame[falls], banded)
     cells += _percentage("discharge_to_usual_residence", frame, ["area", "discharged"], home, alive)
-    for metric in ("non_elective_admissions", "avoidable_admissions", "falls_admissions_65_plus"):
+    for metric in SPELLS_BY_ADMISSION:
         _span(metric, frame["admitted"], spans)
     _span("discharge_to_usual_residence", frame["discharged"], spans)
 
 
-def _prefixes(metric: str) -> tuple[str, ...]:
-    """The ICD-10 prefixes (without dots) of the metric's diagnosis condition."""
-    conditions = definition(metric).where
-    return next(c.prefixes for c in conditions if isinstance(c, DiagnosisIn))
+SPELLS_BY_ADMISSION = (
+    "non_elective_admissions",
+    "non_elective_admissions_rate",
+    "avoidable_admissions",
+    "falls_admissions_65_plus",
+)
+
+
+def _acsc(primary: pd.Series, secondary: pd.Series) -> pd.Series:
+    """Chronic ACSC primary diagnoses, hepatitis B without sickle-cell disease, and acute
+    bronchitis with COPD (primary and secondary diagnoses without their dots)."""
+    listed = primary.str.startswith(_prefixes(CHRONIC_ACSC_CODES))
+    hepatitis = primary.str.startswith(_prefixes(HEPATITIS_B_CODES))
+    hepatitis &= ~_any_listed(secondary, SICKLE_CELL_CODES)
+    bronchitis = primary.str.startswith(_prefixes(ACUTE_BRONCHITIS_CODES))
+    bronchitis &= _any_listed(secondary, COPD_CODES)
+    return listed | hepatitis | bronchitis
+
+
+def _any_listed(secondary: pd.Series, codes: tuple[str, ...]) -> pd.Series:
+    """Whether some code of each list (dots removed) starts with one of ``codes``."""
+    return secondary.str.contains(f"(?:^|;)(?:{'|'.join(_prefixes(codes))})", regex=True)
+
+
+def _prefixes(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The ICD-10 prefixes (without dots) that match ``codes``, as the definitions read them."""
+    return DiagnosisIn("primary_diagnosis", codes).prefixes
 
 
 def _pandas_delays(data: Path, cells: list[Cell], spans: Spans) -> None:
@@ -479,11 +527,13 @@ def _pandas_delays(data: Path, cells: list[Cell], spans: Spans) -> None:
 
 
 def _pandas_care_homes(data: Path, cells: list[Cell], spans: Spans) -> None:
-    homes = _read(data, CARE_HOME_ADMISSIONS, ["area_code", "admission_date", "age", "funding"])
+    columns = ["area_code", "admission_date", "age", "funding", "previous_setting"]
+    homes = _read(data, CARE_HOME_ADMISSIONS, columns)
     if homes is None:
         return
     homes["admitted"] = _month_numbers(homes["admission_date"])
     supported = (homes["age"] >= 65) & homes["funding"].isin(["council", "joint"])
+    supported &= ~homes["previous_setting"].isin(["residential", "nursing"])
     rows = homes[supported].rename(columns={"area_code": "area"})
     cells += _counted("care_home_admissions_65_plus", rows, ["area", "admitted"])
     _span("care_home_admissions_65_plus", homes["admitted"], spans)

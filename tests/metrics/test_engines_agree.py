@@ -22,7 +22,7 @@ from metric_tables import single_years
 
 from carepool.domain.geography import PopulationCount
 from carepool.domain.metric import finalise
-from carepool.domain.metric_catalogue import catalogue
+from carepool.domain.metric_catalogue import REABLEMENT_91_DAYS, catalogue
 from carepool.domain.metric_value import Grain
 from carepool.domain.periods import quarter_label, year_label
 from carepool.domain.person_level import (
@@ -50,12 +50,24 @@ def maybe(*values: object) -> st.SearchStrategy[Any]:
 
 
 areas = st.sampled_from(["E1", "E1", "E2", "E9", None])
-days = st.one_of(st.dates(dt.date(2015, 2, 20), dt.date(2015, 7, 10)), st.none())
+days = st.one_of(
+    st.dates(dt.date(2015, 2, 20), dt.date(2015, 7, 10)),
+    st.dates(dt.date(2015, 9, 25), dt.date(2016, 1, 5)),  # a year of some months only
+    st.none(),
+)
 months = maybe(dt.date(2015, 3, 1), dt.date(2015, 4, 1), dt.date(2015, 6, 1))
 ages = maybe(-1, 0, 4, 5, 17, 18, 30, 64, 65, 69, 70, 84, 85, 89, 90, 91, 120)
 codes = maybe(
     *("J45", "J45.0", "J459", "I24.0", "I240", "I24", "I24.1", "I2", "I24..0", "J4.5"),
     *("W00", "W19.9", "W20", "E10", "E15X", "B18.0", "Z03.4", "J20", "", ".J45", "j45"),
+    *("S72.0", "S00", "T98.3", "T99", "J20.9", "B181", "I13.0", "G40", "D57"),
+)
+#: Lists of secondary diagnoses: the codes the definitions look for, first, later or
+#: alone, and lists no ingest would accept (empty codes, stray spaces, lower case).
+secondary = maybe(
+    *("J44.9", "I10;J44.9", "J47;I10", "D57.1", "E11.9;D571", "W01", "I10;W19.9;E11"),
+    *("W20", "J40;I10", "I10", "", ";", "J44;", ";D57", "I10; W01", "d57", "XD57", "J4.4"),
+    *(";".join(["I10"] * 18 + ["J44"]), "I10;;J44"),
 )
 spells = st.fixed_dictionaries(
     {
@@ -64,6 +76,7 @@ spells = st.fixed_dictionaries(
         "discharge_date": days,
         "admission_method": maybe("elective", "non_elective", "maternity", "other"),
         "primary_diagnosis": codes,
+        "secondary_diagnoses": secondary,
         "age": ages,
         "sex": maybe("F", "M"),
         "area_code": areas,
@@ -88,6 +101,7 @@ care_home_admissions = st.fixed_dictionaries(
         "admission_date": days,
         "setting": maybe("residential", "nursing"),
         "funding": maybe("council", "self", "nhs", "joint"),
+        "previous_setting": maybe("community", "hospital", "residential", "nursing", "not_known"),
         "age": ages,
         "area_code": areas,
     }
@@ -209,8 +223,9 @@ def test_the_delayed_days_splits_add_up_to_the_total(
 def test_quarters_and_years_add_up_their_months(
     tmp_path_factory: pytest.TempPathFactory, records: list[dict[str, object]]
 ) -> None:
-    """A quarter's numerator and denominator are its months' added up, and a year's its
-    quarters', for a percentage as for a count (a value is never an average of values)."""
+    """A quarter's numerator and denominator are its months' added up, and a year's those
+    of the months its definition names (October to December for reablement), for a
+    percentage as for a count (a value is never an average of values)."""
     folder = write_dataset(
         tmp_path_factory.getbasetemp() / "rollup", {REABLEMENT: (records, 15, False)}
     )
@@ -219,10 +234,10 @@ def test_quarters_and_years_add_up_their_months(
     for value in values:
         if value.grain is Grain.MONTH:
             month = dt.date.fromisoformat(value.period + "-01")
-            for grain, period in (
-                (Grain.QUARTER, quarter_label(month)),
-                (Grain.YEAR, year_label(month)),
-            ):
+            periods = [(Grain.QUARTER, quarter_label(month))]
+            if month.month in REABLEMENT_91_DAYS.year_months:
+                periods.append((Grain.YEAR, year_label(month)))
+            for grain, period in periods:
                 sums[(grain, value.area_code, period)][0] += value.numerator
                 sums[(grain, value.area_code, period)][1] += value.denominator or 0
     rolled = [v for v in values if v.grain is not Grain.MONTH]

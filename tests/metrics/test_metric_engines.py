@@ -13,13 +13,18 @@ import pytest
 from metric_tables import bands, single_years
 
 from carepool.domain.errors import CarepoolError
-from carepool.domain.metric import MetricError
-from carepool.domain.metric_catalogue import FALLS_ADMISSIONS_65_PLUS, catalogue
+from carepool.domain.metric import DiagnosisIn, MetricError
+from carepool.domain.metric_catalogue import (
+    CHRONIC_ACSC,
+    FALLS_ADMISSIONS_65_PLUS,
+    INJURY_CODES,
+    catalogue,
+)
 from carepool.domain.person_level import RECORD_KINDS, SPELLS, RecordKind
 from carepool.engines import ENGINES, compute, engine_named
 from carepool.engines.data_directory import arrow_schema, kind_files, write_records
-from carepool.engines.duckdb_engine import query
-from carepool.engines.plan import plans
+from carepool.engines.duckdb_engine import condition, query
+from carepool.engines.plan import code_list_pattern, diagnosis_pattern, plans
 
 
 @pytest.mark.parametrize("kind", RECORD_KINDS, ids=lambda kind: kind.name)
@@ -65,13 +70,44 @@ def test_each_kind_is_one_query_reading_only_the_columns_it_needs(tmp_path: Path
         "age",
         "admission_method",
         "primary_diagnosis",
+        "secondary_diagnoses",
         "discharge_destination",
     }
     assert len(plans(catalogue())) == 5
     sql = query(spells_plan, [tmp_path / "spells" / "part-0.parquet"])
     assert sql.count("read_parquet") == 1
-    assert sql.count("FILTER") == 5  # 3 counts, and a percentage's numerator and denominator
+    # 3 counts (the emergency admissions' count and rate share one), and a percentage's
+    # numerator and denominator
+    assert sql.count("FILTER") == 5
     assert "person_id" not in sql and "spell_id" not in sql
+
+
+@pytest.mark.parametrize(
+    ("codes", "pattern"),
+    [
+        (("J45",), "^J45"),
+        (("E10-E14", "I24.0", "I24.8"), r"^(?:E1[0-4]|I24\.?[08])"),
+        (INJURY_CODES, "^(?:S[0-9][0-9]|T(?:[0-8][0-9]|9[0-8]))"),
+        (("I10", "I11.0", "I11.9", "I13.0"), r"^I1(?:0|1\.?[09]|3\.?0)"),
+    ],
+)
+def test_diagnosis_codes_compile_to_one_pattern_sharing_their_prefixes(
+    codes: tuple[str, ...], pattern: str
+) -> None:
+    """DuckDB runs a pattern written as a tree measurably faster than a flat list."""
+    assert diagnosis_pattern(DiagnosisIn("primary_diagnosis", codes).prefixes) == pattern
+    assert code_list_pattern(DiagnosisIn("primary_diagnosis", codes).prefixes) == (
+        "(?:^|;)" + pattern[1:]
+    )
+
+
+def test_alternatives_on_one_diagnosis_column_are_tested_together_first() -> None:
+    """Most rows match no code of any alternative, and meet one pattern only."""
+    sql = condition(CHRONIC_ACSC)
+    assert sql.startswith(
+        'CASE WHEN regexp_matches("primary_diagnosis", \'^(?:B18\\.?[01]|D5(?:0\\.?[189]|[12])'
+    )
+    assert sql.count("WHEN") == 6  # the shared test, three alternatives, two with a second
 
 
 def test_the_engines_package_imports_without_pyspark() -> None:

@@ -20,6 +20,8 @@ from carepool.domain.direction import Direction
 from carepool.domain.errors import CarepoolError
 from carepool.domain.geography import PopulationCount
 from carepool.domain.metric import (
+    AnyDiagnosisIn,
+    AnyOf,
     CountEvents,
     CountKey,
     DiagnosisIn,
@@ -28,6 +30,7 @@ from carepool.domain.metric import (
     Measure,
     MetricDefinition,
     MetricError,
+    NoDiagnosisIn,
     NoneOf,
     OneOf,
     Population,
@@ -52,6 +55,8 @@ from carepool.domain.periods import month_label, months_between, quarter_label, 
 from carepool.domain.person_level import REABLEMENT, SPELLS
 
 APRIL, MAY, JUNE = dt.date(2015, 4, 1), dt.date(2015, 5, 1), dt.date(2015, 6, 1)
+SEPTEMBER, OCTOBER, DECEMBER = dt.date(2015, 9, 1), dt.date(2015, 10, 1), dt.date(2015, 12, 1)
+JANUARY = dt.date(2016, 1, 1)
 
 
 def counts(metric: str, *cells: tuple[dt.date, Tally], area: str = "E1") -> EventCounts:
@@ -143,15 +148,43 @@ def test_months_between_runs_over_the_turn_of_the_year() -> None:
 
 def test_a_quarter_adds_up_its_months_counts_and_never_averages_their_values() -> None:
     """April is 1 of 1 at home (100%) and June 1 of 3 (33.3%): the quarter is 2 of 4,
-    50.0%, not the average of the months' percentages (66.7%)."""
+    50.0%, not the average of the months' percentages (66.7%). The year of this metric
+    takes October to December only, none of which has data yet, so it has no value."""
     found = counts("reablement_91_days", (APRIL, Tally(1, 1)), (JUNE, Tally(1, 3)))
     values = finalise([REABLEMENT_91_DAYS], found, single_years("E1"))
     assert shown(values, "reablement_91_days", "E1") == [
         ("2015-04", "1", "1", "100.0"),
         ("2015-06", "1", "3", "33.3"),
         ("2015-16 Q1", "2", "4", "50.0"),
+    ]
+
+
+def test_a_year_made_of_some_months_adds_up_only_those() -> None:
+    """ASCOF 2B(1) measures the year by discharges from October to December: September's
+    and January's discharges are in their months and quarters but not in the year, which
+    is October's 1 of 1 with December's 1 of 3, 2 of 4."""
+    found = counts(
+        "reablement_91_days",
+        (SEPTEMBER, Tally(1, 1)),
+        (OCTOBER, Tally(1, 1)),
+        (DECEMBER, Tally(1, 3)),
+        (JANUARY, Tally(0, 2)),
+    )
+    values = finalise([REABLEMENT_91_DAYS], found, single_years("E1"))
+    assert [
+        v for v in shown(values, "reablement_91_days", "E1") if "Q" in v[0] or "-16" in v[0]
+    ] == [
+        ("2015-16 Q2", "1", "1", "100.0"),
+        ("2015-16 Q3", "2", "4", "50.0"),
+        ("2015-16 Q4", "0", "2", "0.0"),
         ("2015-16", "2", "4", "50.0"),
     ]
+
+
+def test_a_year_of_every_month_is_the_default() -> None:
+    found = counts("test_metric", (SEPTEMBER, Tally(1)), (JANUARY, Tally(2)))
+    values = finalise([spells_metric()], found, single_years("E1"))
+    assert shown(values, "test_metric", "E1")[-1] == ("2015-16", "3", "2600", "115.4")
 
 
 # Complete periods ----------------------------------------------------------------------------
@@ -229,6 +262,17 @@ def test_a_period_taking_only_some_months_is_complete_when_those_are_in_the_span
     assert is_complete(autumn, (dt.date(2015, 4, 1), dt.date(2015, 12, 1)))
     assert not is_complete(autumn, (dt.date(2015, 4, 1), dt.date(2015, 11, 1)))
     assert not is_complete(months_of(Grain.YEAR, "2015-16"), (APRIL, dt.date(2015, 12, 1)))
+
+
+def test_a_reablement_year_is_complete_when_october_to_december_are_in_the_span() -> None:
+    """ASCOF 2B(1)'s year takes October to December: data from April to December make it
+    whole, while the fourth quarter, with no data yet, has no value at all."""
+    found = counts("reablement_91_days", (APRIL, Tally(1, 1)), (DECEMBER, Tally(1, 2)))
+    values = finalise([REABLEMENT_91_DAYS], found, single_years("E1"))
+    years = [
+        (v.period, v.numerator, v.denominator, v.complete) for v in values if v.grain is Grain.YEAR
+    ]
+    assert years == [("2015-16", 1, 2, True)]
 
 
 def test_a_standardised_rate_worked_by_hand() -> None:
@@ -377,6 +421,20 @@ def test_a_population_that_serves_no_metric_anywhere_is_refused_naming_every_are
             {"age_standardised": True, "denominator": Population(67), "where": (aged(67),)},
             "must start at the start of an ESP 2013 band",
         ),
+        ({"year_months": (0, 10)}, "distinct calendar months, 1 to 12"),
+        ({"year_months": (10, 10)}, "distinct calendar months, 1 to 12"),
+        (
+            {"where": (aged(65), DiagnosisIn("secondary_diagnoses", ("W00",)))},
+            "'secondary_diagnoses' holds a list: use AnyDiagnosisIn or NoDiagnosisIn",
+        ),
+        (
+            {"where": (aged(65), AnyDiagnosisIn("primary_diagnosis", ("W00",)))},
+            "'primary_diagnosis' holds one value: use DiagnosisIn",
+        ),
+        (
+            {"where": (aged(65), AnyOf(((aged(70),), (OneOf("sex", ("X",)),))))},
+            "'X' is not a value of sex",
+        ),
     ],
 )
 def test_an_invalid_definition_is_refused_with_what_is_wrong(
@@ -448,6 +506,29 @@ def test_bad_diagnosis_codes_are_refused(codes: tuple[str, ...], message: str) -
         DiagnosisIn("primary_diagnosis", codes)
 
 
+def test_list_conditions_read_codes_as_diagnosis_conditions_do() -> None:
+    assert AnyDiagnosisIn("secondary_diagnoses", ("J41-J44", "J47")).prefixes == (
+        "J41",
+        "J42",
+        "J43",
+        "J44",
+        "J47",
+    )
+    assert NoDiagnosisIn("secondary_diagnoses", ("D57.0", "D57")).prefixes == ("D57",)
+    with pytest.raises(MetricError, match="'d57' is not an ICD-10 code"):
+        NoDiagnosisIn("secondary_diagnoses", ("d57",))
+
+
+def test_alternatives_are_two_or_more_groups_of_plain_conditions() -> None:
+    with pytest.raises(MetricError, match="two or more alternatives"):
+        AnyOf(((aged(65),),))
+    with pytest.raises(MetricError, match="two or more alternatives"):
+        AnyOf(((aged(65),), ()))
+    inner = AnyOf(((aged(65),), (aged(18),)))
+    with pytest.raises(MetricError, match="cannot hold another AnyOf"):
+        AnyOf(((aged(65),), (inner,)))  # type: ignore[arg-type]
+
+
 def test_other_conditions_check_themselves() -> None:
     with pytest.raises(MetricError, match="ends \\(17\\) before it starts \\(65\\)"):
         InRange("age", 65, 17)
@@ -458,7 +539,12 @@ def test_other_conditions_check_themselves() -> None:
 
 
 def test_a_definition_names_the_columns_an_engine_must_read() -> None:
-    assert FALLS_ADMISSIONS_65_PLUS.columns == ("admission_method", "age", "primary_diagnosis")
+    assert FALLS_ADMISSIONS_65_PLUS.columns == (
+        "admission_method",
+        "age",
+        "primary_diagnosis",
+        "secondary_diagnoses",
+    )
 
 
 def test_carepool_errors_carry_the_problems() -> None:

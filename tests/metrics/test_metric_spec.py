@@ -18,6 +18,7 @@ from carepool.domain.metric_catalogue import (
     DISCHARGE_TO_USUAL_RESIDENCE,
     FALLS_ADMISSIONS_65_PLUS,
     NON_ELECTIVE_ADMISSIONS,
+    NON_ELECTIVE_ADMISSIONS_RATE,
     PATIENT_EXPERIENCE,
     REABLEMENT_91_DAYS,
     catalogue,
@@ -55,6 +56,34 @@ def test_non_elective_admissions_count_emergency_spells_in_their_admission_month
         2015-16 Q1 | 2         | 9100        | 2
         2015-16    | 2         | 9100        | 2
     """)
+
+
+def test_non_elective_admissions_are_also_a_rate_per_100000_of_all_ages(run: Run) -> None:
+    """The 2015-16 planning guidance gives emergency admissions as a count and as a rate
+    per 100,000 residents of all ages (not age-standardised): the same spells as the
+    count, over the 9,100 residents. Two in April are 21.978… → 22.0; three in the quarter
+    32.967… → 33.0."""
+    values = run(
+        [NON_ELECTIVE_ADMISSIONS, NON_ELECTIVE_ADMISSIONS_RATE],
+        E1,
+        spells="""
+        admission_date | admission_method | age | area_code
+        2015-04-01     | non_elective     | 0   | E1
+        2015-04-30     | non_elective     | 101 | E1
+        2015-04-15     | elective         | 40  | E1  # planned: not counted
+        2015-06-30     | non_elective     | 30  | E1
+        """,
+    )
+    assert shown(values, "non_elective_admissions_rate", "E1") == expected("""
+        period     | numerator | denominator | value
+        2015-04    | 2         | 9100        | 22.0
+        2015-05    | 0         | 9100        | 0.0
+        2015-06    | 1         | 9100        | 11.0
+        2015-16 Q1 | 3         | 9100        | 33.0
+        2015-16    | 3         | 9100        | 33.0
+    """)
+    counted = [line[1] for line in shown(values, "non_elective_admissions", "E1")]
+    assert counted == ["2", "0", "1", "3", "3"]
 
 
 def test_periods_are_financial_quarters_and_years_from_april(run: Run) -> None:
@@ -185,35 +214,43 @@ def test_rates_round_half_to_even(run: Run) -> None:
 
 
 def test_care_home_admissions_65_plus_count_council_supported_placements(run: Run) -> None:
-    """Permanent admissions of people aged 65+ funded by the council, alone or jointly with
-    the NHS, per 100,000 residents aged 65+ (2,600). Self-funders and placements funded
-    wholly by the NHS are not counted."""
+    """ASCOF 2A(2) (2C from 2023-24): permanent admissions of people aged 65+ funded by the
+    council, alone or jointly with the NHS, per 100,000 residents aged 65+ (2,600).
+    Self-funders and placements funded wholly by the NHS are not counted, and neither is
+    a move from a permanent place in one care home to another, residential to nursing or
+    back: that is a transfer, not a new admission. A move from a hospital, or from where
+    the person lived before not being known, counts."""
     values = run(
         [CARE_HOME_ADMISSIONS_65_PLUS],
         E1,
         care_home_admissions="""
-        admission_date | setting     | funding | age | area_code
-        2015-04-10     | residential | council | 65  | E1
-        2015-04-20     | nursing     | joint   | 90  | E1
-        2015-04-21     | nursing     | self    | 80  | E1  # self-funded
-        2015-05-02     | residential | nhs     | 70  | E1  # funded by the NHS
-        2015-05-03     | residential | council | 64  | E1  # under 65
+        admission_date | setting     | funding | previous_setting | age | area_code
+        2015-04-10     | residential | council | community        | 65  | E1
+        2015-04-20     | nursing     | joint   | hospital         | 90  | E1
+        2015-04-21     | nursing     | self    | community        | 80  | E1  # self-funded
+        2015-04-22     | nursing     | council | residential      | 80  | E1  # a transfer
+        2015-04-23     | residential | council | nursing          | 81  | E1  # a transfer
+        2015-04-24     | nursing     | council | not_known        | 75  | E1
+        2015-05-02     | residential | nhs     | community        | 70  | E1  # NHS-funded
+        2015-05-03     | residential | council | community        | 64  | E1  # under 65
         """,
     )
     assert shown(values, "care_home_admissions_65_plus", "E1") == expected("""
         period     | numerator | denominator | value
-        2015-04    | 2         | 2600        | 76.9
+        2015-04    | 3         | 2600        | 115.4
         2015-05    | 0         | 2600        | 0.0
-        2015-16 Q1 | 2         | 2600        | 76.9
-        2015-16    | 2         | 2600        | 76.9
+        2015-16 Q1 | 3         | 2600        | 115.4
+        2015-16    | 3         | 2600        | 115.4
     """)
 
 
 def test_reablement_keeps_deaths_in_the_denominator(run: Run) -> None:
-    """Of people aged 65+ discharged into reablement, the percentage at home 91 days later,
-    by month of discharge. As in ASCOF 2B(1) a death stays in the denominator, as does
-    anyone in a care home, in hospital or not known. May has no one aged 65+, so its
-    percentage is undefined and left out; the quarter adds up its months' counts."""
+    """ASCOF 2B(1) (SALT STS004): of people aged 65+ discharged from hospital into
+    reablement, the percentage at home 91 days later, by month of discharge. A death
+    stays in the denominator, as does anyone in a care home, in hospital or not known. May
+    has no one aged 65+, so its percentage is undefined and left out; the quarter adds up
+    its months' counts. The year takes October to December only, so these discharges
+    give it no value."""
     values = run(
         [REABLEMENT_91_DAYS],
         E1,
@@ -232,27 +269,56 @@ def test_reablement_keeps_deaths_in_the_denominator(run: Run) -> None:
         2015-04    | 1         | 3           | 33.3
         2015-06    | 1         | 2           | 50.0
         2015-16 Q1 | 2         | 5           | 40.0
-        2015-16    | 2         | 5           | 40.0
+    """)
+
+
+def test_reablement_years_take_discharges_from_october_to_december(run: Run) -> None:
+    """ASCOF 2B(1) (SALT STS004) follows up the discharges of 1 October to 31 December,
+    and the year's value is theirs alone: 1 at home of 3, 33.3%. The discharges of 30
+    September and 1 January are in their months and quarters, not in the year."""
+    values = run(
+        [REABLEMENT_91_DAYS],
+        E1,
+        reablement="""
+        discharge_date | status_91_days | age | area_code
+        2015-09-30     | at_home        | 70  | E1  # before October: not in the year
+        2015-10-01     | at_home        | 70  | E1
+        2015-11-15     | died           | 80  | E1
+        2015-12-31     | in_hospital    | 90  | E1
+        2016-01-01     | at_home        | 66  | E1  # after December: not in the year
+        """,
+    )
+    assert shown(values, "reablement_91_days", "E1") == expected("""
+        period     | numerator | denominator | value
+        2015-09    | 1         | 1           | 100.0
+        2015-10    | 1         | 1           | 100.0
+        2015-11    | 0         | 1           | 0.0
+        2015-12    | 0         | 1           | 0.0
+        2016-01    | 1         | 1           | 100.0
+        2015-16 Q2 | 1         | 1           | 100.0
+        2015-16 Q3 | 1         | 3           | 33.3
+        2015-16 Q4 | 1         | 1           | 100.0
+        2015-16    | 1         | 3           | 33.3
     """)
 
 
 def test_avoidable_admissions_are_directly_age_standardised(run: Run) -> None:
-    """Emergency admissions for chronic ambulatory care sensitive conditions, standardised
-    to the ESP 2013: each band's rate is weighted by its share of the standard population.
-    Asthma at 30 (band 30-34: 1/500 residents, weight 6,500) gives 13 and angina at 92
-    (band 90+: 1/100, weight 1,000) gives 10, per 100,000: 23.0. Codes match with or
-    without their dot (J45.0, I240); I24.1 is not on the list, and J20 is left out because
-    it counts only with a second diagnosis carepool does not hold."""
+    """NHS Outcomes Framework 2.3.i (IAP00068): emergency admissions for chronic ambulatory
+    care sensitive conditions, standardised to the ESP 2013: each band's rate is weighted
+    by its share of the standard population. Asthma at 30 (band 30-34: 1/500 residents,
+    weight 6,500) gives 13 and angina at 92 (90+: 1/100, weight 1,000) gives 10, per
+    100,000: 23.0. Codes match with or without their dot (J45.0, I209); I24.0 and
+    Alzheimer's disease (G30) are not on the list."""
     values = run(
         [AVOIDABLE_ADMISSIONS],
         E1,
         spells="""
         admission_date | admission_method | primary_diagnosis | age | area_code
         2015-04-02     | non_elective     | J45.0             | 30  | E1
-        2015-04-03     | non_elective     | I240              | 92  | E1
-        2015-04-04     | non_elective     | I24.1             | 70  | E1
+        2015-04-03     | non_elective     | I209              | 92  | E1
+        2015-04-04     | non_elective     | I24.0             | 70  | E1
         2015-04-05     | elective         | E11               | 70  | E1  # planned
-        2015-04-06     | non_elective     | J20               | 70  | E1
+        2015-04-06     | non_elective     | G30.9             | 70  | E1
         """,
     )
     assert shown(values, "avoidable_admissions", "E1") == expected("""
@@ -263,27 +329,66 @@ def test_avoidable_admissions_are_directly_age_standardised(run: Run) -> None:
     """)
 
 
-def test_falls_65_plus_are_standardised_over_the_bands_from_65(run: Run) -> None:
-    """Emergency admissions for a fall (W00-W19) of people aged 65+, standardised over the
-    ESP 2013 bands 65-69 to 90+ (weights adding up to 19,500): a fall at 66 (1/500 × 5,500
-    = 11) and one at 85 (1/500 × 1,500 = 3) give 14 / 19,500 per 100,000 = 71.8. The
-    denominator shown is the 2,600 residents aged 65+."""
+def test_avoidable_admissions_read_the_secondary_diagnoses_for_j20_and_b18(run: Run) -> None:
+    """NHS Outcomes Framework 2.3.i (IAP00068): acute bronchitis (J20) counts only with a
+    secondary diagnosis of COPD (J41-J44, J47) in any position, and chronic viral
+    hepatitis B (B18.0, B18.1) only without one of sickle-cell disease (D57); a spell with
+    no secondary diagnoses has no sickle-cell disease. Counted: J20 beside J44.9 at 52
+    (band 50-54, 7,000/500 = 14), B18.1 at 40 and at 44 (40-44, 7,000/500 each, 28): 42.0
+    per 100,000. Not counted: J20 beside simple chronic bronchitis (J40, not on the COPD
+    list) or alone, B18.0 beside D57.1, and chronic hepatitis C (B18.2)."""
+    values = run(
+        [AVOIDABLE_ADMISSIONS],
+        E1,
+        spells="""
+        admission_date | admission_method | primary_diagnosis | secondary_diagnoses | age | area_code
+        2015-04-06     | non_elective     | J20.9             | I10;J44.9           | 52  | E1
+        2015-04-07     | non_elective     | J20.9             | I10;J40             | 52  | E1
+        2015-04-07     | non_elective     | J20.9             |                     | 52  | E1
+        2015-04-08     | non_elective     | B18.1             |                     | 40  | E1
+        2015-04-08     | non_elective     | B18.1             | E11.9               | 44  | E1
+        2015-04-09     | non_elective     | B18.0             | E11.9;D57.1         | 40  | E1
+        2015-04-09     | non_elective     | B18.2             |                     | 40  | E1
+        """,  # noqa: E501 (the table's header)
+    )
+    assert shown(values, "avoidable_admissions", "E1") == expected("""
+        period     | numerator | denominator | value
+        2015-04    | 3         | 9100        | 42.0
+        2015-16 Q1 | 3         | 9100        | 42.0
+        2015-16    | 3         | 9100        | 42.0
+    """)
+
+
+def test_falls_65_plus_are_injuries_caused_by_a_fall_standardised_from_65(run: Run) -> None:
+    """PHOF 2.24: emergency admissions of people aged 65+ whose primary diagnosis is an
+    injury (S00-T98) with a fall (W00-W19) as its external cause among the secondary
+    diagnoses, in any position, standardised over the ESP 2013 bands 65-69 to 90+
+    (weights adding up to 19,500). A hip fracture after a fall at 66 (1/500 × 5,500 = 11),
+    a head injury at 85 (1/500 × 1,500 = 3) and a late effect of injury (T98) at 90
+    (1/100 × 1,000 = 10) give 24 / 19,500 per 100,000 = 123.1. The denominator shown is
+    the 2,600 residents aged 65+. Not counted: an injury caused otherwise (W20, struck by
+    a thrown object), a fall coded as the primary diagnosis without an injury, a fall
+    beside a diagnosis that is not an injury (I10), a fall at 64 and a planned admission."""
     values = run(
         [FALLS_ADMISSIONS_65_PLUS],
         E1,
         spells="""
-        admission_date | admission_method | primary_diagnosis | age | area_code
-        2015-04-10     | non_elective     | W01               | 66  | E1
-        2015-04-11     | non_elective     | W19.9             | 85  | E1
-        2015-04-12     | non_elective     | W20               | 85  | E1  # not a fall
-        2015-04-13     | non_elective     | W05               | 64  | E1  # under 65
-        """,
+        admission_date | admission_method | primary_diagnosis | secondary_diagnoses | age | area_code
+        2015-04-10     | non_elective     | S72.0             | W01;I10             | 66  | E1
+        2015-04-11     | non_elective     | S06.0             | I10;E11.9;W19.9     | 85  | E1
+        2015-04-11     | non_elective     | T98.3             | W10                 | 90  | E1
+        2015-04-12     | non_elective     | S72.0             | W20                 | 85  | E1
+        2015-04-12     | non_elective     | W01               |                     | 85  | E1
+        2015-04-12     | non_elective     | I10               | W01                 | 85  | E1
+        2015-04-13     | non_elective     | S00.0             | W05                 | 64  | E1
+        2015-04-13     | elective         | S72.0             | W01                 | 70  | E1
+        """,  # noqa: E501 (the table's header)
     )
     assert shown(values, "falls_admissions_65_plus", "E1") == expected("""
         period     | numerator | denominator | value
-        2015-04    | 2         | 2600        | 71.8
-        2015-16 Q1 | 2         | 2600        | 71.8
-        2015-16    | 2         | 2600        | 71.8
+        2015-04    | 3         | 2600        | 123.1
+        2015-16 Q1 | 3         | 2600        | 123.1
+        2015-16    | 3         | 2600        | 123.1
     """)
 
 
@@ -336,18 +441,24 @@ def test_patient_experience_is_the_share_of_positive_answers(run: Run) -> None:
 
 def test_a_missing_value_passes_no_condition(run: Run) -> None:
     """A record whose age is missing counts towards all-ages admissions but not towards a
-    rate of the ages 65+, and one with no admission method counts nowhere."""
+    rate of the ages 65+, and one with no admission method counts nowhere. A missing list
+    of secondary diagnoses is an empty one: it holds no fall, but no sickle-cell disease
+    either, so hepatitis B with no secondary diagnosis is an avoidable admission (at 70,
+    5,000/500 = 10 per 100,000)."""
     values = run(
-        [NON_ELECTIVE_ADMISSIONS, FALLS_ADMISSIONS_65_PLUS],
+        [NON_ELECTIVE_ADMISSIONS, FALLS_ADMISSIONS_65_PLUS, AVOIDABLE_ADMISSIONS],
         E1,
         spells="""
-        admission_date | admission_method | primary_diagnosis | age | area_code
-        2015-04-10     | non_elective     | W01               |     | E1
-        2015-04-11     |                  | W01               | 70  | E1
-        """,
+        admission_date | admission_method | primary_diagnosis | secondary_diagnoses | age | area_code
+        2015-04-10     | non_elective     | S72.0             | W01                 |     | E1
+        2015-04-11     |                  | S72.0             | W01                 | 70  | E1
+        2015-04-12     | non_elective     | S72.0             |                     | 70  | E1
+        2015-04-13     | non_elective     | B18.1             |                     | 70  | E1
+        """,  # noqa: E501 (the table's header)
     )
-    assert shown(values, "non_elective_admissions", "E1")[0] == ("2015-04", "1", "9100", "1")
+    assert shown(values, "non_elective_admissions", "E1")[0] == ("2015-04", "3", "9100", "3")
     assert shown(values, "falls_admissions_65_plus", "E1")[0] == ("2015-04", "0", "2600", "0.0")
+    assert shown(values, "avoidable_admissions", "E1")[0] == ("2015-04", "1", "9100", "10.0")
 
 
 def test_every_file_of_a_kind_is_read(run: Run, tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ class Measured:
             self.admissions[area] += _by_quarter(emergency["admission_date"])
         elif kind == "care_home_admissions":
             funded = pc.is_in(table["funding"], pa.array(["council", "joint"]))
-            counted = table.filter(pc.and_(older, funded))
+            moved = pc.is_in(table["previous_setting"], pa.array(["residential", "nursing"]))
+            counted = table.filter(pc.and_(pc.and_(older, funded), pc.invert(moved)))
             self.care_homes[area] += _by_quarter(counted["admission_date"])
         elif kind == "delays":
             days = np.asarray(table["delayed_days"], dtype=np.float64)

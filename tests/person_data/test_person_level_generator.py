@@ -172,6 +172,36 @@ def test_delays_care_homes_and_reablement_have_their_national_shape(
     assert status["at_home"] / sum(status.values()) == pytest.approx(0.8, abs=0.05)
 
 
+def test_spells_have_realistic_secondary_diagnoses(year: dict[str, pa.Table]) -> None:
+    """Most spells have none to six secondary diagnoses, older patients more; the
+    injuries of older people's emergency admissions are mostly falls, coded as their
+    external cause; and acute bronchitis is often coded with COPD, so some counts as a
+    chronic ambulatory care sensitive condition and some does not."""
+    spells = year["spells"]
+    listed = pc.add(pc.fill_null(pc.count_substring(spells["secondary_diagnoses"], ";"), -1), 1)
+    counts = np.asarray(listed.to_numpy(zero_copy_only=False))
+    ages = np.asarray(spells["age"].to_numpy(zero_copy_only=False))
+    assert np.mean(counts <= 6) > 0.95 and counts.max() <= 19
+    assert counts[ages >= 80].mean() > 2 * counts[ages < 40].mean()
+    emergencies = _emergencies(year)
+    older = emergencies.filter(pc.greater_equal(emergencies["age"], 65))
+    injured = older.filter(pc.match_substring_regex(older["primary_diagnosis"], "^[ST]"))
+    falls = pc.match_substring_regex(injured["secondary_diagnoses"], r"(^|;)W[01][0-9]")
+    assert pc.mean(pc.cast(falls, pa.float64())).as_py() == pytest.approx(0.85, abs=0.08)
+    bronchitis = emergencies.filter(pc.starts_with(emergencies["primary_diagnosis"], "J20"))
+    copd = pc.match_substring_regex(bronchitis["secondary_diagnoses"], r"(^|;)J4[1-47]")
+    assert 0.3 < pc.mean(pc.cast(copd, pa.float64())).as_py() < 0.8
+
+
+def test_some_care_home_admissions_are_transfers_from_another_care_home(
+    year: dict[str, pa.Table],
+) -> None:
+    previous = Counter(year["care_home_admissions"].column("previous_setting").to_pylist())
+    transfers = (previous["residential"] + previous["nursing"]) / sum(previous.values())
+    assert transfers == pytest.approx(0.1, abs=0.05)
+    assert previous["hospital"] > previous["residential"]
+
+
 def test_a_year_that_is_not_a_financial_year_is_refused() -> None:
     with pytest.raises(CarepoolError, match="financial year"):
         list(person_level_chunks(seed=SEED, scale=SCALE, financial_year="2015"))

@@ -97,6 +97,27 @@ def test_accepted_rows_are_stored_pseudonymised_in_the_contracts_shape(
     assert not (data_dir / "quarantine").exists()
 
 
+def test_secondary_diagnoses_are_a_list_of_up_to_19_codes_and_may_be_none(
+    write_raw: WriteRaw, ingest: Ingest, data_dir: Path
+) -> None:
+    """Codes with or without their dot, separated by ';', as many as HES's DIAG_02 to
+    DIAG_20; a spell with none leaves the column empty, and it is stored as missing."""
+    nineteen = ";".join(["I10", "E11.9", "J441", "W19X"] + ["N18.3"] * 15)
+    write_raw(
+        "spells.csv",
+        "spells",
+        [
+            {"secondary_diagnoses": "W01X"},
+            {"secondary_diagnoses": ""},
+            {"secondary_diagnoses": nineteen},
+        ],
+    )
+    report = ingest()
+    assert counts(report, "spells") == (3, 3, 0)
+    stored = read_kind(data_dir, "spells").column("secondary_diagnoses").to_pylist()
+    assert stored == ["W01X", None, nineteen]
+
+
 def test_every_kind_is_read_and_the_same_person_has_the_same_pseudonym_in_each(
     write_raw: WriteRaw, ingest: Ingest, data_dir: Path
 ) -> None:
@@ -248,6 +269,30 @@ ROW_PROBLEMS = [
     ),
     (
         "spells",
+        {"secondary_diagnoses": "I10,E11.9"},
+        "secondary_diagnoses",
+        "is not a list of codes in the expected form, separated by ';'",
+    ),
+    (
+        "spells",
+        {"secondary_diagnoses": "I10;;E11.9"},
+        "secondary_diagnoses",
+        "is not a list of codes in the expected form, separated by ';'",
+    ),
+    (
+        "spells",
+        {"secondary_diagnoses": "I10;high blood pressure"},
+        "secondary_diagnoses",
+        "is not a list of codes in the expected form, separated by ';'",
+    ),
+    (
+        "spells",
+        {"secondary_diagnoses": ";".join(["I10"] * 20)},
+        "secondary_diagnoses",
+        "has more than 19 codes",
+    ),
+    (
+        "spells",
         {"spell_id": NUMBERS[30]},
         "spell_id",
         "looks like an NHS number, which must not be kept",
@@ -268,6 +313,12 @@ ROW_PROBLEMS = [
         {"setting": "sheltered"},
         "setting",
         "is not one of: residential, nursing",
+    ),
+    (
+        "care_home_admissions",
+        {"previous_setting": "own_home"},
+        "previous_setting",
+        "is not one of: community, hospital, residential, nursing, not_known",
     ),
     (
         "reablement",
@@ -554,10 +605,10 @@ def test_a_ragged_row_is_quarantined_and_later_rows_keep_their_numbers(
     assert counts(report, "spells") == (4, 2, 2)
     found = {(line["source_row"], line["problem"]) for line in quarantined(data_dir, "spells")}
     assert found == {
-        (3, "has 9 fields where 10 were expected"),
+        (3, "has 10 fields where 11 were expected"),
         (5, "is not between 0 and 120"),
     }
-    assert reasons(report, "spells")["row: has 9 fields where 10 were expected"] == 1
+    assert reasons(report, "spells")["row: has 10 fields where 11 were expected"] == 1
 
 
 def test_every_row_read_is_either_accepted_or_quarantined(

@@ -170,6 +170,8 @@ def test_each_metric_has_its_chart_beside_its_table(
         assert _row(table, "2015-04") and _row(table, "2017-03")
         facts = _text(section.find(".//dl"))
         assert definition(metric).description in facts
+        assert definition(metric).source in facts
+        assert all(difference in facts for difference in definition(metric).differences)
         assert "test-extract-2017-03" in facts and "reference engine" in facts
     care = _text(_section(tree, CARE_HOMES).find(".//dl"))
     assert "ASCOF 2A(2) (2015-16, 2017-19)" in care

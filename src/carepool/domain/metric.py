@@ -2,9 +2,10 @@
 
 A :class:`MetricDefinition` says *what* to count: which record kind, which date puts an
 event in a period, which events are in scope (declarative conditions such as "admission
-method is non_elective", "aged 65+", "primary diagnosis in W00-W19"), what the numerator and
-denominator are, and how the value is expressed (a count, a rate per 100,000 or a
-percentage, directly age-standardised where the definition says so). Engines know *how*:
+method is non_elective", "aged 65+", "a secondary diagnosis in W00-W19", and "either this
+or that" where a specification says so), what the numerator and denominator are, and how
+the value is expressed (a count, a rate per 100,000 or a percentage, directly
+age-standardised where the definition says so). Engines know *how*:
 each compiles the conditions to its own language (a Python predicate, SQL, a Spark column)
 and returns exact integer counts per area, month and, for standardised metrics, age band.
 
@@ -70,7 +71,8 @@ class Measure(StrEnum):
 
 # Conditions ---------------------------------------------------------------------------------
 #
-# A missing value (null) never passes a condition, in every engine.
+# A missing value (null) never passes a condition, in every engine, with one exception: a
+# missing list of codes is an empty list, so it passes NoDiagnosisIn (it holds none of them).
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +140,50 @@ class DiagnosisIn:
     prefixes: tuple[str, ...] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.codes:
-            raise MetricError(f"a diagnosis condition on {self.column!r} needs at least one code")
-        found = sorted({prefix for code in self.codes for prefix in _expand_code(code)})
-        # A prefix already covered by a shorter one (I24 covers I240) adds nothing.
-        kept = [p for p in found if not any(p != q and p.startswith(q) for q in found)]
-        object.__setattr__(self, "prefixes", tuple(kept))
+        object.__setattr__(self, "prefixes", diagnosis_prefixes(self.column, self.codes))
+
+
+@dataclass(frozen=True, slots=True)
+class AnyDiagnosisIn:
+    """Some ICD-10 code in the list in ``column`` starts with one of ``codes``.
+
+    For a column of several diagnoses (a spell's secondary diagnoses): ``codes`` and
+    ``prefixes`` are written and matched exactly as :class:`DiagnosisIn`'s, against each code
+    of the list in turn. A spell with no secondary diagnoses has none of them.
+    """
+
+    column: str
+    codes: tuple[str, ...]
+    prefixes: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefixes", diagnosis_prefixes(self.column, self.codes))
+
+
+@dataclass(frozen=True, slots=True)
+class NoDiagnosisIn:
+    """No ICD-10 code in the list in ``column`` starts with one of ``codes``.
+
+    The opposite of :class:`AnyDiagnosisIn`, with one consequence worth saying: a missing
+    list is an empty one, so it passes. A specification that excludes a spell "with a
+    secondary diagnosis of D57" keeps every spell that has no secondary diagnosis at all.
+    """
+
+    column: str
+    codes: tuple[str, ...]
+    prefixes: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefixes", diagnosis_prefixes(self.column, self.codes))
+
+
+def diagnosis_prefixes(column: str, codes: Sequence[str]) -> tuple[str, ...]:
+    """The dot-less prefixes that match ``codes`` (ranges written out), shortest kept."""
+    if not codes:
+        raise MetricError(f"a diagnosis condition on {column!r} needs at least one code")
+    found = sorted({prefix for code in codes for prefix in _expand_code(code)})
+    # A prefix already covered by a shorter one (I24 covers I240) adds nothing.
+    return tuple(p for p in found if not any(p != q and p.startswith(q) for q in found))
 
 
 def normalise_icd10(code: str) -> str:
@@ -168,7 +208,48 @@ def _expand_code(text: str) -> list[str]:
     return [f"{low[0]}{number:0{width}d}" for number in range(start, stop + 1)]
 
 
-Condition = OneOf | NoneOf | InRange | DiagnosisIn
+ColumnCondition = OneOf | NoneOf | InRange | DiagnosisIn | AnyDiagnosisIn | NoDiagnosisIn
+"""A condition on one column."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """At least one of ``alternatives`` holds, each a group of conditions that must all pass.
+
+    A definition's conditions must all pass; this says "or" where a specification needs
+    it, as the chronic ACSC list does: a primary diagnosis on the list, *or* acute
+    bronchitis (J20) *with* a secondary diagnosis of COPD. An alternative is made of
+    conditions on one column each, never another :class:`AnyOf`, so a definition reads as
+    the specification's table does. A missing value fails its alternative only.
+    """
+
+    alternatives: tuple[tuple[ColumnCondition, ...], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.alternatives) < 2 or not all(self.alternatives):
+            raise MetricError("AnyOf needs two or more alternatives, each with a condition")
+        for group in self.alternatives:
+            for condition in group:
+                if isinstance(condition, AnyOf):
+                    raise MetricError("an alternative of AnyOf cannot hold another AnyOf")
+
+
+Condition = ColumnCondition | AnyOf
+
+
+def columns_of(condition: Condition) -> tuple[str, ...]:
+    """The columns a condition reads, in the order it names them."""
+    if isinstance(condition, AnyOf):
+        names = (c.column for group in condition.alternatives for c in group)
+        return tuple(dict.fromkeys(names))
+    return (condition.column,)
+
+
+def column_conditions(condition: Condition) -> tuple[ColumnCondition, ...]:
+    """Every condition on one column inside ``condition`` (itself, if it is one)."""
+    if isinstance(condition, AnyOf):
+        return tuple(c for group in condition.alternatives for c in group)
+    return (condition,)
 
 
 # Numerators and denominators ----------------------------------------------------------------
@@ -239,6 +320,14 @@ class MetricDefinition:
     among them. A rate divides by the residents of an age range, and its events must be of
     that age range too. A definition checks all of this when it is made, so an engine never
     meets a definition it cannot compute.
+
+    ``source`` names the published specification the definition follows (document, version,
+    section), and ``differences`` each thing it asks that carepool's data cannot say, with
+    what is done instead: a metric's page shows both. ``year_months`` are the calendar
+    months (1 to 12) whose events make up a financial year's value, for a specification
+    that measures the year by a sample of it (ASCOF 2B(1) takes discharges from October to
+    December); empty, every month counts. Months and quarters always take every event in
+    them.
     """
 
     id: str
@@ -254,6 +343,9 @@ class MetricDefinition:
     direction: Direction
     decimal_places: int
     age_standardised: bool = False
+    source: str = ""
+    differences: tuple[str, ...] = ()
+    year_months: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         problems = [
@@ -288,7 +380,7 @@ class MetricDefinition:
         """The record kind's columns an engine must read, besides area and ``event_date``."""
         names: dict[str, None] = {}
         for condition in (*self.numerator_where, *(self.denominator_where or ())):
-            names[condition.column] = None
+            names.update(dict.fromkeys(columns_of(condition)))
         if isinstance(self.numerator, SumOf):
             names[self.numerator.column] = None
         if self.age_standardised:
@@ -322,17 +414,24 @@ def _check_columns(d: MetricDefinition) -> Iterator[tuple[str, str]]:
         yield "event_date", f"{d.event_date!r} is not a date column of {kind}"
     conditions = (*d.numerator_where, *(d.denominator_where or ()))
     for condition in conditions:
-        yield from _check_condition(condition, d.record_kind)
+        for part in column_conditions(condition):
+            yield from _check_condition(part, d.record_kind)
     if isinstance(d.numerator, SumOf) and types.get(d.numerator.column) != ColumnType.INTEGER:
         yield "numerator", f"{d.numerator.column!r} is not a whole-number column of {kind}"
 
 
-def _check_condition(condition: Condition, kind: RecordKind) -> Iterator[tuple[str, str]]:
+def _check_condition(condition: ColumnCondition, kind: RecordKind) -> Iterator[tuple[str, str]]:
     columns = {column.name: column for column in kind.pseudonymised_columns()}
     column = columns.get(condition.column)
     wanted = ColumnType.INTEGER if isinstance(condition, InRange) else ColumnType.TEXT
     if column is None or column.type != wanted:
         yield "where", f"{condition.column!r} is not a {wanted.value} column of {kind.name}"
+        return
+    if column.is_list and not isinstance(condition, AnyDiagnosisIn | NoDiagnosisIn):
+        yield "where", f"{column.name!r} holds a list: use AnyDiagnosisIn or NoDiagnosisIn"
+        return
+    if isinstance(condition, AnyDiagnosisIn | NoDiagnosisIn) and not column.is_list:
+        yield "where", f"{column.name!r} holds one value: use DiagnosisIn, not a list condition"
         return
     if isinstance(condition, OneOf | NoneOf) and column.allowed:
         for value in condition.values:
@@ -381,11 +480,18 @@ def _check_standardisation(d: MetricDefinition) -> Iterator[tuple[str, str]]:
         yield "where", f"a standardised rate counts only events of its ages: add {needed}"
 
 
+def _check_year_months(d: MetricDefinition) -> Iterator[tuple[str, str]]:
+    months = d.year_months
+    if any(not 1 <= month <= 12 for month in months) or len(set(months)) != len(months):
+        yield "year_months", "the year's months are distinct calendar months, 1 to 12"
+
+
 _DEFINITION_CHECKS = (
     _check_identity,
     _check_columns,
     _check_measure,
     _check_standardisation,
+    _check_year_months,
 )
 
 
@@ -673,7 +779,8 @@ def finalise(
 
     Every area in ``population`` gets a value for every month in its metric's span (see
     :class:`EventCounts`) and for each financial quarter and year those months fall in;
-    quarters and years add up their months' counts first and divide once. Values are exact
+    quarters and years add up their months' counts first and divide once (a year only its
+    definition's ``year_months``, when it names them). Values are exact
     fractions rounded half to even to the definition's decimal places.
 
     A value whose denominator is zero (no events to take a percentage of, no residents, or
@@ -696,8 +803,10 @@ def finalise(
         span = counts.months.get(definition.id)
         if span is None:
             continue
-        periods = _periods(months_between(*span))
-        whole = {p: is_complete(months_of(grain, p), span) for grain, p, _ in periods}
+        periods = _year_from_its_months(definition, _periods(months_between(*span)))
+        whole = {
+            p: is_complete(months_taken(definition, grain, p), span) for grain, p, _ in periods
+        }
         for code in populations:
             found = formulas[(definition.id, code)]
             if found is not None:
@@ -737,6 +846,35 @@ def _periods(months: list[dt.date]) -> list[tuple[Grain, str, list[dt.date]]]:
         for month in months:
             periods.setdefault((grain, label(month)), []).append(month)
     return [(grain, label, inside) for (grain, label), inside in periods.items()]
+
+
+def _year_from_its_months(
+    definition: MetricDefinition, periods: list[tuple[Grain, str, list[dt.date]]]
+) -> list[tuple[Grain, str, list[dt.date]]]:
+    """The periods, each year keeping only the months its definition's year value takes.
+
+    A year none of whose chosen months has data yet gets no value (rather than a zero
+    from no months), as a month outside the data gets none.
+    """
+    if not definition.year_months:
+        return periods
+    kept = []
+    for grain, label, months in periods:
+        if grain is Grain.YEAR:
+            months = [month for month in months if month.month in definition.year_months]
+            if not months:
+                continue
+        kept.append((grain, label, months))
+    return kept
+
+
+def months_taken(definition: MetricDefinition, grain: Grain, period: str) -> list[dt.date]:
+    """The months whose events make up a period's value: all of :func:`months_of`, but
+    only a year's ``year_months`` when its definition names them."""
+    months = months_of(grain, period)
+    if grain is Grain.YEAR and definition.year_months:
+        return [month for month in months if month.month in definition.year_months]
+    return months
 
 
 def months_of(grain: Grain, period: str) -> list[dt.date]:

@@ -72,6 +72,19 @@ class CareHomeSetting(StrEnum):
     NURSING = "nursing"
 
 
+class PreviousSetting(StrEnum):
+    """Where a person admitted permanently to a care home lived just before (SALT's "setting
+    prior to admission"). ``residential`` and ``nursing`` mean a permanent placement in a
+    care home of that kind, so the admission is a transfer between care homes, which ASCOF
+    2A(2) does not count as a new admission."""
+
+    COMMUNITY = "community"
+    HOSPITAL = "hospital"
+    RESIDENTIAL = "residential"
+    NURSING = "nursing"
+    NOT_KNOWN = "not_known"
+
+
 class StatusAfter91Days(StrEnum):
     """Where a person discharged into reablement is 91 days later (ASCOF 2B(1))."""
 
@@ -86,6 +99,12 @@ class StatusAfter91Days(StrEnum):
 #: without its dot (``J44.1``, ``J441``, ``R69X``).
 ICD10_PATTERN = r"[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?"
 
+#: What separates the values of a column that holds a list (a spell's secondary diagnoses).
+LIST_SEPARATOR = ";"
+
+#: HES records up to 19 secondary diagnoses (DIAG_02 to DIAG_20) besides the primary one.
+MAX_SECONDARY_DIAGNOSES = 19
+
 #: A question identifier: lower_snake_case, as the survey's questions are named.
 QUESTION_PATTERN = r"[a-z][a-z0-9_]*"
 
@@ -98,7 +117,9 @@ class Column:
     """One column of a record kind: its name, logical type, allowed values and meaning.
 
     ``minimum`` and ``maximum`` bound an INTEGER column (inclusive); ``pattern`` is a regular
-    expression a TEXT value must match in full.
+    expression a TEXT value must match in full. A TEXT column with ``max_items`` holds a
+    list: one to ``max_items`` values, each matching ``pattern``, with
+    :data:`LIST_SEPARATOR` between them (and nowhere else); an empty list is a missing value.
     """
 
     name: str
@@ -109,6 +130,12 @@ class Column:
     minimum: int | None = None
     maximum: int | None = None
     pattern: str = ""
+    max_items: int | None = None
+
+    @property
+    def is_list(self) -> bool:
+        """Whether the column holds a list of values rather than one."""
+        return self.max_items is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +193,16 @@ SPELLS = RecordKind(
             "ICD-10 code of the primary diagnosis, e.g. J44.1 or J441",
             pattern=ICD10_PATTERN,
         ),
+        Column(
+            "secondary_diagnoses",
+            ColumnType.TEXT,
+            f"ICD-10 codes of up to {MAX_SECONDARY_DIAGNOSES} secondary diagnoses in the order "
+            f"recorded (HES DIAG_02 to DIAG_20), separated by '{LIST_SEPARATOR}', e.g. "
+            "I10;E11.9; empty when there are none",
+            nullable=True,
+            pattern=ICD10_PATTERN,
+            max_items=MAX_SECONDARY_DIAGNOSES,
+        ),
         AGE,
         SEX,
         AREA,
@@ -219,6 +256,13 @@ CARE_HOME_ADMISSIONS = RecordKind(
         ),
         Column(
             "funding", ColumnType.TEXT, "who funds the placement", allowed=_values(CareHomeFunding)
+        ),
+        Column(
+            "previous_setting",
+            ColumnType.TEXT,
+            "where the person lived just before: residential or nursing for a permanent "
+            "care-home placement (a transfer between care homes)",
+            allowed=_values(PreviousSetting),
         ),
         AGE,
         AREA,

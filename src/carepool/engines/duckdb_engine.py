@@ -20,12 +20,15 @@ from typing import cast
 import duckdb
 
 from carepool.domain.metric import (
+    AnyDiagnosisIn,
+    AnyOf,
     Condition,
     CountKey,
     DiagnosisIn,
     EventCounts,
     InRange,
     MetricDefinition,
+    NoDiagnosisIn,
     NoneOf,
     OneOf,
     Tally,
@@ -41,6 +44,8 @@ from carepool.engines.plan import (
     KindPlan,
     MetricPlan,
     aggregate_key,
+    code_list_pattern,
+    diagnosis_pattern,
     month_key,
     month_start,
     plans,
@@ -152,22 +157,77 @@ def spans_query(plan: KindPlan) -> str:
 
 
 def _aggregate(aggregate: Aggregate) -> str:
-    """The aggregate with its filter; diagnosis patterns are tested only where all else holds.
-
-    DuckDB evaluates every term of an ``AND`` in a filter on every row, and a diagnosis
-    pattern costs far more than the rest, so it goes behind a ``CASE`` that reaches it only
-    for rows the cheap conditions let through. Missing values still count as not matching.
-    """
+    """The aggregate with its filter (see :func:`all_of`)."""
     value = "count(*)" if aggregate.column is None else f"sum({_name(aggregate.column)})"
     if not aggregate.where:
         return value
-    cheap = [condition(c) for c in aggregate.where if not isinstance(c, DiagnosisIn)]
-    costly = [condition(c) for c in aggregate.where if isinstance(c, DiagnosisIn)]
-    if cheap and costly:
-        test = f"CASE WHEN {' AND '.join(cheap)} THEN {' AND '.join(costly)} ELSE false END"
-    else:
-        test = " AND ".join(cheap or costly)
-    return f"{value} FILTER (WHERE {test})"
+    return f"{value} FILTER (WHERE {all_of(aggregate.where)})"
+
+
+def all_of(conditions: Sequence[Condition]) -> str:
+    """Every condition, the costly ones tested only on rows that pass all cheaper ones.
+
+    DuckDB evaluates every term of an ``AND`` in a filter on every row, and a diagnosis
+    pattern costs far more than a comparison (a pattern over a list of codes, or a choice
+    between alternatives, more again), so each step of cost goes behind a ``CASE`` that
+    reaches it only for rows the cheaper conditions let through. A missing value makes a
+    comparison NULL, which a ``CASE`` treats as false, as a filter does.
+    """
+    steps: dict[int, list[str]] = {}
+    for c in _without_implied(conditions):
+        steps.setdefault(_cost(c), []).append(condition(c))
+    tests = [" AND ".join(steps[cost]) for cost in sorted(steps)]
+    test = tests.pop()
+    for guard in reversed(tests):
+        test = f"CASE WHEN {guard} THEN {test} ELSE false END"
+    return test
+
+
+def _without_implied(conditions: Sequence[Condition]) -> list[Condition]:
+    """The conditions less any that another implies, which need not be tested again: a
+    percentage's numerator carries its denominator's conditions too, so "discharged to
+    their usual residence" comes with "did not die", which it implies. A missing value
+    fails both alike."""
+    fixed = {c.column: set(c.values) for c in conditions if isinstance(c, OneOf)}
+    return [
+        c
+        for c in conditions
+        if not (isinstance(c, NoneOf) and c.column in fixed and not fixed[c.column] & set(c.values))
+    ]
+
+
+def _cost(c: Condition) -> int:
+    """How dear a condition is to test, in steps: comparisons, one pattern, several."""
+    if isinstance(c, AnyOf):
+        return 3
+    if isinstance(c, AnyDiagnosisIn | NoDiagnosisIn):
+        return 2
+    return 1 if isinstance(c, DiagnosisIn) else 0
+
+
+def any_of(c: AnyOf) -> str:
+    """The first alternative that holds makes it true: a ``CASE`` tests each alternative
+    only on the rows every earlier one failed, so none is tested once one has held.
+
+    When every alternative tests the same diagnosis column (the chronic ACSC list, its
+    hepatitis B and its acute bronchitis), one pattern for all their codes goes first, so
+    the rows that can pass none (most of them) meet one pattern, not one per alternative.
+    """
+    whens = " ".join(f"WHEN {all_of(group)} THEN true" for group in c.alternatives)
+    chain = f"(CASE {whens} ELSE false END)"
+    guard = _shared_diagnosis(c)
+    return chain if guard is None else f"CASE WHEN {condition(guard)} THEN {chain} ELSE false END"
+
+
+def _shared_diagnosis(c: AnyOf) -> DiagnosisIn | None:
+    """A diagnosis condition every alternative implies: all their codes on the one column
+    each alternative tests with :class:`DiagnosisIn`, if there is such a column."""
+    tests = [[d for d in group if isinstance(d, DiagnosisIn)] for group in c.alternatives]
+    columns = {d.column for group in tests for d in group}
+    if len(columns) != 1 or not all(tests):
+        return None
+    codes = tuple(dict.fromkeys(code for group in tests for d in group for code in d.codes))
+    return DiagnosisIn(columns.pop(), codes)
 
 
 def _month(column: str) -> str:
@@ -175,7 +235,10 @@ def _month(column: str) -> str:
 
 
 def condition(c: Condition) -> str:
-    """A condition as a SQL boolean; NULL (so not counted) wherever the value is missing."""
+    """A condition as a SQL boolean; NULL (so not counted) wherever the value is missing,
+    except that a missing list of codes holds none of :class:`NoDiagnosisIn`'s codes."""
+    if isinstance(c, AnyOf):
+        return any_of(c)
     column = _name(c.column)
     if isinstance(c, OneOf):
         if len(c.values) == 1:
@@ -189,19 +252,10 @@ def condition(c: Condition) -> str:
         if c.highest is None:
             return f"{column} >= {c.lowest}"
         return f"{column} BETWEEN {c.lowest} AND {c.highest}"
-    return f"regexp_matches({column}, {_text(diagnosis_pattern(c))})"
-
-
-def diagnosis_pattern(c: DiagnosisIn) -> str:
-    """One anchored regular expression for every prefix: ``^(?:J45|I24\\.?0|…)``.
-
-    A prefix longer than three characters may have ICD-10's dot in fourth place, so
-    ``I240`` is looked for as ``I24``, perhaps a dot, then ``0``: exactly the codes whose
-    dot-less form starts with ``I240``. One expression is markedly faster in DuckDB than a
-    list of prefix tests.
-    """
-    alternatives = [p if len(p) <= 3 else f"{p[:3]}\\.?{p[3:]}" for p in c.prefixes]
-    return f"^(?:{'|'.join(alternatives)})"
+    if isinstance(c, DiagnosisIn):
+        return f"regexp_matches({column}, {_text(diagnosis_pattern(c.prefixes))})"
+    found = f"regexp_matches({column}, {_text(code_list_pattern(c.prefixes))})"
+    return found if isinstance(c, AnyDiagnosisIn) else f"NOT coalesce({found}, false)"
 
 
 def _name(identifier: str) -> str:

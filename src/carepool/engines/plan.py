@@ -28,8 +28,9 @@ from carepool.domain.metric import (
     MetricDefinition,
     SumOf,
     Tally,
+    columns_of,
 )
-from carepool.domain.person_level import RecordKind
+from carepool.domain.person_level import LIST_SEPARATOR, RecordKind
 
 AREA = "area_code"
 AGE = "age"
@@ -88,7 +89,8 @@ class KindPlan:
         if self.banded:
             names[AGE] = None
         for aggregate in self.aggregates:
-            names.update(dict.fromkeys(condition.column for condition in aggregate.where))
+            for condition in aggregate.where:
+                names.update(dict.fromkeys(columns_of(condition)))
             if aggregate.column is not None:
                 names[aggregate.column] = None
         return tuple(names)
@@ -193,3 +195,68 @@ def _plan(definitions: list[MetricDefinition]) -> KindPlan:
         aggregates=tuple(aggregates),
         metrics=tuple(metrics),
     )
+
+
+def diagnosis_pattern(prefixes: Sequence[str]) -> str:
+    """One anchored regular expression for every prefix: ``^(?:E1[0-4]|I24\\.?0|…)``.
+
+    A prefix longer than three characters may have ICD-10's dot in fourth place, so
+    ``I240`` is looked for as ``I24``, perhaps a dot, then ``0``: exactly the codes whose
+    dot-less form starts with ``I240``. One expression is markedly faster in DuckDB than a
+    list of prefix tests, and faster again written as a tree (see :func:`prefix_tree`).
+    """
+    return f"^{prefix_tree(prefixes)}"
+
+
+def code_list_pattern(prefixes: Sequence[str]) -> str:
+    """The same for a list of codes: a prefix at the start of the list or just after a
+    separator, ``(?:^|;)J4[1-47]``, so it matches where some code of the list starts with
+    it, as the reference engine finds by splitting the list."""
+    return f"(?:^|{LIST_SEPARATOR}){prefix_tree(prefixes)}"
+
+
+_DOT_BEFORE = 3  # ICD-10's dot comes before the fourth character
+
+_Trie = dict[str, "_Trie"]
+
+
+def prefix_tree(prefixes: Sequence[str]) -> str:
+    """The prefixes as one regular expression that shares what they share: ``E10`` to
+    ``E14`` become ``E1[0-4]``, ``S00`` to ``T98`` ``(?:S[0-9][0-9]|T(?:[0-8][0-9]|9[0-8]))``.
+
+    DuckDB's regular expressions run measurably faster over the shared form than over a
+    flat list of the same prefixes. None of the prefixes may start another (a
+    :class:`~carepool.domain.metric.DiagnosisIn` keeps only the shortest).
+    """
+    trie: _Trie = {}
+    for prefix in prefixes:
+        node = trie
+        for character in prefix:
+            node = node.setdefault(character, {})
+    return _branches(trie, 0)
+
+
+def _branches(node: _Trie, depth: int) -> str:
+    """The pattern for the characters at ``depth`` and after, below one node of the tree."""
+    followed: dict[str, list[str]] = {}
+    for character, child in sorted(node.items()):
+        rest = ""
+        if child:
+            rest = ("\\.?" if depth + 1 == _DOT_BEFORE else "") + _branches(child, depth + 1)
+        followed.setdefault(rest, []).append(character)
+    parts = [_one_of(characters) + rest for rest, characters in followed.items()]
+    return parts[0] if len(parts) == 1 else f"(?:{'|'.join(parts)})"
+
+
+def _one_of(characters: list[str]) -> str:
+    """One character, or a class of them with runs of three or more as ranges: ``[0-47]``."""
+    if len(characters) == 1:
+        return characters[0]
+    runs: list[list[str]] = []
+    for character in characters:
+        if runs and ord(character) == ord(runs[-1][-1]) + 1:
+            runs[-1].append(character)
+        else:
+            runs.append([character])
+    written = (f"{run[0]}-{run[-1]}" if len(run) > 2 else "".join(run) for run in runs)
+    return f"[{''.join(written)}]"

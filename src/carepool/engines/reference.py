@@ -15,19 +15,22 @@ from pathlib import Path
 import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 
 from carepool.domain.metric import (
+    AnyDiagnosisIn,
+    AnyOf,
+    ColumnCondition,
     Condition,
     CountKey,
-    DiagnosisIn,
     EventCounts,
     InRange,
     MetricDefinition,
+    NoDiagnosisIn,
     NoneOf,
     OneOf,
     SumOf,
     Tally,
     normalise_icd10,
 )
-from carepool.domain.person_level import RecordKind
+from carepool.domain.person_level import LIST_SEPARATOR, RecordKind
 from carepool.domain.standard_population import band_from
 from carepool.engines.data_directory import readable_files
 
@@ -112,11 +115,22 @@ def _numerator(definition: MetricDefinition, record: Record) -> int:
 
 
 def passes(conditions: Sequence[Condition], record: Record) -> bool:
-    """Whether the record passes every condition; a missing value passes none."""
-    return all(_passes(condition, record[condition.column]) for condition in conditions)
+    """Whether the record passes every condition; a missing value passes none, except that a
+    missing list of codes has none of the codes :class:`NoDiagnosisIn` names."""
+    return all(_holds(condition, record) for condition in conditions)
 
 
-def _passes(condition: Condition, value: object) -> bool:
+def _holds(condition: Condition, record: Record) -> bool:
+    if isinstance(condition, AnyOf):
+        return any(passes(group, record) for group in condition.alternatives)
+    return _passes(condition, record[condition.column])
+
+
+def _passes(condition: ColumnCondition, value: object) -> bool:
+    if isinstance(condition, AnyDiagnosisIn | NoDiagnosisIn):
+        codes = [] if value is None else str(value).split(LIST_SEPARATOR)
+        found = any(_diagnosis_matches(condition.prefixes, code) for code in codes)
+        return found if isinstance(condition, AnyDiagnosisIn) else not found
     if value is None:
         return False
     if isinstance(condition, OneOf):
@@ -128,12 +142,12 @@ def _passes(condition: Condition, value: object) -> bool:
         return condition.lowest <= number and (
             condition.highest is None or number <= condition.highest
         )
-    return _diagnosis_matches(condition, str(value))
+    return _diagnosis_matches(condition.prefixes, str(value))
 
 
-def _diagnosis_matches(condition: DiagnosisIn, code: str) -> bool:
+def _diagnosis_matches(prefixes: Sequence[str], code: str) -> bool:
     plain = normalise_icd10(code)
-    return any(plain.startswith(prefix) for prefix in condition.prefixes)
+    return any(plain.startswith(prefix) for prefix in prefixes)
 
 
 def _whole(value: object) -> int:

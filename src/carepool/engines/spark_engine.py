@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carepool.domain.metric import (
+    AnyDiagnosisIn,
+    AnyOf,
     Condition,
     CountKey,
     DiagnosisIn,
     EventCounts,
     InRange,
     MetricDefinition,
+    NoDiagnosisIn,
     NoneOf,
     OneOf,
     Tally,
@@ -40,6 +43,7 @@ from carepool.engines.plan import (
     Aggregate,
     KindPlan,
     aggregate_key,
+    code_list_pattern,
     month_key,
     plans,
 )
@@ -118,9 +122,12 @@ def _aggregate(aggregate: Aggregate) -> Column:
 
 
 def condition(c: Condition) -> Column:
-    """A condition as a Spark column; null (so not counted) wherever the value is missing."""
+    """A condition as a Spark column; null (so not counted) wherever the value is missing,
+    except that a missing list of codes holds none of :class:`NoDiagnosisIn`'s codes."""
     from pyspark.sql import functions as F
 
+    if isinstance(c, AnyOf):
+        return _any_of(c)
     column = F.col(c.column)
     if isinstance(c, OneOf):
         return column.isin(list(c.values))
@@ -129,7 +136,19 @@ def condition(c: Condition) -> Column:
     if isinstance(c, InRange):
         low = column >= c.lowest
         return low if c.highest is None else low & (column <= c.highest)
+    if isinstance(c, AnyDiagnosisIn):
+        return column.rlike(code_list_pattern(c.prefixes))
+    if isinstance(c, NoDiagnosisIn):
+        return F.coalesce(~column.rlike(code_list_pattern(c.prefixes)), F.lit(True))
     return _diagnosis(c)
+
+
+def _any_of(c: AnyOf) -> Column:
+    """True where some alternative holds, else false (never null, as in the other engines)."""
+    from pyspark.sql import functions as F
+
+    groups = [reduce(lambda a, b: a & b, map(condition, group)) for group in c.alternatives]
+    return F.coalesce(reduce(lambda a, b: a | b, groups), F.lit(False))
 
 
 def _diagnosis(c: DiagnosisIn) -> Column:

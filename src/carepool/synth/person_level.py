@@ -12,6 +12,11 @@ shape:
   ~35%, both ~10%); ~600 permanent care-home admissions per 100,000 people aged 65+; about
   3% of over-65s discharged into reablement, ~80% of them at home 91 days later; a survey.
 - **Age.** Admission rates rise with age (and with infancy); maternity is women of 16-45.
+- **Diagnoses.** Most spells have none to six secondary diagnoses, older patients more. An
+  injury's external cause comes first among them: a fall (W00-W19) for most older people's.
+  Acute bronchitis is coded with COPD about half the time, so some of it is a chronic
+  ambulatory care sensitive condition. About one care-home admission in twelve is a
+  transfer from another care home.
 - **Season and trend.** Emergency admissions and delays peak in winter and drift up
   across the year; planned care dips at weekends, in August and at Christmas.
 - **Place.** Each area has its own factor for each kind, so areas differ as real ones do,
@@ -23,8 +28,8 @@ shape:
   busier than real ones: the number of people is capped, not the number of records.
 
 ``flaws=True`` spoils a small share of rows (a wrong check digit, a discharge before its
-admission, an unknown area, a value off its list...) so that ingest's quarantine has
-something to show; without it every row is valid.
+admission, an unknown area, a value off its list, a diagnosis in words...) so that ingest's
+quarantine has something to show; without it every row is valid.
 
 :func:`expected_quarters` works the same model out without drawing: each area's expected
 value of each planned metric in each quarter, with or without its own course. The demo's
@@ -45,6 +50,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from carepool.domain import periods
 from carepool.domain.errors import CarepoolError
@@ -54,6 +60,7 @@ from carepool.domain.person_level import (
     CARE_HOME_ADMISSIONS,
     DELAY_REASONS,
     DELAYS,
+    LIST_SEPARATOR,
     NHS_NUMBER,
     REABLEMENT,
     SPELLS,
@@ -64,6 +71,7 @@ from carepool.domain.person_level import (
     CareType,
     ColumnType,
     DischargeDestination,
+    PreviousSetting,
     RecordKind,
     ResponsibleOrganisation,
     StatusAfter91Days,
@@ -117,17 +125,19 @@ _RATE_ANCHORS: dict[AdmissionMethod, tuple[tuple[int, float], ...]] = {
     AdmissionMethod.OTHER: ((0, 0.02), (50, 0.005), (80, 0.02), (104, 0.03)),
 }  # fmt: skip
 
-# Spells carry one diagnosis, so a fall is coded as its own cause (W00-W19), the way the
-# falls metric reads it (see carepool.domain.metric_catalogue).
+# Primary diagnoses by kind of spell, with relative weights. An injury (S, T) is the primary
+# diagnosis of an admission after a fall; the fall itself (W00-W19) is its external cause,
+# coded among the secondary diagnoses, as hospital data code it.
 _DIAGNOSES: dict[str, tuple[tuple[str, float], ...]] = {
     "non_elective_child": (
         ("J21.9", 3), ("J45.9", 2), ("R50.9", 3), ("A09X", 2), ("S06.0", 1), ("R69X", 2),
     ),
     "non_elective": (
         ("R07.4", 8), ("R10.4", 7), ("J18.9", 6), ("N39.0", 5), ("J44.1", 4), ("J22X", 4),
-        ("I50.0", 3), ("R55X", 3), ("A09X", 3), ("L03.1", 3), ("S72.0", 2), ("I21.9", 2),
-        ("I48X", 2), ("J45.9", 2), ("F10.0", 2), ("E11.9", 1), ("R69X", 10),
-        ("W19X", 2), ("W01X", 1), ("W10X", 1),
+        ("I50.0", 3), ("R55X", 3), ("A09X", 3), ("L03.1", 3), ("I21.9", 2),
+        ("I48X", 2), ("J45.9", 2), ("F10.0", 2), ("E11.9", 1), ("R69X", 10), ("J20.9", 2),
+        ("S72.0", 3), ("S06.0", 1), ("S52.5", 1), ("S42.2", 1), ("S00.9", 1), ("T14.9", 1),
+        ("B18.1", 0.05),
     ),
     "elective": (
         ("Z51.1", 10), ("Z49.1", 8), ("H25.9", 8), ("K80.2", 3), ("M17.1", 3), ("D12.6", 3),
@@ -142,6 +152,47 @@ _DIAGNOSIS_CODES = tuple(code for codes in _DIAGNOSES.values() for code, _ in co
 _DIAGNOSIS_START = dict(
     zip(_DIAGNOSES, np.cumsum([0, *(len(c) for c in _DIAGNOSES.values())]).tolist(), strict=False)
 )
+
+_INJURIES = np.array([i for i, code in enumerate(_DIAGNOSIS_CODES) if code[0] in "ST"])
+_ACUTE_BRONCHITIS = np.array([i for i, code in enumerate(_DIAGNOSIS_CODES) if code[:3] == "J20"])
+
+# Secondary diagnoses: an injury's external cause first, then long-term conditions. Each
+# spell's list is drawn as a bit mask over SECONDARY_CODES (bit i for code i, so the codes
+# keep this order), which becomes text only when the chunk is written.
+_FALL_CAUSES: tuple[tuple[str, float], ...] = (
+    ("W01X", 3), ("W06X", 1), ("W10X", 1), ("W18X", 2), ("W19X", 5),
+)  # fmt: skip
+_OTHER_CAUSES: tuple[tuple[str, float], ...] = (
+    ("W22X", 3), ("W20X", 1), ("X59.9", 2), ("V89.2", 2),
+)  # fmt: skip
+#: Share of injuries caused by a fall: most of older people's, fewer of the young's.
+_FALL_SHARE = ((0, 0.35), (16, 0.45), (64, 0.45), (65, 0.85), (AGES - 1, 0.9))
+#: Long-term conditions coded beside the primary diagnosis: relative weights under 40 and
+#: from 40. Sickle-cell disease (D57.1) is rare and mostly young.
+_COMORBIDITIES: tuple[tuple[str, float, float], ...] = (
+    ("I10", 0.5, 10), ("E11.9", 0.5, 5), ("I48X", 0, 4), ("J44.9", 0.2, 3), ("N18.3", 0, 3),
+    ("F03X", 0, 2), ("E78.0", 0.2, 4), ("I25.1", 0, 3), ("Z92.1", 0, 2), ("K21.9", 1, 2),
+    ("E03.9", 0.5, 2), ("F32.9", 2, 2), ("M19.9", 0.2, 2), ("J45.9", 4, 2), ("F17.1", 3, 2),
+    ("D57.1", 0.15, 0.01),
+)  # fmt: skip
+_NOT_A_CODE = "high blood pressure"  # only a flaw writes it
+SECONDARY_CODES: tuple[str, ...] = (
+    *(code for code, _ in _FALL_CAUSES),
+    *(code for code, _ in _OTHER_CAUSES),
+    *(code for code, _, _ in _COMORBIDITIES),
+    _NOT_A_CODE,
+)
+_FIRST_COMORBIDITY = len(_FALL_CAUSES) + len(_OTHER_CAUSES)
+_COPD = _FIRST_COMORBIDITY + [code for code, _, _ in _COMORBIDITIES].index("J44.9")
+#: Mean number of long-term conditions coded, by method: a + b × (age / 100)².
+_SECONDARY_MEANS: dict[AdmissionMethod, tuple[float, float]] = {
+    AdmissionMethod.NON_ELECTIVE: (0.6, 5.0),
+    AdmissionMethod.ELECTIVE: (0.3, 3.0),
+    AdmissionMethod.MATERNITY: (0.8, 0.0),
+    AdmissionMethod.OTHER: (1.0, 3.0),
+}
+#: Acute bronchitis is coded with COPD this often (then it counts as a chronic ACSC).
+BRONCHITIS_WITH_COPD = 0.45
 
 _DELAY_REASON_WEIGHTS = (17, 4, 20, 12, 15, 3, 14, 1, 2, 12)  # A..I, O
 
@@ -495,7 +546,9 @@ def _method_spells(
     chunk.columns["sex"] = sex
     chunk.columns["area_code"] = np.full(size, area)
     chunk.columns["discharge_destination"] = _destinations(rng, method, age)
-    chunk.columns["primary_diagnosis"] = _diagnoses(rng, method, age)
+    primary = _diagnoses(rng, method, age)
+    chunk.columns["primary_diagnosis"] = primary
+    chunk.columns["secondary_diagnoses"] = _secondary_diagnoses(rng, method, age, primary)
     return chunk
 
 
@@ -538,6 +591,40 @@ def _diagnoses(rng: np.random.Generator, method: AdmissionMethod, age: Ints) -> 
         weights = [w for _, w in _DIAGNOSES[name]]
         picked[rows] = _DIAGNOSIS_START[name] + _choose(rng, weights, int(rows.sum()))
     return picked
+
+
+def _secondary_diagnoses(
+    rng: np.random.Generator, method: AdmissionMethod, age: Ints, primary: Ints
+) -> Ints:
+    """Each spell's secondary diagnoses, as a bit mask over :data:`SECONDARY_CODES`.
+
+    Long-term conditions are drawn one by one, each with its own chance, so a list never
+    repeats a code and older patients have more: a mean of about one under 40, four at 80,
+    most lists holding none to six. An injury's external cause comes first: a fall for
+    most older people's injuries, as in real hospital data. Acute bronchitis is often
+    coded with COPD.
+    """
+    weights = np.array([[young, older] for _, young, older in _COMORBIDITIES]).T
+    by_age = weights[(age >= 40).astype(np.int64)]
+    low, high = _SECONDARY_MEANS[method]
+    mean = low + high * (age / 100) ** 2
+    chance = np.minimum(0.9, by_age / by_age.sum(axis=1, keepdims=True) * mean[:, None])
+    bronchitis = np.isin(primary, _ACUTE_BRONCHITIS)
+    column = _COPD - _FIRST_COMORBIDITY
+    chance[bronchitis, column] = np.maximum(chance[bronchitis, column], BRONCHITIS_WITH_COPD)
+    coded = rng.random(chance.shape, dtype=np.float32) < chance
+    bits = np.left_shift(1, _FIRST_COMORBIDITY + np.arange(len(_COMORBIDITIES), dtype=np.int64))
+    masks: Ints = coded.astype(np.int64) @ bits
+    return masks | _external_causes(rng, age, np.isin(primary, _INJURIES))
+
+
+def _external_causes(rng: np.random.Generator, age: Ints, injured: npt.NDArray[np.bool_]) -> Ints:
+    """The bit of each injury's external cause (none for other spells)."""
+    fall = rng.random(len(age)) < _interpolated(_FALL_SHARE)[age]
+    falls = _choose(rng, [w for _, w in _FALL_CAUSES], len(age))
+    others = len(_FALL_CAUSES) + _choose(rng, [w for _, w in _OTHER_CAUSES], len(age))
+    causes: Ints = np.where(injured, np.left_shift(1, np.where(fall, falls, others)), 0)
+    return causes
 
 
 def _weighted_cells(
@@ -610,6 +697,27 @@ def _delay_chunk(
     return chunk
 
 
+#: Where people admitted to a residential (first row) or nursing home (second) lived before:
+#: community, hospital, a residential home, a nursing home, not known. About one in twelve
+#: admissions is a transfer from another care home, most often residential to nursing.
+_PREVIOUS_SETTINGS = np.array([[0.50, 0.38, 0.03, 0.01, 0.08], [0.30, 0.45, 0.15, 0.03, 0.07]])
+
+
+def _nursing_share(age: Ints) -> Floats:
+    """The share of permanent admissions at each age that are to a nursing home."""
+    share: Floats = np.where(age >= 85, 0.5, 0.3)
+    return share
+
+
+def _new_admissions(age: Ints) -> Floats:
+    """The share of permanent admissions at each age that are not transfers from another
+    care home (those the care-home admissions metric counts)."""
+    transfers = _PREVIOUS_SETTINGS[:, 2:4].sum(axis=1)  # residential, then nursing homes
+    nursing = _nursing_share(age)
+    kept: Floats = (1 - nursing) * (1 - transfers[0]) + nursing * (1 - transfers[1])
+    return kept
+
+
 def _care_home_expected(nation: _Nation, area: int) -> Floats:
     """Expected permanent admissions by sex and age in a year (before the area's change)."""
     ages = np.arange(AGES)
@@ -631,13 +739,15 @@ def _care_homes(nation: _Nation, area: int) -> _Chunk:
     chunk = _Chunk(len(age))
     day = _choose(rng, days, len(age))
     chunk.columns["admission_date"] = nation.year.first_day + day
-    nursing = 0.3 + 0.2 * (age >= 85)
-    chunk.coded(
-        "setting",
-        [s.value for s in CareHomeSetting],
-        _choose_rows(rng, np.stack([1 - nursing, nursing], axis=1)),
-    )
+    nursing = _nursing_share(age)
+    setting = _choose_rows(rng, np.stack([1 - nursing, nursing], axis=1))
+    chunk.coded("setting", [s.value for s in CareHomeSetting], setting)
     chunk.coded("funding", [f.value for f in CareHomeFunding], _choose(rng, _FUNDING, len(age)))
+    chunk.coded(
+        "previous_setting",
+        [p.value for p in PreviousSetting],
+        _choose_rows(rng, _PREVIOUS_SETTINGS[setting]),
+    )
     _people_columns(chunk, nation, area, rng, sex, age)
     chunk.order_by("admission_date")
     return chunk
@@ -765,6 +875,16 @@ def _too_many_days(chunk: _Chunk, rows: Ints) -> None:
     chunk.columns["delayed_days"][rows] = 40
 
 
+def _words_for_a_code(chunk: _Chunk, rows: Ints) -> None:
+    """A secondary diagnosis written in words ("I10;high blood pressure")."""
+    chunk.columns["secondary_diagnoses"][rows] |= 1 << SECONDARY_CODES.index(_NOT_A_CODE)
+
+
+def _too_many_codes(chunk: _Chunk, rows: Ints) -> None:
+    """Every cause and long-term condition at once: more codes than a spell may have."""
+    chunk.columns["secondary_diagnoses"][rows] = (1 << (len(SECONDARY_CODES) - 1)) - 1
+
+
 _COMMON_FLAWS: tuple[Flaw, ...] = (_wrong_check_digit, _unknown_area, _repeated_key)
 _FLAWS: dict[str, tuple[Flaw, ...]] = {
     "spells": (
@@ -772,9 +892,15 @@ _FLAWS: dict[str, tuple[Flaw, ...]] = {
         _off_the_list("admission_method", "emergency"),
         _impossible_age,
         _shifted("admission_date", 40_000),
+        _words_for_a_code,
+        _too_many_codes,
     ),
     "delays": (_too_many_days, _off_the_list("reason", "Z"), _shifted("month", 14)),
-    "care_home_admissions": (_off_the_list("setting", "sheltered"), _impossible_age),
+    "care_home_admissions": (
+        _off_the_list("setting", "sheltered"),
+        _off_the_list("previous_setting", "own_home"),
+        _impossible_age,
+    ),
     "reablement": (
         _off_the_list("status_91_days", "moved_away"),
         _shifted("discharge_date", -30_000),
@@ -839,12 +965,33 @@ def _to_arrow(
             columns[column.name] = _digits(values + first, 9, prefix)
         elif column == NHS_NUMBER:
             columns[column.name] = _digits(values, 10)
+        elif column.is_list:
+            columns[column.name] = _code_lists(values, SECONDARY_CODES)
         elif column.name in chunk.categories:
             listed = pa.array(chunk.categories[column.name], pa.string())
             columns[column.name] = listed.take(_numbers(values % len(listed), pa.int64()))
         else:
             columns[column.name] = _numbers(values.astype(np.int32), _ARROW[column.type])
     return pa.Table.from_arrays(list(columns.values()), names=list(columns))
+
+
+def _code_lists(masks: Ints, codes: Sequence[str]) -> pa.Array:
+    """Bit masks over ``codes`` as text, the codes of each in order joined by the list
+    separator; an empty list is missing (null), as the files write it."""
+    bits = (masks[:, None] >> np.arange(len(codes), dtype=np.int64)) & 1 == 1
+    _, which = np.nonzero(bits)  # row by row, each row's codes in order
+    counts = bits.sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    empty = counts == 0
+    lists = pa.ListArray.from_arrays(
+        _numbers(offsets, pa.int32()),
+        pa.array(codes, pa.string()).take(_numbers(which, pa.int64())),
+        mask=pa.Array.from_buffers(
+            pa.bool_(), len(empty), [None, pa.py_buffer(np.packbits(empty, bitorder="little"))]
+        ),
+    )
+    joined: pa.Array = pc.binary_join(lists, LIST_SEPARATOR)
+    return joined
 
 
 def _numbers(values: Ints | npt.NDArray[np.int32], type_: pa.DataType) -> pa.Array:
@@ -990,13 +1137,15 @@ def _expected_delays(nation: _Nation, area: int) -> Quarterly:
 
 
 def _expected_care_homes(nation: _Nation, area: int, quarter: Ints) -> Quarterly:
-    """Council-funded and joint admissions of people aged 65+ per 100,000 aged 65+."""
+    """Council-funded and joint admissions of people aged 65+ per 100,000 aged 65+, less
+    transfers from another care home."""
     growth, days = _through_year(
         nation, "care_homes", area, _day_weights(nation.year, **_CARE_HOME_SEASON)
     )
     funding = dict(zip(CareHomeFunding, _FUNDING, strict=True))
     funded = (funding[CareHomeFunding.COUNCIL] + funding[CareHomeFunding.JOINT]) / sum(_FUNDING)
-    yearly = float(_care_home_expected(nation, area)[:, 65:].sum()) * growth * funded
+    new = _new_admissions(np.arange(65, AGES))
+    yearly = float((_care_home_expected(nation, area)[:, 65:] * new).sum()) * growth * funded
     older = float(nation.people[area][:, 65:].sum())
     return _per(_quarters(days * yearly, quarter), older, 100_000)
 

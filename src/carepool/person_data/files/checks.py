@@ -16,6 +16,7 @@ hidden.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 from carepool.domain.person_level import (
     AREA,
     EARLIEST_EVENT_DATE,
+    LIST_SEPARATOR,
     NHS_NUMBER,
     PERSON_ID,
     Column,
@@ -157,7 +159,9 @@ def _check_text(column: Column, raw: pa.Array, context: CheckContext) -> Checked
         listed = _per_value(text, _listed(column.allowed))
         reason = "is not one of: " + ", ".join(column.allowed)
         findings += _finding(column, reason, present & ~listed)
-    if column.pattern:
+    if column.is_list:
+        findings += _list_findings(column, text, present)
+    elif column.pattern:
         fits = _per_value(
             text, lambda v: to_mask(pc.match_substring_regex(v, f"^(?:{column.pattern})$"))
         )
@@ -168,6 +172,28 @@ def _check_text(column: Column, raw: pa.Array, context: CheckContext) -> Checked
         lookalike = _per_value(text, _lookalike) & present
         findings += _finding(column, "looks like an NHS number, which must not be kept", lookalike)
     return Checked(_stored_text(column, text, missing), findings)
+
+
+def _list_findings(column: Column, text: pa.Array, present: Mask) -> list[Finding]:
+    """A list must be values in the column's form with one separator between each two, and
+    no longer than the column allows.
+
+    One pattern checks both on every row (it costs no more than checking the form alone);
+    only the few rows it refuses are looked at again, to say which rule they break.
+    """
+    value, separator = f"(?:{column.pattern})", re.escape(LIST_SEPARATOR)
+    most = (column.max_items or 1) - 1
+    fits = to_mask(pc.match_substring_regex(text, f"^{value}(?:{separator}{value}){{0,{most}}}$"))
+    refused = np.flatnonzero(present & ~fits)
+    longer = np.zeros(len(fits), np.bool_)
+    if len(refused):
+        again = text.take(from_numpy(refused))
+        well_formed = to_mask(pc.match_substring_regex(again, f"^{value}(?:{separator}{value})*$"))
+        longer[refused[well_formed]] = True
+    reason = f"is not a list of codes in the expected form, separated by '{LIST_SEPARATOR}'"
+    return _finding(column, reason, present & ~fits & ~longer) + _finding(
+        column, f"has more than {column.max_items} codes", longer
+    )
 
 
 UNKNOWN_AREA = "is not an area of this year's geography, nor a council merged into one"

@@ -72,9 +72,14 @@ def coded_columns(kind: RecordKind) -> set[str]:
 
 
 def is_coded_column(column: Column) -> bool:
-    """A text column with a list of values, a pattern or area codes: few distinct values."""
-    return column.type == ColumnType.TEXT and bool(
-        column.allowed or column.pattern or column == AREA
+    """A text column with a list of values, a pattern or area codes: few distinct values.
+
+    A column holding a list of codes is not: its lists combine codes in too many ways.
+    """
+    return (
+        column.type == ColumnType.TEXT
+        and not column.is_list
+        and bool(column.allowed or column.pattern or column == AREA)
     )
 
 
