@@ -473,6 +473,10 @@ def test_a_finance_officer_finds_the_payment_in_the_pools_books(
     client = client_for(payment_engine, "finance")
     pool = client.get(f"/pools/{YEAR}/{payment_world.own}").text
     assert f'href="/payments/{YEAR}/{payment_world.own}"' in pool
+    retained = _own_q1(payment_engine, payment_world.own).retained_pence
+    assert retained > 0  # the area partly met its Q1 plan
+    shortfall = pool.split('id="performance-shortfall"', 1)[1].split("</div>", 1)[0]
+    assert format_money(retained) in shortfall and "Section 75" in shortfall
     explained = client.get(f"/payments/{YEAR}/{payment_world.own}/Q1").text
     ids = re.findall(rf"/pools/{YEAR}/{payment_world.own}/entries/(\d+)", explained)
     assert len(ids) == 2

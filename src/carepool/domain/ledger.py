@@ -93,6 +93,8 @@ class Accounts:
     """The performance element, set aside from the pool's funds until a payment run says
     how much was earned."""
 
+    PERFORMANCE_RETAINED = "Income:PerformanceRetained"
+
     @staticmethod
     def performance_retained(partner: str) -> str:
         """The part of the performance element not earned, which stays with the CCG."""

@@ -156,6 +156,7 @@ def _summary(
     schemes = [line for line in lines if line.group == "scheme"]
     total = next(line for line in lines if line.group == "total")
     title = f"Budget against actual to the end of {quarter.label}, by scheme"
+    balances = ledger.balances(session, pool)
     stored = returns.returns_of(session, pool)
     context = {
         "quarter": quarter,
@@ -166,7 +167,8 @@ def _summary(
         "chart": forms.budget_actual_chart("budget-chart", title, schemes),
         "forecast": returns.latest_forecast(session, pool),
         "overspend": total.forecast_variance > 0,
-        "accounts": forms.account_groups(ledger.balances(session, pool), pool.partners or {}),
+        "accounts": forms.account_groups(balances, pool.partners or {}),
+        "performance_retained": ledger.performance_retained(balances),
         "schedule": forms.schedule(returns.instalments(session, pool), min(_today(), pool.ends)),
         "instalment_tags": forms.INSTALMENT_TAGS,
         "returns": [(q, stored.get(q.label)) for q in returns.pool_quarters(pool)],

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -386,6 +386,13 @@ def post_across(
                 raise LedgerError(f"entry {entry.narration!r} refused: {problems[0]}")
     found = [(pool.id, entries) for pool, entries in batches]
     return repo.add_entries_across(session, found, actor.username, _now())
+
+
+def performance_retained(balance: Mapping[str, int]) -> int:
+    """The performance element not earned so far: back with the CCGs, so a shortfall for the
+    pool's schemes, met as the Section 75 agreement's risk share says."""
+    prefix = Accounts.PERFORMANCE_RETAINED + ":"
+    return sum(amount for name, amount in balance.items() if name.startswith(prefix))
 
 
 def closed_periods_of(session: Session, pools_: Sequence[PoolRow]) -> dict[int, list[Period]]:
