@@ -73,7 +73,8 @@ def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         for pool in ledger.pools(session, YEAR):
             ambition = plan_ambition(ledger.plan_content(session, pool))
             if ambition is not None:
-                baseline, plans = ambition
+                baselines, plans = ambition
+                baseline = baselines[0]
                 fall = (baseline - plans[0]) / 2 if pool.area_code == own else baseline - plans[0]
                 values.append(_admissions(pool.area_code, int(baseline - fall)))
         save_results(session, values, SYSTEM, engine="reference", data_vintage="browser-extract")
