@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from carepool.allocation import service as allocation
 from carepool.demo import service as demo
 from carepool.domain.allocation import AllocationStatus
@@ -120,8 +122,8 @@ def finance(code: str) -> Principal:
 # Steps (each runs in its own process)
 
 
-def setup(url: str) -> dict[str, Any]:
-    """A published nation, the first area's plan approved, its pool opened."""
+def published_nation(url: str) -> Engine:
+    """A migrated database holding the synthetic nation with its 2015-16 allocation published."""
     engine = engine_for(url)
     migrate(engine)
     built = build_nation(7)
@@ -138,6 +140,12 @@ def setup(url: str) -> dict[str, Any]:
         run = allocation.allocate(session, YEAR, SYSTEM)
         allocation.move(session, run, AllocationStatus.APPROVED, SYSTEM)
         allocation.move(session, run, AllocationStatus.PUBLISHED, SYSTEM)
+    return engine
+
+
+def setup(url: str) -> dict[str, Any]:
+    """A published nation, the first area's plan approved, its pool opened."""
+    engine = published_nation(url)
     with unit_of_work(engine) as session:
         code = year_geography(session, YEAR).areas[0].code
         _approve(session, code)

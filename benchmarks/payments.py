@@ -28,21 +28,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from benchmarks.ledger_import import _approve, finance, load, postgres
-from carepool.allocation import service as allocation
-from carepool.demo import service as demo
-from carepool.domain.allocation import AllocationStatus
+from benchmarks.ledger_import import _approve, finance, load, postgres, published_nation
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.payment import QuarterResult, RunAction, rule_for
 from carepool.domain.roles import SYSTEM, principal
 from carepool.frameworks import load_framework
-from carepool.geography.service import SyntheticInputs, load_synthetic, year_geography
+from carepool.geography.service import year_geography
 from carepool.metrics.service import results as metric_results
 from carepool.payments.service import ambitions
 from carepool.payments.service import runs as payments
 from carepool.pools.service import ledger
-from carepool.store.db import engine_for, migrate, unit_of_work
-from carepool.synth.nation import build_nation
+from carepool.store.db import engine_for, unit_of_work
 
 YEAR = "2015-16"
 WHAT_IF_CALLS = 200
@@ -55,22 +51,8 @@ APPROVER = principal("carol", "Carol", ["health_approver"])
 
 def setup(url: str) -> list[str]:
     """The nation, every plan approved, every pool open, four quarters of admissions stored."""
-    engine = engine_for(url)
-    migrate(engine)
-    built = build_nation(7)
-    inputs = SyntheticInputs(
-        demo.synthetic_vintage_name(built),
-        built.councils,
-        built.commissioners,
-        built.shares,
-        built.populations,
-        demo.fingerprint(built),
-    )
+    engine = published_nation(url)
     with unit_of_work(engine) as session:
-        load_synthetic(session, inputs, SYSTEM, "mid-2017 (CCG-LA shares)")
-        run = allocation.allocate(session, YEAR, SYSTEM)
-        allocation.move(session, run, AllocationStatus.APPROVED, SYSTEM)
-        allocation.move(session, run, AllocationStatus.PUBLISHED, SYSTEM)
         codes = [area.code for area in year_geography(session, YEAR).areas]
     for code in codes:
         with unit_of_work(engine) as session:
@@ -134,9 +116,9 @@ def floor_quarter(url: str, number: int) -> float:
     engine = engine_for(url)
     design = load_framework(YEAR).payment_in_force
     rule = rule_for(design.kind, design.parameters)
-    label = payments.quarter_period(YEAR, number).label
+    label = ambitions.quarter_period(YEAR, number).label
     nhs = load_framework(YEAR).plan_rules.nhs_stream
-    end = payments.quarter_period(YEAR, number).end
+    end = ambitions.quarter_period(YEAR, number).end
     with Session(engine) as session:
         started = time.perf_counter()
         found, _missing = payments.gather(session, YEAR, number, label, "bench-2015-16")
