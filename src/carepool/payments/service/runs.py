@@ -109,9 +109,16 @@ def draft(
         )
     inputs, missing = gather(session, year, number, period.label, vintage)
     if not inputs:
+        named = ", ".join(missing[:10]) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
         raise NotFound(
             f"no area can be paid for {period.label}: "
-            + ("no pool is open" if not missing else f"no measured value for {len(missing)} areas")
+            + (
+                f"no measured value for {len(missing)} areas ({named})"
+                if missing
+                else "no pool is open"
+            )
         )
     lines = [(rule.assess(i.result), i.source) for i in inputs]
     existing = repo.runs(session, year, period.label)
