@@ -24,7 +24,7 @@ from carepool.accounts import service as accounts
 from carepool.domain.disclosure import round_to_base
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import format_money
-from carepool.domain.payment import RevisionAction, RunStatus
+from carepool.domain.payment import RevisionAction, RunStatus, variation
 from carepool.domain.roles import SYSTEM
 from carepool.metrics.service.results import save_results
 from carepool.payments.service import ambitions
@@ -593,3 +593,41 @@ def test_what_if_refuses_what_is_not_a_number_and_is_not_for_the_public(
     assert "Enter the ambition as a number of admissions" in bad.text
     assert "Enter the cost of an admission" in bad.text
     assert public.status_code == 404 and other.status_code == 404
+
+
+def test_assurers_see_the_ambitions_beyond_an_areas_own_variation(
+    fresh_payment_engine: Engine, payment_world: PaymentWorld, client_for: ClientFor
+) -> None:
+    """The area's months run steadily 50 admissions above a third of its baseline, so its
+    lower process limit for a quarter is well above the baseline: each ambition below that
+    limit is flagged, with a link to try it."""
+    engine = fresh_payment_engine
+    with unit_of_work(engine) as session:
+        pool = ledger.pool_for(session, YEAR, payment_world.own, SYSTEM)
+        found = ambitions.in_force(session, pool)
+        assert found is not None
+        level = int(found.baselines[0] / 3) + 50
+        monthly = [
+            MetricValue(
+                "non_elective_admissions",
+                1,
+                payment_world.own,
+                f"2015-{month:02d}",
+                Grain.MONTH,
+                level + wobble,
+                250_000,
+                Decimal(level + wobble),
+            )
+            for month, wobble in zip(range(4, 10), (1, -1, 2, 0, -2, 1), strict=True)
+        ]
+        save_results(session, monthly, SYSTEM, engine="duckdb", data_vintage="monthly")
+
+    page = client_for(engine, "assurer").get(f"/payments/{YEAR}").text
+
+    table = page.split('id="not-credible-table"', 1)[1].split("</table>", 1)[0]
+    flagged = [row for row in _rows(page, "not-credible-table") if row[0] == payment_world.own]
+    limit = variation([v.numerator for v in monthly]).lower_limit
+    assert limit is not None and limit > found.baselines[0]
+    below = [f"{YEAR} Q{n}" for n, q in enumerate(found.quarters, start=1) if q < limit]
+    assert below and [row[1] for row in flagged] == below
+    assert f"/payments/{YEAR}/{payment_world.own}/what-if?quarter=Q1" in table

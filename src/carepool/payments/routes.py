@@ -181,6 +181,7 @@ def _national(
             ("All quarters with a run", _totals(rows), "all"),
         ],
         "quarters": [_quarter_card(q, viewer) for q in views.quarters(session, year)],
+        "not_credible": ambitions.beyond_variation(session, year),
         "buttons": BUTTONS,
         "errors": errors or PageErrors(),
         "posted": posted or {},

@@ -36,7 +36,14 @@ from carepool.domain.payment import (
     rule_for,
     variation,
 )
-from carepool.domain.periods import Period, quarter
+from carepool.domain.periods import (
+    Period,
+    add_months,
+    financial_year_start,
+    month_label,
+    months_between,
+    quarter,
+)
 from carepool.domain.plan import PlanContent
 from carepool.domain.roles import SYSTEM, Principal, Role
 from carepool.domain.workflow import Scope
@@ -266,3 +273,49 @@ def _rule(year: str, unit_cost_pence: int | None) -> NonElectiveReduction:
     if unit_cost_pence <= 0:
         raise CarepoolError("the cost of an admission must be more than £0.00")
     return NonElectiveReduction(Pence(unit_cost_pence))
+
+
+@dataclass(frozen=True, slots=True)
+class CredibilityFlag:
+    """A quarter's ambition below the area's lower process limit: a fall the area's own
+    history says would take a special cause, not ordinary variation."""
+
+    area_code: str
+    quarter: str
+    ambition: Decimal
+    lower_limit: Decimal
+
+
+def beyond_variation(session: Session, year: str) -> list[CredibilityFlag]:
+    """Every pooled area's quarterly ambitions that lie below its lower process limit, from
+    its monthly admissions in the latest data vintage (assurers' credibility check)."""
+    pools = ledger.pools(session, year)
+    found = all_in_force(session, year, pools)
+    monthly = _monthly_admissions(session, year)
+    flags = []
+    for pool in pools:
+        ambition = found[pool.area_code]
+        limit = variation(monthly.get(pool.area_code, [])).lower_limit
+        if ambition is None or limit is None:
+            continue
+        for number, planned in enumerate(ambition.quarters, start=1):
+            if planned < limit:
+                label = quarter_period(year, number).label
+                flags.append(
+                    CredibilityFlag(pool.area_code, label, planned, limit.quantize(Decimal("0.1")))
+                )
+    return flags
+
+
+def _monthly_admissions(session: Session, year: str) -> dict[str, list[int]]:
+    """Each area's admissions in each month of the year's first financial year, in order."""
+    vintage = metric_results.latest_vintage(session, PAYMENT_METRIC)
+    first = financial_year_start(load_framework(year).financial_years[0])
+    months = months_between(first, add_months(first, 11))
+    found: dict[str, list[int]] = {}
+    for month in months:
+        for value in metric_results.period_values(
+            session, PAYMENT_METRIC, month_label(month), data_vintage=vintage
+        ):
+            found.setdefault(value.area_code, []).append(value.numerator)
+    return found
