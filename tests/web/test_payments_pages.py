@@ -631,3 +631,54 @@ def test_assurers_see_the_ambitions_beyond_an_areas_own_variation(
     below = [f"{YEAR} Q{n}" for n, q in enumerate(found.quarters, start=1) if q < limit]
     assert below and [row[1] for row in flagged] == below
     assert f"/payments/{YEAR}/{payment_world.own}/what-if?quarter=Q1" in table
+
+
+# --------------------------------------------------------------------------------------------
+# Revised ambitions
+
+
+def test_a_revision_is_proposed_and_approved_by_both_national_approvers_on_the_page(
+    fresh_payment_engine: Engine,
+    payment_world: PaymentWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+) -> None:
+    engine, area = fresh_payment_engine, payment_world.own
+    path = f"/payments/{YEAR}/{area}"
+    national = client_for(engine, "national")
+    token = _form_token(national, csrf_of)
+    bad = national.post(
+        f"{path}/revisions", data={"csrf_token": token, "q1": "900", "q2": "lots", "reason": "x"}
+    )
+    assert bad.status_code == 400
+    assert "Enter the ambition as a number of admissions" in bad.text
+    figures = {"q1": "900", "q2": "890", "q3": "880", "q4": "870"}
+    proposed = national.post(
+        f"{path}/revisions", data={"csrf_token": token, **figures, "reason": "rebased"}
+    )
+    assert proposed.status_code == 200 and "takes effect once both" in proposed.text
+    with unit_of_work(engine) as session:
+        [revision] = ambitions.revisions(session, YEAR, area)
+    decide = f"{path}/revisions/{revision.id}"
+
+    for username in ("health", "localgov"):
+        client = client_for(engine, username)
+        page = client.post(f"{decide}/approve", data={"csrf_token": _form_token(client, csrf_of)})
+        assert page.status_code == 200, page.text
+    health = client_for(engine, "health")
+    again = health.post(f"{decide}/approve", data={"csrf_token": _form_token(health, csrf_of)})
+    public = client_for(engine).post(f"{decide}/approve", data={"csrf_token": token})
+
+    assert again.status_code == 409
+    assert "that is Approved cannot be approved" in unescape(again.text)
+    assert public.status_code in (403, 404)  # not an approver: refused, nothing stored
+    with unit_of_work(engine) as session:
+        [stored] = ambitions.revisions(session, YEAR, area)
+        found = ambitions.in_force(session, ledger.pool_for(session, YEAR, area, SYSTEM))
+    assert stored.status == "Approved" and sorted(stored.approvals) == [
+        "health_approver",
+        "lg_approver",
+    ]
+    assert found is not None and found.revision_id == stored.id
+    assert [str(q) for q in found.quarters] == ["900", "890", "880", "870"]
+    assert "revisions-table" in national.get(path).text

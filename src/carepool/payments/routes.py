@@ -28,7 +28,7 @@ from carepool.allocation.routes.national import pounds
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.money import format_money, parse_money
-from carepool.domain.payment import RunAction, RunStatus
+from carepool.domain.payment import REVISION_APPROVERS, RevisionAction, RunAction, RunStatus
 from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
 from carepool.geography.service import year_geography
@@ -334,7 +334,17 @@ def take_step(
 def payments_area(
     request: Request, year: str, area_code: str, session: DbSession, viewer: PublicViewer
 ) -> Response:
-    check_year(year)
+    return _area(request, session, check_year(year), area_code, viewer)
+
+
+def _area(
+    request: Request,
+    session: Session,
+    year: str,
+    area_code: str,
+    viewer: Principal,
+    errors: PageErrors | None = None,
+) -> Response:
     rows = views.area_rows(session, year, area_code, viewer)
     full = views.sees_area(viewer, area_code)
     context = {
@@ -348,10 +358,90 @@ def payments_area(
         "has_pool": views.has_pool(session, year, area_code),
         "may_read_books": views.may_read_books(viewer, area_code),
         "history": views.area_history(session, year, area_code) if full else [],
+        "revisions": ambitions.revisions(session, year, area_code) if viewer.is_national else [],
+        "may_propose": viewer.has(Role.NATIONAL_ADMIN),
+        "may_decide": any(viewer.has(role) for role in REVISION_APPROVERS),
+        "errors": errors or PageErrors(),
         "run_tags": RUN_TAGS,
         "payment_tags": PAYMENT_TAGS,
     }
-    return render(request, "payments_area.html", context, viewer=viewer, session=session)
+    status = errors.status if errors else 200
+    return render(
+        request, "payments_area.html", context, viewer=viewer, session=session,
+        status_code=status,
+    )  # fmt: skip
+
+
+@router.post("/payments/{year}/{area_code}/revisions", response_class=HTMLResponse)
+def propose_revision(
+    request: Request,
+    year: str,
+    area_code: str,
+    session: DbSession,
+    viewer: AdminViewer,
+    _csrf: CsrfChecked,
+    q1: Annotated[str, Form(max_length=40)] = "",
+    q2: Annotated[str, Form(max_length=40)] = "",
+    q3: Annotated[str, Form(max_length=40)] = "",
+    q4: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A national administrator proposes a revised ambition for the area's four quarters."""
+    check_year(year)
+    errors = PageErrors()
+    texts = (q1, q2, q3, q4)
+    typed = [_admissions(text, errors, f"revised-{n}") for n, text in enumerate(texts, start=1)]
+    if not errors and None in typed:
+        errors.add("Enter an ambition for each of the four quarters", "revised-1")
+    if errors:
+        return _area(request, session, year, area_code, viewer, errors)
+    quarters = tuple(q for q in typed if q is not None)
+
+    def propose() -> str:
+        found = ambitions.propose(session, year, area_code, quarters, reason, viewer)
+        return f"Revision {found.id} proposed: it takes effect once both national approvers approve"
+
+    message = attempt(session, errors, propose, "revision-reason", subject="ambition")
+    if message is None:
+        return _area(request, session, year, area_code, viewer, errors)
+    flash(request, message)
+    return RedirectResponse(f"/payments/{year}/{area_code}#revisions", status_code=303)
+
+
+@router.post(
+    "/payments/{year}/{area_code}/revisions/{revision_id}/{decision}",
+    response_class=HTMLResponse,
+)
+def decide_revision(
+    request: Request,
+    year: str,
+    area_code: str,
+    revision_id: int,
+    decision: str,
+    session: DbSession,
+    viewer: PublicViewer,
+    _csrf: CsrfChecked,
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A national approver approves (each once; in force once both have) or rejects."""
+    check_year(year)
+    chosen = {"approve": RevisionAction.APPROVE, "reject": RevisionAction.REJECT}.get(decision)
+    if chosen is None:
+        raise NotFound(f"{decision!r} is not a decision: use approve or reject")
+    errors = PageErrors()
+
+    def decide() -> str:
+        revision = ambitions.find_revision(session, revision_id)
+        if revision.year != year or revision.area_code != area_code:
+            raise NotFound(f"{area_code} has no ambition revision {revision_id} in {year}")
+        found = ambitions.decide(session, revision, chosen, viewer, comment)
+        return f"Revision {found.id}: {found.status.lower()}"
+
+    message = attempt(session, errors, decide, f"comment-{revision_id}", subject="ambition")
+    if message is None:
+        return _area(request, session, year, area_code, viewer, errors)
+    flash(request, message)
+    return RedirectResponse(f"/payments/{year}/{area_code}#revisions", status_code=303)
 
 
 @router.get("/payments/{year}/{area_code}/what-if", response_class=HTMLResponse)
@@ -399,7 +489,7 @@ def what_if_page(
     )
 
 
-def _admissions(text: str, errors: PageErrors) -> Decimal | None:
+def _admissions(text: str, errors: PageErrors, field: str = "ambition") -> Decimal | None:
     """A number of admissions typed in the form, or ``None`` (with an error if it is not)."""
     if not text.strip():
         return None
@@ -408,7 +498,7 @@ def _admissions(text: str, errors: PageErrors) -> Decimal | None:
     except InvalidOperation:
         found = Decimal(-1)
     if not found.is_finite() or found < 0 or found > MAX_ADMISSIONS:
-        errors.add("Enter the ambition as a number of admissions in the quarter", "ambition")
+        errors.add("Enter the ambition as a number of admissions in the quarter", field)
         return None
     return found
 

@@ -203,6 +203,11 @@ def decide(
     return revision
 
 
+def revisions(session: Session, year: str, area_code: str) -> list[AmbitionRevisionRow]:
+    """The area's ambition revisions, oldest first: its ambition's history after approval."""
+    return repo.revisions(session, year, area_code)
+
+
 def find_revision(session: Session, revision_id: int) -> AmbitionRevisionRow:
     found = repo.find_revision(session, revision_id)
     if found is None:
