@@ -7,6 +7,10 @@
 ``CAREPOOL_HOST``/``_PORT`` where ``carepool serve`` listens; default 127.0.0.1:8000.
 ``CAREPOOL_SECURE_COOKIES`` ``true`` marks session cookies Secure: set it whenever the
                            service is reached over HTTPS. Default false (plain local HTTP).
+``CAREPOOL_TRUSTED_PROXIES`` comma-separated addresses of reverse proxies whose
+                           ``X-Forwarded-For`` ``carepool serve`` believes. Default none: the
+                           client address is the one the connection came from, so nobody can
+                           dodge the sign-in limits by sending that header.
 ``CAREPOOL_DATA_DIR``      where pseudonymised person-level data directories live; default
                            ``.carepool/data`` in the working directory (never committed).
 ``CAREPOOL_PSEUDONYM_KEY`` the key NHS numbers are pseudonymised with (see ``pseudonym_key``).
@@ -30,6 +34,7 @@ class Settings:
     port: int
     secure_cookies: bool
     data_dir: Path
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def database_url() -> str:
@@ -61,7 +66,14 @@ def settings() -> Settings:
         secure_cookies=os.environ.get("CAREPOOL_SECURE_COOKIES", "").lower()
         in {"1", "true", "yes"},
         data_dir=Path(os.environ.get("CAREPOOL_DATA_DIR") or Path.cwd() / ".carepool" / "data"),
+        trusted_proxies=trusted_proxies(),
     )
+
+
+def trusted_proxies() -> tuple[str, ...]:
+    """The proxies whose ``X-Forwarded-For`` is believed (``CAREPOOL_TRUSTED_PROXIES``)."""
+    configured = os.environ.get("CAREPOOL_TRUSTED_PROXIES", "")
+    return tuple(part.strip() for part in configured.split(",") if part.strip())
 
 
 def pseudonym_key(state_dir: Path | None = None) -> bytes:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
+from carepool.accounts import service as accounts
 from carepool.demo.service import DEMO_PASSWORD
+from carepool.domain.roles import SYSTEM
+from carepool.store.db import unit_of_work
+from carepool.web.app import create_app
 from carepool.web.auth import SignInLimiter
 from carepool.web.errors import TooManyAttempts
 
@@ -135,7 +143,9 @@ def test_the_limit_lifts_after_the_window_and_a_success_clears_it() -> None:
     with pytest.raises(TooManyAttempts) as refused:
         limiter.check("ann", "10.0.0.1")  # usernames are compared without case
     assert refused.value.retry_after == 301
-    limiter.check("ann", "10.0.0.2")  # another client is not locked out
+    with pytest.raises(TooManyAttempts):
+        limiter.check("ann", "10.0.0.2")  # the account is locked whichever address asks
+    limiter.check("bob", "10.0.0.1")  # another account from the same client is not
     now[0] += 301
     limiter.check("ann", "10.0.0.1")
     limiter.failed("ann", "10.0.0.1")
@@ -168,3 +178,136 @@ def test_signing_out_ends_the_session(
     assert "You have signed out" in home.text
     assert "Sign out" not in home.text
     assert client.get("/account", follow_redirects=False).status_code == 303
+
+
+def _cookie_payload(client: Any) -> dict[str, Any]:
+    """What anyone holding the cookie can read: it is signed, not encrypted."""
+    value = client.cookies.get("carepool_session")
+    assert value
+    data = value.split(".")[0]
+    return json.loads(base64.b64decode(data + "=" * (-len(data) % 4)))
+
+
+def test_a_copied_cookie_stops_working_when_its_owner_signs_out(
+    fresh_engine: Engine, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    owner = client_for(fresh_engine, "national")
+    token = csrf_of(owner.get("/account").text)
+    stolen = owner.cookies.get("carepool_session")
+    thief = client_for(fresh_engine)
+    thief.cookies.set("carepool_session", stolen)
+    assert thief.get("/account", follow_redirects=False).status_code == 200  # the copy works
+    signed_out = owner.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert signed_out.status_code == 303
+
+    thief.cookies.set("carepool_session", stolen)
+    home = thief.get("/")
+    assert "Sign out" not in home.text and "Sign in" in home.text
+    thief.cookies.set("carepool_session", stolen)
+    assert thief.get("/account", follow_redirects=False).status_code == 303
+    thief.cookies.set("carepool_session", stolen)
+    refused = thief.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert "did not come from this service" in refused.text
+
+
+def test_a_password_change_ends_every_session_of_the_account(
+    fresh_engine: Engine, client_for: ClientFor
+) -> None:
+    first = client_for(fresh_engine, "analyst")
+    second = client_for(fresh_engine, "analyst")
+    other = client_for(fresh_engine, "national")
+    with unit_of_work(fresh_engine) as session:
+        accounts.set_password(session, "analyst", "a new password, long", SYSTEM)
+    for client in (first, second):
+        assert client.get("/account", follow_redirects=False).status_code == 303
+    assert other.get("/account", follow_redirects=False).status_code == 200
+    again = client_for(fresh_engine)
+    assert again.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_deactivating_an_account_ends_its_sessions(
+    fresh_engine: Engine, client_for: ClientFor
+) -> None:
+    client = client_for(fresh_engine, "analyst")
+    with unit_of_work(fresh_engine) as session:
+        accounts.deactivate_user(session, "analyst", SYSTEM)
+    assert client.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_the_cookie_does_not_hold_the_csrf_token(
+    demo_engine: Engine, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(demo_engine)
+    anonymous = csrf_of(client.get("/sign-in").text)
+    assert anonymous not in json.dumps(_cookie_payload(client))
+    _post_sign_in(client, csrf_of, "analyst", DEMO_PASSWORD)
+    token = csrf_of(client.get("/account").text)
+    payload = _cookie_payload(client)
+    assert payload["user"] == "analyst"
+    assert token not in json.dumps(payload)
+    assert "csrf" not in payload
+
+
+def _cookie_payload(client: Any) -> dict[str, Any]:
+    """What anyone holding the cookie can read: it is signed, not encrypted."""
+    value = client.cookies.get("carepool_session")
+    assert value
+    data = value.split(".")[0]
+    decoded: dict[str, Any] = json.loads(base64.b64decode(data + "=" * (-len(data) % 4)))
+    return decoded
+
+
+def test_a_locked_account_stays_locked_from_another_address(
+    demo_engine: Engine, csrf_of: CsrfOf
+) -> None:
+    """Changing address, or sending X-Forwarded-For (which is not believed), does not help."""
+    app = create_app(demo_engine, "a secret key for the limiter test, long enough")
+
+    def client(number: int) -> TestClient:
+        made = TestClient(app, client=(f"10.9.0.{number}", 5000))
+        made.headers["X-Forwarded-For"] = f"192.0.2.{number}"
+        return made
+
+    for number in range(5):
+        with client(number) as guesser:
+            assert _post_sign_in(guesser, csrf_of, "area", "guess").status_code == 400
+    with client(9) as owner:
+        blocked = _post_sign_in(owner, csrf_of, "area", DEMO_PASSWORD)
+        assert blocked.status_code == 429
+        assert "Retry-After" in blocked.headers
+        assert owner.get("/account", follow_redirects=False).status_code == 303
+        assert _post_sign_in(owner, csrf_of, "analyst", DEMO_PASSWORD).status_code == 303
+
+
+def test_serve_believes_forwarded_addresses_only_from_configured_proxies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import uvicorn
+
+    from carepool.cli import app as cli
+
+    runs: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
+    monkeypatch.setattr(cli, "migrate", lambda engine: None)
+    monkeypatch.setattr(cli, "default_engine", lambda: None)
+    monkeypatch.setenv("CAREPOOL_SECRET_KEY", "a secret key for the serve test, long enough")
+    monkeypatch.setenv("CAREPOOL_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.delenv("CAREPOOL_TRUSTED_PROXIES", raising=False)
+    cli.serve(host=None, port=None)
+    monkeypatch.setenv("CAREPOOL_TRUSTED_PROXIES", "10.0.0.5, 10.0.0.6")
+    cli.serve(host=None, port=None)
+    assert runs[0]["proxy_headers"] is False
+    assert runs[1]["proxy_headers"] is True
+    assert runs[1]["forwarded_allow_ips"] == "10.0.0.5,10.0.0.6"
+
+
+def test_a_refused_sign_in_says_when_to_try_again(
+    demo_engine: Engine, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    client = client_for(demo_engine)
+    for _ in range(5):
+        _post_sign_in(client, csrf_of, "signatory", "guess")
+    blocked = _post_sign_in(client, csrf_of, "signatory", DEMO_PASSWORD)
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["Retry-After"]) <= 301

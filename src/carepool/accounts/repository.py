@@ -8,12 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from carepool.store.models import ApiTokenRow, UserRow
+from carepool.store.models import ApiTokenRow, UserRow, WebSessionRow
 
-__all__ = ["UserRow", "add_token", "add_user", "find_user", "token_user"]
+__all__ = [
+    "UserRow",
+    "add_token",
+    "add_user",
+    "add_web_session",
+    "find_user",
+    "live_web_session",
+    "revoke_web_sessions",
+    "token_user",
+]
 
 
 def find_user(session: Session, username: str, *, active_only: bool = False) -> UserRow | None:
@@ -49,3 +58,34 @@ def token_user(session: Session, token_sha256: str) -> UserRow | None:
     if row is None:
         return None
     return session.get(UserRow, row.user_id)
+
+
+def add_web_session(session: Session, id_sha256: str, username: str, at: dt.datetime) -> None:
+    session.add(WebSessionRow(id_sha256=id_sha256, username=username, created_at=at))
+
+
+def live_web_session(session: Session, id_sha256: str, since: dt.datetime) -> WebSessionRow | None:
+    """The session if it exists, is not revoked and was made after ``since``."""
+    row = session.get(WebSessionRow, id_sha256)
+    if row is None or row.revoked_at is not None:
+        return None
+    created = row.created_at
+    if created.tzinfo is None:  # SQLite hands back naive datetimes
+        created = created.replace(tzinfo=dt.UTC)
+    return row if created > since else None
+
+
+def revoke_web_sessions(
+    session: Session,
+    at: dt.datetime,
+    *,
+    username: str | None = None,
+    id_sha256: str | None = None,
+) -> None:
+    """Revoke one session (by ``id_sha256``) or every session of ``username``."""
+    query = update(WebSessionRow).where(WebSessionRow.revoked_at.is_(None))
+    if id_sha256 is not None:
+        query = query.where(WebSessionRow.id_sha256 == id_sha256)
+    if username is not None:
+        query = query.where(WebSessionRow.username == username)
+    session.execute(query.values(revoked_at=at))

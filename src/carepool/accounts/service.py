@@ -66,6 +66,7 @@ def deactivate_user(session: Session, username: str, actor: Principal) -> UserRo
         raise CarepoolError(f"there is no user called {username!r}")
     user.active = False
     flush(session)
+    repo.revoke_web_sessions(session, _now(), username=username)
     audit.record(
         session,
         actor=actor.username,
@@ -76,6 +77,30 @@ def deactivate_user(session: Session, username: str, actor: Principal) -> UserRo
         after={"active": False},
     )
     return user
+
+
+def set_password(session: Session, username: str, password: str, actor: Principal) -> None:
+    """Give an account a new password and end every session it has signed in with.
+
+    A national admin may set anyone's password; anyone may set their own.
+    """
+    if actor.username != username:
+        actor.require(Role.NATIONAL_ADMIN)
+    if len(password) < _MIN_PASSWORD:
+        raise CarepoolError(f"a password must have at least {_MIN_PASSWORD} characters")
+    user = repo.find_user(session, username)
+    if user is None:
+        raise CarepoolError(f"there is no user called {username!r}")
+    user.password_hash = _hasher.hash(password)
+    flush(session)
+    repo.revoke_web_sessions(session, _now(), username=username)
+    audit.record(
+        session,
+        actor=actor.username,
+        action="set_password",
+        entity="user",
+        entity_id=username,
+    )
 
 
 def authenticate(session: Session, username: str, password: str) -> Principal | None:
@@ -126,3 +151,25 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def start_web_session(session: Session, username: str) -> str:
+    """A new random session id for ``username``, recorded (as its SHA-256) as live."""
+    session_id = secrets.token_urlsafe(32)
+    repo.add_web_session(session, _digest(session_id), username, _now())
+    return session_id
+
+
+def web_session_user(session: Session, session_id: str, max_age: dt.timedelta) -> str | None:
+    """The username a session id was issued to, if it is live and younger than ``max_age``."""
+    row = repo.live_web_session(session, _digest(session_id), _now() - max_age)
+    return row.username if row else None
+
+
+def end_web_session(session: Session, session_id: str) -> None:
+    """Revoke one session: its cookie stops working everywhere at once."""
+    repo.revoke_web_sessions(session, _now(), id_sha256=_digest(session_id))

@@ -142,7 +142,17 @@ def serve(
     bind_host, bind_port = host or config.host, port or config.port
     err.print(f"carepool is serving at [bold]http://{bind_host}:{bind_port}/[/bold] (Ctrl+C stops)")
     app_ = create_app(https_only=config.secure_cookies)
-    uvicorn.run(app_, host=bind_host, port=bind_port, log_level="warning")
+    # Believe X-Forwarded-For only from configured proxies: otherwise anyone could send the
+    # header and appear to come from anywhere, dodging the sign-in limits.
+    proxies = config.trusted_proxies
+    uvicorn.run(
+        app_,
+        host=bind_host,
+        port=bind_port,
+        log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) if proxies else None,
+    )
 
 
 DEMO_METRICS_STEPS = 5

@@ -243,6 +243,21 @@ class ApiTokenRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class WebSessionRow(Base):
+    """A signed-in browser session; only the SHA-256 of its random id is stored.
+
+    The session cookie names the id; a session is honoured only while its row exists and is
+    not revoked, so signing out (or a password change or deactivation) ends it everywhere.
+    """
+
+    __tablename__ = "web_session"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AuditEventRow(Base):
     """An append-only, hash-chained record of a change (see :mod:`carepool.domain.audit`)."""
 

@@ -3,9 +3,13 @@
 ``create_app`` wires the pieces together and nothing else: routers by audience, the signed
 session cookie, the error renderings, static files and a few security headers. Run it with::
 
-    uvicorn --factory carepool.web.app:create_app --host 127.0.0.1 --port 8000
+    uvicorn --factory carepool.web.app:create_app --host 127.0.0.1 --port 8000 \
+        --no-proxy-headers
 
-or from code with ``uvicorn.run(create_app(engine), ...)``.
+or from code with ``uvicorn.run(create_app(engine), ..., proxy_headers=False)``. Uvicorn
+otherwise believes ``X-Forwarded-For`` from loopback, so a local client could pose as any
+address; behind a reverse proxy, name it with ``--forwarded-allow-ips`` instead (``carepool
+serve`` does this from ``CAREPOOL_TRUSTED_PROXIES``).
 """
 
 from __future__ import annotations
@@ -42,14 +46,13 @@ from carepool.pools import api as api_pools
 from carepool.pools.routes import pages as pools
 from carepool.store.db import default_engine, is_initialised, unit_of_work
 from carepool.web import api, errors, public
-from carepool.web.auth import SignInLimiter
+from carepool.web.auth import SESSION_HOURS, SignInLimiter
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 GOVUK_DIR = STATIC_DIR / "govuk"
 """GOV.UK Frontend's ``dist/govuk`` folder, copied here by ``make assets`` (not committed)."""
 
 SESSION_COOKIE = "carepool_session"
-SESSION_HOURS = 8
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -163,12 +166,13 @@ def create_app(
     )
     app.state.engine = engine or default_engine()
     app.state.sign_in_limiter = SignInLimiter()
+    app.state.session_secret = secret_key or config.secret_key()
     app.state.metric_actuals = quarter_actuals  # the pools' returns read metric values with it
     app.state.govuk_css = (GOVUK_DIR / "govuk-frontend.min.css").is_file()
     errors.install(app)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=secret_key or config.secret_key(),
+        secret_key=app.state.session_secret,
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_HOURS * 3600,
         same_site="lax",

@@ -9,15 +9,22 @@ guard test) can see at a glance who may call it:
 - :func:`require_roles` — signed in *and* holding one of the named roles.
 
 People sign in with a local account and get a signed session cookie (Starlette's
-``SessionMiddleware``: HttpOnly, SameSite=Lax). Machines send ``Authorization: Bearer
-<token>`` to ``/api/``; the API never reads the cookie, so a forged cross-site request cannot
-borrow someone's session there. Every HTML form carries the session's CSRF token and a POST
-without it is refused. Failed sign-ins are counted per username and client, and per client,
-so passwords cannot be guessed at speed.
+``SessionMiddleware``: HttpOnly, SameSite=Lax). The cookie names a random session id whose
+SHA-256 the database keeps (``web_session``); the cookie is honoured only while that session
+is live, so signing out, a password change or deactivating the account ends it at once, even
+for a copy of the cookie. Machines send ``Authorization: Bearer <token>`` to ``/api/``; the
+API never reads the cookie, so a forged cross-site request cannot borrow someone's session
+there. Every HTML form carries the session's CSRF token and a POST without it is refused; the
+token is an HMAC of the session id under the app's secret key, so it is never in the cookie
+(which is signed, not encrypted). Failed sign-ins are counted per account and per client
+address, so passwords cannot be guessed at speed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import secrets
 import threading
 import time
@@ -36,8 +43,9 @@ from carepool.store.db import unit_of_work
 from carepool.web.errors import CsrfRefused, NotSignedIn, TooManyAttempts, is_api
 
 SESSION_USER = "user"
-SESSION_CSRF = "csrf"
+SESSION_ID = "sid"
 CSRF_FIELD = "csrf_token"
+SESSION_HOURS = 8
 
 _ACCESS: dict[Callable[..., Any], str] = {}
 """The access dependencies and what each declares; read by :func:`access_of`."""
@@ -59,13 +67,40 @@ def db_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
-def _session_principal(request: Request, session: Session) -> Principal:
+_UNCHECKED = object()
+
+
+def session_user(request: Request, session: Session) -> str | None:
+    """The signed-in username if the cookie's session is live on the server, else ``None``.
+
+    A cookie whose session was revoked (signed out, password changed, account deactivated),
+    has expired or predates server-side sessions is emptied, so the request carries on as a
+    signed-out one. Checked once per request.
+    """
+    checked = getattr(request.state, "session_user", _UNCHECKED)
+    if checked is not _UNCHECKED:
+        return checked  # type: ignore[return-value]
     username = request.session.get(SESSION_USER)
+    session_id = request.session.get(SESSION_ID)
+    live: str | None = None
+    if username and isinstance(session_id, str):
+        max_age = dt.timedelta(hours=SESSION_HOURS)
+        if accounts.web_session_user(session, session_id, max_age) == username:
+            live = str(username)
+    if username and live is None:
+        request.session.clear()
+    request.state.session_user = live
+    return live
+
+
+def _session_principal(request: Request, session: Session) -> Principal:
+    username = session_user(request, session)
     if not username:
         return PUBLIC
-    found = accounts.find_user(session, str(username))
+    found = accounts.find_user(session, username)
     if found is None:  # deactivated or removed since signing in
         request.session.clear()
+        request.state.session_user = None
         return PUBLIC
     return found
 
@@ -130,22 +165,33 @@ NationalViewer = Annotated[Principal, Depends(require_roles(*sorted(NATIONAL_ROL
 AdminViewer = Annotated[Principal, Depends(require_roles(Role.NATIONAL_ADMIN))]
 
 
+def _csrf_for(request: Request, session_id: str) -> str:
+    key = str(request.app.state.session_secret).encode("utf-8")
+    return hmac.new(key, b"csrf:" + session_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token, made on first use; every form carries it back."""
+    """This session's CSRF token; every form carries it back.
+
+    The session id is made on first use; the token is derived from it with the app's secret
+    key, so the cookie (signed but readable) never holds the token itself.
+    """
     if "session" not in request.scope:  # error pages rendered outside the session middleware
         return ""
-    token = request.session.get(SESSION_CSRF)
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(32)
-        request.session[SESSION_CSRF] = token
-    return token
+    session_id = request.session.get(SESSION_ID)
+    if not isinstance(session_id, str) or not session_id:
+        session_id = secrets.token_urlsafe(32)
+        request.session[SESSION_ID] = session_id
+    return _csrf_for(request, session_id)
 
 
-async def csrf_protect(request: Request) -> None:
-    """Refuse a form post whose token is missing or not this session's (403)."""
+async def csrf_protect(request: Request, session: DbSession) -> None:
+    """Refuse a form post whose token is missing or not this live session's (403)."""
     form = await request.form()
     sent = form.get(CSRF_FIELD)
-    expected = request.session.get(SESSION_CSRF)
+    session_user(request, session)  # a revoked session is emptied, so its token is refused
+    session_id = request.session.get(SESSION_ID)
+    expected = _csrf_for(request, session_id) if isinstance(session_id, str) else None
     if not isinstance(sent, str) or not isinstance(expected, str) or not expected:
         raise CsrfRefused("the form has expired or did not come from this service; go back, "
                           "reload the page and try again")  # fmt: skip
@@ -157,19 +203,25 @@ async def csrf_protect(request: Request) -> None:
 CsrfChecked = Annotated[None, Depends(csrf_protect)]
 
 
-def start_session(request: Request, username: str) -> None:
-    """Begin a fresh session for a person who has just signed in.
+def start_session(request: Request, session: Session, username: str) -> None:
+    """Begin a fresh session for a person who has just signed in, recorded on the server.
 
-    Everything from before signing in is dropped and a new CSRF token made, so a token or
-    session planted by someone else before sign-in is worthless afterwards.
+    Everything from before signing in is dropped and a new session id (so a new CSRF token)
+    made, so a token or session planted by someone else before sign-in is worthless afterwards.
     """
     request.session.clear()
+    request.session[SESSION_ID] = accounts.start_web_session(session, username)
     request.session[SESSION_USER] = username
-    csrf_token(request)
+    request.state.session_user = username
 
 
-def end_session(request: Request) -> None:
+def end_session(request: Request, session: Session) -> None:
+    """Revoke the session on the server and empty the cookie; a copy of it stops working."""
+    session_id = request.session.get(SESSION_ID)
+    if request.session.get(SESSION_USER) and isinstance(session_id, str):
+        accounts.end_web_session(session, session_id)
     request.session.clear()
+    request.state.session_user = None
 
 
 def client_of(request: Request) -> str:
@@ -180,10 +232,13 @@ def client_of(request: Request) -> str:
 class SignInLimiter:
     """Counts failed sign-ins in a sliding window and refuses more once the limit is reached.
 
-    Two counters: per username and client (stops guessing one person's password) and per
-    client across usernames (stops trying one password against many names). A success clears
-    the username's counter. Counts are kept in this process's memory, so with several worker
-    processes each enforces its own limit; put a shared limiter in front for that.
+    Two counters: per account, from wherever the attempts come (stops guessing one person's
+    password, even from many addresses), and per client address across accounts (stops trying
+    one password against many names). The client address is the one the server saw, which
+    names a forwarding proxy only if ``CAREPOOL_TRUSTED_PROXIES`` says to believe it. A
+    success clears the account's counter. Counts are kept in this process's memory, so with
+    several worker processes each enforces its own limit; put a shared limiter in front for
+    that.
     """
 
     max_failures: int = 5
@@ -194,7 +249,7 @@ class SignInLimiter:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _keys(self, username: str, client: str) -> tuple[tuple[str, str], tuple[str, str]]:
-        return (username.strip().lower(), client), ("", client)
+        return ("account", username.strip().lower()), ("client", client)
 
     def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
         times = self._failures.get(key, deque())

@@ -24,7 +24,7 @@ from carepool.domain.money import format_millions, format_money
 from carepool.domain.roles import PUBLIC, Principal
 from carepool.frameworks import require_year
 from carepool.geography import service as geography
-from carepool.web.auth import CSRF_FIELD, SESSION_USER, csrf_token
+from carepool.web.auth import CSRF_FIELD, csrf_token
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _FLASH = "flash"
@@ -111,8 +111,8 @@ def render(
 ) -> HTMLResponse:
     """Render a page with what the layout needs: who is signed in, the CSRF token, flashes and
     whether the data shown is synthetic."""
-    has_session = "session" in request.scope
-    signed_in_as = request.session.get(SESSION_USER) if has_session else None
+    # Only a session checked live on the server this request names anyone (see auth).
+    signed_in_as = getattr(request.state, "session_user", None)
     if synthetic is None:
         synthetic = data_is_synthetic(session) if session is not None else False
     base = {

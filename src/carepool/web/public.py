@@ -123,6 +123,7 @@ def sign_in(
     username = username.strip()
     errors = _blank_field_errors(username, password)
     status = 400
+    headers: dict[str, str] = {}
     limiter = request.app.state.sign_in_limiter
     client = client_of(request)
     if not errors:
@@ -131,23 +132,33 @@ def sign_in(
             found = accounts.authenticate(session, username, password)
         except TooManyAttempts as exc:
             errors, status = {"username": exc.message}, exc.http_status
+            headers = {"Retry-After": str(exc.retry_after)}
         else:
             if found is not None:
                 limiter.succeeded(username, client)
-                start_session(request, found.username)
+                start_session(request, session, found.username)
                 return RedirectResponse(safe_next(next), status_code=303)
             limiter.failed(username, client)
             errors = {"username": "The username or password is not right"}
     context = {"errors": errors, "username": username, "next": safe_next(next)}
     return render(
-        request, "sign_in.html", context, viewer=viewer, session=session, status_code=status
+        request,
+        "sign_in.html",
+        context,
+        viewer=viewer,
+        session=session,
+        status_code=status,
+        headers=headers,
     )
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, viewer: PublicViewer, _csrf: CsrfChecked) -> Response:
-    """Forget the session (open to all: signing out when already out does no harm)."""
-    end_session(request)
+def sign_out(
+    request: Request, session: DbSession, viewer: PublicViewer, _csrf: CsrfChecked
+) -> Response:
+    """End the session on the server and forget it (open to all: signing out when already
+    out does no harm)."""
+    end_session(request, session)
     flash(request, "You have signed out")
     return RedirectResponse("/", status_code=303)
 
