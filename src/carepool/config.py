@@ -2,8 +2,9 @@
 
 ``CAREPOOL_DATABASE_URL``  where data lives; default a SQLite file ``carepool.db`` in the
                            working directory. PostgreSQL: ``postgresql+psycopg://user@host/db``.
-``CAREPOOL_SECRET_KEY``    signs web sessions. If unset, one is generated on first use and kept
-                           in ``.carepool/secret_key`` beside the database (never committed).
+``CAREPOOL_SECRET_KEY``    signs web sessions and derives their CSRF tokens. If unset, one is
+                           generated on first use and kept in ``.carepool/secret_key`` beside
+                           the database (never committed).
 ``CAREPOOL_HOST``/``_PORT`` where ``carepool serve`` listens; default 127.0.0.1:8000.
 ``CAREPOOL_SECURE_COOKIES`` ``true`` marks session cookies Secure: set it whenever the
                            service is reached over HTTPS. Default false (plain local HTTP).

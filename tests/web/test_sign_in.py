@@ -311,3 +311,25 @@ def test_a_refused_sign_in_says_when_to_try_again(
     blocked = _post_sign_in(client, csrf_of, "signatory", DEMO_PASSWORD)
     assert blocked.status_code == 429
     assert 0 < int(blocked.headers["Retry-After"]) <= 301
+
+
+def test_the_password_and_deactivate_commands_end_sessions(
+    sqlite_engine: Engine, client_for: ClientFor, csrf_of: CsrfOf
+) -> None:
+    from typer.testing import CliRunner
+
+    from carepool.cli.app import app as cli
+
+    with unit_of_work(sqlite_engine) as session:
+        accounts.create_user(session, "pat", "first password", ["analyst"], SYSTEM)
+    client = client_for(sqlite_engine)
+    assert _post_sign_in(client, csrf_of, "pat", "first password").status_code == 303
+    assert client.get("/account", follow_redirects=False).status_code == 200
+    changed = CliRunner().invoke(cli, ["users", "password", "pat"], input="second password\n")
+    assert changed.exit_code == 0, changed.output
+    assert client.get("/account", follow_redirects=False).status_code == 303
+    assert _post_sign_in(client, csrf_of, "pat", "first password").status_code == 400
+    assert _post_sign_in(client, csrf_of, "pat", "second password").status_code == 303
+    deactivated = CliRunner().invoke(cli, ["users", "deactivate", "pat"])
+    assert deactivated.exit_code == 0, deactivated.output
+    assert client.get("/account", follow_redirects=False).status_code == 303

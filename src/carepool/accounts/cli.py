@@ -38,3 +38,21 @@ def users_token(
     with work() as session:
         token = accounts.create_token(session, username, name, SYSTEM)
     print(token)
+
+
+@users_app.command("password")
+def users_password(username: str) -> None:
+    """Set a user's password (read from standard input or asked for); every session the
+    account has signed in with ends at once."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
+    with work() as session:
+        accounts.set_password(session, username, password, SYSTEM)
+    err.print(f"Set a new password for {username}; its sessions have ended")
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str) -> None:
+    """Stop an account signing in; its sessions end at once and its tokens stop working."""
+    with work() as session:
+        accounts.deactivate_user(session, username, SYSTEM)
+    err.print(f"Deactivated {username}")
