@@ -136,3 +136,12 @@ def test_successors_and_counties_must_be_in_the_register(write: Write) -> None:
 def test_a_register_without_its_columns_is_refused(write: Write) -> None:
     (problem,) = rejected(write("las.csv", "local-authority-code,gss-code\nAAA,E06000001\n"))
     assert "las.csv, row 1: missing required columns 'official-name'" in problem
+
+
+def test_a_register_with_no_council_with_a_gss_code_is_refused(write: Write) -> None:
+    """Stored, it would be an empty register: the latest, so the year would have no areas."""
+    path = write(
+        "las.csv", HEADER + "NIR-A,Antrim Borough Council,Antrim,,,,,Northern Ireland,,NID,,\n"
+    )
+    with pytest.raises(ImportRejected, match=r"las\.csv has no rows for councils with a GSS code"):
+        read_councils(path)

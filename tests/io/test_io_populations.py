@@ -152,3 +152,11 @@ def test_vintage_names_come_from_the_file_name() -> None:
     assert vintage_name_from(Path("ons_mye_mid2019_utla19_single_year_age.csv")) == "mid-2019"
     assert vintage_name_from(Path("x/Mid-2021-estimates.csv")) == "mid-2021"
     assert vintage_name_from(Path("x/census_2021.csv")) == "census_2021"
+
+
+def test_a_file_with_no_english_area_is_refused(write: Write) -> None:
+    """Stored, it would be a population vintage with nobody in it."""
+    total, ages = ones()
+    text = population_csv("utla19_code", [("W06000001", "Isle of Anglesey", total, ages)])
+    with pytest.raises(ImportRejected, match=r"mye\.csv has no rows for English areas"):
+        read_populations(write("mye.csv", text))

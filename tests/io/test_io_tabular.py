@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from damaged_workbooks import DAMAGES
 
 from carepool.domain.errors import ImportRejected, Problem
 from carepool.io.tabular import (
@@ -23,6 +24,7 @@ from carepool.io.tabular import (
     non_negative_int_field,
     proportion_field,
     read_table,
+    require_rows,
     required_text,
 )
 
@@ -317,3 +319,36 @@ def test_the_problem_log_is_capped_and_says_how_many_more() -> None:
 def test_file_sha256_is_of_the_bytes(write: Write) -> None:
     path = write("x.csv", b"a,b\n1,2\n")
     assert file_sha256(path) == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_xlsx_is_refused_with_a_message(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    valid = workbook(tmp_path / "valid.xlsx", [["area", "persons"], *[["Leeds", 5]] * 200])
+    damaged = tmp_path / "allocations.xlsx"
+    damaged.write_bytes(damage(valid.read_bytes()))
+
+    problem = only(rejected(damaged))
+
+    assert problem.file is not None and problem.file.startswith("allocations.xlsx")
+    assert "workbook" in problem.message and "damaged" in problem.message
+
+
+# --- files with nothing under the header --------------------------------------------------
+
+
+def test_a_header_with_no_rows_is_refused_naming_the_file(write: Write) -> None:
+    table = read_table(write("areas.csv", "area,persons\n\n"))
+
+    with pytest.raises(ImportRejected) as caught:
+        require_rows(table)
+
+    assert caught.value.message == "areas.csv has a header but no rows: nothing was imported"
+    assert only(caught.value).row == 2
+
+
+def test_rows_with_faults_are_left_to_report_them(write: Write) -> None:
+    table = read_table(write("areas.csv", "area,persons\nLeeds\n"))
+    require_rows(table)  # the ragged row's own problem is what the importer reports
+    assert len(table.problems) == 1

@@ -663,10 +663,33 @@ def test_a_file_without_a_header_is_refused_without_quoting_its_first_row(
     assert NUMBERS[0] not in message
 
 
-def test_a_file_that_is_not_utf8_is_refused(write_raw: WriteRaw, ingest: Ingest) -> None:
-    path = write_raw("spells.csv", "spells", [{}])
-    path.write_bytes(path.read_bytes().replace(b"S1-1", b"S\xff-1"))
-    assert refusal(ingest) == [("spells.csv", None, "is not UTF-8 text")]
+NOT_UTF8 = (
+    "is not UTF-8 text: this row holds a byte that is not valid UTF-8 (the file was "
+    "probably saved as Windows-1252 or Latin-1); save it as 'CSV UTF-8'"
+)
+
+
+def _not_utf8_refusal(ingest: Ingest) -> list[tuple[str | None, int | None, str]]:
+    with pytest.raises(ImportRejected) as refused:
+        ingest()
+    return [(p.file, p.row, p.message) for p in refused.value.problems]
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_row(
+    write_raw: WriteRaw, ingest: Ingest
+) -> None:
+    path = write_raw("spells.csv", "spells", [{}, {}])
+    path.write_bytes(path.read_bytes().replace(b"S1-2", b"S\xff-2"))
+    assert _not_utf8_refusal(ingest) == [("spells.csv", 3, NOT_UTF8)]
+
+
+def test_a_ragged_row_that_is_not_utf8_is_one_clear_refusal(
+    write_raw: WriteRaw, ingest: Ingest
+) -> None:
+    """Arrow cannot hand such a row to Python: it printed a traceback and blamed a quote."""
+    path = write_raw("spells.csv", "spells", [{}, {}])
+    path.write_bytes(path.read_bytes().replace(b"S1-1", b"S1-1,caf\xe9", 1))
+    assert _not_utf8_refusal(ingest) == [("spells.csv", 2, NOT_UTF8)]
 
 
 def test_a_damaged_parquet_file_is_refused(source: Path, ingest: Ingest) -> None:

@@ -134,3 +134,15 @@ def test_an_empty_file_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ImportRejected, match="the file is empty"):
         read_outcomes(path)
+
+
+def test_a_header_with_no_rows_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImportRejected, match=r"^outcomes\.csv has a header but no rows"):
+        read_outcomes(csv_file(tmp_path))
+
+
+def test_a_file_with_no_published_value_is_refused(tmp_path: Path) -> None:
+    """Every value blank once ended in an IndexError while summing up the years."""
+    path = csv_file(tmp_path, row(value=""), row(year="2016-17", value=""))
+    with pytest.raises(ImportRejected, match="has no rows for published values"):
+        read_outcomes(path)

@@ -36,6 +36,7 @@ from carepool.io.tabular import (
     money_field,
     optional_text,
     read_table,
+    require_rows,
     required_text,
 )
 
@@ -65,6 +66,7 @@ class AllocationRow:
 def read_allocation_table(path: Path) -> list[AllocationRow]:
     """Every row of the table in file order, or ImportRejected listing every problem."""
     table = read_table(path, required=REQUIRED_COLUMNS)
+    require_rows(table)
     log = table.problem_log()
     rows = [line for row in table.rows if (line := _allocation_row(row, log)) is not None]
     _check_duplicates(rows, log)

@@ -26,7 +26,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -50,6 +50,14 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Excel (.xls) and
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 _SNIFF_BYTES = 8192
+_NOT_A_WORKBOOK = (
+    "the file is a ZIP archive but not a readable Excel .xlsx workbook; if it was one, it is "
+    "damaged or was cut short while copying"
+)
+_DAMAGED = (
+    "the workbook is damaged and cannot be read (it may have been cut short while copying); "
+    "open it in Excel, save it again as .xlsx, and import that"
+)
 
 _INTEGER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
 _DECIMAL = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
@@ -147,8 +155,28 @@ def read_table(path: Path, *, required: Sequence[str] = ()) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         _reject(source, f"the file cannot be read ({exc.strerror or exc})")
-    grid = _xlsx_grid(path, source) if _is_workbook(data, path) else _csv_grid(data, source)
+    grid = _xlsx_grid(data, source) if _is_workbook(data, path) else _csv_grid(data, source)
     return _to_table(grid, required)
+
+
+def require_rows(table: Table) -> None:
+    """Refuse a file with a header and nothing under it.
+
+    Stored, it would become the latest vintage of its kind and leave the year with nothing
+    in it (no areas, no shares), so every page and run that needs them would fail later and
+    far from the cause. A file whose rows were all faulty is left to report those faults.
+    """
+    if not table.rows and not table.problems:
+        problem = Problem("there are no rows under the header", file=table.source, row=2)
+        message = f"{table.source} has a header but no rows: nothing was imported"
+        raise ImportRejected(message, [problem])
+
+
+def require_found(source: str, found: Sized, what: str) -> None:
+    """Refuse a file whose rows were read but held none of ``what`` (an empty vintage)."""
+    if not found:
+        problem = Problem(f"no row holds {what}", file=source)
+        raise ImportRejected(f"{source} has no rows for {what}: nothing was imported", [problem])
 
 
 def file_sha256(path: Path) -> str:
@@ -215,17 +243,27 @@ def _csv_grid(data: bytes, source: str) -> _Grid:
     return _Grid(source, records, fixed_width=True)
 
 
-def _xlsx_grid(path: Path, source: str) -> _Grid:
+def _xlsx_grid(data: bytes, source: str) -> _Grid:
     # openpyxl warns about workbook features it ignores (data validation, extensions); they
     # never change cell values, and the test suite turns warnings into errors.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            # From the bytes already read: a workbook that fails to load leaves no file open.
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-            _reject(source, "the file is a ZIP archive but not a readable Excel .xlsx workbook")
+            _reject(source, _NOT_A_WORKBOOK)
+        except Exception:  # a damaged part (zlib, XML): the user's problem, not a bug
+            _reject(source, _DAMAGED)
         try:
             return _sheet_grid(workbook.worksheets, source)
+        except ImportRejected:
+            raise
+        except Exception:
+            # Read-only openpyxl inflates and parses each sheet lazily, so a damaged part
+            # shows up here as a zlib, ZIP or XML error; any of them means the workbook
+            # cannot be read, which is the user's problem to fix, not a bug.
+            _reject(source, _DAMAGED)
         finally:
             workbook.close()
 

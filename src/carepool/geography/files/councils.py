@@ -24,6 +24,8 @@ from carepool.io.tabular import (
     date_field,
     optional_text,
     read_table,
+    require_found,
+    require_rows,
     required_text,
 )
 
@@ -53,6 +55,7 @@ _GSS = re.compile(r"^[EWSN]\d{8}$")
 def read_councils(path: Path) -> list[Council]:
     """Every council in the register with a GSS code, in file order, or ImportRejected."""
     table = read_table(path, required=COLUMNS)
+    require_rows(table)
     log = table.problem_log()
     found: list[tuple[Row, Council]] = []
     for row in table.rows:
@@ -63,6 +66,7 @@ def read_councils(path: Path) -> list[Council]:
     _check_unique(found, log, "local-authority-code", lambda c: c.short_code)
     _check_references(table.rows, found, log)
     log.raise_if_any()
+    require_found(table.source, found, "councils with a GSS code")
     return [council for _, council in found]
 
 

@@ -25,6 +25,8 @@ from carepool.io.tabular import (
     Table,
     non_negative_int_field,
     read_table,
+    require_found,
+    require_rows,
     required_text,
 )
 
@@ -41,6 +43,7 @@ def read_populations(path: Path) -> list[PopulationCount]:
     """One count per English area and single year of age (``90+`` is open-ended)."""
     table = read_table(path, required=(TOTAL, *AGE_COLUMNS))
     code_column, name_column = _code_and_name_columns(table)
+    require_rows(table)
     log = table.problem_log()
     counts: list[PopulationCount] = []
     first_row: dict[str, int] = {}
@@ -57,6 +60,7 @@ def read_populations(path: Path) -> list[PopulationCount]:
         name = required_text(row, name_column, log) or ""
         counts += _row_counts(row, code, name, log)
     log.raise_if_any()
+    require_found(table.source, counts, "English areas")
     return counts
 
 

@@ -29,6 +29,7 @@ from carepool.io.tabular import (
     non_negative_int_field,
     proportion_field,
     read_table,
+    require_rows,
     required_text,
 )
 
@@ -83,6 +84,7 @@ class _Line:
 def read_shares(path: Path) -> SharesFile:
     """Read and check a whole shares file, or raise ImportRejected listing every problem."""
     table = read_table(path, required=COLUMNS)
+    require_rows(table)
     log = table.problem_log()
     lines = [line for row in table.rows if (line := _line(row, log)) is not None]
     _check_pairs(lines, log)

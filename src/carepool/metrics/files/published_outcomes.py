@@ -29,7 +29,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from carepool.domain.periods import PeriodError, financial_year
-from carepool.io.tabular import ProblemLog, Row, read_table, required_text
+from carepool.io.tabular import (
+    ProblemLog,
+    Row,
+    read_table,
+    require_found,
+    require_rows,
+    required_text,
+)
 
 YEAR = "Financial year"
 AREA_CODE = "Local authority code"
@@ -84,6 +91,7 @@ class Outcomes:
 def read_outcomes(path: Path) -> Outcomes:
     """Read the file, or refuse it with every problem found."""
     table = read_table(path, required=REQUIRED)
+    require_rows(table)
     log = table.problem_log()
     values: list[OutcomeValue] = []
     blanks = 0
@@ -102,6 +110,7 @@ def read_outcomes(path: Path) -> Outcomes:
         _check_label(value, row, labels, log)
         values.append(value)
     log.raise_if_any()
+    require_found(table.source, values, "published values")
     return Outcomes(tuple(values), blanks)
 
 

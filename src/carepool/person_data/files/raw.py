@@ -14,6 +14,7 @@ by the later stages.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -21,7 +22,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
@@ -39,6 +40,7 @@ _KIND_NAME = re.compile(
     + r")(?:[-_. ].*)?$"
 )
 _LONG_DIGITS = re.compile(r"[0-9][0-9 \-]{4,}[0-9]")
+_UTF8_CHUNK = 16 << 20
 HIDDEN = "[hidden]"
 """Shown in place of anything that could be an NHS number."""
 LOOKS_LIKE_NHS_NUMBER = r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}"
@@ -129,6 +131,8 @@ def inspect(file: SourceFile) -> list[Problem]:
         if file.path.stat().st_size == 0:
             return [Problem("the file is empty", file=file.name)]
         names, rows = csv_header(file) if file.format == "csv" else _parquet_header(file)
+        if file.format == "csv":
+            check_utf8(file)
     except Unreadable as unreadable:
         return [unreadable.problem]
     except OSError as error:
@@ -150,6 +154,37 @@ def csv_header(file: SourceFile) -> tuple[list[str], int | None]:
         raise Unreadable(Problem("is not UTF-8 text", file=file.name)) from None
     names = next(csv.reader(io.StringIO(line)), [])
     return [n.rstrip("\r\n") for n in names], None
+
+
+def check_utf8(file: SourceFile) -> None:
+    """Find the first byte that is not UTF-8 before Arrow reads the rows.
+
+    Arrow hands a ragged row's text to Python decoded as UTF-8; when it is not, a traceback
+    is printed and the read stops with an error about the row's shape, which points the
+    wrong way. Looking first gives one message naming the row. Text that is mostly ASCII
+    decodes about as fast as it is read, so the pass costs little beside the ingest.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1  # the line each chunk starts on; the header is row 1
+    with file.path.open("rb") as handle:
+        while chunk := handle.read(_UTF8_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                _not_utf8(file, line + chunk.count(b"\n", 0, max(error.start, 0)))
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            _not_utf8(file, line)
+
+
+def _not_utf8(file: SourceFile, row: int) -> NoReturn:
+    message = (
+        "is not UTF-8 text: this row holds a byte that is not valid UTF-8 (the file was "
+        "probably saved as Windows-1252 or Latin-1); save it as 'CSV UTF-8'"
+    )
+    raise Unreadable(Problem(message, file=file.name, row=row))
 
 
 def _parquet_header(file: SourceFile) -> tuple[list[str], int | None]:
