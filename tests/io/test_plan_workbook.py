@@ -375,6 +375,21 @@ def test_missing_sheets_are_named() -> None:
         ("Schemes", "J4", 12.345, "Schemes!J4: £12.345 has a fraction of a penny"),
         ("Contributions", "G4", -5, "Contributions!G4: -5 is negative"),
         ("Contributions", "G5", "-£5.00", "Contributions!G5: '-£5.00' is negative"),
+        (
+            "Contributions",
+            "G4",
+            1e20,
+            "Contributions!G4: £100,000,000,000,000,000,000 is more"
+            " than carepool accepts (£1,000,000,000,000)",
+        ),
+        ("Schemes", "J4", 1e308, "Schemes!J4: £100,000,000"),
+        (
+            "Schemes",
+            "J5",
+            "9" * 30,
+            "Schemes!J5: £999,999,999,999,999,999,999,999,999,999.00 is"
+            " more than carepool accepts (£1,000,000,000,000)",
+        ),
         ("Schemes", "J4", "=J5*2", "Schemes!J4: holds a formula (=J5*2) instead of a value"),
         ("Metrics", "E4", "=D4*0.9", "Metrics!E4: holds a formula (=D4*0.9)"),
         ("Schemes", "C4", "Magic", "Schemes!C4: 'Magic' is not an allowed scheme type"),
