@@ -125,3 +125,23 @@ def test_an_amount_too_large_to_hold_is_refused_by_name(
     assert "huge.xlsx" in refused.stderr and "is more than carepool accepts" in refused.stderr
 
     assert ok_json(carepool("ledger", "check", "--json", cwd=tmp_path)) == before
+
+
+def test_a_plan_workbook_contribution_too_large_is_refused_by_cell(
+    sqlite_area: Area, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    book = tmp_path / "plan.xlsx"
+    exported = carepool("plans", "export", sqlite_area.code, book, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    before = ok_json(carepool("plans", "status", "--json", cwd=tmp_path))
+    workbook = load_workbook(book)
+    workbook["Contributions"]["G4"] = 1e20
+    workbook.save(book)
+    refused = carepool("plans", "import", book, cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert "Contributions!G4" in message
+    assert "£100,000,000,000,000,000,000 is more than carepool accepts" in message
+    assert ok_json(carepool("plans", "status", "--json", cwd=tmp_path)) == before
