@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from carepool.domain.errors import ImportRejected
-from carepool.domain.money import Pence
+from carepool.domain.money import MAX_PENCE, Pence
 from carepool.domain.plan import (
     Ambition,
     ConditionConfirmation,
@@ -144,7 +144,7 @@ _TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\ufffe\uffff"))
     values=st.lists(
         st.none() | st.decimals(allow_nan=False, allow_infinity=False), min_size=5, max_size=5
     ),
-    pence=st.integers(0, 10**15 - 1),
+    pence=st.integers(0, MAX_PENCE),
     text=_TEXT,
     parameters=st.dictionaries(
         st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3
@@ -153,7 +153,7 @@ _TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\ufffe\uffff"))
 def test_awkward_values_come_back_exactly(
     values: list[Decimal | None], pence: int, text: str, parameters: dict[str, object]
 ) -> None:
-    """Any decimal, any amount up to £10 trillion, control characters, text like a formula."""
+    """Any decimal, any amount up to the £1 trillion limit, control characters, formula text."""
     good = _good()
     content = good.model_copy(
         update={
