@@ -147,3 +147,22 @@ def test_a_checkpoint_kept_elsewhere_finds_the_newest_events_removed(
     [broken] = json.loads(found.stdout)["breaks"]
     assert broken["chain"] == "pool/2017-19/E06000052" and broken["sequence"] == 3
     assert "newest events were removed" in broken["reason"]
+
+
+def test_a_count_too_large_to_hold_is_refused_by_name(
+    sqlite_engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    ok_json(carepool("import", "areas", shared_data / "uk_local_authorities.csv", "--json",
+                     cwd=tmp_path))  # fmt: skip
+    source = shared_data / "derived_ccg15_to_la_population_shares_mid2017.csv"
+    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = lines[1].replace(",109318,", "," + "9" * 30 + ",")
+    bad = tmp_path / "shares.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = carepool("import", "shares", bad, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert "shares.csv, row 2, column 'pop_mid2017_all_ages'" in message
+    assert "is more than carepool accepts (1,000,000,000,000)" in message
+    with unit_of_work(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Vintage)) == 1

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from carepool.domain.errors import MoneyError
 from carepool.domain.money import (
+    MAX_PENCE,
     format_millions,
     format_money,
     parse_money,
@@ -74,9 +75,30 @@ def test_formatting() -> None:
     assert format_millions(381_400_000_000) == "£3,814.0m"
 
 
-@given(st.integers(min_value=-(10**15), max_value=10**15))
+@given(st.integers(min_value=-MAX_PENCE, max_value=MAX_PENCE))
 def test_format_then_parse_round_trips(amount: int) -> None:
     assert parse_money(format_money(amount), allow_negative=True) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("9" * 30, "£" + f"{int('9' * 30):,}.00"),
+        ("1000000000000.01", "£1,000,000,000,000.01"),
+        ("-£2,000,000,000,000", "-£2,000,000,000,000.00"),
+    ],
+)
+def test_an_amount_beyond_the_limit_is_refused_with_both_named(text: str, shown: str) -> None:
+    with pytest.raises(MoneyError) as refused:
+        parse_money(text, allow_negative=True)
+    assert refused.value.message == f"{shown} is more than carepool accepts (£1,000,000,000,000)"
+    assert parse_money("£1,000,000,000,000") == MAX_PENCE < 2**63
+
+
+@pytest.mark.parametrize("value", ["1" * 25, "-1000000000000.01", "1e20", "Infinity", "NaN"])
+def test_pounds_beyond_the_limit_or_not_finite_are_refused(value: str) -> None:
+    with pytest.raises(MoneyError, match=r"more than carepool accepts|not a number of pounds"):
+        pounds_to_pence(value)
 
 
 weights = st.dictionaries(

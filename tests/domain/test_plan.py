@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from carepool.domain.money import MAX_PENCE
 from carepool.domain.plan import Contribution, PlanContent, Section75, compare
 
 
@@ -28,6 +29,6 @@ def test_compare_lists_each_changed_field() -> None:
 
 
 def test_money_in_a_plan_is_whole_non_negative_pence() -> None:
-    for bad in (-1, 1.5, "12"):
+    for bad in (-1, 1.5, "12", MAX_PENCE + 1, 10**308):
         with pytest.raises(ValidationError):
             Contribution(financial_year="2015-16", stream="s", partner_code="p", minimum=bad)

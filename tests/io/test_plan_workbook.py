@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from carepool.domain.errors import ImportRejected
-from carepool.domain.money import Pence
+from carepool.domain.money import MAX_PENCE, Pence
 from carepool.domain.plan import (
     Ambition,
     ConditionConfirmation,
@@ -144,7 +144,7 @@ _TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\ufffe\uffff"))
     values=st.lists(
         st.none() | st.decimals(allow_nan=False, allow_infinity=False), min_size=5, max_size=5
     ),
-    pence=st.integers(0, 10**15 - 1),
+    pence=st.integers(0, MAX_PENCE),
     text=_TEXT,
     parameters=st.dictionaries(
         st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3
@@ -153,7 +153,7 @@ _TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\ufffe\uffff"))
 def test_awkward_values_come_back_exactly(
     values: list[Decimal | None], pence: int, text: str, parameters: dict[str, object]
 ) -> None:
-    """Any decimal, any amount up to £10 trillion, control characters, text like a formula."""
+    """Any decimal, any amount up to the £1 trillion limit, control characters, formula text."""
     good = _good()
     content = good.model_copy(
         update={
@@ -375,6 +375,21 @@ def test_missing_sheets_are_named() -> None:
         ("Schemes", "J4", 12.345, "Schemes!J4: £12.345 has a fraction of a penny"),
         ("Contributions", "G4", -5, "Contributions!G4: -5 is negative"),
         ("Contributions", "G5", "-£5.00", "Contributions!G5: '-£5.00' is negative"),
+        (
+            "Contributions",
+            "G4",
+            1e20,
+            "Contributions!G4: £100,000,000,000,000,000,000 is more"
+            " than carepool accepts (£1,000,000,000,000)",
+        ),
+        ("Schemes", "J4", 1e308, "Schemes!J4: £100,000,000"),
+        (
+            "Schemes",
+            "J5",
+            "9" * 30,
+            "Schemes!J5: £999,999,999,999,999,999,999,999,999,999.00 is"
+            " more than carepool accepts (£1,000,000,000,000)",
+        ),
         ("Schemes", "J4", "=J5*2", "Schemes!J4: holds a formula (=J5*2) instead of a value"),
         ("Metrics", "E4", "=D4*0.9", "Metrics!E4: holds a formula (=D4*0.9)"),
         ("Schemes", "C4", "Magic", "Schemes!C4: 'Magic' is not an allowed scheme type"),

@@ -92,3 +92,56 @@ def test_a_pools_year_from_the_command_line(
 
     missing = carepool("ledger", "balances", "E99999999", cwd=tmp_path)
     assert missing.returncode == 1 and "has no pooled budget" in missing.stderr
+
+
+def test_an_amount_too_large_to_hold_is_refused_by_name(
+    sqlite_area: Area, write_spend: WriteSpend, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    code = sqlite_area.code
+    ok_json(carepool("ledger", "open", "--all", "--json", cwd=tmp_path))
+    before = ok_json(carepool("ledger", "check", "--json", cwd=tmp_path))
+
+    nines = write_spend("nines.csv", [("2015-05-01", "S1", "Council", "9" * 30, "A1")])
+    refused = carepool("ledger", "import", code, nines, cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "nines.csv, row 2, column 'amount'" in refused.stderr
+    assert "is more than carepool accepts (£1,000,000,000,000)" in refused.stderr
+
+    plain = write_spend("plain.csv", [("2015-05-01", "S1", "Council", "9999999999999.99", "A1")])
+    refused = carepool("ledger", "import", code, plain, cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "is more than carepool accepts" in refused.stderr
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["date", "scheme", "provider", "amount", "reference"])
+    sheet.append(["2015-05-01", "S1", "Council", 1e308, "A2"])
+    book.save(tmp_path / "huge.xlsx")
+    refused = carepool("ledger", "import", code, tmp_path / "huge.xlsx", cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "huge.xlsx" in refused.stderr and "is more than carepool accepts" in refused.stderr
+
+    assert ok_json(carepool("ledger", "check", "--json", cwd=tmp_path)) == before
+
+
+def test_a_plan_workbook_contribution_too_large_is_refused_by_cell(
+    sqlite_area: Area, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    book = tmp_path / "plan.xlsx"
+    exported = carepool("plans", "export", sqlite_area.code, book, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    before = ok_json(carepool("plans", "status", "--json", cwd=tmp_path))
+    workbook = load_workbook(book)
+    workbook["Contributions"]["G4"] = 1e20
+    workbook.save(book)
+    refused = carepool("plans", "import", book, cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert "Contributions!G4" in message
+    assert "£100,000,000,000,000,000,000 is more than carepool accepts" in message
+    assert ok_json(carepool("plans", "status", "--json", cwd=tmp_path)) == before

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from carepool.domain.errors import ImportRejected
 from carepool.domain.ledger import SpendColumns
-from carepool.domain.money import parse_money
+from carepool.domain.money import MAX_PENCE, parse_money
 from carepool.domain.periods import Period
 from carepool.pools.files import spend as spend_module
 from carepool.pools.files.spend import (
@@ -96,9 +96,9 @@ def day_text(draw: st.DrawFn, days: st.SearchStrategy[dt.date]) -> str:
     return draw(st.sampled_from(["{}", " {}", "{} "])).format(written)
 
 
-plain_amount = st.builds("{}.{:02d}".format, st.integers(0, 10**13 - 1), st.integers(0, 99)).filter(
-    lambda text: text.strip("0.") != ""
-)
+plain_amount = st.builds(
+    "{}.{:02d}".format, st.integers(0, MAX_PENCE // 100 - 1), st.integers(0, 99)
+).filter(lambda text: text.strip("0.") != "")
 written_amount = st.one_of(
     plain_amount,
     st.integers(1, 10**9).map(lambda p: f"£{p // 100:,}.{p % 100:02d}"),
@@ -291,3 +291,15 @@ def test_line_breaks_inside_quoted_cells_are_kept_as_the_row_reader_keeps_them(
     assert list(block.providers) == ["Care\r\nat home", "Meals\non wheels"]
     assert list(block.rows) == [2, 3]
     assert as_columns(read_spend(path).lines).providers == list(block.providers)
+
+
+def test_a_plain_amount_beyond_the_limit_is_not_read_as_clean(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    path = tmp_path_factory.mktemp("amounts") / "spend.csv"
+    path.write_text(
+        "date,scheme,provider,amount,reference\n2015-05-01,S1,P,1000000000000.01,R1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(NotClean):
+        list(clean_blocks(path, FACTS))

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from carepool.allocation import service as allocation
 from carepool.allocation.schemas import AllocationReport, AllocationRuns, AreaAllocation, RunOut
@@ -13,6 +13,7 @@ from carepool.geography.service import year_geography
 from carepool.web.auth import DbSession, NationalViewer, PublicViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year
+from carepool.web.params import VersionQuery
 
 router = APIRouter(prefix="/api/v1", tags=["allocations"], responses=API_ERROR_RESPONSES)
 
@@ -22,7 +23,7 @@ def allocation_report(
     year: str,
     session: DbSession,
     viewer: PublicViewer,
-    version: int | None = Query(default=None, ge=1, description="a version; default the current"),
+    version: VersionQuery = None,
 ) -> AllocationReport:
     run = visible_run(session, year, viewer, version=version)
     return AllocationReport.of(allocation.view(session, run))
@@ -41,7 +42,7 @@ def area_allocation(
     code: str,
     session: DbSession,
     viewer: PublicViewer,
-    version: int | None = Query(default=None, ge=1, description="a version; default the current"),
+    version: VersionQuery = None,
 ) -> AreaAllocation:
     check_year(year)
     year_geography(session, year).area(code)  # an unknown area is a 404 before any run is read

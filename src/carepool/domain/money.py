@@ -21,6 +21,11 @@ Pence = NewType("Pence", int)
 
 K = TypeVar("K")
 
+MAX_PENCE = 100 * 10**12
+"""The largest amount carepool accepts, in either direction: £1 trillion, far above any real
+programme (the whole Better Care Fund is a few £bn a year) and far inside a signed 64-bit
+integer, so a stored amount, and a sum of many, always fits the database and a spreadsheet."""
+
 _MONEY_TEXT = re.compile(
     r"""^(?:(?P<sign>[-−])?£?|£(?P<sign2>[-−]))
         (?P<whole>\d{1,3}(?:,\d{3})+|\d+)
@@ -56,7 +61,7 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Pence:
         if not allow_negative:
             raise MoneyError(f"{text.strip()!r} is negative; a negative amount is not allowed here")
         amount = -amount
-    return Pence(amount)
+    return _within_limit(Pence(amount))
 
 
 def pounds_to_pence(amount: Decimal | int | str) -> Pence:
@@ -67,10 +72,26 @@ def pounds_to_pence(amount: Decimal | int | str) -> Pence:
         raise MoneyError(f"{amount!r} is not a number of pounds") from exc
     if not value.is_finite() or "e" in str(amount).lower():
         raise MoneyError(f"{amount!r} is not a number of pounds")
+    if abs(value) * 100 > MAX_PENCE:
+        raise _too_large(value)
     scaled = value * 100
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"£{amount} has a fraction of a penny")
     return Pence(int(scaled))
+
+
+def _within_limit(amount: Pence) -> Pence:
+    if abs(amount) > MAX_PENCE:
+        raise _too_large(format_money(amount))
+    return amount
+
+
+def _too_large(written: Decimal | str) -> MoneyError:
+    if isinstance(written, Decimal):
+        sign = "-" if written < 0 else ""
+        written = f"{sign}£{abs(written):,f}"
+    limit = format_money(MAX_PENCE, pence_shown=False)
+    return MoneyError(f"{written} is more than carepool accepts ({limit})")
 
 
 def format_money(amount: int, *, pence_shown: bool = True) -> str:

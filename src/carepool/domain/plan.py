@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Money = Annotated[int, Field(ge=0, strict=True)]
+from carepool.domain.money import MAX_PENCE
+
+Money = Annotated[int, Field(ge=0, le=MAX_PENCE, strict=True)]
 
 
 class _Content(BaseModel):

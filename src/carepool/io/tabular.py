@@ -397,6 +397,11 @@ def required_text(row: Row, column: str, log: ProblemLog) -> str | None:
     return value
 
 
+MAX_WHOLE_NUMBER = 10**12
+"""The largest count (people, places) an import accepts: far above any real figure, and small
+enough that a stored count, and a sum of many, always fits a signed 64-bit integer."""
+
+
 def int_field(row: Row, column: str, log: ProblemLog) -> int | None:
     """A whole number, allowing thousands separators as spreadsheets write them (1,234)."""
     value = required_text(row, column, log)
@@ -405,7 +410,15 @@ def int_field(row: Row, column: str, log: ProblemLog) -> int | None:
     if not _INTEGER.match(value):
         log.add(f"{value!r} is not a whole number", row=row.number, column=column)
         return None
-    return int(value.replace(",", "").replace("−", "-"))
+    number = int(value.replace(",", "").replace("−", "-"))
+    if abs(number) > MAX_WHOLE_NUMBER:
+        log.add(
+            f"{number:,} is more than carepool accepts ({MAX_WHOLE_NUMBER:,})",
+            row=row.number,
+            column=column,
+        )
+        return None
+    return number
 
 
 def non_negative_int_field(row: Row, column: str, log: ProblemLog) -> int | None:

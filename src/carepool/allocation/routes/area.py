@@ -24,6 +24,7 @@ from carepool.geography.service import YearGeography, council_names, year_geogra
 from carepool.web.auth import DbSession, PublicViewer
 from carepool.web.charts import population_chart
 from carepool.web.kit import check_year, render
+from carepool.web.params import VersionQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,7 +111,7 @@ def area_page(
     session: DbSession,
     viewer: PublicViewer,
     year: str | None = None,
-    version: int | None = None,
+    version: VersionQuery = None,
 ) -> Response:
     chosen = check_year(year or available_years()[-1])
     geo = year_geography(session, chosen)

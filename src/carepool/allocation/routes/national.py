@@ -38,6 +38,7 @@ from carepool.frameworks import available_years, load_framework
 from carepool.web.auth import AdminViewer, CsrfChecked, DbSession, NationalViewer, PublicViewer
 from carepool.web.charts import bars_from, horizontal_bar_chart
 from carepool.web.kit import check_year, flash, render
+from carepool.web.params import IdPath, VersionQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -138,7 +139,7 @@ def _attachment(name: str) -> dict[str, str]:
 
 @router.get("/allocations/{year}.csv")
 def allocation_csv(
-    year: str, session: DbSession, viewer: PublicViewer, version: int | None = None
+    year: str, session: DbSession, viewer: PublicViewer, version: VersionQuery = None
 ) -> Response:
     shown = allocation.view(session, visible_run(session, year, viewer, version=version))
     buffer = io.StringIO()
@@ -154,7 +155,7 @@ def allocation_csv(
 
 @router.get("/allocations/{year}.xlsx")
 def allocation_xlsx(
-    year: str, session: DbSession, viewer: PublicViewer, version: int | None = None
+    year: str, session: DbSession, viewer: PublicViewer, version: VersionQuery = None
 ) -> Response:
     shown = allocation.view(session, visible_run(session, year, viewer, version=version))
     return Response(
@@ -294,7 +295,7 @@ def allocation_page(
     year: str,
     session: DbSession,
     viewer: PublicViewer,
-    version: int | None = None,
+    version: VersionQuery = None,
 ) -> Response:
     """The allocation a viewer may see; a helpful page (404 unless national) when there is none."""
     framework = load_framework(check_year(year))
@@ -317,7 +318,7 @@ def allocation_page(
 def change_status(
     request: Request,
     year: str,
-    version: int,
+    version: IdPath,
     session: DbSession,
     viewer: AdminViewer,
     _csrf: CsrfChecked,

@@ -48,7 +48,7 @@ from pathlib import Path
 
 from carepool.domain.errors import ImportRejected, MoneyError
 from carepool.domain.ledger import SpendColumns
-from carepool.domain.money import Pence, format_money, parse_money
+from carepool.domain.money import MAX_PENCE, Pence, format_money, parse_money
 from carepool.domain.periods import Period, PeriodError, financial_year
 from carepool.io.tabular import (
     ProblemLog,
@@ -478,7 +478,9 @@ def _amounts(cells: list[str]) -> Sequence[int]:
     amounts: Sequence[int] = []
     if _PLAIN_AMOUNTS.fullmatch(joined):
         amounts = list(map(int, joined.replace(".", "").split("\n")))
-    if len(amounts) != len(cells):  # not plain, or a cell had a line break in it
+        if max(amounts) > MAX_PENCE:  # parse_money below says which is too large
+            amounts = []
+    if len(amounts) != len(cells):  # not plain, too large, or a cell had a line break in it
         try:
             amounts = list(map(parse_money, cells))
         except MoneyError:

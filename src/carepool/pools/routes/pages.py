@@ -46,6 +46,7 @@ from carepool.pools.service.returns import ReturnRow
 from carepool.web.auth import CsrfChecked, DbSession, SignedInViewer, require_roles
 from carepool.web.forms import PageErrors, attempt, posted_form
 from carepool.web.kit import check_year, flash, render
+from carepool.web.params import IdPath
 
 router = APIRouter(include_in_schema=False)
 
@@ -269,7 +270,7 @@ def pool_entry(
     request: Request,
     year: str,
     area: str,
-    entry_id: int,
+    entry_id: IdPath,
     session: DbSession,
     viewer: SignedInViewer,
 ) -> Response:
