@@ -5,7 +5,10 @@ engines read: every NHS number checked and replaced by its keyed pseudonym, ever
 either accepted or quarantined with its reasons, and a ``manifest.json`` saying what went in
 (the data vintage is a SHA-256 over the inputs) and what came out. The data directory is
 replaced whole or not at all: a refused or failed ingest leaves the previous one exactly as
-it was.
+it was. An ingest killed part-way is put right by the next one, or by :func:`recover` (which
+the metrics call before reading the data vintage): its staging folder is deleted, and a data
+directory left moved aside by a kill between the two renames that swap a new one in is
+renamed back.
 
 The stages are those of :mod:`carepool.person_data.files.ingest`; this module runs them in order,
 pseudonymises each distinct person once (on every core when there are many), and counts.
@@ -117,6 +120,7 @@ def ingest(
     pseudonymiser = Pseudonymiser(key)
     if not area_codes:
         raise CarepoolError("no area codes to check records against")
+    files.recover(data_dir, staging=True)  # what an ingest killed part-way left behind
     sources, skipped = files.find_sources(source)
     files.check_destination(source, data_dir)
     with ThreadPoolExecutor(max_workers=1) as hasher:
@@ -225,6 +229,13 @@ def manifest(report: IngestReport) -> dict[str, Any]:
     }
 
 
+def recover(data_dir: Path) -> None:
+    """Restore ``data_dir`` if a process was killed between the two renames that swap a new
+    data directory in, and delete a completed swap's ``.old`` copy; see
+    :func:`carepool.person_data.files.output.recover`. Cheap; call it before reading."""
+    files.recover(data_dir)
+
+
 def provisional_extract(data_dir: Path, out_dir: Path, late: LateCoding) -> IngestReport:
     """Write into ``out_dir`` the data directory an earlier, provisional extract of the same
     records would have given: ``data_dir`` less the emergency spells ``late`` says were not
@@ -235,6 +246,8 @@ def provisional_extract(data_dir: Path, out_dir: Path, late: LateCoding) -> Inge
     many rows it leaves out. Each kind's counts are the source ingest's, except ``accepted``:
     the rows the extract holds. ``out_dir`` is replaced whole or not at all, as by an ingest.
     """
+    recover(data_dir)
+    files.recover(out_dir, staging=True)
     source = files.read_manifest(data_dir)
     files.check_destination(data_dir, out_dir)
     rule = late.describe()

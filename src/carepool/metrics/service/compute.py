@@ -24,6 +24,7 @@ from carepool.domain.metric_value import MetricValue
 from carepool.domain.roles import Principal
 from carepool.geography.service import denominators
 from carepool.metrics.service import results as metric_results
+from carepool.person_data.service import recover
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -51,7 +52,11 @@ class ComputeOutcome:
 
 
 def data_vintage(data_dir: Path) -> str:
-    """The vintage the ingest recorded; a clear error if the folder is not a data directory."""
+    """The vintage the ingest recorded; a clear error if the folder is not a data directory.
+
+    An ingest killed while swapping the data directory in is put right first (see
+    :func:`carepool.person_data.service.recover`)."""
+    recover(data_dir)
     manifest = data_dir / MANIFEST
     if not manifest.is_file():
         raise CarepoolError(

@@ -100,6 +100,7 @@ from carepool.person_data.files.output import (
     data_writer,
     inputs_sha256,
     read_manifest,
+    recover,
     staged_directory,
     write_manifest,
 )
@@ -161,6 +162,7 @@ __all__ = [
     "raw_schema",
     "read_batches",
     "read_manifest",
+    "recover",
     "scan",
     "scan_all",
     "staged_directory",

@@ -5,6 +5,17 @@ pseudonyms uncompressed, the rest with snappy) and quarantine lines beside them,
 staging directory that replaces the data directory only when everything succeeded. A data
 directory is refused if it would overwrite the inputs or something that is not carepool's,
 and records in its manifest the vintage of the files it was made from.
+
+A process killed part-way can leave two kinds of leftover beside the data directory
+``<dir>``: a ``.<dir>.*.staging`` folder (an ingest that never finished; up to the size of
+a whole data directory) and a ``.<dir>.*.old`` folder (the previous data, moved aside just
+before the new one was renamed in). :func:`recover`, run at the start of every ingest and
+whenever a data directory's vintage is read, puts this right: if ``<dir>`` is missing but
+an ``.old`` copy exists (the crash came between the two renames), the ``.old`` copy is
+renamed back, so the configured path again holds the last complete data; once ``<dir>``
+exists, any ``.old`` copy is a completed swap's leftover and is deleted; and at the start of
+an ingest every staging folder of ``<dir>`` is deleted. Two ingests into the same data
+directory at once are not supported: the second would delete the first one's staging.
 """
 
 from __future__ import annotations
@@ -120,6 +131,7 @@ def staged_directory(target: Path) -> Iterator[Path]:
     on the same file system (old aside, new in), then the old copy is deleted.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    recover(target, staging=True)
     staging = Path(
         tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent)
     )
@@ -129,6 +141,47 @@ def staged_directory(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def recover(target: Path, *, staging: bool = False) -> None:
+    """Put right what a process killed while replacing data directory ``target`` left behind.
+
+    If ``target`` is missing but a ``.<name>.*.old`` copy exists, the newest copy is renamed
+    back to ``target``; once ``target`` exists, every ``.old`` copy is deleted. With
+    ``staging``, every ``.<name>.*.staging`` folder is deleted too (only safe when no other
+    ingest into ``target`` is running, so only an ingest asks for it). Cheap when there is
+    nothing to do: a listing or two of ``target``'s parent.
+    """
+    olds = _leftovers(target, "old")
+    stagings = _leftovers(target, "staging") if staging else []
+    if olds and not os.path.lexists(target):
+        olds.sort(key=lambda path: path.stat().st_mtime)
+        os.rename(olds.pop(), target)
+    if os.path.lexists(target):
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
+    for folder in stagings:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _leftovers(target: Path, end: str) -> list[Path]:
+    """The folders ``.<name>.<tag>.<end>`` beside ``target`` (not those of ``<name>.2025``)."""
+    if not target.parent.is_dir():
+        return []
+    prefix = f".{target.name}."
+    found = []
+    for entry in target.parent.iterdir():
+        tag, dot, rest = entry.name[len(prefix) :].partition(".")
+        if (
+            entry.name.startswith(prefix)
+            and tag
+            and dot
+            and rest == end
+            and entry.is_dir()
+            and not entry.is_symlink()
+        ):
+            found.append(entry)
+    return found
 
 
 def _replace(target: Path, staging: Path) -> None:
