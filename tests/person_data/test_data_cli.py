@@ -243,3 +243,24 @@ def test_metrics_compute_on_a_folder_that_is_not_a_data_directory_says_so(
 ) -> None:
     with pytest.raises(CarepoolError, match="not a carepool data directory"):
         run("metrics", "compute", "--data-dir", tmp_path)
+
+
+def test_metrics_compute_restores_a_data_directory_left_half_swapped_by_a_killed_ingest(
+    areas_stored: Engine, key: bytes, tmp_path: Path
+) -> None:
+    raw, data = tmp_path / "raw", tmp_path / "data"
+    assert run("data", "generate", raw, "--scale", SCALE)[0] == 0
+    assert run("data", "ingest", raw, "--data-dir", data)[0] == 0
+    vintage = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["vintage"]
+    # What a kill between the two renames leaves: the data aside, the new one still staged.
+    data.rename(tmp_path / ".data.1234abcd.old")
+    (tmp_path / ".data.x1y2z3.staging" / "spells").mkdir(parents=True)
+
+    code, out, err = run("metrics", "compute", "--no-store", "--data-dir", data, "--json")
+    assert code == 0, err
+    assert json.loads(out)["data_vintage"] == vintage
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [
+        ".data.x1y2z3.staging"  # an ingest might be writing it: only the next ingest removes it
+    ]
+    assert run("data", "ingest", raw, "--data-dir", data)[0] == 0
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
