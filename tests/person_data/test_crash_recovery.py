@@ -110,7 +110,7 @@ def test_a_completed_swap_keeps_the_new_data_and_deletes_the_old_copy(
     before = data_vintage(data_dir)
     write_raw("spells.csv", "spells", [{}, {}, {}])
     run_killed(source, data_dir, "deleting the old copy")
-    assert [name.endswith(".old") for name in leftovers(data_dir)] == [True]
+    assert [name.endswith(".trash") for name in leftovers(data_dir)] == [True]
     after = data_vintage(data_dir)
     assert after != before
     assert leftovers(data_dir) == []
@@ -120,6 +120,17 @@ def test_a_clean_ingest_leaves_nothing_beside_the_data_directory(
     ingested: Callable[[], str], data_dir: Path
 ) -> None:
     ingested()
+    assert leftovers(data_dir) == []
+
+
+def test_a_completed_swap_whose_old_copy_was_never_deleted_keeps_the_new_data(
+    ingested: Callable[[], str], data_dir: Path
+) -> None:
+    old = data_dir.with_name(".data.1234abcd.old")
+    (old / "spells").mkdir(parents=True)
+    (old / "manifest.json").write_text('{"vintage": "older"}', encoding="utf-8")
+    after = data_vintage(data_dir)
+    assert after != "older"
     assert leftovers(data_dir) == []
 
 

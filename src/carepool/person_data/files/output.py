@@ -14,7 +14,9 @@ whenever a data directory's vintage is read, puts this right: if ``<dir>`` is mi
 an ``.old`` copy exists (the crash came between the two renames), the ``.old`` copy is
 renamed back, so the configured path again holds the last complete data; once ``<dir>``
 exists, any ``.old`` copy is a completed swap's leftover and is deleted; and at the start of
-an ingest every staging folder of ``<dir>`` is deleted. Two ingests into the same data
+an ingest every staging folder of ``<dir>`` is deleted. An old copy is renamed
+``.<dir>.*.trash`` before it is deleted, so a deletion cut short never leaves a partial copy
+that could be restored; ``recover`` deletes ``.trash`` folders too. Two ingests into the same data
 directory at once are not supported: the second would delete the first one's staging.
 """
 
@@ -146,11 +148,12 @@ def staged_directory(target: Path) -> Iterator[Path]:
 def recover(target: Path, *, staging: bool = False) -> None:
     """Put right what a process killed while replacing data directory ``target`` left behind.
 
-    If ``target`` is missing but a ``.<name>.*.old`` copy exists, the newest copy is renamed
-    back to ``target``; once ``target`` exists, every ``.old`` copy is deleted. With
-    ``staging``, every ``.<name>.*.staging`` folder is deleted too (only safe when no other
-    ingest into ``target`` is running, so only an ingest asks for it). Cheap when there is
-    nothing to do: a listing or two of ``target``'s parent.
+        If ``target`` is missing but a ``.<name>.*.old`` copy exists, the newest copy is renamed
+        back to ``target``; once ``target`` exists, every ``.old`` copy is deleted, as is every
+    ``.trash`` folder (an old copy whose deletion was cut short). With
+        ``staging``, every ``.<name>.*.staging`` folder is deleted too (only safe when no other
+        ingest into ``target`` is running, so only an ingest asks for it). Cheap when there is
+        nothing to do: a listing or two of ``target``'s parent.
     """
     olds = _leftovers(target, "old")
     stagings = _leftovers(target, "staging") if staging else []
@@ -159,9 +162,17 @@ def recover(target: Path, *, staging: bool = False) -> None:
         os.rename(olds.pop(), target)
     if os.path.lexists(target):
         for old in olds:
-            shutil.rmtree(old, ignore_errors=True)
-    for folder in stagings:
+            _discard(old)
+    for folder in [*stagings, *_leftovers(target, "trash")]:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _discard(old: Path) -> None:
+    """Delete a complete old copy, renamed ``.trash`` first: a deletion cut short never
+    leaves a partial copy under a ``.old`` name, which :func:`recover` might restore."""
+    trash = old.with_name(f"{old.name.removesuffix('.old')}.trash")
+    os.rename(old, trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _leftovers(target: Path, end: str) -> list[Path]:
@@ -195,4 +206,4 @@ def _replace(target: Path, staging: Path) -> None:
     except BaseException:
         os.rename(old, target)
         raise
-    shutil.rmtree(old)
+    _discard(old)
