@@ -80,7 +80,7 @@ def test_a_part_with_an_absurd_compression_ratio_is_refused(tmp_path: Path) -> N
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading() -> None:
-    with pytest.raises(ImportRejected, match="larger than the 100 MB"):
+    with pytest.raises(ImportRejected, match="larger than the 256 MB"):
         limits.check_file_size(limits.MAX_FILE_BYTES + 1, "ledger.csv")
 
 
@@ -111,7 +111,7 @@ def _sheet_with_rows(path: Path, good_rows: int) -> Path:
 def test_a_sheet_past_the_row_limit_is_refused_without_reading_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tabular, "MAX_ROWS", 100)
+    monkeypatch.setattr(tabular, "MAX_SHEET_ROWS", 100)
     path = _sheet_with_rows(tmp_path / "populations.xlsx", 5000)
     with pytest.raises(ImportRejected) as caught:
         read_table(path)
@@ -123,7 +123,7 @@ def test_a_sheet_past_the_row_limit_is_refused_without_reading_on(
 def test_a_csv_past_the_row_limit_is_refused_at_the_first_row_over(
     write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tabular, "MAX_ROWS", 3)
+    monkeypatch.setattr(tabular, "MAX_CSV_ROWS", 3)
     path = write("ledger.csv", "code\n" + "E1\n" * 10 + '"never closed\n')
     with pytest.raises(ImportRejected) as caught:
         read_table(path)

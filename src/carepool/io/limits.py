@@ -16,8 +16,9 @@ from carepool.domain.errors import ImportRejected, Problem
 
 MB = 1024 * 1024
 
-MAX_FILE_BYTES = 100 * MB
-"""A CSV or XLSX file larger than this is refused before it is read."""
+MAX_FILE_BYTES = 256 * MB
+"""A CSV or XLSX file larger than this is refused before it is read (a spend file of two
+million rows is about 150 MB)."""
 
 MAX_UNPACKED_BYTES = 200 * MB
 """The parts of an .xlsx workbook together may unpack to no more than this."""
@@ -32,8 +33,13 @@ packed size; real spreadsheet XML packs about ten to one, a bomb thousands to on
 RATIO_FLOOR_BYTES = 1 * MB
 """Parts smaller than this are never refused for their ratio: they cannot cost much."""
 
-MAX_ROWS = 250_000
-"""Rows read from a CSV file or a sheet, counting the header and blank rows."""
+MAX_CSV_ROWS = 2_000_000
+"""Rows read from a CSV file, counting the header and blank rows. Spend files run to
+millions of rows, and CSV is the format for them."""
+
+MAX_SHEET_ROWS = 250_000
+"""Rows read from a workbook's sheet, counting the header and blank rows. Reading a sheet
+costs far more per row than CSV, so a sheet past this is refused as soon as it is reached."""
 
 MAX_COLUMNS = 200
 """Columns read from a row; a sheet may still declare more, as long as they are empty."""

@@ -44,7 +44,8 @@ from carepool.domain.money import Pence, parse_money
 from carepool.io.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
-    MAX_ROWS,
+    MAX_CSV_ROWS,
+    MAX_SHEET_ROWS,
     check_file_size,
     check_workbook_archive,
 )
@@ -244,7 +245,7 @@ def _csv_grid(data: bytes, source: str) -> _Grid:
     records: list[tuple[int, list[str]]] = []
     try:
         for number, record in enumerate(reader, start=1):
-            _check_row(source, number, record)
+            _check_row(source, number, record, MAX_CSV_ROWS)
             for text in record:
                 _check_cell(source, number, text)
             records.append((number, record))
@@ -254,12 +255,12 @@ def _csv_grid(data: bytes, source: str) -> _Grid:
     return _Grid(source, records, fixed_width=True)
 
 
-def _check_row(source: str, number: int, cells: Sequence[object]) -> None:
+def _check_row(source: str, number: int, cells: Sequence[object], max_rows: int) -> None:
     """Refuse the file at the first row past a limit, before reading any further."""
-    if number > MAX_ROWS:
+    if number > max_rows:
         _reject(
             source,
-            f"the file has more than the {MAX_ROWS:,} rows carepool reads; "
+            f"the file has more than the {max_rows:,} rows carepool reads; "
             "split it, or remove the rows below the data",
             row=number,
         )
@@ -324,7 +325,7 @@ def _sheet_grid(sheets: Sequence[object], source: str) -> _Grid:
         last = len(cells)
         while last and cells[last - 1].value is None:
             last -= 1
-        _check_row(grid.source, number, cells[:last])
+        _check_row(grid.source, number, cells[:last], MAX_SHEET_ROWS)
         texts = [
             _check_cell(grid.source, number, _cell_text(c.value, c.data_type, number, i, grid))
             for i, c in enumerate(cells[:last])
