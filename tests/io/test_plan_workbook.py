@@ -511,7 +511,7 @@ def test_a_workbook_that_unpacks_hugely_is_refused() -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("xl/bomb.xml", bytes(60 * 1024 * 1024))
-    assert "unpacks to more than 50 MB" in _problems(archive.getvalue())[0][1]
+    assert "unpacks to more than the 50 MB" in _problems(archive.getvalue())[0][1]
 
 
 def test_a_sheet_with_too_many_rows_is_refused() -> None:

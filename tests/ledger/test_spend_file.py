@@ -303,3 +303,17 @@ def test_a_plain_amount_beyond_the_limit_is_not_read_as_clean(
     )
     with pytest.raises(NotClean):
         list(clean_blocks(path, FACTS))
+
+
+def test_a_file_past_the_row_limit_is_left_to_the_careful_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spend_module, "MAX_CSV_ROWS", 3)
+    monkeypatch.setattr("carepool.io.tabular.MAX_CSV_ROWS", 3)
+    path = tmp_path / "spend.csv"
+    rows = "".join(f"01/05/2015,S1,Council,1.00,A{n}\n" for n in range(5))
+    path.write_text("date,scheme,provider,amount,reference\n" + rows, encoding="utf-8")
+    with pytest.raises(NotClean):
+        list(clean_blocks(path, FACTS))
+    with pytest.raises(ImportRejected, match="more than the 3 rows"):
+        read_spend(path)

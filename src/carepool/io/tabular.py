@@ -41,6 +41,14 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from carepool.domain.errors import ImportRejected, MoneyError, Problem
 from carepool.domain.money import Pence, parse_money
+from carepool.io.limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_CSV_ROWS,
+    MAX_SHEET_ROWS,
+    check_file_size,
+    check_workbook_archive,
+)
 
 MAX_PROBLEMS = 1000
 """Problems listed per file; past this the file is hopeless and more would only cost memory."""
@@ -152,6 +160,7 @@ def read_table(path: Path, *, required: Sequence[str] = ()) -> Table:
     """
     source = path.name
     try:
+        check_file_size(path.stat().st_size, source)
         data = path.read_bytes()
     except OSError as exc:
         _reject(source, f"the file cannot be read ({exc.strerror or exc})")
@@ -236,6 +245,9 @@ def _csv_grid(data: bytes, source: str) -> _Grid:
     records: list[tuple[int, list[str]]] = []
     try:
         for number, record in enumerate(reader, start=1):
+            _check_row(source, number, record, MAX_CSV_ROWS)
+            for text in record:
+                _check_cell(source, number, text)
             records.append((number, record))
     except csv.Error as exc:
         reason = _CSV_ERRORS.get(str(exc), f"the CSV cannot be read from here on ({exc})")
@@ -243,7 +255,39 @@ def _csv_grid(data: bytes, source: str) -> _Grid:
     return _Grid(source, records, fixed_width=True)
 
 
+def _check_row(source: str, number: int, cells: Sequence[object], max_rows: int) -> None:
+    """Refuse the file at the first row past a limit, before reading any further."""
+    if number > max_rows:
+        _reject(
+            source,
+            f"the file has more than the {max_rows:,} rows carepool reads; "
+            "split it, or remove the rows below the data",
+            row=number,
+        )
+    if len(cells) > MAX_COLUMNS:
+        _reject(
+            source,
+            f"row {number} has {len(cells):,} fields, more than the {MAX_COLUMNS} columns "
+            "carepool reads",
+            row=number,
+        )
+
+
+def _check_cell(source: str, number: int, text: str) -> str:
+    if len(text) > MAX_CELL_CHARS:
+        _reject(
+            source,
+            f"a cell in row {number} holds {len(text):,} characters, more than the "
+            f"{MAX_CELL_CHARS:,} a spreadsheet cell can",
+            row=number,
+        )
+    return text
+
+
 def _xlsx_grid(data: bytes, source: str) -> _Grid:
+    # Only the ZIP directory is read here: a workbook that would unpack too far (a bomb)
+    # is refused before openpyxl inflates any of it.
+    check_workbook_archive(data, source, not_a_workbook=_NOT_A_WORKBOOK)
     # openpyxl warns about workbook features it ignores (data validation, extensions); they
     # never change cell values, and the test suite turns warnings into errors.
     with warnings.catch_warnings():
@@ -272,10 +316,20 @@ def _sheet_grid(sheets: Sequence[object], source: str) -> _Grid:
     sheet = sheets[0] if sheets else None
     if not isinstance(sheet, ReadOnlyWorksheet):
         _reject(source, "the workbook's first sheet is not a worksheet of cells")
-    sheet.reset_dimensions()  # stored dimensions are often wrong; read every row there is
     grid = _Grid(f"{source}, sheet {sheet.title!r}", [], fixed_width=False)
+    # The stored dimension is often wrong, so every row there is gets read; each is checked
+    # as it arrives, so a sheet of millions of rows is refused at the first past the limit.
+    # Trailing empty cells (a declared width of thousands of columns) are dropped unread.
+    sheet.reset_dimensions()
     for number, cells in enumerate(sheet.rows, start=1):
-        texts = [_cell_text(c.value, c.data_type, number, i, grid) for i, c in enumerate(cells)]
+        last = len(cells)
+        while last and cells[last - 1].value is None:
+            last -= 1
+        _check_row(grid.source, number, cells[:last], MAX_SHEET_ROWS)
+        texts = [
+            _check_cell(grid.source, number, _cell_text(c.value, c.data_type, number, i, grid))
+            for i, c in enumerate(cells[:last])
+        ]
         while texts and not texts[-1]:
             texts.pop()
         grid.records.append((number, texts))

@@ -29,7 +29,6 @@ import json
 import re
 import typing
 import warnings
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,6 +56,7 @@ from carepool.domain.plan import (
     Scheme,
     Section75,
 )
+from carepool.io.limits import check_workbook_archive
 from carepool.io.tabular import parse_date, value_text
 
 # ---------------------------------------------------------------------------------------
@@ -305,17 +305,14 @@ def _too_big(file_name: str) -> NoReturn:
 def _check_container(data: bytes, file_name: str) -> None:
     if data.startswith(_OLE2_MAGIC):
         _reject(file_name, _ENCRYPTED)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        _reject(file_name, _NOT_XLSX)
-    if unpacked > MAX_UNPACKED_BYTES:
-        _reject(
-            file_name,
-            "the workbook unpacks to more than "
-            f"{MAX_UNPACKED_BYTES // (1024 * 1024)} MB, far more than a plan needs",
-        )
+    # A plan needs far less than an ordinary import, so every part shares one small limit.
+    check_workbook_archive(
+        data,
+        file_name,
+        max_unpacked=MAX_UNPACKED_BYTES,
+        max_part=MAX_UNPACKED_BYTES,
+        not_a_workbook=_NOT_XLSX,
+    )
 
 
 def _load_grids(data: bytes, file_name: str, widths: Mapping[str, int]) -> dict[str, _Grid]:

@@ -50,6 +50,7 @@ from carepool.domain.errors import ImportRejected, MoneyError
 from carepool.domain.ledger import SpendColumns
 from carepool.domain.money import MAX_PENCE, Pence, format_money, parse_money
 from carepool.domain.periods import Period, PeriodError, financial_year
+from carepool.io.limits import MAX_CSV_ROWS, MAX_FILE_BYTES
 from carepool.io.tabular import (
     ProblemLog,
     Row,
@@ -275,6 +276,8 @@ def clean_blocks(path: Path, facts: PoolFacts) -> Iterator[SpendColumns]:
 def _plain_text(path: Path) -> str:
     """The file as text, if it is UTF-8 text without NULs; anything else is for tabular."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise NotClean  # the row-by-row reader refuses it, naming the limit
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
         if head.startswith(_NOT_PLAIN_TEXT) or path.suffix.lower() in {".xlsx", ".xlsm"}:
@@ -283,8 +286,8 @@ def _plain_text(path: Path) -> str:
             text = handle.read()
     except (OSError, UnicodeDecodeError):
         raise NotClean from None
-    if "\x00" in text:
-        raise NotClean
+    if "\x00" in text or text.count("\n") >= MAX_CSV_ROWS:
+        raise NotClean  # too many lines may still be fewer rows: the row-by-row reader decides
     return text
 
 
