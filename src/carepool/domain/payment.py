@@ -155,20 +155,33 @@ class NonElectiveReduction:
     def _line(
         self, result: QuarterResult, pot: Pence, earned: Pence, status: PaymentStatus, working: str
     ) -> PaymentLine:
-        return PaymentLine(
-            area_code=result.area_code,
-            quarter=result.quarter,
-            baseline=result.baseline,
-            plan=result.plan,
-            actual=result.actual,
-            unit_cost_pence=self.unit_cost_pence,
-            pot_pence=pot,
-            earned_pence=earned,
-            released_pence=earned,
-            retained_pence=Pence(pot - earned),
-            status=status,
-            working=working,
-        )
+        return _line(result, self.unit_cost_pence, pot, earned, status, working)
+
+
+def _line(
+    result: QuarterResult,
+    unit_cost: Pence,
+    pot: Pence,
+    released: Pence,
+    status: PaymentStatus,
+    working: str,
+) -> PaymentLine:
+    """A line releasing ``released`` of ``pot`` (earned and released are the same money),
+    the rest retained."""
+    return PaymentLine(
+        area_code=result.area_code,
+        quarter=result.quarter,
+        baseline=result.baseline,
+        plan=result.plan,
+        actual=result.actual,
+        unit_cost_pence=unit_cost,
+        pot_pence=pot,
+        earned_pence=released,
+        released_pence=released,
+        retained_pence=Pence(pot - released),
+        status=status,
+        working=working,
+    )
 
 
 def _status(pot: Pence, earned: Pence, result: QuarterResult) -> PaymentStatus:
@@ -216,20 +229,7 @@ class ConditionsAndMetrics:
                 f"achieved {achieved} of a planned {planned} ({share:.0%}); at 70% or more the "
                 "money may fund the contingency plan, below it a recovery plan is needed"
             )
-        return PaymentLine(
-            area_code=result.area_code,
-            quarter=result.quarter,
-            baseline=result.baseline,
-            plan=result.plan,
-            actual=result.actual,
-            unit_cost_pence=Pence(0),
-            pot_pence=pot,
-            earned_pence=pot,
-            released_pence=pot,
-            retained_pence=Pence(0),
-            status=status,
-            working=working,
-        )
+        return _line(result, Pence(0), pot, pot, status, working)
 
     def published_working(self, line: PaymentLine, actual: str) -> str:
         """The achieved share would give the exact count away, so the public reads the count
