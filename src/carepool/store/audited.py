@@ -22,8 +22,10 @@ from carepool.store.models import (
     ApiTokenRow,
     Base,
     ClosedPeriodRow,
+    CouncilFinanceRow,
     CouncilSpendRow,
     ForecastRow,
+    GdpDeflatorRow,
     LedgerEntryRow,
     MetricValueRow,
     PaymentRunRow,
@@ -54,6 +56,8 @@ AUDITED: frozenset[type[Base]] = frozenset(
         SpendImportRow,
         ForecastRow,
         CouncilSpendRow,
+        CouncilFinanceRow,  # every council finance return imported
+        GdpDeflatorRow,
         ReturnRow,
         MetricValueRow,
     }
