@@ -222,7 +222,7 @@ DEFINITION = (
     "the NHS and income from joint arrangements (NHS money, which includes Better Care Fund "
     "transfers), in "
     f"{PRICE_YEAR} prices by HM Treasury's GDP deflator. A year is flagged when, against "
-    f"{BASELINE_YEAR}, own-funded real spend fell by more than {TOLERANCE * 100}% while NHS "
+    f"{BASELINE_YEAR}, own-funded real spend fell by more than {TOLERANCE:%} while NHS "
     "money rose in real terms. Only years returned on the baseline's basis (ASC-FR) are "
     "compared."
 )

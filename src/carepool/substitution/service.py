@@ -225,7 +225,7 @@ class CouncilCheck:
     area_code: str | None
     kind: str | None
     group: tuple[str, ...]
-    group_kind: str  # "similar areas" or "same kind of council"
+    group_kind: str  # in words: "councils of the same kind", ...
     years: tuple[YearResult, ...]
     group_median: dict[str, Fraction | None]
 
@@ -296,11 +296,11 @@ def _council_check(
     kinds: Mapping[str, str],
 ) -> CouncilCheck:
     if known and code in known.similar:
-        group, label = known.similar[code], "similar areas"
+        group, label = known.similar[code], "councils in its most similar areas"
     elif kinds:
-        group, label = same_kind_group(code, kinds), "same kind of council"
+        group, label = same_kind_group(code, kinds), "councils of the same kind"
     else:
-        group, label = sorted(c for c in checked if c != code), "all councils"
+        group, label = sorted(c for c in checked if c != code), "other councils"
     medians = {
         r.figures.financial_year: median_change(
             [
