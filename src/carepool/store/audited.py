@@ -23,7 +23,6 @@ from carepool.store.models import (
     Base,
     ClosedPeriodRow,
     CouncilFinanceRow,
-    CouncilSpendRow,
     ForecastRow,
     GdpDeflatorRow,
     LedgerEntryRow,
@@ -55,8 +54,7 @@ AUDITED: frozenset[type[Base]] = frozenset(
         ClosedPeriodRow,
         SpendImportRow,
         ForecastRow,
-        CouncilSpendRow,
-        CouncilFinanceRow,  # every council finance return imported
+            CouncilFinanceRow,  # every council finance return imported
         GdpDeflatorRow,
         ReturnRow,
         MetricValueRow,

@@ -573,23 +573,6 @@ class ForecastRow(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class CouncilSpendRow(Base):
-    """A council's own adult social care spend in a year: the substitution check's baseline."""
-
-    __tablename__ = "council_spend"
-    __table_args__ = (
-        UniqueConstraint("area_code", "financial_year", name="uq_council_spend_area_year"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    area_code: Mapped[str] = mapped_column(String(9))
-    financial_year: Mapped[str] = mapped_column(String(7))
-    amount_pence: Mapped[int] = mapped_column(BigInteger)
-    source: Mapped[str] = mapped_column(String(300))
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    imported_by: Mapped[str] = mapped_column(String(120))
-
-
 # --------------------------------------------------------------------------------------------
 # Quarterly returns (see :mod:`carepool.domain.quarterly_return`)
 

@@ -7,6 +7,9 @@ Create Date: 2026-12-07 18:40:00.000000
 One row per council and year holds the figures of NHS Digital's published return (cash
 pence, null where unavailable), with the return's basis; the deflators are HM Treasury's
 index as the exact published decimal text, so real terms are computed without a float.
+
+They replace ``council_spend``, the one-figure-a-year file the earlier check read: its
+figures were cash, with no basis and no NHS income, and are dropped with it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.drop_table("council_spend")
     op.create_table(
         "council_finance",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,3 +66,15 @@ def downgrade() -> None:
     op.drop_table("gdp_deflator")
     op.drop_index(op.f("ix_council_finance_financial_year"), table_name="council_finance")
     op.drop_table("council_finance")
+    op.create_table(
+        "council_spend",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("area_code", sa.String(length=9), nullable=False),
+        sa.Column("financial_year", sa.String(length=7), nullable=False),
+        sa.Column("amount_pence", sa.BigInteger(), nullable=False),
+        sa.Column("source", sa.String(length=300), nullable=False),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("imported_by", sa.String(length=120), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_council_spend")),
+        sa.UniqueConstraint("area_code", "financial_year", name="uq_council_spend_area_year"),
+    )
