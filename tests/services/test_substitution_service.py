@@ -148,3 +148,22 @@ def test_the_command_json_contract(
     assert second["flagged"] is False
     gateshead = next(c for c in councils if c["code"] == "E08000037")
     assert gateshead["years"][1]["bcf_income_pence"] is None  # not returned
+
+
+def test_a_return_without_its_year_is_refused_and_nothing_stored(
+    sqlite_engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    _register(sqlite_engine, shared_data)
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "carepool", "import", "ascfr", str(shared_data / WIDE)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0 and "--year" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _counts(sqlite_engine)[0] == 0
