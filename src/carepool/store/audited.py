@@ -54,7 +54,7 @@ AUDITED: frozenset[type[Base]] = frozenset(
         ClosedPeriodRow,
         SpendImportRow,
         ForecastRow,
-            CouncilFinanceRow,  # every council finance return imported
+        CouncilFinanceRow,  # every council finance return imported
         GdpDeflatorRow,
         ReturnRow,
         MetricValueRow,

@@ -86,20 +86,17 @@ def substitution_council(
 
 def _chart(council: CouncilCheck, report: SubstitutionReport) -> PairedChart | None:
     pairs = [
-        Pair(
-            y.figures.financial_year + (" (synthetic)" if y.figures.synthetic else ""),
-            y.own_funded_real,
-            y.nhs_money_real,
-        )
+        Pair(y.figures.financial_year, y.own_funded_real, y.nhs_money_real)
         for y in council.years
         if y.own_funded_real is not None and y.nhs_money_real is not None
     ]
     if not pairs:
         return None
     prices = f"{report.price_year} prices"
+    synthetic = " (synthetic years)" if council.synthetic else ""
     return paired_bar_chart(
         "substitution-chart",
-        f"{council.name}: own-funded adult social care spend and NHS money, {prices}",
+        f"{council.name}: own-funded adult social care spend and NHS money, {prices}{synthetic}",
         "For each year the council's own-funded spend and the NHS money it received, "
         f"in {prices}. The table below gives the same figures.",
         pairs,
