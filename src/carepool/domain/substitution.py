@@ -118,6 +118,13 @@ class YearResult:
     flagged: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Baseline:
+    basis: Basis
+    own: int
+    nhs: int
+
+
 def check_council(
     years: Sequence[CouncilYear],
     deflators: Mapping[str, Decimal],
@@ -128,27 +135,42 @@ def check_council(
     """Every year of one council, each compared with the baseline year where it can be."""
     ordered = sorted(years, key=lambda y: y.financial_year)
     base = next((y for y in ordered if y.financial_year == BASELINE_YEAR), None)
-    base_own = _real(base.own_funded if base else None, BASELINE_YEAR, deflators, price_year)
-    base_nhs = _real(base.nhs_money if base else None, BASELINE_YEAR, deflators, price_year)
-    results = []
-    for year in ordered:
-        own = _real(year.own_funded, year.financial_year, deflators, price_year)
-        nhs = _real(year.nhs_money, year.financial_year, deflators, price_year)
-        comparable = (
-            base is not None
-            and year.basis is base.basis
-            and None not in (own, nhs, base_own, base_nhs)
-            and year.financial_year != BASELINE_YEAR
-        )
-        own_change = nhs_change = None
-        flagged = False
-        if comparable and own is not None and nhs is not None:
-            assert base_own is not None and base_nhs is not None
-            own_change = Fraction(own - base_own, base_own) if base_own else None
-            nhs_change = nhs - base_nhs
-            flagged = is_substitution(own_change, nhs_change, tolerance)
-        results.append(YearResult(year, own, nhs, own_change, nhs_change, comparable, flagged))
-    return tuple(results)
+    baseline = _baseline(base, deflators, price_year)
+    return tuple(_check_year(y, baseline, deflators, price_year, tolerance) for y in ordered)
+
+
+def _baseline(
+    base: CouncilYear | None, deflators: Mapping[str, Decimal], price_year: str
+) -> _Baseline | None:
+    """The baseline year in real terms, or ``None`` when it is missing or incomplete."""
+    if base is None:
+        return None
+    own = _real(base.own_funded, BASELINE_YEAR, deflators, price_year)
+    nhs = _real(base.nhs_money, BASELINE_YEAR, deflators, price_year)
+    return None if own is None or nhs is None else _Baseline(base.basis, own, nhs)
+
+
+def _check_year(
+    year: CouncilYear,
+    baseline: _Baseline | None,
+    deflators: Mapping[str, Decimal],
+    price_year: str,
+    tolerance: Decimal,
+) -> YearResult:
+    own = _real(year.own_funded, year.financial_year, deflators, price_year)
+    nhs = _real(year.nhs_money, year.financial_year, deflators, price_year)
+    if (
+        baseline is None
+        or year.financial_year == BASELINE_YEAR
+        or year.basis is not baseline.basis
+        or own is None
+        or nhs is None
+    ):
+        return YearResult(year, own, nhs, None, None, comparable=False, flagged=False)
+    own_change = Fraction(own - baseline.own, baseline.own) if baseline.own else None
+    nhs_change = nhs - baseline.nhs
+    flagged = is_substitution(own_change, nhs_change, tolerance)
+    return YearResult(year, own, nhs, own_change, nhs_change, comparable=True, flagged=flagged)
 
 
 def is_substitution(own_change: Fraction | None, nhs_change: int, tolerance: Decimal) -> bool:

@@ -111,8 +111,9 @@ def _money(text: str, log: ProblemLog, row: int, column: str, *, blank_ok: bool)
 def read_return(path: Path, financial_year: str, resolve: Resolver) -> ReturnedFile:
     """Read either layout (told apart by its header) for ``financial_year``."""
     records = read_records(path, encoding=ENCODING)
-    if _wide_header(records) is not None:
-        return _read_wide(records, financial_year, resolve)
+    at = _wide_header(records)
+    if at is not None:
+        return _read_wide(records, at, financial_year, resolve)
     if _long_header(records) is not None:
         return _read_long(records, financial_year, resolve)
     problem = Problem(
@@ -135,9 +136,7 @@ def _wide_header(records: Records) -> int | None:
     return None
 
 
-def _read_wide(records: Records, year: str, resolve: Resolver) -> ReturnedFile:
-    at = _wide_header(records)
-    assert at is not None
+def _read_wide(records: Records, at: int, year: str, resolve: Resolver) -> ReturnedFile:
     header_row, header = records.records[at]
     log = ProblemLog(records.source)
     columns = _council_columns(header, header_row, resolve, log)
@@ -148,19 +147,16 @@ def _read_wide(records: Records, year: str, resolve: Resolver) -> ReturnedFile:
                 f"no row '{' / '.join(TOTALS)} / {category}': the council totals are missing",
                 column=header[CATEGORY],
             )
-    figures: dict[str, dict[str, Decimal | None]] = {code: {} for code in columns.values()}
+    figures: dict[str, dict[str, Decimal | None]] = {c.code: {} for c in columns.values()}
     for category, (number, cells) in found.items():
-        for index, code in columns.items():
+        for index, council in columns.items():
             cell = cells[index] if index < len(cells) else ""
-            figures[code][category] = _money(cell, log, number, header[index], blank_ok=False)
+            amount = _money(cell, log, number, header[index], blank_ok=False)
+            figures[council.code][category] = amount
     log.raise_if_any()
     councils = {code: _wide_year(code, year, f) for code, f in figures.items()}
-    names: dict[str, str] = {}
-    dh: dict[str, str] = {}
-    for index, code in columns.items():
-        match = _COUNCIL.match(header[index])
-        assert match is not None
-        names[code], dh[code] = match[2], match[1]
+    names = {c.code: c.name for c in columns.values()}
+    dh = {c.code: c.dh_code for c in columns.values()}
     return ReturnedFile(records.source, year, Basis.ASC_FR, councils, names, dh)
 
 
@@ -193,11 +189,20 @@ def _wide_year(code: str, year: str, figures: dict[str, Decimal | None]) -> Coun
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """A council's column in the wide file: its ONS code and how the return names it."""
+
+    code: str
+    dh_code: str
+    name: str
+
+
 def _council_columns(
     header: tuple[str, ...], row: int, resolve: Resolver, log: ProblemLog
-) -> dict[int, str]:
-    """Each council column's index to its ONS code; every column that fails is logged."""
-    columns: dict[int, str] = {}
+) -> dict[int, _Column]:
+    """Each council column's index to its council; every column that fails is logged."""
+    columns: dict[int, _Column] = {}
     seen: dict[str, str] = {}
     for index in range(len(WIDE_HEADER) + 1, len(header)):
         text = header[index].strip()
@@ -217,7 +222,7 @@ def _council_columns(
             log.add(f"{text!r} is the same council as {seen[code]!r}", row=row, column=text)
         else:
             seen[code] = text
-            columns[index] = code
+            columns[index] = _Column(code, match[1], match[2])
     return columns
 
 
