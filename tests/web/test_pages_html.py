@@ -39,6 +39,9 @@ PUBLIC_PAGES = [
     "/payments/2015-16",
     "/payments/2017-19",
     "/payments/2015-16/{own}",
+    "/substitution",
+    "/substitution?sort=change",
+    "/substitution/{own}",
     "/sign-in",
 ]
 SIGNED_IN_PAGES = ["/account"]
