@@ -313,11 +313,10 @@ def verify_keyed_chain(
             "keyed hashes and not yet adopted ('carepool audit adopt')"
         )
         return [ChainBreak(last, reason, chain)]
-    breaks = []
+    breaks = verify_chain(records, chain, key=key, keyed_from=head.keyed_from)
     if not head.holds(key):
         reason = "its keyed head was changed without the audit key"
         breaks.append(ChainBreak(head.sequence, reason, chain))
-    breaks.extend(verify_chain(records, chain, key=key, keyed_from=head.keyed_from))
     breaks.extend(_head_faults(records, head))
     return breaks
 
