@@ -96,9 +96,17 @@ def test_a_checkpoint_finds_the_newest_events_removed(engine: Engine) -> None:
 
 @pytest.mark.postgres
 def test_writers_of_two_pools_do_not_wait_for_each_other(engine: Engine) -> None:
-    """A writer holding pool A's chain leaves pool B's free; a second writer of A would wait."""
+    """A writer holding pool A's chain leaves pool B's free; a second writer of A would wait.
+
+    Both chains are opened first: opening a chain counts it in the log's seal, one writer at
+    a time, which happens once in a chain's life.
+    """
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers itself")
+    with unit_of_work(engine) as session:
+        for chain in (POOL_A, POOL_B):
+            audit.record(session, actor="x", action="open", entity="pool", entity_id=0,
+                         chain=chain)  # fmt: skip
     with unit_of_work(engine) as holding:
         audit.record(holding, actor="a", action="post", entity="pool", entity_id=1, chain=POOL_A)
         with unit_of_work(engine) as other:
@@ -110,7 +118,7 @@ def test_writers_of_two_pools_do_not_wait_for_each_other(engine: Engine) -> None
             audit.record(same, actor="c", action="post", entity="pool", entity_id=3,
                          chain=POOL_A)  # fmt: skip
     with unit_of_work(engine) as session:
-        assert {h.chain: h.sequence for h in audit.heads(session)} == {POOL_A: 1, POOL_B: 1}
+        assert {h.chain: h.sequence for h in audit.heads(session)} == {POOL_A: 2, POOL_B: 2}
 
 
 def _unkeyed_events(engine: Engine, count: int, chain: str | None = None) -> None:
@@ -222,3 +230,20 @@ def test_a_savepoint_rolled_back_takes_its_writes_and_its_event_with_it(engine: 
             audit.record(session, actor="x", action="create", entity="user", entity_id="carol")
             raise RuntimeError("refused")
     assert _users(engine) == 0
+
+
+@pytest.mark.postgres
+def test_two_writers_opening_chains_at_once_are_both_counted(engine: Engine) -> None:
+    """The second waits for the first to commit, rather than counting over it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    with unit_of_work(engine) as first:
+        audit.record(first, actor="a", action="post", entity="pool", entity_id=1, chain=POOL_A)
+        with pytest.raises(OperationalError, match="lock timeout"), unit_of_work(engine) as second:
+            second.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            audit.record(second, actor="b", action="post", entity="pool", entity_id=2,
+                         chain=POOL_B)  # fmt: skip
+    with unit_of_work(engine) as second:
+        audit.record(second, actor="b", action="post", entity="pool", entity_id=2, chain=POOL_B)
+    with unit_of_work(engine) as session:
+        assert audit_log.check(session).breaks == ()

@@ -110,6 +110,26 @@ def test_the_head_moved_back_without_the_key_is_found(logged: Engine) -> None:
     assert _breaks(_check(logged)) == [
         (POOL, POOL_EVENTS - 1, "its keyed head was changed without the audit key")
     ]
+    changed = f"the keyed head of audit chain {POOL} was changed"
+    with pytest.raises(CarepoolError, match=changed), unit_of_work(logged) as session:
+        # signing the head again would hide the removal
+        audit.record(session, actor="x", action="post", entity="entry", entity_id=13,
+                     chain=POOL)  # fmt: skip
+    assert _breaks(_check(logged))
+
+
+def test_a_seal_recounted_without_the_key_is_not_signed_again(logged: Engine) -> None:
+    _sql(
+        logged,
+        f"DELETE FROM audit_event WHERE chain = '{POOL}'",
+        f"DELETE FROM audit_head WHERE chain = '{POOL}'",
+        "UPDATE audit_seal SET chains = 1",
+    )
+    assert (LOG, 0, "the log's seal was changed without the audit key") in _breaks(_check(logged))
+    refused = pytest.raises(CarepoolError, match="the audit log's seal was changed")
+    with refused, unit_of_work(logged) as session:
+        audit.record(session, actor="x", action="open", entity="pool", entity_id=2,
+                     chain=pool_chain("2017-19/E08000025"))  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -159,9 +159,16 @@ def log_key(session: Session) -> bytes:
 
 
 def _heads(session: Session, chains: Sequence[str], key: bytes) -> dict[str, AuditHeadRow]:
-    """Each chain's keyed head row, opening the chains that have none yet."""
+    """Each chain's keyed head row, opening the chains that have none yet.
+
+    A head changed without the key is refused: extending it would sign it again, and so
+    make a change it records, such as the newest events removed, no longer show.
+    """
     query = select(AuditHeadRow).where(AuditHeadRow.chain.in_(list(chains)))
     found = {row.chain: row for row in session.scalars(query)}
+    for row in found.values():
+        if not _keyed(row).holds(key):
+            raise _changed(f"the keyed head of audit chain {row.chain}")
     opened = [name for name in chains if name not in found]
     if opened:
         found.update(_open(session, opened, key))
@@ -188,9 +195,19 @@ def _open(session: Session, chains: Sequence[str], key: bytes) -> dict[str, Audi
 
 
 def _count_chains(session: Session, opened: int, key: bytes) -> None:
+    """Count newly opened chains in the seal, which must still hold (as for a head)."""
     row = session.scalars(select(AuditSealRow).with_for_update()).one()
+    if not Seal(row.chains, row.key_id, row.mac).holds(key):
+        raise _changed("the audit log's seal")
     row.chains += opened
     row.mac = Seal(row.chains, row.key_id).signed(key).mac
+
+
+def _changed(what: str) -> CarepoolError:
+    return CarepoolError(
+        f"{what} was changed without the audit key, so no event is added to it; run "
+        "'carepool audit verify', and restore the audit tables from a backup that verifies"
+    )
 
 
 def _keyed(row: AuditHeadRow) -> KeyedHead:
