@@ -243,6 +243,13 @@ def test_audit_verify_finds_the_log_changed_through_the_database(
         "events": 0, "ok": False, "breaks": [], "chains": [], "checkpoints": 0}  # fmt: skip
 
 
+def test_adopting_chains_written_before_keyed_hashes_reports_what_it_took(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A database made with keyed hashes has nothing to adopt; the JSON says so."""
+    assert ok_json(carepool("audit", "adopt", "--json", cwd=tmp_path)) == {"adopted": []}
+
+
 def test_a_count_too_large_to_hold_is_refused_by_name(
     sqlite_engine: Engine, shared_data: Path, tmp_path: Path
 ) -> None:

@@ -186,17 +186,15 @@ def _rewrite(engine: Engine, sequence: int, key: bytes | None) -> None:
             )  # fmt: skip
             previous = digest
         head = KeyedHead(POOL, records[-1].sequence, previous)
-        mac = head.signed(key).mac if key else _stored_mac(connection)
         connection.execute(
-            text("UPDATE audit_head SET hash = :hash, mac = :mac WHERE chain = :chain"),
-            {"hash": previous, "mac": mac, "chain": POOL},
+            text("UPDATE audit_head SET hash = :hash WHERE chain = :chain"),
+            {"hash": previous, "chain": POOL},
         )
-
-
-def _stored_mac(connection: object) -> str:
-    return str(connection.execute(  # type: ignore[attr-defined]
-        text("SELECT mac FROM audit_head WHERE chain = :chain"), {"chain": POOL}
-    ).scalar_one())  # fmt: skip
+        if key is not None:
+            connection.execute(
+                text("UPDATE audit_head SET mac = :mac WHERE chain = :chain"),
+                {"mac": head.signed(key).mac, "chain": POOL},
+            )
 
 
 def test_an_event_edited_and_later_hashes_recomputed_without_the_key_is_found(
