@@ -277,6 +277,29 @@ class AuditEventRow(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditHeadRow(Base):
+    """A chain's head under the audit key, written with each event (see ``KeyedHead``)."""
+
+    __tablename__ = "audit_head"
+
+    chain: Mapped[str] = mapped_column(String(120), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int] = mapped_column(Integer)
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSealRow(Base):
+    """The one row counting the chains under the audit key, so removing one shows (``Seal``)."""
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    chains: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
 class AuditCheckpointRow(Base):
     """A chain's head as ``carepool audit checkpoint`` saw it, so removing newer events shows."""
 
