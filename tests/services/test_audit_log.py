@@ -1,6 +1,6 @@
 """The audit log by construction: no audited change commits without an event, chains are
 independent (on PostgreSQL writers of two pools do not wait for each other), revision 0009
-keeps the events written before it, and revision 0013 keeps them until they are adopted under
+keeps the events written before it, and revision 0014 keeps them until they are adopted under
 the audit key."""
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def test_writers_of_two_pools_do_not_wait_for_each_other(engine: Engine) -> None
 
 def _unkeyed_events(engine: Engine, count: int, chain: str | None = None) -> None:
     """A chain as written before keyed hashes: by revision 0008 if ``chain`` is not given
-    (one chain, no chain column), else by revisions 0009 to 0012."""
+    (one chain, no chain column), else by revisions 0009 to 0013."""
     tables = MetaData()
     tables.reflect(engine, only=["audit_event"])
     previous, rows = genesis(chain or NATIONAL), []
@@ -143,7 +143,7 @@ def test_events_before_0009_become_the_national_chain_unchanged(empty_engine: En
     """Revision 0009 keeps them as the national chain; going back to 0008 and up again too."""
     command.upgrade(alembic_config(empty_engine), "0008")
     _unkeyed_events(empty_engine, 3)
-    command.upgrade(alembic_config(empty_engine), "0012")
+    command.upgrade(alembic_config(empty_engine), "0013")
     command.downgrade(alembic_config(empty_engine), "0008")
     with empty_engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM audit_event")) == 3
@@ -154,8 +154,8 @@ def test_events_before_0009_become_the_national_chain_unchanged(empty_engine: En
 
 
 def test_unkeyed_chains_are_reported_and_left_alone_until_adopted(empty_engine: Engine) -> None:
-    """Revision 0013 keeps the events written before it; 'audit adopt' takes them in once."""
-    command.upgrade(alembic_config(empty_engine), "0012")
+    """Revision 0014 keeps the events written before it; 'audit adopt' takes them in once."""
+    command.upgrade(alembic_config(empty_engine), "0013")
     _unkeyed_events(empty_engine, 3, POOL_A)
     migrate(empty_engine)
     with unit_of_work(empty_engine) as session:
@@ -173,7 +173,7 @@ def test_unkeyed_chains_are_reported_and_left_alone_until_adopted(empty_engine: 
 
 
 def test_an_unkeyed_chain_that_does_not_verify_is_not_adopted(empty_engine: Engine) -> None:
-    command.upgrade(alembic_config(empty_engine), "0012")
+    command.upgrade(alembic_config(empty_engine), "0013")
     _unkeyed_events(empty_engine, 3, POOL_A)
     with empty_engine.begin() as connection:
         connection.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE sequence = 2"))
@@ -189,7 +189,7 @@ def test_an_unkeyed_chain_that_does_not_verify_is_not_adopted(empty_engine: Engi
 
 
 def test_going_back_refuses_to_merge_pool_chains(empty_engine: Engine) -> None:
-    command.upgrade(alembic_config(empty_engine), "0012")
+    command.upgrade(alembic_config(empty_engine), "0013")
     _unkeyed_events(empty_engine, 1, POOL_A)
     with pytest.raises(RuntimeError, match="1 audit events are on pool or plan chains"):
         command.downgrade(alembic_config(empty_engine), "0008")
@@ -204,7 +204,7 @@ def test_going_back_before_keyed_hashes_is_refused_once_one_is_written(
     with unit_of_work(empty_engine) as session:
         audit.record(session, actor="x", action="post", entity="pool", entity_id=1)
     with pytest.raises(RuntimeError, match="1 audit chains hold events with keyed hashes"):
-        command.downgrade(alembic_config(empty_engine), "0012")
+        command.downgrade(alembic_config(empty_engine), "0013")
     with unit_of_work(empty_engine) as session:
         assert audit_log.verify(session) == (1, [])
 

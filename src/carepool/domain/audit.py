@@ -111,7 +111,7 @@ def event_hash(
     key: bytes | None = None,
 ) -> str:
     """An event's hash: HMAC-SHA256 under the audit ``key``; without a key, the plain SHA-256
-    that events written before keyed hashes (revision 0013) carry."""
+    that events written before keyed hashes (revision 0014) carry."""
     body = canonical(
         {
             "sequence": sequence,

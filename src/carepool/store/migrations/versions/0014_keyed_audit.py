@@ -1,7 +1,7 @@
 """The audit log's hashes are keyed, and its heads are kept under the key
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 18:30:00.000000
 
 An unkeyed hash can be recomputed by anyone who edits an event, and a chain cannot show that
@@ -24,8 +24,8 @@ from alembic import op
 from carepool.config import audit_key
 from carepool.domain.audit import check_key, new_seal
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
