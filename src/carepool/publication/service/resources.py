@@ -343,9 +343,11 @@ def build(session: Session, name: str, today: dt.date | None = None) -> Resource
     return resource(description, list(rows))
 
 
-def build_all(session: Session, today: dt.date | None = None) -> list[Resource]:
+def build_all(
+    session: Session, today: dt.date | None = None, years: Years | None = None
+) -> list[Resource]:
     """Every published table with its rows, in :data:`tables.TABLES` order."""
-    years = published_years(session)
+    years = years or published_years(session)
     made = builders(today or dt.date.today())
     return [resource(t, list(made[t.name](session, years))) for t in tables.TABLES]
 
