@@ -25,7 +25,7 @@ from carepool.domain.errors import Problem
 ColumnType = Literal["string", "integer", "number", "date", "datetime", "boolean"]
 Cell = str | int | Decimal | dt.date | bool | None
 
-LICENCE = {
+LICENCE: dict[str, str] = {
     "name": "OGL-UK-3.0",
     "title": "Open Government Licence v3.0",
     "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",

@@ -225,9 +225,7 @@ def metric_values_for_period(
     return [_metric_value(row) for row in rows]
 
 
-def metric_values_of_vintage(
-    session: Session, metric: str, data_vintage: str
-) -> list[MetricValue]:
+def metric_values_of_vintage(session: Session, metric: str, data_vintage: str) -> list[MetricValue]:
     """Every value a vintage holds of a metric, at every grain, by area, grain and period.
 
     Only the vintage's latest definition version is given, as :func:`metric_series` does.

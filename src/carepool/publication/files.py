@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -58,6 +58,13 @@ def table_csv(resource: Resource) -> str:
     """A table as CSV text, for a download served from memory."""
     buffer = io.StringIO()
     write_table(buffer, resource)
+    return buffer.getvalue()
+
+
+def rows_csv(rows: Iterable[Sequence[str]]) -> str:
+    """Rows of text as CSV text."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()
 
 

@@ -31,7 +31,7 @@ from carepool.metrics.service import results as metric_results
 from carepool.payments.service import runs as payment_runs
 from carepool.payments.service import views as payment_views
 from carepool.plans import service as plans
-from carepool.pools.service import ledger
+from carepool.pools.service import ledger, settlement
 from carepool.pools.service import reports as pool_reports
 from carepool.pools.service import returns as pool_returns
 from carepool.publication.service import tables
@@ -202,7 +202,7 @@ def pool_spend_rows(session: Session, years: Years) -> Iterator[Row]:
 
 def _pool_spend(session: Session, pool: ledger.PoolRow, closed: Sequence[Period]) -> Iterator[Row]:
     content = ledger.plan_content(session, pool)
-    for financial_year in pool_reports.financial_years(pool):
+    for financial_year in settlement.financial_years(pool):
         shut = [
             q
             for q in pool_returns.pool_quarters(pool)

@@ -43,12 +43,22 @@ AREAS = Table(
         AREA,
         Column("area_name", "string", "The area's name."),
         Column("region", "string", "The English region the area lies in.", required=False),
-        Column("kind", "string", "Council type: UA unitary, CTY county, MD metropolitan "
-               "district, LBO London borough."),  # fmt: skip
-        Column("councils", "string", "ONS codes of the councils the area covers, separated "
-               "by semicolons."),  # fmt: skip
-        Column("org_id", "string", "360Giving organisation identifier of the area's council "
-               "(GB-LAE- and the council's register code)."),  # fmt: skip
+        Column(
+            "kind",
+            "string",
+            "Council type: UA unitary, CTY county, MD metropolitan district, LBO London borough.",
+        ),
+        Column(
+            "councils",
+            "string",
+            "ONS codes of the councils the area covers, separated by semicolons.",
+        ),
+        Column(
+            "org_id",
+            "string",
+            "360Giving organisation identifier of the area's council "
+            "(GB-LAE- and the council's register code).",
+        ),
     ),
     ("year", "area_code"),
 )
@@ -65,12 +75,19 @@ ALLOCATIONS = Table(
         Column("stream", "string", "Funding stream id from the year's policy framework."),
         Column("stream_name", "string", "The funding stream's name."),
         AREA,
-        Column("payer_code", "string", "Who pays the money into the pool: the commissioner's "
-               "ONS code, or the area's code for money the council pays."),  # fmt: skip
+        Column(
+            "payer_code",
+            "string",
+            "Who pays the money into the pool: the commissioner's "
+            "ONS code, or the area's code for money the council pays.",
+        ),
         Column("payer_type", "string", "commissioner (NHS) or council."),
         Column("amount_pence", "integer", "Minimum amount to pool, in pence."),
-        Column("passes_to_districts", "boolean", "Whether a county must pass this money on to "
-               "its district councils."),  # fmt: skip
+        Column(
+            "passes_to_districts",
+            "boolean",
+            "Whether a county must pass this money on to its district councils.",
+        ),
         Column("published_on", "date", "Date this version of the allocation was published."),
     ),
     ("year", "financial_year", "stream", "area_code", "payer_code"),
@@ -86,8 +103,9 @@ PLANS = Table(
         YEAR,
         AREA,
         Column("status", "string", "The plan's status: Approved."),
-        Column("category", "string", "The assurance category recorded by the region.",
-               required=False),  # fmt: skip
+        Column(
+            "category", "string", "The assurance category recorded by the region.", required=False
+        ),
         Column("pooled_pence", "integer", "Everything the plan pools, in pence."),
         Column("minimum_pence", "integer", "The area's published minimum, in pence."),
         Column("conditions_outstanding", "integer", "Conditions of approval not yet met."),
@@ -129,8 +147,11 @@ POOL_SPEND = Table(
         QUARTER,
         Column("scheme_ref", "string", "The scheme the spend was charged to."),
         Column("in_plan", "boolean", "Whether the scheme is in the approved plan's year."),
-        Column("budget_pence", "integer", "The scheme's planned spend for the quarter (a quarter "
-               "of the year's), in pence."),  # fmt: skip
+        Column(
+            "budget_pence",
+            "integer",
+            "The scheme's planned spend for the quarter (a quarter of the year's), in pence.",
+        ),
         Column("spend_pence", "integer", "Spend recorded in the quarter, in pence."),
     ),
     ("year", "area_code", "quarter", "scheme_ref"),
@@ -162,17 +183,24 @@ METRIC_VALUES = Table(
         Column("area_code", "string", "ONS code of the area."),
         Column("grain", "string", "month, quarter or year."),
         Column("period", "string", "The period: 2015-07, 2015-16 Q2 or 2015-16."),
-        Column("value", "number", "The value as published; empty when withheld.",
-               required=False),  # fmt: skip
-        Column("numerator", "integer", "The count it comes from, rounded; empty when withheld.",
-               required=False),  # fmt: skip
-        Column("denominator", "integer", "The population or count it is over, rounded; empty "
-               "when withheld or for a plain count.", required=False),  # fmt: skip
+        Column("value", "number", "The value as published; empty when withheld.", required=False),
+        Column(
+            "numerator",
+            "integer",
+            "The count it comes from, rounded; empty when withheld.",
+            required=False,
+        ),
+        Column(
+            "denominator",
+            "integer",
+            "The population or count it is over, rounded; empty "
+            "when withheld or for a plain count.",
+            required=False,
+        ),
         Column("withheld", "boolean", "Whether the value is withheld to protect people."),
         Column("complete", "boolean", "Whether the data cover the whole period."),
         Column("definition_version", "integer", "Version of the metric's definition."),
-        Column("data_vintage", "string", "The extract of person-level data it was computed "
-               "from."),  # fmt: skip
+        Column("data_vintage", "string", "The extract of person-level data it was computed from."),
     ),
     ("metric", "area_code", "grain", "period"),
     (Reference(("metric",), "metrics", ("metric",)),),
@@ -192,8 +220,12 @@ PAYMENTS = Table(
         Column("status", "string", "The payment's outcome for the area."),
         Column("baseline", "number", "The baseline from the approved plan."),
         Column("plan", "number", "The plan's ambition for the quarter."),
-        Column("actual", "number", "The measured count, rounded; empty when withheld or not "
-               "measured.", required=False),  # fmt: skip
+        Column(
+            "actual",
+            "number",
+            "The measured count, rounded; empty when withheld or not measured.",
+            required=False,
+        ),
         Column("actual_withheld", "boolean", "Whether the measured count is withheld."),
         Column("pot_pence", "integer", "The quarter's pot, in pence."),
         Column("earned_pence", "integer", "What the area earned, in pence."),
