@@ -39,6 +39,7 @@ PUBLIC_PAGES = [
     "/payments/2015-16",
     "/payments/2017-19",
     "/payments/2015-16/{own}",
+    "/open-data",
     "/sign-in",
 ]
 SIGNED_IN_PAGES = ["/account"]
