@@ -36,6 +36,8 @@ from carepool.pools.service.reports import (
     SubstitutionYear,
 )
 from carepool.pools.service.settlement import Settlement
+from carepool.publication.schemas import PublishedOut
+from carepool.publication.service.package import Published
 
 
 def printed(shape: BaseModel) -> str:
@@ -171,4 +173,12 @@ def test_ledger_substitution() -> None:
     empty = SubstitutionReport("E2", None, ())
     assert printed(SubstitutionReportOut.of(empty)) == (
         '{"area_code": "E2", "baseline_year": null, "flagged": false, "years": []}'
+    )
+
+
+def test_publish() -> None:
+    published = Published(Path("open-data"), (("areas", 151), ("plans", 139)), 2013, 8_000_000)
+    assert printed(PublishedOut.of(published)) == (
+        '{"out": "open-data", "tables": [{"name": "areas", "rows": 151}, '
+        '{"name": "plans", "rows": 139}], "grants": 2013, "bytes": 8000000}'
     )
