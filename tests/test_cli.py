@@ -267,3 +267,19 @@ def test_a_count_too_large_to_hold_is_refused_by_name(
     assert "is more than carepool accepts (1,000,000,000,000)" in message
     with unit_of_work(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(Vintage)) == 1
+
+
+def test_publish_writes_the_package_and_refuses_a_folder_of_other_things(
+    demo_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "carepool.db"
+    database.write_bytes(demo_db_file.read_bytes())
+    monkeypatch.setenv("CAREPOOL_DATABASE_URL", f"sqlite:///{database}")
+    found = ok_json(carepool("publish", tmp_path / "open-data", "--json", cwd=tmp_path))
+    assert [t["name"] for t in found["tables"]][:3] == ["areas", "allocations", "plans"]
+    assert (tmp_path / "open-data" / "datapackage.json").is_file()
+    assert (tmp_path / "open-data" / "360giving.json").is_file()
+    refused = carepool("publish", tmp_path, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "is not empty and holds no datapackage.json" in refused.stderr
+    assert "Traceback" not in refused.stderr

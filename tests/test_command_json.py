@@ -31,6 +31,8 @@ from carepool.pools.schemas import (
 )
 from carepool.pools.service.ledger import PoolCheck, SpendOutcome
 from carepool.pools.service.settlement import Settlement
+from carepool.publication.schemas import PublishedOut
+from carepool.publication.service.package import Published
 from carepool.substitution.schemas import DeflatorImportOut, ReturnImportOut, YearOut
 from carepool.substitution.service import DeflatorImport, ReturnImport
 
@@ -168,4 +170,12 @@ def test_substitution_year() -> None:
         '"own_funded_pence": 700, "own_funded_real_pence": 700, "nhs_money_real_pence": 300, '
         '"own_funded_real_change": "-0.1250", "nhs_money_real_change_pence": 100, '
         '"comparison_median_change": "-0.0100", "comparable": true, "flagged": true}'
+    )
+
+
+def test_publish() -> None:
+    published = Published(Path("open-data"), (("areas", 151), ("plans", 139)), 2013, 8_000_000)
+    assert printed(PublishedOut.of(published)) == (
+        '{"out": "open-data", "tables": [{"name": "areas", "rows": 151}, '
+        '{"name": "plans", "rows": 139}], "grants": 2013, "bytes": 8000000}'
     )

@@ -42,6 +42,7 @@ PUBLIC_PAGES = [
     "/substitution",
     "/substitution?sort=change",
     "/substitution/{own}",
+    "/open-data",
     "/sign-in",
 ]
 SIGNED_IN_PAGES = ["/account"]

@@ -41,6 +41,7 @@ from carepool.payments.cli import payments_app
 from carepool.person_data.cli import data_app, data_directory
 from carepool.plans.cli import plans_app
 from carepool.pools.cli import ledger_app
+from carepool.publication import cli as publication_cli
 from carepool.store.db import default_engine, migrate, unit_of_work
 from carepool.substitution import cli as substitution_cli
 
@@ -61,6 +62,7 @@ import_app.command("deflators")(substitution_cli.import_deflators)
 app.command("substitution")(substitution_cli.substitution)
 app.command("areas")(geography_cli.areas)
 app.command("allocate")(allocation_cli.allocate)
+app.command("publish")(publication_cli.publish)
 app.add_typer(import_app, name="import")
 app.add_typer(frameworks_app, name="frameworks")
 app.add_typer(allocation_app, name="allocation")

@@ -44,6 +44,7 @@ from carepool.plans.routes import pages as plans
 from carepool.plans.routes import sections as plan_sections
 from carepool.pools import api as api_pools
 from carepool.pools.routes import pages as pools
+from carepool.publication import routes as open_data
 from carepool.store.db import default_engine, is_initialised, unit_of_work
 from carepool.substitution import api as api_substitution
 from carepool.substitution import routes as substitution
@@ -191,6 +192,7 @@ def create_app(
         national.router,
         area.router,
         metrics.router,
+        open_data.router,
         plans_national.router,  # /plans/{year}.csv before /plans/{year}
         plans.router,  # /plans/{year}/upload before /plans/{year}/{area}
         plan_sections.router,
