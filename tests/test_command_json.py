@@ -26,6 +26,7 @@ from carepool.pools.schemas import (
     CouncilSpendImport,
     LedgerCheck,
     SettlementPosted,
+    SettlementReopened,
     SpendImport,
     SubstitutionReportOut,
 )
@@ -35,7 +36,7 @@ from carepool.pools.service.reports import (
     SubstitutionReport,
     SubstitutionYear,
 )
-from carepool.pools.service.settlement import Settlement
+from carepool.pools.service.settlement import Reopening, Settlement
 
 
 def printed(shape: BaseModel) -> str:
@@ -132,6 +133,14 @@ def test_ledger_settle() -> None:
         '"rule": "proportional", "shares": [{"partner": "CCG", "amount_pence": -600, '
         '"explanation": "60% of the underspend"}, {"partner": "LA", "amount_pence": -400, '
         '"explanation": "40% of the underspend"}], "entry_ids": [41, 42]}'
+    )
+
+
+def test_ledger_reopen() -> None:
+    result = Reopening("2015-16", "late invoices", (41, 42), (57, 58))
+    assert printed(SettlementReopened.of(result)) == (
+        '{"financial_year": "2015-16", "reason": "late invoices", '
+        '"reversed_entry_ids": [41, 42], "reversal_entry_ids": [57, 58]}'
     )
 
 

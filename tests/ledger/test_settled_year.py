@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import test_payments as payments_test
 from ledger_helpers import Area, WriteSpend, finance, spend_rows, the_pool
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,9 @@ from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, ImportRejected
 from carepool.domain.ledger import EntryKind
 from carepool.domain.money import Pence
+from carepool.domain.payment import RunStatus
 from carepool.domain.roles import SYSTEM
+from carepool.payments.service import runs as payments
 from carepool.pools.repository import ledger as repo
 from carepool.pools.service import ledger, returns
 from carepool.pools.service import settlement as ledger_settle
@@ -60,7 +63,7 @@ def test_settling_closes_the_year_and_spend_into_it_is_refused_saying_how_to_reo
         assert "--financial-year 2015-16" in refused.value.message
         assert [(p.row, p.column) for p in refused.value.problems] == [(2, "date"), (3, "date")]
         assert _books(session, pool) == before
-        assert not repo.find_import(session, pool.id, "x" * 64)
+        assert [i.file_name for i in ledger.imports(session, pool)] == ["year.csv"]
 
 
 def test_receipts_and_reversals_into_a_settled_year_are_refused(
@@ -146,3 +149,30 @@ def test_only_a_settled_year_is_reopened_with_a_reason_by_its_own_people(
             ledger_settle.reopen(session, pool, finance("E99999999"), "not mine")
         with pytest.raises(Conflict, match=r"already settled.*reopen the year"):
             ledger_settle.settle(session, pool, SYSTEM)
+
+
+def test_a_payment_run_into_a_settled_year_is_refused_naming_the_settlement(
+    pool_area: Area, write_spend: WriteSpend
+) -> None:
+    engine, area = pool_area.engine, pool_area.code
+    with unit_of_work(engine) as session:
+        baseline, _ = payments_test.ambition(session, area)
+    payments_test.store_actual(engine, area, int(baseline), "v1")
+    run_id = payments_test.approved(engine)
+    _settled_with_spend(pool_area, write_spend)
+    with unit_of_work(engine) as session:
+        before = _books(session, the_pool(session, area))
+    with (
+        pytest.raises(Conflict, match="2015-16 is settled") as refused,
+        unit_of_work(engine) as session,
+    ):
+        payments.pay(session, payments.find(session, run_id), SYSTEM)
+    assert HOW_TO_REOPEN in refused.value.message
+    with unit_of_work(engine) as session:
+        pool = the_pool(session, area)
+        assert _books(session, pool) == before
+        assert payments.find(session, run_id).status == RunStatus.APPROVED
+        ledger_settle.reopen(session, pool, SYSTEM, "Q1's performance payment")
+        paid = payments.pay(session, payments.find(session, run_id), SYSTEM)
+        assert paid.entries[area]
+        ledger_settle.settle(session, pool, SYSTEM)
