@@ -134,7 +134,9 @@ def serve(
 ) -> None:
     """Serve the web app and API."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from carepool.web.access import uvicorn_log_config
     from carepool.web.app import create_app
 
     config = settings()
@@ -150,6 +152,8 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level="warning",
+        access_log=False,  # it writes query strings; carepool's own access log leaves them out
+        log_config=uvicorn_log_config(LOGGING_CONFIG),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else None,
     )
