@@ -401,6 +401,8 @@ def test_a_settled_year_refuses_spend_until_reopened_from_the_pages(
     assert "2015-16 is settled" in refused.text and "Reopen 2015-16" in refused.text
     assert _entry_count(fresh_pool_engine, pool_world.own) == before
 
+    summary = client.get(base).text
+    assert "Reopen 2015-16 on the Periods and settlement page" in summary
     periods = client.get(f"{base}/periods").text
     assert 'id="reopen-2015-16"' in periods and "Settling closed 2015-16" in periods
     check_page(periods, "settled periods page")
