@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -393,14 +393,14 @@ def refuse_settled(
     pool: PoolRow,
     days: Sequence[dt.date],
     closed: Sequence[Period],
-    located: Sequence[Problem] = (),
+    where: Callable[[int], Problem] | None = None,
 ) -> None:
     """Refuse anything dated in a settled year, naming the settlement and how to reopen it.
 
     The settlement shared out the year's variance, so a later entry in that year would leave
     the shares wrong while the pool still says it is settled. Settling closes the year, so
-    the settlement is looked up only when a day falls in a closed financial year. ``located``,
-    if given, says where each day came from (a file's row), so each refused one is named and
+    the settlement is looked up only when a day falls in a closed financial year. ``where``,
+    if given, locates the day at an index (a file's row), so each refused one is named and
     the file is refused as an import is (:class:`ImportRejected`); entries are a
     :class:`Conflict` with the books as they stand.
     """
@@ -410,15 +410,18 @@ def refuse_settled(
         live = live_settlement(session, pool, period.label) if hits else []
         if live:
             ids = ", ".join(str(stored.id) for stored in live)
-            refusal = ImportRejected if located else Conflict
-            raise refusal(
+            message = (
                 f"{period.label} is settled for pool {pool_label(pool)} (settlement entries "
                 f"{ids}), so its books are closed: {len(hits):,} of the dates given fall in it, "
-                f"the first {days[hits[0]].isoformat()}. {how_to_reopen(pool, period.label)}",
+                f"the first {days[hits[0]].isoformat()}. {how_to_reopen(pool, period.label)}"
+            )
+            if where is None:
+                raise Conflict(message)
+            raise ImportRejected(
+                message,
                 [
-                    replace(located[i], message=f"{days[i].isoformat()} falls in {period.label}")
+                    replace(where(i), message=f"{days[i].isoformat()} falls in {period.label}")
                     for i in hits[:SETTLED_ROWS_SHOWN]
-                    if located
                 ],
             )
 
@@ -768,8 +771,11 @@ def _stage_row_by_row(session: Session, pool: PoolRow, path: Path, facts: PoolFa
     """The careful way: every row read and checked on its own, every problem located."""
     spend = read_spend(path)
     days = [line.date for line in spend.lines]
-    where = [Problem("", spend.source, line.row, "date") for line in spend.lines]
-    refuse_settled(session, pool, days, facts.closed, where)
+
+    def row_of(index: int) -> Problem:
+        return Problem("", spend.source, spend.lines[index].row, "date")
+
+    refuse_settled(session, pool, days, facts.closed, row_of)
     check_against(spend, facts)
     fresh = check_repeats(spend, _posted(session, pool, spend.lines))
     refuse_if_any(spend)
