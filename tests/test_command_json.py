@@ -27,10 +27,11 @@ from carepool.person_data.service import GenerateReport, IngestReport, KindRepor
 from carepool.pools.schemas import (
     LedgerCheck,
     SettlementPosted,
+    SettlementReopened,
     SpendImport,
 )
 from carepool.pools.service.ledger import PoolCheck, SpendOutcome
-from carepool.pools.service.settlement import Settlement
+from carepool.pools.service.settlement import Reopening, Settlement
 from carepool.publication.schemas import PublishedOut
 from carepool.publication.service.package import Published
 from carepool.substitution.schemas import DeflatorImportOut, ReturnImportOut, YearOut
@@ -131,6 +132,14 @@ def test_ledger_settle() -> None:
         '"rule": "proportional", "shares": [{"partner": "CCG", "amount_pence": -600, '
         '"explanation": "60% of the underspend"}, {"partner": "LA", "amount_pence": -400, '
         '"explanation": "40% of the underspend"}], "entry_ids": [41, 42]}'
+    )
+
+
+def test_ledger_reopen() -> None:
+    result = Reopening("2015-16", "late invoices", (41, 42), (57, 58))
+    assert printed(SettlementReopened.of(result)) == (
+        '{"financial_year": "2015-16", "reason": "late invoices", '
+        '"reversed_entry_ids": [41, 42], "reversal_entry_ids": [57, 58]}'
     )
 
 

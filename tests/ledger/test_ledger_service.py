@@ -545,8 +545,7 @@ def test_an_overspend_is_settled_once_by_the_agreed_rule(
         assert "so bears that share of the" in str(entries[0].entry.source["explanation"])
         with pytest.raises(Conflict, match="already settled"):
             ledger_settle.settle(session, pool, SYSTEM)
-        for stored in entries:
-            ledger.reverse(session, pool, stored.id, "wrong rule", SYSTEM)
+        ledger_settle.reopen(session, pool, SYSTEM, "wrong rule")
         again = ledger_settle.settle(session, pool, SYSTEM)
         assert again.variance == variance
         assert all(c.balanced and c.consistent for c in ledger.check(session))

@@ -8,10 +8,12 @@ messages and progress go to standard error.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
 
@@ -140,7 +142,9 @@ def serve(
 ) -> None:
     """Serve the web app and API."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from carepool.web.access import uvicorn_log_config
     from carepool.web.app import create_app
 
     config = settings()
@@ -156,6 +160,8 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level="warning",
+        access_log=False,  # it writes query strings; carepool's own access log leaves them out
+        log_config=uvicorn_log_config(LOGGING_CONFIG),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else None,
     )
@@ -164,14 +170,34 @@ def serve(
 DEMO_METRICS_STEPS = 5
 
 
-def _report_demo_payments(paid: demo_payments.DemoPayments) -> None:
+def _demo_payments_line(paid: demo_payments.DemoPayments) -> str:
     released = sum(change.released_change for change in paid.true_ups)
-    err.print(
+    return (
         f"Payment for performance: paid {', '.join(paid.paid[:-1])} on provisional data "
         f"and {paid.paid[-1]} on the final data, which trued up {len(paid.true_ups)} areas' "
         f"payments (released changed by {format_money(released)}). "
         "See 'carepool payments status'."
     )
+
+
+def demo_ready_lines(summary: Mapping[str, object]) -> list[str]:
+    """What the demo says when it is ready: what was built, and every account to sign in
+    with and its password, so nobody has to look them up."""
+    accounts = summary.get("accounts")
+    listed = [f"  {line}" for line in accounts] if isinstance(accounts, list) else []
+    return [
+        f"{summary['label']}: {summary['areas']} areas, allocations published for "
+        f"{', '.join(demo.DEMO_YEARS)}.",
+        f"Sign in with any of these accounts; each has the password {demo.DEMO_PASSWORD}:",
+        *listed,
+    ]
+
+
+def print_unwrapped(console: Console, lines: Sequence[str]) -> None:
+    """Print each line whole: a narrow terminal folds it, but no line break is put into a
+    sentence, so it can be copied and searched as written."""
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command("demo")
@@ -226,12 +252,9 @@ def demo_command(
             with unit_of_work() as session:
                 paid = demo_payments.build_demo_payments(session, data_directory(None), step)
         progress.update(task, completed=steps, description="Demo ready")
-    err.print(
-        f"{summary['label']}: {summary['areas']} areas, allocations published for "
-        f"{', '.join(demo.DEMO_YEARS)}. Sign in with the demo accounts in the README "
-        f"(password {demo.DEMO_PASSWORD})."
-    )
+    lines = demo_ready_lines(summary)
     if paid.created:
-        _report_demo_payments(paid)
+        lines.append(_demo_payments_line(paid))
+    print_unwrapped(err, lines)
     if not no_serve:
         serve(host, port)

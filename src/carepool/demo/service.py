@@ -132,8 +132,22 @@ def build_demo(
     say("Creating demo accounts")
     first = geo.areas[0]
     serving = sorted(s.commissioner_code for s in geo.shares if s.council_code in first.councils)
-    made = _ensure_accounts(session, demo_accounts(first.code, serving[0]))
-    return {"label": nation.label, "areas": len(geo.areas), "accounts_created": made}
+    wanted = demo_accounts(first.code, serving[0])
+    made = _ensure_accounts(session, wanted)
+    return {
+        "label": nation.label,
+        "areas": len(geo.areas),
+        "accounts_created": made,
+        "accounts": [account_line(account) for account in wanted],
+    }
+
+
+def account_line(account: DemoAccount) -> str:
+    """How the demo names an account when it is ready: username, role and, for a local one,
+    its area (the first synthetic area)."""
+    areas = sorted({grant.split(":")[1] for grant in account.grants if ":" in grant})
+    where = f" for {', '.join(areas)}" if areas else ""
+    return f"{account.username:<10} {account.display_name}{where}"
 
 
 Outcome = Literal[

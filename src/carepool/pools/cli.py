@@ -28,6 +28,7 @@ from carepool.pools.schemas import (
     BudgetReportOut,
     LedgerCheck,
     SettlementPosted,
+    SettlementReopened,
     SpendImport,
 )
 from carepool.pools.service import ledger
@@ -36,7 +37,8 @@ from carepool.pools.service import settlement as ledger_settle
 from carepool.pools.service.ledger import PoolRow
 
 ledger_app = typer.Typer(
-    help="Section 75 pooled budgets: open, import spend, receipts, close, settle, export, check.",
+    help="Section 75 pooled budgets: open, import spend, receipts, close, settle, reopen, "
+    "export, check.",
     no_args_is_help=True,
 )
 
@@ -132,6 +134,26 @@ def ledger_settle_command(
     )
     for line in result.lines:
         out.print(f"  {line.partner:<10} {format_money(line.amount):>16}  {line.explanation}")
+
+
+@ledger_app.command("reopen")
+def ledger_reopen(
+    area: str,
+    reason: Annotated[str, typer.Option(help="Why the settled year is reopened (recorded).")],
+    year: LedgerYear = "2015-16",
+    financial_year: Annotated[str | None, typer.Option(help="Default: the pool's last.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reopen a settled year so it takes entries again: reverses its settlement (audited)."""
+    with work() as session:
+        pool = _pool(session, area, year)
+        result = ledger_settle.reopen(session, pool, SYSTEM, reason, financial_year)
+    message = (
+        f"{area} {result.financial_year} reopened: settlement entries "
+        f"{', '.join(map(str, result.reversed_ids))} reversed; settle it again when its books "
+        "are complete"
+    )
+    say(as_json, SettlementReopened.of(result).model_dump(mode="json"), message)
 
 
 @ledger_app.command("export")

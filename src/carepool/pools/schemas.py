@@ -173,6 +173,25 @@ class SettlementPosted(Schema):
         )
 
 
+class SettlementReopened(Schema):
+    """What ``carepool ledger reopen`` did: the year reopened, why, the settlement entries
+    reversed and the entries that reverse them."""
+
+    financial_year: str
+    reason: str
+    reversed_entry_ids: list[int]
+    reversal_entry_ids: list[int]
+
+    @classmethod
+    def of(cls, reopened: settlement.Reopening) -> SettlementReopened:
+        return cls(
+            financial_year=reopened.financial_year,
+            reason=reopened.reason,
+            reversed_entry_ids=list(reopened.reversed_ids),
+            reversal_entry_ids=list(reopened.reversal_ids),
+        )
+
+
 class PoolOut(Schema):
     """One pool: its partners, balances, budget against actual and settlements."""
 

@@ -614,6 +614,16 @@ def add_closed_period(
     return row
 
 
+def remove_closed_period(session: Session, pool_id: int, label: str) -> bool:
+    """Reopen a closed period: whether it was closed."""
+    row = session.scalar(select(ClosedPeriodRow).filter_by(pool_id=pool_id, label=label))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
 # --------------------------------------------------------------------------------------------
 # Spend imports
 

@@ -535,6 +535,43 @@ def settle(
     return _periods_page(request, session, page, viewer, errors)
 
 
+@router.post("/pools/{year}/{area}/reopen", response_class=HTMLResponse)
+def reopen(
+    request: Request,
+    year: str,
+    area: str,
+    session: DbSession,
+    viewer: Writer,
+    _csrf: CsrfChecked,
+    form: PostedForm,
+) -> Response:
+    """Reopen a settled year, with the reason, so it takes entries again (the settlement is
+    reversed and the reopening recorded)."""
+    page = forms.load_pool(session, year, area, viewer)
+    errors = PageErrors()
+    chosen = forms.text(form, "financial_year", 10) or None
+    reason = forms.text(form, "reason", 500)
+    if not reason:
+        errors.add("Say why the settled year is reopened", "reason")
+        return _periods_page(request, session, page, viewer, errors)
+    pool = page.pool
+    result = attempt(
+        session,
+        errors,
+        lambda: ledger_settle.reopen(session, pool, viewer, reason, chosen),
+        "reason",
+        subject="pool",
+    )
+    if result is None:
+        return _periods_page(request, session, page, viewer, errors)
+    flash(
+        request,
+        f"{result.financial_year} reopened: its settlement is reversed and entries can be dated "
+        "in it again; settle it again when its books are complete",
+    )
+    return RedirectResponse(f"{page.base}/periods#settlement", status_code=303)
+
+
 # ---------------------------------------------------------------------------------------
 # Quarterly returns
 
