@@ -29,6 +29,7 @@ def test_every_benchmark_is_listed() -> None:
         "benchmarks.metrics",
         "benchmarks.payments",
         "benchmarks.plan_deadline",
+        "benchmarks.publish",
     ]
 
 
