@@ -250,6 +250,25 @@ def test_whole_numbers_refuse_words_and_negatives_naming_row_and_column() -> Non
     ]
 
 
+def test_numbers_and_dates_in_other_digits_are_refused_naming_the_digits() -> None:
+    """int(), Decimal() and a ``\\d`` pattern all read full-width digits; carepool does not."""
+    log = ProblemLog("odd.csv")
+
+    assert int_field(row(n="１２３"), "n", log) is None
+    assert proportion_field(row(s="０.５"), "s", log) is None
+    assert date_field(row(d="２０１５-04-01"), "d", log) is None
+    assert money_field(row(m="１２３"), "m", log) is None
+
+    assert [p.message for p in log.problems] == [
+        "'１２３' is not a whole number: only the digits 0-9 are accepted",
+        "'０.５' is not a decimal number: only the digits 0-9 are accepted",
+        "'２０１５-04-01' is not a date (expected yyyy-mm-dd or dd/mm/yyyy): only the digits "
+        "0-9 are accepted",
+        "'１２３' is not an amount of money: only the digits 0-9 are accepted",
+    ]
+    assert [(p.row, p.column) for p in log.problems] == [(7, "n"), (7, "s"), (7, "d"), (7, "m")]
+
+
 def test_proportions_are_exact_and_between_0_and_1() -> None:
     log = ProblemLog("s.csv")
 

@@ -40,7 +40,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from carepool.domain.errors import ImportRejected, MoneyError, Problem
-from carepool.domain.money import Pence, parse_money
+from carepool.domain.money import ONLY_ASCII_DIGITS, Pence, has_other_digits, parse_money
 from carepool.io.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -67,10 +67,12 @@ _DAMAGED = (
     "open it in Excel, save it again as .xlsx, and import that"
 )
 
-_INTEGER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
-_DECIMAL = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# Digits are 0-9 only: ``[0-9]`` would also match other scripts' digits (see
+# :func:`carepool.domain.money.has_other_digits`).
+_INTEGER = re.compile(r"^[-−]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$")
+_DECIMAL = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_UK_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 
 
 class ProblemLog:
@@ -462,7 +464,7 @@ def int_field(row: Row, column: str, log: ProblemLog) -> int | None:
     if value is None:
         return None
     if not _INTEGER.match(value):
-        log.add(f"{value!r} is not a whole number", row=row.number, column=column)
+        log.add(not_a(value, "a whole number"), row=row.number, column=column)
         return None
     number = int(value.replace(",", "").replace("−", "-"))
     if abs(number) > MAX_WHOLE_NUMBER:
@@ -489,7 +491,7 @@ def proportion_field(row: Row, column: str, log: ProblemLog) -> Fraction | None:
     if value is None:
         return None
     if not _DECIMAL.match(value):
-        log.add(f"{value!r} is not a decimal number", row=row.number, column=column)
+        log.add(not_a(value, "a decimal number"), row=row.number, column=column)
         return None
     exact = Fraction(Decimal(value))
     if exact > 1:
@@ -522,7 +524,14 @@ def parse_date(value: str) -> dt.date:
             return dt.date(int(uk[3]), int(uk[2]), int(uk[1]))
     except ValueError:
         raise ValueError(f"{value!r} is not a real date") from None
-    raise ValueError(f"{value!r} is not a date (expected yyyy-mm-dd or dd/mm/yyyy)")
+    raise ValueError(not_a(value, "a date (expected yyyy-mm-dd or dd/mm/yyyy)"))
+
+
+def not_a(value: str, what: str) -> str:
+    """Why ``value`` is not ``what``, naming digits other than 0-9 when that is the reason."""
+    if has_other_digits(value):
+        return f"{value!r} is not {what}: {ONLY_ASCII_DIGITS}"
+    return f"{value!r} is not {what}"
 
 
 def money_field(

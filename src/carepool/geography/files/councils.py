@@ -49,7 +49,7 @@ COLUMNS = (
 NATION_LETTERS = {"England": "E", "Wales": "W", "Scotland": "S", "Northern Ireland": "N"}
 """The first letter of a GSS code says which nation the area is in."""
 
-_GSS = re.compile(r"^[EWSN]\d{8}$")
+_GSS = re.compile(r"^[EWSN][0-9]{8}$")
 
 
 def read_councils(path: Path) -> list[Council]:

@@ -397,7 +397,7 @@ def _money(value: object, column: Column, choices: Sequence[str]) -> int:
     raise _Bad(f"{value_text(value)!r} is not an amount of money (expected e.g. £1,234.56)")
 
 
-_NUMBER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_NUMBER = re.compile(r"^[-−]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
 
 
 def _decimal(value: object, column: Column, choices: Sequence[str]) -> Decimal:
@@ -422,7 +422,7 @@ def _choice(value: object, column: Column, choices: Sequence[str]) -> str:
 
 def _int(value: object, column: Column, choices: Sequence[str]) -> int:
     text = value_text(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"-?\d+(?:\.0+)?", text):
+    if isinstance(value, bool) or not re.fullmatch(r"-?[0-9]+(?:\.0+)?", text):
         raise _Bad(f"{text!r} is not a whole number")
     return int(text.split(".")[0])
 
