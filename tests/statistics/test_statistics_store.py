@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import threading
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
 from xls_workbooks import dtoc_sheets, write_xls
@@ -125,6 +128,25 @@ def test_kinds_are_recognised_from_content(shared_data: Path, tmp_path: Path) ->
     assert stats.detect_kind(renamed) == "asc_outcomes"
     with pytest.raises(CarepoolError, match="say which with --kind"):
         stats.detect_kind(shared_data / "uk_local_authorities.csv")
+
+
+def test_a_workbook_named_csv_is_read_as_the_workbook_it_is(
+    sqlite_engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    """The type is read from the contents, as docs/formats.md says, not from the name."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    with (shared_data / OUTCOMES_FILE).open(encoding="utf-8", newline="") as published:
+        for line in itertools.islice(csv.reader(published), 11):
+            sheet.append(line)
+    path = tmp_path / "outcomes.csv"
+    book.save(path)
+
+    assert stats.detect_kind(path) == "asc_outcomes"
+    with unit_of_work(sqlite_engine) as session:
+        imported = stats.import_statistics(session, path, SYSTEM)
+    assert (imported.kind, imported.rows, imported.created) == ("asc_outcomes", 10, True)
 
 
 def test_a_file_of_another_kind_than_declared_is_refused(
