@@ -175,6 +175,25 @@ def test_ragged_rows_are_reported_with_their_numbers_and_left_out(write: Write) 
     assert "ragged.csv, row 3" in str(table.problems[0])
 
 
+def test_a_last_row_without_its_line_break_is_kept_only_if_a_quote_closes_it(
+    write: Write,
+) -> None:
+    """A file cut short mid-row can still fill every column (``Hull,3`` cut from ``Hull,30``);
+    only a closing quote shows that a row without its line break is whole."""
+    cut = read_table(write("cut.csv", "name,total\nLeeds,10\nHull,3"))
+    quoted = read_table(write("quoted.csv", 'name,total\nLeeds,10\nHull,"30"'))
+    short = read_table(write("short.csv", "name,total\nLeeds,10\nHull"))
+
+    assert [r.number for r in cut.rows] == [2]
+    [problem] = cut.problems
+    assert (problem.file, problem.row, problem.column) == ("cut.csv", 3, "total")
+    assert problem.message.startswith("the file ends in the middle of this row")
+    assert [r["total"] for r in quoted.rows] == ["10", "30"] and not quoted.problems
+    assert [(p.row, p.column, p.message[:30]) for p in short.problems] == [
+        (3, "name", "the file ends in the middle of")
+    ]
+
+
 # --- XLSX --------------------------------------------------------------------------------
 
 

@@ -147,6 +147,27 @@ def test_one_code_has_one_name(tmp_path: Path) -> None:
     assert "ASC5 is named 'Outcome, reablement' here but" in problem.message
 
 
+def test_the_published_file_cut_short_is_refused(shared_data: Path, tmp_path: Path) -> None:
+    """Cut to 45%, the file stops inside a quoted measure name; cut a little earlier, inside
+    the last column of a row ("DESC" as "DE"), every row still has its twelve fields."""
+    data = (shared_data / REAL).read_bytes()
+    cut = len(data) * 45 // 100
+    row_end = data.rindex(b"\n", 0, cut)
+    rows = data.count(b"\n", 0, row_end) + 1  # the row that ends there, as a spreadsheet counts
+    path = tmp_path / "outcomes.csv"
+    for end, row_cut in ((cut, rows + 1), (row_end - 2, rows), (row_end - 4, rows)):
+        path.write_bytes(data[:end])
+        with pytest.raises(ImportRejected) as caught:
+            read_outcomes(path)
+        [problem] = caught.value.problems
+        assert problem.row == row_cut
+        assert problem.message in (
+            "a quoted field is never closed: the file ends inside quotes",
+            "the file ends in the middle of this row, with no line break after it, so it may "
+            "have been cut short while copying; if the row is complete, end it with a line break",
+        )
+
+
 def test_missing_columns_are_refused(tmp_path: Path) -> None:
     header = "Financial year,Local authority code,Local authority name,Value\n"
     path = csv_file(tmp_path, "2015-16,E08000009,Trafford,56.2", header=header)

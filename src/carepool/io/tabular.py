@@ -248,13 +248,36 @@ def _csv_grid(data: bytes, source: str) -> _Grid:
     try:
         for number, record in enumerate(reader, start=1):
             _check_row(source, number, record, MAX_CSV_ROWS)
-            for text in record:
-                _check_cell(source, number, text)
+            for cell in record:
+                _check_cell(source, number, cell)
             records.append((number, record))
     except csv.Error as exc:
         reason = _CSV_ERRORS.get(str(exc), f"the CSV cannot be read from here on ({exc})")
         _reject(source, reason, row=len(records) + 1)
-    return _Grid(source, records, fixed_width=True)
+    grid = _Grid(source, records, fixed_width=True)
+    if records and not ends_complete(text):
+        number, last = records[-1]
+        if number > 1:
+            grid.cell_problems.append((number, len(last) - 1, CUT_SHORT))
+    return grid
+
+
+CUT_SHORT = (
+    "the file ends in the middle of this row, with no line break after it, so it may have "
+    "been cut short while copying; if the row is complete, end it with a line break"
+)
+
+
+def ends_complete(text: str) -> bool:
+    """Whether CSV text ends where a row ends: after a line break, or a closing quote.
+
+    A file cut short while copying usually stops inside a row, and the part left can look
+    like a whole row: a reference ``INV-0012`` cut from ``INV-00123`` still fills its column.
+    Spreadsheets and the csv module end every row with a line break, so a last row without
+    one is taken as complete only when its last field is quoted, since the closing quote
+    shows the field ended there. (The quote's balance is the csv reader's to check.)
+    """
+    return text.endswith(("\n", "\r", '"'))
 
 
 def _check_row(source: str, number: int, cells: Sequence[object], max_rows: int) -> None:
@@ -406,7 +429,7 @@ def _named_rows(grid: _Grid, header: tuple[str, ...], log: ProblemLog) -> Iterat
     for number, cells in grid.records[1:]:
         if not any(cell.strip() for cell in cells) and number not in bad_rows:
             continue  # blank rows separate or trail data in spreadsheets; they carry nothing
-        if not _fits_header(number, cells, header, grid, log) or number in bad_rows:
+        if number in bad_rows or not _fits_header(number, cells, header, grid, log):
             continue
         padded = [*cells, *([""] * (len(header) - len(cells)))]
         yield Row(number, {name: value for name, value in zip(header, padded, strict=True) if name})
