@@ -96,6 +96,24 @@ def test_a_bad_file_writes_nothing_at_all(engine: Engine, tmp_path: Path) -> Non
         assert count(engine, table) == 0
 
 
+def test_an_outcomes_file_with_an_unknown_measure_writes_nothing(
+    engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    lines = (shared_data / OUTCOMES_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "outcomes.csv"
+    wrong = lines[5].replace(",ASC1,", ",ASC51,")  # row 6: Hampshire's carers, 2016-17
+    path.write_text("".join([*lines[:5], wrong, *lines[6:]]), encoding="utf-8")
+
+    with unit_of_work(engine) as session, pytest.raises(ImportRejected) as caught:
+        stats.import_statistics(session, path, SYSTEM)
+
+    [problem] = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == ("outcomes.csv", 6, "Code")
+    assert problem.message.startswith("'ASC51' is not one of Oflog's measure codes")
+    for table in (Vintage, PublishedStatisticRow, AuditEventRow):
+        assert count(engine, table) == 0
+
+
 def test_a_newer_edition_is_a_new_vintage_and_is_read_in_preference(
     engine: Engine, tmp_path: Path
 ) -> None:
