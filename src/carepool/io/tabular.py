@@ -67,7 +67,7 @@ _DAMAGED = (
     "open it in Excel, save it again as .xlsx, and import that"
 )
 
-# Digits are 0-9 only: ``[0-9]`` would also match other scripts' digits (see
+# Digits are 0-9 only: ``\d`` would also match other scripts' digits (see
 # :func:`carepool.domain.money.has_other_digits`).
 _INTEGER = re.compile(r"^[-−]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$")
 _DECIMAL = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
@@ -258,11 +258,11 @@ def _csv_grid(data: bytes, source: str) -> _Grid:
     if records and not ends_complete(text):
         number, last = records[-1]
         if number > 1:
-            grid.cell_problems.append((number, len(last) - 1, CUT_SHORT))
+            grid.cell_problems.append((number, len(last) - 1, _CUT_SHORT))
     return grid
 
 
-CUT_SHORT = (
+_CUT_SHORT = (
     "the file ends in the middle of this row, with no line break after it, so it may have "
     "been cut short while copying; if the row is complete, end it with a line break"
 )
