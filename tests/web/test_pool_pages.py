@@ -326,6 +326,14 @@ def test_a_receipt_is_checked_then_posted(
     check_page(wrong.text, "receipt with errors")
     for message in ("must be an amount", "must be a real date", "Enter the bank"):
         assert message in wrong.text
+    full_width = client.post(
+        f"{base}/receipts",
+        data={"csrf_token": token, "contribution": option.group(1), "amount": "１２.００",
+              "received-day": "１", "received-month": "6", "received-year": "2015"},
+    )  # fmt: skip
+    assert full_width.status_code == 400  # int() and Decimal() would read these as 12 and 1
+    for message in ("must be an amount", "must be a real date"):
+        assert message in full_width.text
     right = client.post(
         f"{base}/receipts",
         data={"csrf_token": token, "contribution": option.group(1), "amount": "£1,000.00",

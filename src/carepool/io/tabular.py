@@ -40,7 +40,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from carepool.domain.errors import ImportRejected, MoneyError, Problem
-from carepool.domain.money import Pence, parse_money
+from carepool.domain.money import ONLY_ASCII_DIGITS, Pence, has_other_digits, parse_money
 from carepool.io.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -67,10 +67,12 @@ _DAMAGED = (
     "open it in Excel, save it again as .xlsx, and import that"
 )
 
-_INTEGER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
-_DECIMAL = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# Digits are 0-9 only: ``\d`` would also match other scripts' digits (see
+# :func:`carepool.domain.money.has_other_digits`).
+_INTEGER = re.compile(r"^[-−]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$")
+_DECIMAL = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_UK_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 
 
 class ProblemLog:
@@ -280,13 +282,36 @@ def _csv_grid(data: bytes, source: str, encoding: str = "utf-8-sig") -> _Grid:
     try:
         for number, record in enumerate(reader, start=1):
             _check_row(source, number, record, MAX_CSV_ROWS)
-            for text in record:
-                _check_cell(source, number, text)
+            for cell in record:
+                _check_cell(source, number, cell)
             records.append((number, record))
     except csv.Error as exc:
         reason = _CSV_ERRORS.get(str(exc), f"the CSV cannot be read from here on ({exc})")
         _reject(source, reason, row=len(records) + 1)
-    return _Grid(source, records, fixed_width=True)
+    grid = _Grid(source, records, fixed_width=True)
+    if records and not ends_complete(text):
+        number, last = records[-1]
+        if number > 1:
+            grid.cell_problems.append((number, len(last) - 1, _CUT_SHORT))
+    return grid
+
+
+_CUT_SHORT = (
+    "the file ends in the middle of this row, with no line break after it, so it may have "
+    "been cut short while copying; if the row is complete, end it with a line break"
+)
+
+
+def ends_complete(text: str) -> bool:
+    """Whether CSV text ends where a row ends: after a line break, or a closing quote.
+
+    A file cut short while copying usually stops inside a row, and the part left can look
+    like a whole row: a reference ``INV-0012`` cut from ``INV-00123`` still fills its column.
+    Spreadsheets and the csv module end every row with a line break, so a last row without
+    one is taken as complete only when its last field is quoted, since the closing quote
+    shows the field ended there. (The quote's balance is the csv reader's to check.)
+    """
+    return text.endswith(("\n", "\r", '"'))
 
 
 def _check_row(source: str, number: int, cells: Sequence[object], max_rows: int) -> None:
@@ -438,7 +463,7 @@ def _named_rows(grid: _Grid, header: tuple[str, ...], log: ProblemLog) -> Iterat
     for number, cells in grid.records[1:]:
         if not any(cell.strip() for cell in cells) and number not in bad_rows:
             continue  # blank rows separate or trail data in spreadsheets; they carry nothing
-        if not _fits_header(number, cells, header, grid, log) or number in bad_rows:
+        if number in bad_rows or not _fits_header(number, cells, header, grid, log):
             continue
         padded = [*cells, *([""] * (len(header) - len(cells)))]
         yield Row(number, {name: value for name, value in zip(header, padded, strict=True) if name})
@@ -496,7 +521,7 @@ def int_field(row: Row, column: str, log: ProblemLog) -> int | None:
     if value is None:
         return None
     if not _INTEGER.match(value):
-        log.add(f"{value!r} is not a whole number", row=row.number, column=column)
+        log.add(not_a(value, "a whole number"), row=row.number, column=column)
         return None
     number = int(value.replace(",", "").replace("−", "-"))
     if abs(number) > MAX_WHOLE_NUMBER:
@@ -523,7 +548,7 @@ def proportion_field(row: Row, column: str, log: ProblemLog) -> Fraction | None:
     if value is None:
         return None
     if not _DECIMAL.match(value):
-        log.add(f"{value!r} is not a decimal number", row=row.number, column=column)
+        log.add(not_a(value, "a decimal number"), row=row.number, column=column)
         return None
     exact = Fraction(Decimal(value))
     if exact > 1:
@@ -556,7 +581,14 @@ def parse_date(value: str) -> dt.date:
             return dt.date(int(uk[3]), int(uk[2]), int(uk[1]))
     except ValueError:
         raise ValueError(f"{value!r} is not a real date") from None
-    raise ValueError(f"{value!r} is not a date (expected yyyy-mm-dd or dd/mm/yyyy)")
+    raise ValueError(not_a(value, "a date (expected yyyy-mm-dd or dd/mm/yyyy)"))
+
+
+def not_a(value: str, what: str) -> str:
+    """Why ``value`` is not ``what``, naming digits other than 0-9 when that is the reason."""
+    if has_other_digits(value):
+        return f"{value!r} is not {what}: {ONLY_ASCII_DIGITS}"
+    return f"{value!r} is not {what}"
 
 
 def money_field(

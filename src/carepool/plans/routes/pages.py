@@ -400,7 +400,7 @@ def readable_path(path: str) -> str:
     """``schemes[2].planned_spend`` as people read it: ``Schemes, row 3, planned spend``."""
     sections = {"ambitions": "Metrics", "section75": "Section 75"}
     words: list[str] = []
-    for part in re.findall(r"\[\d+\]|[^.\[\]]+", path):
+    for part in re.findall(r"\[[0-9]+\]|[^.\[\]]+", path):
         if not part.startswith("["):
             words.append(sections.get(part, part.replace("_", " ")))
         elif words and words[-1] == "quarters":

@@ -55,6 +55,7 @@ from carepool.io.tabular import (
     ProblemLog,
     Row,
     date_field,
+    ends_complete,
     money_field,
     parse_date,
     read_table,
@@ -288,6 +289,8 @@ def _plain_text(path: Path) -> str:
         raise NotClean from None
     if "\x00" in text or text.count("\n") >= MAX_CSV_ROWS:
         raise NotClean  # too many lines may still be fewer rows: the row-by-row reader decides
+    if not ends_complete(text):
+        raise NotClean  # maybe cut short mid-row: the row-by-row reader refuses the last row
     return text
 
 

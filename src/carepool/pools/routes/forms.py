@@ -125,6 +125,9 @@ def date_from(form: FormData, name: str, errors: PageErrors, what: str) -> dt.da
     if not all(parts):
         errors.add(f"{_capital(what)} must include a day, month and year", f"{name}-day")
         return None
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        errors.add(f"{_capital(what)} must be a real date", f"{name}-day")
+        return None
     try:
         day, month, year = (int(p) for p in parts)
         return dt.date(year, month, day)

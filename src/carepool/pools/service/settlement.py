@@ -32,7 +32,7 @@ from carepool.domain.ledger import (
 from carepool.domain.money import Pence, format_money, split_by_weights
 from carepool.domain.periods import year_period
 from carepool.domain.plan import Commissioner, PlanContent, RiskShareKind
-from carepool.domain.risk_share import RiskShareInputs, ShareLine
+from carepool.domain.risk_share import RiskShareInputs, ShareLine, parameter_problems
 from carepool.domain.risk_share import settle as share
 from carepool.domain.roles import Principal
 from carepool.frameworks import load_framework
@@ -198,10 +198,17 @@ def vary_risk_share(
     actor: Principal,
 ) -> PoolRow:
     """Record a variation of the agreement's risk share (Section 75 agreements say how they
-    vary), e.g. to complete percentages the signed plan left out; audited with both terms."""
+    vary), e.g. to complete percentages the signed plan left out; audited with both terms.
+
+    Parameters the rule could not settle with (an unknown key, a cap that is not money) are
+    refused and nothing is stored, as a plan holding them would carry an error."""
     require_write(actor, pool.area_code)
     if not reason.strip():
         raise CarepoolError("say why the risk share is varied (a reason is required)")
+    partners = {c.partner_code: c.total for c in plan_content(session, pool).contributions}
+    problems = parameter_problems(kind, parameters, partners)
+    if problems:
+        raise CarepoolError(f"the risk share cannot be varied: {'; '.join(problems)}")
     before = {"rule": pool.risk_share_kind, "parameters": pool.risk_share_parameters}
     pool.risk_share_kind, pool.risk_share_parameters = kind.value, dict(parameters)
     flush(session)

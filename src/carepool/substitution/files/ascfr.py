@@ -55,8 +55,8 @@ NOT_PERSONAL_SOCIAL_SERVICES = frozenset(
 """Bridging-year lines left out of its totals: they are not spending on, or income for,
 adult social care services."""
 
-_COUNCIL = re.compile(r"^\s*(\d{3})\s*-\s*(.+?)\s*$")
-_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
+_COUNCIL = re.compile(r"^\s*([0-9]{3})\s*-\s*(.+?)\s*$")
+_NUMBER = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 
 
 @dataclass(frozen=True, slots=True)

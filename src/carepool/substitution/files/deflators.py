@@ -20,9 +20,9 @@ from carepool.io.tabular import ProblemLog, Records, read_records
 
 YEAR_COLUMN, INDEX_COLUMN = 1, 2
 INDEX_NAME = "GDP deflator at market prices"
-_REFERENCE = re.compile(r"^(\d{4}-\d{2})\s*=\s*100$")
-_INDEX = re.compile(r"^\d{1,3}(?:,\d{3})*(?:\.\d+)?$")
-_FOOTNOTED_YEAR = re.compile(r"^\d{4}-\d{2}\s*\(")
+_REFERENCE = re.compile(r"^([0-9]{4}-[0-9]{2})\s*=\s*100$")
+_INDEX = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})*(?:\.[0-9]+)?$")
+_FOOTNOTED_YEAR = re.compile(r"^[0-9]{4}-[0-9]{2}\s*\(")
 
 
 @dataclass(frozen=True, slots=True)
