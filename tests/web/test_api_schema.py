@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -31,11 +32,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from sqlalchemy import Engine
+from test_routes_guard import all_routes
 
 from carepool.accounts import service as accounts
 from carepool.domain.roles import SYSTEM
 from carepool.store.db import unit_of_work
 from carepool.web.app import create_app
+from carepool.web.auth import ApiRoute
 from carepool.web.params import MAX_ID
 
 if TYPE_CHECKING:
@@ -272,3 +275,16 @@ def _known(parameters: Any, operation: Any, world: PoolWorld) -> dict[str, objec
         "to": 1,
     }
     return {p.name: known[p.name] for p in parameters if p.name in known}
+
+
+def test_every_api_route_declares_whether_it_needs_the_token(pool_engine: Engine) -> None:
+    """A router made without ``ApiRoute`` would describe a public route as needing a token."""
+    app = create_app(pool_engine, SECRET)
+    plain = [
+        route.path
+        for route in all_routes(app.routes)
+        if isinstance(route, APIRoute)
+        and route.path.startswith("/api/v1")
+        and not isinstance(route, ApiRoute)
+    ]
+    assert not plain

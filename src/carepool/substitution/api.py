@@ -7,10 +7,15 @@ from fastapi import APIRouter
 
 from carepool.substitution import service
 from carepool.substitution.schemas import CouncilOut, SubstitutionOut
-from carepool.web.auth import DbSession, PublicViewer
+from carepool.web.auth import ApiRoute, DbSession, PublicViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["substitution"], responses=API_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["substitution"],
+    responses=API_ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 
 @router.get("/substitution", summary="Every council's substitution check, in real terms")
