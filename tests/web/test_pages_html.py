@@ -40,6 +40,10 @@ PUBLIC_PAGES = [
     "/payments/2017-19",
     "/payments/2015-16/{own}",
     "/sign-in",
+    "/accessibility",
+    "/privacy",
+    "/contact",
+    "/api/docs",
 ]
 SIGNED_IN_PAGES = ["/account"]
 NATIONAL_PAGES = ["/national", "/allocations/2015-16?version=2", "/allocations/2015-16?version=1"]

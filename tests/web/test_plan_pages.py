@@ -23,6 +23,7 @@ from test_pages_html import check_page, parse
 from carepool.accounts import service as accounts
 from carepool.domain.money import format_money
 from carepool.domain.plan_workflow import Action, PlanStatus
+from carepool.domain.roles import Role
 from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 
@@ -603,3 +604,32 @@ def test_an_assurer_marks_a_condition_met_from_the_plan_page(
     assert "Met – marked by assurer" in response.text
     after = {r["area_code"]: r["conditions_outstanding"] for r in _national(fresh_plan_engine)}
     assert after[area] == before[area] - 1
+
+
+def test_public_pages_name_roles_and_organisations_never_accounts(
+    plan_engine: Engine, plan_world: Any, client_for: ClientFor
+) -> None:
+    """An approved plan's history says who acted by role and organisation: account names are
+    internal (they carry area codes and staff names) and are for signed-in people only."""
+    who = "|".join(re.escape(name) for name in [*(r.label for r in Role), "the national team"])
+    approved = plan_world.other_approved
+    public = client_for(plan_engine)
+    for path in (f"/plans/{YEAR}/{approved}", f"/allocations/{YEAR}", f"/payments/{YEAR}"):
+        page = public.get(path)
+        assert page.status_code == 200, path
+        for byline in _bylines(page.text):
+            if byline.startswith("by "):
+                assert re.match(rf"by ({who})(,| –)", byline), f"{path}: {byline!r}"
+    plan_page = _bylines(public.get(f"/plans/{YEAR}/{approved}").text)
+    assert any(b.startswith("by Area signatory, for ") for b in plan_page)
+    national = client_for(plan_engine, "national").get(f"/plans/{YEAR}/{approved}").text
+    actors = {b.split(",")[0].split(" –")[0][3:] for b in _bylines(national) if b.startswith("by ")}
+    assert actors and not any(re.fullmatch(who, a) for a in actors)  # staff see who acted
+
+
+def _bylines(html: str) -> list[str]:
+    return [
+        "".join(p.itertext()).strip()
+        for p in parse(html).iter("p")
+        if "app-timeline__byline" in (p.get("class") or "")
+    ]
