@@ -15,6 +15,8 @@
 ``CAREPOOL_DATA_DIR``      where pseudonymised person-level data directories live; default
                            ``.carepool/data`` in the working directory (never committed).
 ``CAREPOOL_PSEUDONYM_KEY`` the key NHS numbers are pseudonymised with (see ``pseudonym_key``).
+``CAREPOOL_CONTACT_EMAIL`` the address the Contact page publishes (read by
+                           :mod:`carepool.web.about`); none is assumed.
 """
 
 from __future__ import annotations
