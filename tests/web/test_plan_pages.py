@@ -625,6 +625,8 @@ def test_public_pages_name_roles_and_organisations_never_accounts(
     national = client_for(plan_engine, "national").get(f"/plans/{YEAR}/{approved}").text
     actors = {b.split(",")[0].split(" –")[0][3:] for b in _bylines(national) if b.startswith("by ")}
     assert actors and not any(re.fullmatch(who, a) for a in actors)  # staff see who acted
+    public_text = "".join(parse(public.get(f"/plans/{YEAR}/{approved}").text).itertext())
+    assert not [a for a in actors if a in public_text]
 
 
 def _bylines(html: str) -> list[str]:
