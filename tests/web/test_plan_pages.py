@@ -635,3 +635,77 @@ def _bylines(html: str) -> list[str]:
         for p in parse(html).iter("p")
         if "app-timeline__byline" in (p.get("class") or "")
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# Reading a plan whatever its status
+
+
+def test_the_public_reads_an_approved_plans_whole_content(
+    plan_engine: Engine, plan_world: Any, client_for: ClientFor
+) -> None:
+    approved = plan_world.other_approved
+    _, _, content = _plan_state(plan_engine, approved)
+    page = client_for(plan_engine).get(f"/plans/{YEAR}/{approved}/read")
+    assert page.status_code == 200
+    check_page(page.text, "approved plan, read by the public")
+    tree = parse(page.text)
+    schemes = tree.find(".//table[@id='read-schemes']")
+    assert schemes is not None
+    refs = [
+        "".join(th.itertext()).split(":")[0]
+        for th in schemes.iter("th")
+        if th.get("scope") == "row"
+    ]
+    assert refs == [s["ref"] for s in content["schemes"]]
+    planned = sum(s["planned_spend"] for s in content["schemes"])
+    assert format_money(planned) in "".join(schemes.find("caption").itertext())  # type: ignore[union-attr]
+    contributions = tree.find(".//table[@id='read-contributions']")
+    assert contributions is not None
+    pooled = sum(c["minimum"] + c["additional"] for c in content["contributions"])
+    assert format_money(pooled) in "".join(contributions.itertext())
+    assert content["narrative"][:60] in page.text.replace("&#39;", "'")
+    for section in ("ambitions", "national-conditions", "section-75", "plan-history"):
+        assert tree.find(f".//*[@id='{section}']") is not None, section
+
+
+def test_a_signatory_reads_the_frozen_version_they_are_asked_to_sign(
+    plan_engine: Engine, client_for: ClientFor
+) -> None:
+    awaiting = _area_in(plan_engine, PlanStatus.SIGN_OFF)
+    _, _, content = _plan_state(plan_engine, awaiting)
+    with unit_of_work(plan_engine) as session:
+        plan = plans.find(session, YEAR, awaiting)
+        assert plan is not None
+        number = plans.current_version(plan).number
+    national = client_for(plan_engine, "national")
+    overview = national.get(f"/plans/{YEAR}/{awaiting}").text
+    assert f'href="/plans/{YEAR}/{awaiting}/read"' in overview
+    page = national.get(f"/plans/{YEAR}/{awaiting}/read")
+    assert page.status_code == 200
+    assert f"{number} (the current version), frozen for sign-off" in page.text
+    for scheme in content["schemes"]:
+        assert scheme["name"].replace("'", "&#39;") in page.text
+    assert client_for(plan_engine).get(f"/plans/{YEAR}/{awaiting}/read").status_code == 404
+
+
+def test_an_earlier_version_is_read_by_its_number_and_a_missing_one_is_404(
+    plan_engine: Engine, plan_world: Any, client_for: ClientFor
+) -> None:
+    approved = plan_world.other_approved
+    with unit_of_work(plan_engine) as session:
+        plan = plans.find(session, YEAR, approved)
+        assert plan is not None
+        latest = plans.current_version(plan).number
+    public = client_for(plan_engine)
+    first = public.get(f"/plans/{YEAR}/{approved}/read?version=1").text
+    expected = (
+        "1 (the current version)"
+        if latest == 1
+        else f"(an earlier version; the current is {latest})"
+    )
+    assert expected in first
+    assert public.get(f"/plans/{YEAR}/{approved}/read?version=999").status_code == 404
+    assert public.get(f"/plans/{YEAR}/{approved}/read?version=0").status_code in (400, 422)
+    draft = plan_world.other_draft
+    assert public.get(f"/plans/{YEAR}/{draft}/read").status_code == 404
