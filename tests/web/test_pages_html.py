@@ -44,6 +44,9 @@ PUBLIC_PAGES = [
     "/privacy",
     "/contact",
     "/api/docs",
+    "/areas",
+    "/areas?q=no-such-area",
+    "/areas/{own}/scorecard?year=2015-16",
 ]
 SIGNED_IN_PAGES = ["/account"]
 NATIONAL_PAGES = ["/national", "/allocations/2015-16?version=2", "/allocations/2015-16?version=1"]

@@ -44,6 +44,7 @@ from carepool.plans.routes import pages as plans
 from carepool.plans.routes import sections as plan_sections
 from carepool.pools import api as api_pools
 from carepool.pools.routes import pages as pools
+from carepool.scorecard import routes as scorecard_routes
 from carepool.store.db import default_engine, is_initialised, unit_of_work
 from carepool.web import about, api, errors, public
 from carepool.web.auth import SESSION_HOURS, SignInLimiter
@@ -187,6 +188,7 @@ def create_app(
     for router in (
         public.router,
         about.router,
+        scorecard_routes.router,  # /areas before allocation's /areas/{code}
         national.router,
         area.router,
         metrics.router,

@@ -28,7 +28,7 @@ from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError
 from carepool.domain.ledger import Accounts, Light, run_rate, traffic_light
 from carepool.domain.money import split_by_weights
-from carepool.domain.periods import months_elapsed, quarters, year_period
+from carepool.domain.periods import Period, months_elapsed, quarters, year_period
 from carepool.domain.plan import PlanContent, Scheme
 from carepool.domain.plan_workflow import PlanStatus
 from carepool.domain.roles import Principal, Role
@@ -411,3 +411,50 @@ def nhs_social_care_transfer(session: Session, area_code: str) -> dict[str, int]
 
 def _social_care_schemes(schemes: Iterable[Scheme], stream: str) -> list[Scheme]:
     return [s for s in schemes if s.funding_source == stream and s.area_of_spend == "Social care"]
+
+
+# --------------------------------------------------------------------------------------------
+# What the public sees of a pool's spend
+
+
+@dataclass(frozen=True, slots=True)
+class PublicSpend:
+    """A scheme's actual spend in one quarter whose books are closed."""
+
+    quarter: str
+    key: str
+    label: str
+    actual: int
+
+
+def public_spend(session: Session, pool: PoolRow) -> list[PublicSpend]:
+    """Each scheme's spend by quarter, for quarters whose periods the finance officer closed.
+
+    Spend is public only once its quarter is closed: until then a posting may be corrected,
+    and the public would see figures move. Only scheme totals are shown, never entries, so
+    nothing about a person or a supplier's invoice is published.
+    """
+    closed = repo.closed_periods(session, pool.id)
+    shown: list[PublicSpend] = []
+    for year in financial_years(pool):
+        report = budget_vs_actual(session, pool, financial_year=year)
+        for number, period in enumerate(quarters(year), start=1):
+            if not _covered(period.start, period.end, closed):
+                continue
+            shown.extend(
+                PublicSpend(period.label, line.key, line.label, line.actual_by_quarter[number - 1])
+                for line in report.lines
+                if line.group == "scheme"
+            )
+    return shown
+
+
+def _covered(start: dt.date, end: dt.date, closed: Iterable[Period]) -> bool:
+    """Whether closed periods cover every day from ``start`` to ``end``."""
+    day = start
+    for period in sorted(closed, key=lambda p: p.start):
+        if period.start <= day <= period.end:
+            day = period.end + dt.timedelta(days=1)
+        if day > end:
+            return True
+    return False
