@@ -4,8 +4,7 @@
 books (:func:`carepool.demo.ledger.demo_ledgers`, unless the demo already has them).
 For the demo ``finance`` user's own pool it then reverses the year-end settlement — late March
 invoices are expected — so that its fourth quarter can take more spend and the year can be
-settled from the pages, and it imports the council's own adult social care spend for the
-substitution check. It adds the Health and Wellbeing Board's signatory for that area (``hwb``)
+settled from the pages. It adds the Health and Wellbeing Board's signatory for that area (``hwb``)
 and a finance officer for another area (``finance-other``). Passwords are the demo password.
 
 A test module uses them with ``pytest_plugins = ("pool_fixtures",)``, importing names from
@@ -33,13 +32,11 @@ from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.pools.repository import ledger as repo
 from carepool.pools.service import ledger
-from carepool.pools.service import reports as ledger_reports
 from carepool.store.db import engine_for, unit_of_work
 
 YEAR = "2015-16"
 HWB = "hwb"
 OTHER_FINANCE = "finance-other"
-COUNCIL_SPEND = (("2014-15", "61,250,000.00"), ("2015-16", "58,900,000.00"))
 """The council's own adult social care spend: down in 2015-16, while the NHS transfer rose."""
 
 
@@ -96,12 +93,6 @@ def _build(engine: Engine, folder: Path) -> PoolWorld:
         pool = ledger.pool_for(session, YEAR, own, SYSTEM)
         for stored in repo.entries(session, pool.id, kind=EntryKind.SETTLEMENT):
             ledger.reverse(session, pool, stored.id, "late March invoices expected", SYSTEM)
-        spend = folder / "council-spend.csv"
-        with spend.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(("area_code", "financial_year", "amount"))
-            writer.writerows((own, year, amount) for year, amount in COUNCIL_SPEND)
-        ledger_reports.import_council_spend(session, spend, SYSTEM)
         accounts.create_user(
             session, HWB, demo.DEMO_PASSWORD, [f"area_signatory:{own}:HWB"], SYSTEM,
             "Chair of the Health and Wellbeing Board",

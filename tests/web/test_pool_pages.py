@@ -24,7 +24,6 @@ from carepool.accounts import service as accounts
 from carepool.domain.metric import Measure, round_half_even
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain, MetricValue
-from carepool.domain.money import format_money
 from carepool.domain.roles import SYSTEM
 from carepool.metrics.service.actuals import quarter_actuals
 from carepool.metrics.service.results import save_results
@@ -51,7 +50,6 @@ POOL_PAGES = (
     "/periods",
     "/returns/2015-16-Q2",
     "/returns/2015-16-Q4",
-    "/substitution",
 )
 
 
@@ -513,16 +511,7 @@ def test_the_return_shows_each_actual_beside_its_ambition_with_its_source(
 
 
 # --------------------------------------------------------------------------------------------
-# The substitution check and the API
-
-
-def test_the_substitution_check_flags_falling_council_spend(
-    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
-) -> None:
-    page = client_for(pool_engine, "finance").get(f"{_base(pool_world.own)}/substitution").text
-    assert "the pattern of NHS money replacing council money" in page
-    assert format_money(235_000_000) in page  # £61.25m down to £58.9m
-    assert 'id="substitution-chart-table"' in page
+# The API
 
 
 def test_the_api_gives_a_token_what_its_owner_sees(

@@ -42,6 +42,7 @@ from carepool.person_data.cli import data_app, data_directory
 from carepool.plans.cli import plans_app
 from carepool.pools.cli import ledger_app
 from carepool.store.db import default_engine, migrate, unit_of_work
+from carepool.substitution import cli as substitution_cli
 
 app = typer.Typer(
     help="carepool: run a pooled health and social care budget programme (the Better Care Fund).",
@@ -55,6 +56,9 @@ import_app.command("areas")(geography_cli.import_areas)
 import_app.command("populations")(geography_cli.import_populations)
 import_app.command("shares")(geography_cli.import_shares)
 import_app.command("allocation")(allocation_cli.import_allocation)
+import_app.command("ascfr")(substitution_cli.import_ascfr)
+import_app.command("deflators")(substitution_cli.import_deflators)
+app.command("substitution")(substitution_cli.substitution)
 app.command("areas")(geography_cli.areas)
 app.command("allocate")(allocation_cli.allocate)
 app.add_typer(import_app, name="import")

@@ -29,7 +29,10 @@ LONGEST_PROGRAMME = 5
 
 _YEARS = re.compile(r"^(\d{4})-(\d{2})$")
 _SLASHED_YEARS = re.compile(r"^(\d{4})[-/](\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-(\d{2})[ +_-]?[Qq]([1-4])$")
+QUARTER_PATTERN = r"^(\d{4})-(\d{2})[ +_-]?[Qq]([1-4])$"
+"""The forms of a quarter :func:`parse_quarter` reads (``2015-16 Q2``, ``2015-16-Q2``), for a
+schema that declares them."""
+_QUARTER = re.compile(QUARTER_PATTERN)
 _QUARTER_LABEL = re.compile(r"^(\d{4}-\d{2}) Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -168,6 +168,38 @@ def read_table(path: Path, *, required: Sequence[str] = ()) -> Table:
     return _to_table(grid, required)
 
 
+@dataclass(frozen=True, slots=True)
+class Records:
+    """A file's records as published, numbered as a spreadsheet shows them, with no header
+    taken: for published layouts whose header is not row 1 (title rows, a two-row header, a
+    wide table with one column per council), which their own reader locates."""
+
+    source: str
+    records: tuple[tuple[int, tuple[str, ...]], ...]
+
+
+def read_records(path: Path, *, encoding: str = "utf-8-sig") -> Records:
+    """Read every record of a CSV (in ``encoding``, as published) or an XLSX's first sheet.
+
+    The same limits and refusals as :func:`read_table` apply; only the header is left to the
+    caller. Statistical publications are often Latin-1, so the encoding is the caller's.
+    """
+    source = path.name
+    try:
+        check_file_size(path.stat().st_size, source)
+        data = path.read_bytes()
+    except OSError as exc:
+        _reject(source, f"the file cannot be read ({exc.strerror or exc})")
+    if _is_workbook(data, path):
+        grid = _xlsx_grid(data, source)
+        if grid.cell_problems:
+            row, _, message = grid.cell_problems[0]
+            _reject(source, message, row=row)
+    else:
+        grid = _csv_grid(data, source, encoding)
+    return Records(source, tuple((number, tuple(cells)) for number, cells in grid.records))
+
+
 def require_rows(table: Table) -> None:
     """Refuse a file with a header and nothing under it.
 
@@ -219,7 +251,9 @@ def _is_workbook(data: bytes, path: Path) -> bool:
     return False
 
 
-def _decode(data: bytes, source: str) -> str:
+def _decode(data: bytes, source: str, encoding: str = "utf-8-sig") -> str:
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return data.decode(encoding, errors="strict")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -239,8 +273,8 @@ _CSV_ERRORS = {
 }
 
 
-def _csv_grid(data: bytes, source: str) -> _Grid:
-    text = _decode(data, source)
+def _csv_grid(data: bytes, source: str, encoding: str = "utf-8-sig") -> _Grid:
+    text = _decode(data, source, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     try:

@@ -26,11 +26,9 @@ from carepool.domain.money import format_money, parse_money
 from carepool.domain.roles import SYSTEM
 from carepool.pools.schemas import (
     BudgetReportOut,
-    CouncilSpendImport,
     LedgerCheck,
     SettlementPosted,
     SpendImport,
-    SubstitutionReportOut,
 )
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
@@ -254,32 +252,3 @@ def ledger_report(
 def _budget_row(x: ledger_reports.BudgetLine) -> tuple[str, ...]:
     money = (x.budget, x.actual_to_date, x.forecast, x.variance)
     return (x.group + ": " + x.key, *(format_money(m, pence_shown=False) for m in money), x.light)
-
-
-@ledger_app.command("council-spend")
-def ledger_council_spend(file: Path, as_json: JsonFlag = False) -> None:
-    """Import councils' own adult social care spend (area_code, financial_year, amount)."""
-    existing_file(file)
-    with work() as session:
-        outcome = ledger_reports.import_council_spend(session, file, SYSTEM)
-    counts = f"{outcome.created} new, {outcome.updated} revised, {outcome.unchanged} unchanged"
-    say(
-        as_json,
-        CouncilSpendImport.of(outcome).model_dump(mode="json"),
-        f"{outcome.rows} figures: {counts}",
-    )
-
-
-@ledger_app.command("substitution")
-def ledger_substitution(area: str, as_json: JsonFlag = False) -> None:
-    """Did NHS money put into social care replace the council's own spend?"""
-    with work() as session:
-        report = ledger_reports.substitution(session, area)
-    if as_json:
-        emit(SubstitutionReportOut.of(report).model_dump(mode="json"))
-        return
-    for y in report.years:
-        own = "—" if y.own_spend is None else format_money(y.own_spend)
-        flag = "  [red]own spend fell while the NHS transfer rose[/red]" if y.flagged else ""
-        moved = format_money(y.nhs_transfer)
-        out.print(f"{y.financial_year}  own {own:>18}  NHS transfer {moved:>18}{flag}")

@@ -46,6 +46,8 @@ from carepool.pools import api as api_pools
 from carepool.pools.routes import pages as pools
 from carepool.scorecard import routes as scorecard_routes
 from carepool.store.db import default_engine, is_initialised, unit_of_work
+from carepool.substitution import api as api_substitution
+from carepool.substitution import routes as substitution
 from carepool.web import about, api, errors, public
 from carepool.web.auth import SESSION_HOURS, SignInLimiter
 
@@ -204,6 +206,8 @@ def create_app(
         api_metrics.router,
         payments.router,  # /payments/{year}.csv before /payments/{year}
         api_payments.router,
+        substitution.router,
+        api_substitution.router,
     ):
         app.include_router(router)
     return app

@@ -733,28 +733,3 @@ def decide_return(
     decision = forms.text(form, "decision", 20)
     action = ReturnAction.SEND_BACK if decision == "send_back" else ReturnAction.SIGN_OFF
     return _step(request, session, page, chosen, action, viewer, form)
-
-
-# ---------------------------------------------------------------------------------------
-# The substitution check
-
-
-@router.get("/pools/{year}/{area}/substitution", response_class=HTMLResponse)
-def substitution(
-    request: Request, year: str, area: str, session: DbSession, viewer: SignedInViewer
-) -> Response:
-    """Did NHS money put into social care replace the council's own spend?"""
-    page = forms.load_pool(session, year, area, viewer)
-    report = ledger_reports.substitution(session, area)
-    years = [y.financial_year for y in report.years]
-    chart = forms.line_chart(
-        "substitution-chart",
-        f"{page.area.name}: council's own adult social care spend and NHS money transferred",
-        years,
-        [
-            ("Council's own spend", "solid", [y.own_spend for y in report.years]),
-            ("NHS money transferred", "dashed", [y.nhs_transfer for y in report.years]),
-        ],
-    )
-    context = {"report": report, "chart": chart, "held": any(y.own_spend for y in report.years)}
-    return _show(request, "pool_substitution.html", page, viewer, context)
