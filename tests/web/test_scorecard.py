@@ -160,3 +160,20 @@ def test_a_withheld_value_is_never_coloured() -> None:
     assert card.verdict is Verdict.NOT_COMPARED and card.quarter is None
     shown = metric_card(metric, "2015-16", "v", values[1], values, {}, (), False, None)
     assert shown.verdict is Verdict.WORSE and shown.quarter == 4  # 2,000 per 100,000
+
+
+def test_the_scorecard_answers_the_substitution_question_for_the_areas_councils(
+    demo_engine: Engine, client_for: ClientFor
+) -> None:
+    flags: Counter[bool] = Counter()
+    with unit_of_work(demo_engine) as session:
+        areas = list(year_geography(session, YEAR).areas)
+        for area in areas:
+            card = scorecard(session, YEAR, area.code, PUBLIC)
+            assert {c.code for c in card.substitution} <= set(area.councils)
+            flags.update(c.flagged for c in card.substitution)
+        shown = next(a for a in areas if scorecard(session, YEAR, a.code, PUBLIC).substitution)
+    assert flags[True] and flags[False], "the demo has councils flagged and not"
+    page = client_for(demo_engine).get(f"/areas/{shown.code}/scorecard?year={YEAR}").text
+    section = parse(page).find(".//dl[@id='scorecard-substitution']")
+    assert section is not None and "lagged" in "".join(section.itertext())

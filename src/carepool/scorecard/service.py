@@ -25,7 +25,7 @@ from carepool.domain.benchmark import (
     quarter_of_areas,
 )
 from carepool.domain.direction import meets
-from carepool.domain.errors import NotFound
+from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.framework import Framework
 from carepool.domain.geography import Area
 from carepool.domain.metric import MetricDefinition
@@ -43,6 +43,8 @@ from carepool.plans import service as plans
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as pool_reports
 from carepool.pools.service import returns as pool_returns
+from carepool.substitution import service as substitution
+from carepool.substitution.service import CouncilCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class Scorecard:
     returns: tuple[tuple[str, str], ...]
     metrics: tuple[MetricCard, ...]
     similar_areas: tuple[str, ...]
+    substitution: tuple[CouncilCheck, ...]
 
     @property
     def earned(self) -> int:
@@ -144,7 +147,17 @@ def scorecard(session: Session, year: str, code: str, viewer: Principal) -> Scor
         returns=_returns(session, year, code),
         metrics=tuple(_metrics(session, geo, area, neighbours, viewer)),
         similar_areas=tuple(neighbours),
+        substitution=_substitution(session, area),
     )
+
+
+def _substitution(session: Session, area: Area) -> tuple[CouncilCheck, ...]:
+    """The substitution check of each of the area's councils that has figures."""
+    try:
+        found = substitution.report(session)
+    except CarepoolError:
+        return ()  # no deflators yet: the substitution page says what to import
+    return tuple(c for c in found.councils if c.code in area.councils)
 
 
 def _allocation_total(
