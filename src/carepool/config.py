@@ -16,6 +16,8 @@
                            ``.carepool/data`` in the working directory (never committed).
 ``CAREPOOL_PSEUDONYM_KEY`` the key NHS numbers are pseudonymised with (see ``pseudonym_key``).
 ``CAREPOOL_AUDIT_KEY``     the key the audit log's hashes are made with (see ``audit_key``).
+``CAREPOOL_CONTACT_EMAIL`` the address the Contact page publishes (read by
+                           :mod:`carepool.web.about`); none is assumed.
 """
 
 from __future__ import annotations

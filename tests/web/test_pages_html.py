@@ -44,6 +44,13 @@ PUBLIC_PAGES = [
     "/substitution/{own}",
     "/open-data",
     "/sign-in",
+    "/accessibility",
+    "/privacy",
+    "/contact",
+    "/api/docs",
+    "/areas",
+    "/areas?q=no-such-area",
+    "/areas/{own}/scorecard?year=2015-16",
 ]
 SIGNED_IN_PAGES = ["/account"]
 NATIONAL_PAGES = ["/national", "/allocations/2015-16?version=2", "/allocations/2015-16?version=1"]

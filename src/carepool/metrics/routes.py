@@ -8,12 +8,16 @@ the words and tags that go with them, so the verdict is never told by colour alo
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carepool.domain.direction import Direction
+from carepool.domain.errors import NotFound
+from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain
 from carepool.domain.spc import (
     MINIMUM_POINTS,
@@ -185,3 +189,44 @@ def national_metrics(request: Request, session: DbSession, viewer: PublicViewer)
     return render(
         request, "metrics_national.html", context, viewer=viewer, synthetic=page.synthetic
     )
+
+
+@router.get("/metrics/{metric_id}.csv")  # before /metrics/{metric_id}, which would match it
+def metric_areas_csv(metric_id: str, session: DbSession, viewer: PublicViewer) -> Response:
+    """The same rows as the metric's page, for a spreadsheet: what the viewer may see."""
+    _, found = _national_metric(session, metric_id, viewer)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["area_code", "area_name", "period", "numerator", "denominator", "value"])
+    for row in found.areas:
+        figures = row.figures
+        writer.writerow(
+            [row.code, row.name, found.period, figures.numerator_shown,
+             figures.denominator_shown, figures.value_shown]
+        )  # fmt: skip
+    filename = f"{found.definition.id}-{found.period}.csv"
+    return Response(
+        buffer.getvalue(), media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )  # fmt: skip
+
+
+@router.get("/metrics/{metric_id}", response_class=HTMLResponse)
+def metric_areas(
+    request: Request, metric_id: str, session: DbSession, viewer: PublicViewer
+) -> Response:
+    """One metric in its latest complete year: every area's value, lowest first."""
+    page, found = _national_metric(session, metric_id, viewer)
+    context = {"m": found, "exact": page.exact, "measure_headings": MEASURE_HEADINGS}
+    return render(request, "metric_areas.html", context, viewer=viewer, synthetic=page.synthetic)
+
+
+def _national_metric(
+    session: DbSession, metric_id: str, viewer: PublicViewer
+) -> tuple[metric_pages.NationalMetrics, metric_pages.NationalMetric]:
+    definition(metric_id)  # an unknown metric is a 404 that lists the metrics there are
+    page = metric_pages.national_metrics(session, viewer)
+    found = next((m for m in page.metrics if m.definition.id == metric_id), None)
+    if found is None or found.period is None:
+        raise NotFound(f"{metric_id} has no complete financial year computed yet")
+    return page, found

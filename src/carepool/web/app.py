@@ -47,10 +47,11 @@ from carepool.plans.routes import sections as plan_sections
 from carepool.pools import api as api_pools
 from carepool.pools.routes import pages as pools
 from carepool.publication import routes as open_data
+from carepool.scorecard import routes as scorecard_routes
 from carepool.store.db import default_engine, is_initialised, unit_of_work
 from carepool.substitution import api as api_substitution
 from carepool.substitution import routes as substitution
-from carepool.web import api, errors, public
+from carepool.web import about, api, errors, public
 from carepool.web.access import AccessLog, HeadAsGet
 from carepool.web.auth import SESSION_HOURS, SignInLimiter
 
@@ -166,7 +167,7 @@ def create_app(
         version="1",
         summary="Open data and machine access for pooled health and care budgets.",
         openapi_url="/api/v1/openapi.json",
-        docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
+        docs_url=None,  # interactive consoles load scripts from a CDN: /api/docs is ours (about)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -194,6 +195,8 @@ def create_app(
         app.mount("/assets", StaticFiles(directory=GOVUK_DIR / "assets"), name="govuk-assets")
     for router in (
         public.router,
+        about.router,
+        scorecard_routes.router,  # /areas before allocation's /areas/{code}
         national.router,
         area.router,
         metrics.router,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from carepool.domain.errors import CarepoolError
 from carepool.domain.ledger import Accounts, Light, run_rate, traffic_light
 from carepool.domain.money import split_by_weights
-from carepool.domain.periods import months_elapsed, quarters, year_period
+from carepool.domain.periods import Period, months_elapsed, quarters, year_period
 from carepool.domain.plan import Scheme
 from carepool.domain.roles import Principal
 from carepool.pools.repository import ledger as repo
@@ -264,3 +264,50 @@ def set_forecast(
         },
     )
     return row
+
+
+# --------------------------------------------------------------------------------------------
+# What the public sees of a pool's spend
+
+
+@dataclass(frozen=True, slots=True)
+class PublicSpend:
+    """A scheme's actual spend in one quarter whose books are closed."""
+
+    quarter: str
+    key: str
+    label: str
+    actual: int
+
+
+def public_spend(session: Session, pool: PoolRow) -> list[PublicSpend]:
+    """Each scheme's spend by quarter, for quarters whose periods the finance officer closed.
+
+    Spend is public only once its quarter is closed: until then a posting may be corrected,
+    and the public would see figures move. Only scheme totals are shown, never entries, so
+    nothing about a person or a supplier's invoice is published.
+    """
+    closed = repo.closed_periods(session, pool.id)
+    shown: list[PublicSpend] = []
+    for year in financial_years(pool):
+        report = budget_vs_actual(session, pool, financial_year=year)
+        for number, period in enumerate(quarters(year), start=1):
+            if not _covered(period.start, period.end, closed):
+                continue
+            shown.extend(
+                PublicSpend(period.label, line.key, line.label, line.actual_by_quarter[number - 1])
+                for line in report.lines
+                if line.group == "scheme"
+            )
+    return shown
+
+
+def _covered(start: dt.date, end: dt.date, closed: Iterable[Period]) -> bool:
+    """Whether closed periods cover every day from ``start`` to ``end``."""
+    day = start
+    for period in sorted(closed, key=lambda p: p.start):
+        if period.start <= day <= period.end:
+            day = period.end + dt.timedelta(days=1)
+        if day > end:
+            return True
+    return False
