@@ -8,8 +8,6 @@ the words and tags that go with them, so the verdict is never told by colour alo
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -189,26 +187,6 @@ def national_metrics(request: Request, session: DbSession, viewer: PublicViewer)
     return render(
         request, "metrics_national.html", context, viewer=viewer, synthetic=page.synthetic
     )
-
-
-@router.get("/metrics/{metric_id}.csv")  # before /metrics/{metric_id}, which would match it
-def metric_areas_csv(metric_id: str, session: DbSession, viewer: PublicViewer) -> Response:
-    """The same rows as the metric's page, for a spreadsheet: what the viewer may see."""
-    _, found = _national_metric(session, metric_id, viewer)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["area_code", "area_name", "period", "numerator", "denominator", "value"])
-    for row in found.areas:
-        figures = row.figures
-        writer.writerow(
-            [row.code, row.name, found.period, figures.numerator_shown,
-             figures.denominator_shown, figures.value_shown]
-        )  # fmt: skip
-    filename = f"{found.definition.id}-{found.period}.csv"
-    return Response(
-        buffer.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )  # fmt: skip
 
 
 @router.get("/metrics/{metric_id}", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -23,7 +23,15 @@ from sqlalchemy.orm import Session
 from carepool.domain.errors import CarepoolError
 from carepool.domain.ledger import Accounts, Light, run_rate, traffic_light
 from carepool.domain.money import split_by_weights
-from carepool.domain.periods import Period, months_elapsed, quarters, year_period
+from carepool.domain.periods import (
+    Period,
+    Quarter,
+    months,
+    months_elapsed,
+    quarters,
+    quarters_of,
+    year_period,
+)
 from carepool.domain.plan import Scheme
 from carepool.domain.roles import Principal
 from carepool.pools.repository import ledger as repo
@@ -280,34 +288,36 @@ class PublicSpend:
     actual: int
 
 
+def closed_quarters(pool: PoolRow, closed: Sequence[Period]) -> list[Quarter]:
+    """The pool's quarters whose every month lies in a period the pool has closed (a quarter,
+    a year, or each of its months): the quarters whose spend is final, and so public."""
+    return [
+        q
+        for q in quarters_of(financial_years(pool))
+        if all(
+            any(p.start <= m.start and m.end <= p.end for p in closed)
+            for m in months(q.financial_year)
+            if q.period.contains(m.start)
+        )
+    ]
+
+
 def public_spend(session: Session, pool: PoolRow) -> list[PublicSpend]:
-    """Each scheme's spend by quarter, for quarters whose periods the finance officer closed.
+    """Each scheme's spend by quarter, for quarters whose books the finance officer closed.
 
     Spend is public only once its quarter is closed: until then a posting may be corrected,
     and the public would see figures move. Only scheme totals are shown, never entries, so
     nothing about a person or a supplier's invoice is published.
     """
-    closed = repo.closed_periods(session, pool.id)
+    shut = closed_quarters(pool, repo.closed_periods(session, pool.id))
     shown: list[PublicSpend] = []
-    for year in financial_years(pool):
+    for year in sorted({q.financial_year for q in shut}):
         report = budget_vs_actual(session, pool, financial_year=year)
-        for number, period in enumerate(quarters(year), start=1):
-            if not _covered(period.start, period.end, closed):
-                continue
-            shown.extend(
-                PublicSpend(period.label, line.key, line.label, line.actual_by_quarter[number - 1])
-                for line in report.lines
-                if line.group == "scheme"
-            )
+        shown.extend(
+            PublicSpend(q.label, line.key, line.label, line.actual_by_quarter[q.index])
+            for q in shut
+            if q.financial_year == year
+            for line in report.lines
+            if line.group == "scheme"
+        )
     return shown
-
-
-def _covered(start: dt.date, end: dt.date, closed: Iterable[Period]) -> bool:
-    """Whether closed periods cover every day from ``start`` to ``end``."""
-    day = start
-    for period in sorted(closed, key=lambda p: p.start):
-        if period.start <= day <= period.end:
-            day = period.end + dt.timedelta(days=1)
-        if day > end:
-            return True
-    return False

@@ -23,7 +23,7 @@ from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.metric_catalogue import catalogue
 from carepool.domain.open_data import Cell, Resource
 from carepool.domain.payment import RunStatus
-from carepool.domain.periods import Period, Quarter, months
+from carepool.domain.periods import Period
 from carepool.domain.roles import PUBLIC
 from carepool.frameworks import available_years
 from carepool.geography.service import YearGeography, year_geography
@@ -31,7 +31,7 @@ from carepool.metrics.service import results as metric_results
 from carepool.payments.service import runs as payment_runs
 from carepool.payments.service import views as payment_views
 from carepool.plans import service as plans
-from carepool.pools.service import ledger, settlement
+from carepool.pools.service import ledger
 from carepool.pools.service import reports as pool_reports
 from carepool.pools.service import returns as pool_returns
 from carepool.publication.service import tables
@@ -202,18 +202,14 @@ def pool_spend_rows(session: Session, years: Years) -> Iterator[Row]:
 
 def _pool_spend(session: Session, pool: ledger.PoolRow, closed: Sequence[Period]) -> Iterator[Row]:
     content = ledger.plan_content(session, pool)
-    for financial_year in settlement.financial_years(pool):
-        shut = [
-            q
-            for q in pool_returns.pool_quarters(pool)
-            if q.financial_year == financial_year and _is_closed(q, closed)
-        ]
-        if not shut:
-            continue
+    shut = pool_reports.closed_quarters(pool, closed)
+    for financial_year in sorted({q.financial_year for q in shut}):
         planned = {s.ref for s in content.schemes if s.financial_year == financial_year}
         report = pool_reports.budget_vs_actual(session, pool, financial_year=financial_year)
         for line in report.group("scheme"):
             for q in shut:
+                if q.financial_year != financial_year:
+                    continue
                 yield (
                     pool.year,
                     pool.area_code,
@@ -223,13 +219,6 @@ def _pool_spend(session: Session, pool: ledger.PoolRow, closed: Sequence[Period]
                     line.budget_by_quarter[q.index],
                     line.actual_by_quarter[q.index],
                 )
-
-
-def _is_closed(quarter: Quarter, closed: Sequence[Period]) -> bool:
-    """Whether every month of the quarter lies in a period the pool has closed (a quarter, a
-    year, or each of its months)."""
-    inside = [m for m in months(quarter.financial_year) if quarter.period.contains(m.start)]
-    return all(any(p.start <= m.start and m.end <= p.end for p in closed) for m in inside)
 
 
 def return_rows(session: Session, years: Years, today: dt.date) -> Iterator[Row]:
