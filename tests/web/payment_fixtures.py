@@ -40,7 +40,7 @@ from carepool.geography.service import year_geography
 from carepool.metrics.service.results import save_results
 from carepool.payments.service import runs as payments
 from carepool.payments.service.ambitions import plan_ambition
-from carepool.pools.service import ledger
+from carepool.pools.service import ledger, settlement
 from carepool.store.db import engine_for, unit_of_work
 
 YEAR = "2015-16"
@@ -132,6 +132,9 @@ def _build(engine: Engine) -> PaymentWorld:
         )
     with unit_of_work(engine) as session:
         national = _user(session, "national")
+        for pool in ledger.pools(session, YEAR):  # a settled year takes no payments
+            if ledger.live_settlement(session, pool, YEAR):
+                settlement.reopen(session, pool, national, "to take Q1's payments", YEAR)
         run = payments.draft(session, YEAR, 1, national).run
         payments.move(session, run, RunAction.CHECK, _user(session, "analyst"))
         payments.move(session, run, RunAction.APPROVE, _user(session, "health"))
