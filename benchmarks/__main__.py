@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from benchmarks import ledger_import, metrics, payments, plan_deadline, publish
+from benchmarks import ledger_import, metrics, payments, plan_deadline, publish, scorecard
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "plan_deadline": plan_deadline.main,
@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "metrics": metrics.main,
     "payments": payments.main,
     "publish": publish.main,
+    "scorecard": scorecard.main,
 }
 
 

@@ -30,6 +30,7 @@ def test_every_benchmark_is_listed() -> None:
         "benchmarks.payments",
         "benchmarks.plan_deadline",
         "benchmarks.publish",
+        "benchmarks.scorecard",
     ]
 
 

@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from test_pages_html import check_page, parse
 
+from carepool.accounts import service as accounts
 from carepool.domain.benchmark import Verdict
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import format_money
 from carepool.domain.payment import RunStatus
-from carepool.domain.roles import PUBLIC
+from carepool.domain.roles import PUBLIC, SYSTEM
 from carepool.geography.service import year_geography
 from carepool.metrics.service import pages as metric_pages
 from carepool.metrics.service import results as metric_results
 from carepool.scorecard.routes import matching
-from carepool.scorecard.service import metric_card, scorecard
+from carepool.scorecard.service import metric_card, national_figures, scorecard
 from carepool.store.db import unit_of_work
 
 if TYPE_CHECKING:
@@ -177,3 +178,15 @@ def test_the_scorecard_answers_the_substitution_question_for_the_areas_councils(
     page = client_for(demo_engine).get(f"/areas/{shown.code}/scorecard?year={YEAR}").text
     section = parse(page).find(".//dl[@id='scorecard-substitution']")
     assert section is not None and "lagged" in "".join(section.itertext())
+
+
+def test_national_figures_are_reused_until_the_data_change(fresh_engine: Engine) -> None:
+    """Every scorecard compares with the same national figures; they are worked out again
+    as soon as anything audited changes, never served stale."""
+    with unit_of_work(fresh_engine) as session:
+        first = national_figures(session, YEAR)
+        assert national_figures(session, YEAR) is first
+    with unit_of_work(fresh_engine) as session:
+        accounts.create_user(session, "newcomer", "a-long-password", ["analyst"], SYSTEM)
+    with unit_of_work(fresh_engine) as session:
+        assert national_figures(session, YEAR) is not first

@@ -276,6 +276,12 @@ def _records(rows: Iterable[AuditEventRow]) -> Iterator[AuditRecord]:
         )
 
 
+def events_recorded(session: Session) -> int:
+    """How many events the chains hold, from their heads (one small row a chain): it grows
+    with every event, in the same unit of work as the change the event records."""
+    return int(session.scalar(select(func.coalesce(func.sum(AuditHeadRow.sequence), 0))) or 0)
+
+
 def heads(session: Session) -> list[ChainHead]:
     """Each chain's latest event, by chain name."""
     latest = (

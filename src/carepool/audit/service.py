@@ -110,6 +110,16 @@ def adopt(session: Session) -> list[KeyedHead]:
     return taken
 
 
+def change_stamp(session: Session) -> int:
+    """A number that moves whenever the programme's data changes, for caches to key on.
+
+    Every write to an audited table records an event in the same unit of work (the unit of
+    work refuses one that does not), so a result worked out from those tables stays true
+    until another event is recorded.
+    """
+    return audit.events_recorded(session)
+
+
 def checkpoint(session: Session) -> list[ChainHead]:
     """Store each chain's head as a checkpoint, and return them for the operator to keep."""
     taken = audit.heads(session)

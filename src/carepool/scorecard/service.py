@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy.orm import Session
 
 from carepool.allocation import service as allocation
+from carepool.audit import service as audit
 from carepool.domain.benchmark import (
     Verdict,
     compare,
@@ -32,7 +33,7 @@ from carepool.domain.metric import MetricDefinition
 from carepool.domain.metric_catalogue import catalogue
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.plan_workflow import PlanStatus
-from carepool.domain.roles import Principal
+from carepool.domain.roles import PUBLIC, Principal
 from carepool.geography.service import YearGeography, year_geography
 from carepool.metrics.service import pages as metric_pages
 from carepool.metrics.service import results as metric_results
@@ -127,13 +128,92 @@ class Scorecard:
         return sum(row.total for row in self.spend)
 
 
+@dataclass(frozen=True, slots=True)
+class _MetricYear:
+    """A metric's latest complete year for every area: what each scorecard compares with."""
+
+    definition: MetricDefinition
+    period: str
+    vintage: str
+    every: tuple[MetricValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Nation:
+    """What every area's scorecard reads about all areas, worked out once per change."""
+
+    metrics: tuple[_MetricYear, ...]
+    substitution: Mapping[str, CouncilCheck]
+    pools: Mapping[str, ledger.PoolRow]
+    public_payments: Mapping[str, tuple[PaymentRow, ...]]
+
+
+_NATIONS: dict[tuple[str, str, int], _Nation] = {}
+_KEPT = 8
+"""How many (database, year, change) results are kept; the newest change is the one used."""
+
+
+def national_figures(session: Session, year: str) -> _Nation:
+    """The national figures, reused until the data change (:func:`audit.change_stamp`).
+
+    Without it each scorecard would re-read every area's metric values, every council's
+    returns and every payment line: the same work 151 times for one unchanged nation.
+    """
+    key = (str(session.get_bind().engine.url), year, audit.change_stamp(session))
+    found = _NATIONS.get(key)
+    if found is None:
+        if len(_NATIONS) >= _KEPT:
+            _NATIONS.clear()
+        found = _NATIONS[key] = _read_nation(session, year)
+    return found
+
+
+def _read_nation(session: Session, year: str) -> _Nation:
+    paid: dict[str, list[PaymentRow]] = {}
+    for row in payments.year_rows(session, year, PUBLIC):
+        paid.setdefault(row.area_code, []).append(row)
+    return _Nation(
+        metrics=tuple(_metric_years(session)),
+        substitution=_councils(session),
+        pools={p.area_code: p for p in ledger.pools(session, year)},
+        public_payments={code: tuple(rows) for code, rows in paid.items()},
+    )
+
+
+def _metric_years(session: Session) -> Iterable[_MetricYear]:
+    for metric in catalogue():
+        source = metric_pages.provenance(session, metric.id)
+        period = source.latest_complete_period(Grain.YEAR) if source else None
+        if source is None or period is None:
+            continue
+        every = metric_results.period_values(
+            session, metric.id, period, data_vintage=source.data_vintage
+        )
+        yield _MetricYear(metric, period, source.data_vintage, tuple(every))
+
+
+def _councils(session: Session) -> dict[str, CouncilCheck]:
+    try:
+        found = substitution.report(session)
+    except CarepoolError:
+        return {}  # no deflators yet: the substitution page says what to import
+    return {c.code: c for c in found.councils}
+
+
 def scorecard(session: Session, year: str, code: str, viewer: Principal) -> Scorecard:
     """The area's scorecard for a programme year, as ``viewer`` may see it."""
     geo = year_geography(session, year)
     area = geo.area(code)
-    quarters_, spend = _spend(session, year, code)
+    nation = national_figures(session, year)
+    pool = nation.pools.get(code)
+    quarters_, spend = _spend(session, pool)
     neighbours = metric_pages.similar_to(geo, code)
     allocated = _allocation_total(session, year, code, viewer)
+    shown_payments = (
+        nation.public_payments.get(code, ())
+        if viewer.is_public
+        else tuple(payments.area_rows(session, year, code, viewer))
+    )
     return Scorecard(
         framework=geo.framework,
         area=area,
@@ -143,21 +223,14 @@ def scorecard(session: Session, year: str, code: str, viewer: Principal) -> Scor
         plan=_plan(session, year, code, viewer),
         spend_quarters=quarters_,
         spend=spend,
-        payments=tuple(payments.area_rows(session, year, code, viewer)),
-        returns=_returns(session, year, code),
-        metrics=tuple(_metrics(session, geo, area, neighbours, viewer)),
+        payments=shown_payments,
+        returns=_returns(session, pool),
+        metrics=tuple(_metrics(session, nation, geo, area, neighbours, viewer)),
         similar_areas=tuple(neighbours),
-        substitution=_substitution(session, area),
+        substitution=tuple(
+            nation.substitution[c] for c in area.councils if c in nation.substitution
+        ),
     )
-
-
-def _substitution(session: Session, area: Area) -> tuple[CouncilCheck, ...]:
-    """The substitution check of each of the area's councils that has figures."""
-    try:
-        found = substitution.report(session)
-    except CarepoolError:
-        return ()  # no deflators yet: the substitution page says what to import
-    return tuple(c for c in found.councils if c.code in area.councils)
 
 
 def _allocation_total(
@@ -167,7 +240,7 @@ def _allocation_total(
         run = allocation.visible_run(session, year, viewer, area_code=code)
     except NotFound:
         return None, None
-    lines = allocation.view(session, run).area_lines(code)
+    lines = allocation.area_lines(session, run, code)
     return sum(line.amount for line in lines), run.version
 
 
@@ -187,12 +260,9 @@ def _plan(session: Session, year: str, code: str, viewer: Principal) -> PlanCard
     )
 
 
-def _pool(session: Session, year: str, code: str) -> ledger.PoolRow | None:
-    return next((p for p in ledger.pools(session, year) if p.area_code == code), None)
-
-
-def _spend(session: Session, year: str, code: str) -> tuple[tuple[str, ...], tuple[SpendRow, ...]]:
-    pool = _pool(session, year, code)
+def _spend(
+    session: Session, pool: ledger.PoolRow | None
+) -> tuple[tuple[str, ...], tuple[SpendRow, ...]]:
     if pool is None:
         return (), ()
     labels = tuple(q.label for q in pool_returns.pool_quarters(pool))
@@ -208,8 +278,7 @@ def _spend(session: Session, year: str, code: str) -> tuple[tuple[str, ...], tup
     return labels, rows
 
 
-def _returns(session: Session, year: str, code: str) -> tuple[tuple[str, str], ...]:
-    pool = _pool(session, year, code)
+def _returns(session: Session, pool: ledger.PoolRow | None) -> tuple[tuple[str, str], ...]:
     if pool is None:
         return ()
     stored = pool_returns.returns_of(session, pool)
@@ -224,25 +293,24 @@ def _returns(session: Session, year: str, code: str) -> tuple[tuple[str, str], .
 
 
 def _metrics(
-    session: Session, geo: YearGeography, area: Area, neighbours: Sequence[str], viewer: Principal
+    session: Session,
+    nation: _Nation,
+    geo: YearGeography,
+    area: Area,
+    neighbours: Sequence[str],
+    viewer: Principal,
 ) -> Iterable[MetricCard]:
     exact = metric_pages.sees_exact(viewer)
     regions = {a.code: a.region for a in geo.areas}
     ambitions = metric_pages.plan_ambitions(session, area.code, viewer)
-    for metric in catalogue():
-        source = metric_pages.provenance(session, metric.id)
-        period = source.latest_complete_period(Grain.YEAR) if source else None
-        if source is None or period is None:
-            continue
-        every = metric_results.period_values(
-            session, metric.id, period, data_vintage=source.data_vintage
-        )
-        own = next((v for v in every if v.area_code == area.code), None)
+    for found in nation.metrics:
+        own = next((v for v in found.every if v.area_code == area.code), None)
         if own is None:
             continue
-        met = _ambitions_met(session, metric, area.code, source.data_vintage, ambitions, exact)
+        metric = found.definition
+        met = _ambitions_met(session, metric, area.code, found.vintage, ambitions, exact)
         yield metric_card(
-            metric, period, source.data_vintage, own, every, regions, neighbours, exact, met
+            metric, found.period, found.vintage, own, found.every, regions, neighbours, exact, met
         )
 
 
