@@ -2,19 +2,19 @@
 
 Anyone may read them: they hold only what the public pages show (see
 :mod:`carepool.publication.service.resources`). Reading every table takes seconds on a whole
-nation, so the app keeps the latest :class:`Snapshot` for :data:`FRESH_FOR` and serves the
+nation, so the app keeps the latest :class:`Snapshot` until the data change and serves the
 page and every download from it; a download and the page beside it therefore always agree.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from carepool.audit import service as audit
 from carepool.domain.errors import NotFound
 from carepool.domain.grants import FLAT_COLUMNS, flat_row
 from carepool.domain.metric_catalogue import catalogue
@@ -26,17 +26,19 @@ from carepool.web.kit import render
 
 router = APIRouter(include_in_schema=False)
 
-FRESH_FOR = 300.0
-"""Seconds a snapshot of the open data is served before it is read again."""
-
 _STATE = "open_data_snapshot"
 
 
 def current(request: Request, session: Session) -> Snapshot:
-    """The app's snapshot of the open data, read again once it is older than FRESH_FOR."""
-    held: tuple[float, Snapshot] | None = getattr(request.app.state, _STATE, None)
-    if held is None or time.monotonic() - held[0] > FRESH_FOR:
-        held = (time.monotonic(), snapshot(session))
+    """The app's snapshot of the open data, read again once the data have changed.
+
+    Reading every public table takes seconds on a whole nation; between changes (each
+    records an audit event, which :func:`audit.change_stamp` counts) the answer is the same.
+    """
+    stamp = audit.change_stamp(session)
+    held: tuple[int, Snapshot] | None = getattr(request.app.state, _STATE, None)
+    if held is None or held[0] != stamp:
+        held = (stamp, snapshot(session))
         setattr(request.app.state, _STATE, held)
     return held[1]
 
