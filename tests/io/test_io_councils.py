@@ -13,6 +13,7 @@ import pytest
 from carepool.domain.errors import ImportRejected
 from carepool.domain.geography import SOCIAL_CARE_COUNCIL_TYPES
 from carepool.geography.files.councils import read_councils
+from carepool.io.tabular import DATE_FORMATS
 
 Write = Callable[[str, str | bytes], Path]
 
@@ -99,7 +100,7 @@ def test_bad_codes_dates_and_nations_are_all_reported_with_row_and_column(write:
         "las.csv, row 3, column 'gss-code': an English council must have a GSS code",
         "las.csv, row 4, column 'gss-code': W06000001 is not a code for England "
         "(those start with E)",
-        "las.csv, row 5, column 'start-date': '2020-13-01' is not a real date",
+        f"las.csv, row 5, column 'start-date': '2020-13-01' is not a real date ({DATE_FORMATS})",
         "las.csv, row 6, column 'nation': 'Engerland' is not a UK nation "
         "(England, Wales, Scotland, Northern Ireland)",
     ]

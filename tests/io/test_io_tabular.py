@@ -15,6 +15,7 @@ from damaged_workbooks import DAMAGES
 
 from carepool.domain.errors import ImportRejected, Problem
 from carepool.io.tabular import (
+    DATE_FORMATS,
     ProblemLog,
     Row,
     date_field,
@@ -281,8 +282,7 @@ def test_numbers_and_dates_in_other_digits_are_refused_naming_the_digits() -> No
     assert [p.message for p in log.problems] == [
         "'１２３' is not a whole number: only the digits 0-9 are accepted",
         "'０.５' is not a decimal number: only the digits 0-9 are accepted",
-        "'２０１５-04-01' is not a date (expected yyyy-mm-dd or dd/mm/yyyy): only the digits "
-        "0-9 are accepted",
+        f"'２０１５-04-01' is not a date ({DATE_FORMATS}): only the digits 0-9 are accepted",
         "'１２３' is not an amount of money: only the digits 0-9 are accepted",
     ]
     assert [(p.row, p.column) for p in log.problems] == [(7, "n"), (7, "s"), (7, "d"), (7, "m")]
@@ -316,8 +316,8 @@ def test_dates_are_iso_or_day_first() -> None:
     assert date_field(row(d=""), "d", log) is None
 
     assert [p.message for p in log.problems] == [
-        "'31/02/2015' is not a real date",
-        "'April 2015' is not a date (expected yyyy-mm-dd or dd/mm/yyyy)",
+        f"'31/02/2015' is not a real date ({DATE_FORMATS})",
+        f"'April 2015' is not a date ({DATE_FORMATS})",
         "this cell is blank but a date is required",
     ]
 

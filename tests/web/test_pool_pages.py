@@ -8,17 +8,19 @@ twice posts nothing the second time.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
 from sqlalchemy import Engine
-from test_pages_html import check_page
+from test_pages_html import check_page, parse
 
 from carepool.accounts import service as accounts
 from carepool.audit import repository as audit
@@ -31,6 +33,7 @@ from carepool.metrics.service.results import save_results
 from carepool.pools.repository import ledger as repo
 from carepool.pools.service import ledger, returns
 from carepool.store.db import unit_of_work
+from carepool.web.forms import SHOWN
 
 if TYPE_CHECKING:
     from pool_fixtures import PoolWorld, SpendWriter
@@ -254,6 +257,38 @@ def test_a_bad_spend_file_lists_every_problem_and_posts_nothing(
         assert expected in summary, expected
     assert 'href="#spend-file"' in summary
     assert _entry_count(fresh_pool_engine, pool_world.own) == before
+
+
+def test_thousands_of_bad_rows_show_the_first_and_download_as_csv(
+    fresh_pool_engine: Engine,
+    pool_world: PoolWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+    spend_file: SpendWriter,
+) -> None:
+    """A page of a thousand links helps nobody: the summary shows the first problems and a
+    count, and every problem downloads as CSV with its row and column."""
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(client.get(f"{base}/spend").text)
+    rows = [("03/31/2016", "S99", "Care Ltd", "ten", f"R-{n}") for n in range(1000)]
+    response = _upload(client, base, token, spend_file("bad.csv", rows))
+    assert response.status_code == 422
+    check_page(response.text, "spend upload with a thousand bad rows")
+    tree = parse(response.text)
+    listed = tree.findall(".//ul[@id='error-list']/li")
+    assert len(listed) == 1 + SHOWN  # the headline, then the first problems
+    report = tree.find(".//p[@id='problem-report']/a")
+    assert report is not None and report.get("download") == "problems.csv"
+    body = unquote(report.get("href", "").split(",", 1)[1])
+    problems = list(csv.DictReader(io.StringIO(body)))
+    assert len(problems) == 2000  # the date and the amount of each of 1,000 rows
+    assert {p["file"] for p in problems} == {"bad.csv"}
+    assert {p["column"] for p in problems} == {"date", "amount"}
+    assert "day before month" in problems[0]["problem"]  # says which forms a date may take
+    assert problems[0]["row"] == "2"
+    summary = "".join(tree.find(".//p[@id='problem-report']").itertext())  # type: ignore[union-attr]
+    assert f"{2000 - SHOWN:,} more problems" in summary
 
 
 def test_a_spend_file_sent_twice_is_posted_once(

@@ -50,8 +50,9 @@ from carepool.io.limits import (
     check_workbook_archive,
 )
 
-MAX_PROBLEMS = 1000
-"""Problems listed per file; past this the file is hopeless and more would only cost memory."""
+MAX_PROBLEMS = 10_000
+"""Problems listed per file; past this the file is hopeless and more would only cost memory.
+Pages show the first few and offer the whole list as CSV (:mod:`carepool.web.forms`)."""
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Excel (.xls) and Word files
@@ -572,6 +573,12 @@ def date_field(row: Row, column: str, log: ProblemLog, *, required: bool = True)
         return None
 
 
+DATE_FORMATS = (
+    "dates are yyyy-mm-dd or dd/mm/yyyy, day before month, such as 2016-03-31 or 31/03/2016"
+)
+"""The date forms every importer reads, as its messages name them."""
+
+
 def parse_date(value: str) -> dt.date:
     try:
         if _ISO_DATE.match(value):
@@ -580,8 +587,8 @@ def parse_date(value: str) -> dt.date:
         if uk:
             return dt.date(int(uk[3]), int(uk[2]), int(uk[1]))
     except ValueError:
-        raise ValueError(f"{value!r} is not a real date") from None
-    raise ValueError(not_a(value, "a date (expected yyyy-mm-dd or dd/mm/yyyy)"))
+        raise ValueError(f"{value!r} is not a real date ({DATE_FORMATS})") from None
+    raise ValueError(not_a(value, f"a date ({DATE_FORMATS})"))
 
 
 def not_a(value: str, what: str) -> str:

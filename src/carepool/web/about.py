@@ -54,6 +54,6 @@ def api_docs(request: Request, session: DbSession, viewer: PublicViewer) -> Resp
 
 
 @router.get("/docs")
-def docs() -> RedirectResponse:
+def docs(viewer: PublicViewer) -> RedirectResponse:
     """Where API frameworks usually put their docs; people and tools try it first."""
     return RedirectResponse("/api/docs", status_code=308)

@@ -7,7 +7,9 @@ which the templates draw as the error summary and the messages beside each field
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -42,17 +44,34 @@ class PageErrors:
     summary: list[tuple[str, str]] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
     status: int = 400
+    report: str = ""  # every problem as CSV, when there are more than the summary shows
+    more: int = 0
 
     def add(self, message: str, field_id: str = "") -> None:
         self.summary.append((field_id, message))
         if field_id and field_id not in self.fields:
             self.fields[field_id] = message
 
-    def add_error(self, error: CarepoolError, field_id: str = "") -> None:
+    def add_error(
+        self,
+        error: CarepoolError,
+        field_id: str = "",
+        located: Callable[[Problem], str] | None = None,
+    ) -> None:
+        """The error and its first problems in the summary; every problem in :attr:`report`.
+
+        A file with thousands of bad rows would otherwise put thousands of links on one page:
+        the first :data:`SHOWN` say what kind of thing is wrong, and the whole list
+        downloads as a CSV to work through in a spreadsheet.
+        """
         self.status = status_of(error)
         self.add(_sentence(error.message), field_id)
-        for problem in error.problems:
-            self.add(_sentence(problem_text(problem)), field_id)
+        say = located or problem_text
+        for problem in error.problems[:SHOWN]:
+            self.add(_sentence(say(problem)), field_id)
+        self.more = max(0, len(error.problems) - SHOWN)
+        if self.more:
+            self.report = problem_report(error.problems)
 
     def __bool__(self) -> bool:
         return bool(self.summary)
@@ -88,6 +107,23 @@ def attempt(
             field_id,
         )
     return None
+
+
+SHOWN = 20
+"""Problems listed in an error summary; beyond them the page offers the whole list as CSV."""
+
+
+def problem_report(problems: Sequence[Problem]) -> str:
+    """Every problem as CSV: file, row, column, cell, key and what is wrong."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["file", "row", "column", "cell", "key", "problem"])
+    for p in problems:
+        writer.writerow(
+            [p.file or "", "" if p.row is None else p.row, p.column or "", p.cell or "",
+             p.key or "", p.message]
+        )  # fmt: skip
+    return buffer.getvalue()
 
 
 def problem_text(problem: Problem) -> str:

@@ -147,10 +147,8 @@ def lock_of(form: FormData) -> int | None:
 
 def add_problems(errors: PageErrors, error: CarepoolError, field_id: str) -> None:
     """An error and each of its problems, every one saying where it is (file, row, column)."""
+    errors.add_error(error, field_id, located=_located)
     errors.status = error.http_status if error.http_status >= 400 else 400
-    errors.add(_sentence(error.message), field_id)
-    for problem in error.problems:
-        errors.add(_located(problem), field_id)
 
 
 def _located(problem: Problem) -> str:
