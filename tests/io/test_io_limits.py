@@ -15,25 +15,9 @@ import pytest
 from carepool.domain.errors import ImportRejected
 from carepool.io import limits, tabular
 from carepool.io.tabular import read_table
+from damaged_files import MB, write_bomb
 
 Write = Callable[[str, str | bytes], Path]
-
-MB = 1024 * 1024
-
-
-def _bomb(path: Path, size: int) -> Path:
-    """A ZIP whose shared strings unpack to ``size`` bytes of repeated text, written in
-    chunks so the test itself never holds it."""
-    chunk = b"<si><t>carepool</t></si>" * (MB // 24)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
-            written = 0
-            while written < size:
-                part.write(chunk)
-                written += len(chunk)
-    return path
-
 
 _MEASURE = """
 import resource, sys
@@ -51,7 +35,7 @@ print((after - before) // 1024)
 
 
 def test_an_xlsx_bomb_is_refused_quickly_without_inflating_it(tmp_path: Path) -> None:
-    path = _bomb(tmp_path / "areas.xlsx", 200 * MB)
+    path = write_bomb(tmp_path / "areas.xlsx", 200 * MB)
     assert path.stat().st_size < 2 * MB
     started = time.monotonic()
     result = subprocess.run(
@@ -70,7 +54,7 @@ def test_an_xlsx_bomb_is_refused_quickly_without_inflating_it(tmp_path: Path) ->
 
 
 def test_a_part_with_an_absurd_compression_ratio_is_refused(tmp_path: Path) -> None:
-    path = _bomb(tmp_path / "shares.xlsx", 20 * MB)
+    path = write_bomb(tmp_path / "shares.xlsx", 20 * MB)
     with pytest.raises(ImportRejected) as caught:
         read_table(path)
     message = caught.value.problems[0].message
@@ -158,3 +142,4 @@ def test_an_ordinary_workbook_still_reads(tmp_path: Path) -> None:
     assert table.header == ("code", "amount")
     assert len(table.rows) == 500
     assert table.rows[-1]["amount"] == "500"
+
