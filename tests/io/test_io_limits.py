@@ -143,3 +143,16 @@ def test_an_ordinary_workbook_still_reads(tmp_path: Path) -> None:
     assert len(table.rows) == 500
     assert table.rows[-1]["amount"] == "500"
 
+
+def test_a_workbook_claiming_an_unknown_zip_version_is_refused_not_a_crash(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    path = tmp_path / "areas.xlsx"
+    book.save(path)
+    data = bytearray(path.read_bytes())
+    directory = data.index(b"PK\x01\x02")  # the first entry of the central directory
+    data[directory + 6] = 148  # "version needed to extract": 14.8, which zipfile refuses
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImportRejected) as caught:
+        read_table(path)
+    assert caught.value.problems[0].file == "areas.xlsx"
+    assert "not a readable Excel .xlsx workbook" in caught.value.problems[0].message
