@@ -15,7 +15,7 @@ import pytest
 from carepool.domain.errors import ImportRejected
 from carepool.io import limits, tabular
 from carepool.io.tabular import read_table
-from damaged_files import MB, write_bomb
+from damaged_files import MB, write_bomb, write_tall_workbook
 
 Write = Callable[[str, str | bytes], Path]
 
@@ -51,6 +51,25 @@ def test_an_xlsx_bomb_is_refused_quickly_without_inflating_it(tmp_path: Path) ->
     assert f"{limits.MAX_PART_BYTES // MB} MB" in message
     assert int(grown_mb) < 100  # ru_maxrss is in kilobytes on Linux
     assert elapsed < 30
+
+
+def test_a_sheet_of_millions_of_rows_and_no_dimension_is_refused_without_holding_them(
+    tmp_path: Path,
+) -> None:
+    # openpyxl looks for a sheet's <dimension> by parsing the whole sheet when there is none;
+    # carepool reads only the sheet's head for it (carepool.io.openpyxl_dimensions).
+    path = write_tall_workbook(tmp_path / "spend.xlsx", 3_000_000)
+    assert path.stat().st_size < MB
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    message, grown_mb = result.stdout.strip().splitlines()
+    assert f"more than the {limits.MAX_SHEET_ROWS:,} rows" in message
+    assert int(grown_mb) < 100  # it was over 500 MB
 
 
 def test_a_part_with_an_absurd_compression_ratio_is_refused(tmp_path: Path) -> None:
