@@ -20,13 +20,14 @@ _tally: Counter[str] = Counter()
 
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Callable[..., None]:
-    """Record a case's outcome on its report: ``record(refused=True, unchanged=True)``."""
+    """Record a case's outcome on its report: ``record(refused_cleanly=…, accepted=…,
+    unchanged=…)``. A refusal that is not clean counts as neither, and fails its test."""
 
-    def add(*, refused: bool, unchanged: bool) -> None:
+    def add(*, refused_cleanly: bool, accepted: bool, unchanged: bool) -> None:
         counts = {
             "tried": 1,
-            "refused cleanly": int(refused),
-            "accepted": int(not refused),
+            "refused cleanly": int(refused_cleanly),
+            "accepted": int(accepted),
             "database unchanged": int(unchanged),
         }
         request.node.user_properties.append((TALLY_KEY, counts))
