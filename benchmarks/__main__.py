@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from benchmarks import ledger_import, metrics, payments, plan_deadline
+from benchmarks import ledger_import, metrics, payments, plan_deadline, upload_memory
 
 BENCHMARKS: dict[str, Callable[[], int]] = {
     "plan_deadline": plan_deadline.main,
     "ledger_import": ledger_import.main,
     "metrics": metrics.main,
     "payments": payments.main,
+    "upload_memory": upload_memory.main,
 }
 
 
