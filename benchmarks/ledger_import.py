@@ -24,6 +24,7 @@ server unless ``CAREPOOL_BENCH_POSTGRES_URL`` names one.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import multiprocessing
@@ -31,18 +32,17 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
+from benchmarks.common import parser, run, throwaway_postgres
 from carepool.allocation import service as allocation
 from carepool.demo import service as demo
 from carepool.domain.allocation import AllocationStatus
@@ -61,24 +61,6 @@ YEAR = "2015-16"
 REPO = Path(__file__).resolve().parent.parent
 FIRST_SHARE = 0.1
 BALANCE_REPEATS = 200
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    """A PostgreSQL URL: the one given, or a throwaway server of our own."""
-    given = os.environ.get("CAREPOOL_BENCH_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    env = {**os.environ, "CAREPOOL_TEST_PG_NAME": f"bench-ledger-import-{os.getpid()}"}
-    script = str(REPO / "scripts" / "test-postgres.sh")
-    started = subprocess.run(
-        ["bash", script, "start"], env=env, check=True, capture_output=True, text=True
-    )
-    try:
-        yield started.stdout.strip().splitlines()[-1]
-    finally:
-        subprocess.run(["bash", script, "stop"], env=env, check=False, capture_output=True)
 
 
 def in_child(step: Callable[..., Any], *args: Any) -> tuple[Any, float]:
@@ -371,20 +353,31 @@ def _summary(r: dict[str, Any]) -> int:
     return 1 if r["beancount errors"] else 0
 
 
-def main(rows: int = 1_000_000) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark as the command line asks (``--rows``, default a million)."""
+    options = _arguments(argv or [])
+    return run(lambda: measure(options.rows))
+
+
+def measure(rows: int) -> int:
     with tempfile.TemporaryDirectory(prefix="carepool-ledger-bench-") as tmp:
         folder = Path(tmp)
         results = [run_engine("sqlite", f"sqlite:///{folder / 'ledger.db'}", rows, folder)]
-        with postgres() as url:
+        with throwaway_postgres("bench-ledger-import") as url:
             results.append(run_engine("postgresql", url, rows, folder))
     return report(results)
 
 
-def _rows_argument(argv: list[str]) -> int:
-    if "--rows" in argv:
-        return int(argv[argv.index("--rows") + 1].replace("_", ""))
-    return 1_000_000
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parsing = parser("benchmarks.ledger_import", __doc__)
+    parsing.add_argument(
+        "--rows",
+        type=lambda text: int(text.replace("_", "")),
+        default=1_000_000,
+        help="spend rows to import (default 1,000,000)",
+    )
+    return parsing.parse_args(argv)
 
 
 if __name__ == "__main__":
-    sys.exit(main(_rows_argument(sys.argv[1:])))
+    sys.exit(main(sys.argv[1:]))

@@ -64,6 +64,7 @@ from typing import Any, cast
 import duckdb
 import pandas as pd
 
+from benchmarks.common import parser, run
 from carepool.domain.geography import (
     PopulationCount,
     code_history,
@@ -855,7 +856,12 @@ def run_spark(data: Path, population: list[PopulationCount], expected: Any, log:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark as the command line asks (``--scale``, ``--keep``, ``--skip-spark``)."""
     options = _arguments(argv or [])
+    return run(lambda: measure(options))
+
+
+def measure(options: argparse.Namespace) -> int:
     work = options.keep or Path(tempfile.mkdtemp(prefix="carepool-bench-metrics-"))
     try:
         return _run(work, options.scale, options.skip_spark)
@@ -881,13 +887,11 @@ def _run(work: Path, scale: float, skip_spark: bool) -> int:
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.metrics", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--scale", type=float, default=1.0, help="share of a national year")
-    parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it")
-    parser.add_argument("--skip-spark", action="store_true", help="leave Spark out")
-    return parser.parse_args(argv)
+    parsing = parser("benchmarks.metrics", __doc__)
+    parsing.add_argument("--scale", type=float, default=1.0, help="share of a national year")
+    parsing.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it")
+    parsing.add_argument("--skip-spark", action="store_true", help="leave Spark out")
+    return parsing.parse_args(argv)
 
 
 if __name__ == "__main__":

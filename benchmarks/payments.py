@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import random
 import statistics
+import sys
 import time
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from benchmarks.ledger_import import _approve, finance, load, postgres, published_nation
+from benchmarks.common import parser, run, throwaway_postgres
+from benchmarks.ledger_import import _approve, finance, load, published_nation
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.payment import QuarterResult, RunAction, rule_for
 from carepool.domain.roles import SYSTEM, principal
@@ -164,8 +166,14 @@ def _p(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100)[int(share * 100) - 1]
 
 
-def main() -> int:
-    with postgres() as url:
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (it takes no options; ``--help`` says what it does)."""
+    parser("benchmarks.payments", __doc__).parse_args(argv or [])
+    return run(measure)
+
+
+def measure() -> int:
+    with throwaway_postgres("bench-payments") as url:
         print("setting up: 151 approved plans and open pools (a few minutes)")
         codes = setup(url)
         failed = False
@@ -193,4 +201,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

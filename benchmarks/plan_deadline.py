@@ -25,6 +25,7 @@ uvicorn on 127.0.0.1. Only loopback traffic; every loop is bounded.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import random
@@ -43,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.common import parser, run, stop_process, throwaway_postgres
 from carepool.accounts import service as accounts
 from carepool.demo import service as demo
 from carepool.domain.plan_rules import check_plan
@@ -68,28 +70,6 @@ CAPACITY_SECONDS = 20.0
 PASSWORD = "benchmark-password-2017"
 REPO = Path(__file__).resolve().parent.parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    """A PostgreSQL URL: the one given, or a throwaway server of our own."""
-    given = os.environ.get("CAREPOOL_BENCH_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    env = {**os.environ, "CAREPOOL_TEST_PG_NAME": "bench"}
-    script = str(REPO / "scripts" / "test-postgres.sh")
-    url = (
-        subprocess.run(
-            ["bash", script, "start"], env=env, check=True, capture_output=True, text=True
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    try:
-        yield url
-    finally:
-        subprocess.run(["bash", script, "stop"], env=env, check=False, capture_output=True)
 
 
 def prepare(url: str) -> list[str]:
@@ -177,8 +157,7 @@ def server(url: str, workers: int) -> Iterator[str]:
             raise RuntimeError("the app did not start within 60 s")
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process)
 
 
 @dataclass
@@ -455,8 +434,28 @@ def report_capacity(pages: tuple[Tally, float], floor_: tuple[Tally, float]) -> 
     )
 
 
-def main(workers: int = 2, think: tuple[float, float] = THINK) -> int:
-    with postgres() as url:
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark as the command line asks (``--workers``, ``--think``)."""
+    options = _arguments(argv or [])
+    return run(lambda: measure(options.workers, (options.think[0], options.think[1])))
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parsing = parser("benchmarks.plan_deadline", __doc__)
+    parsing.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parsing.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=THINK,
+        metavar=("MIN", "MAX"),
+        help="seconds people pause between requests (uniform)",
+    )
+    return parsing.parse_args(argv)
+
+
+def measure(workers: int = 2, think: tuple[float, float] = THINK) -> int:
+    with throwaway_postgres("bench-plan-deadline") as url:
         print(f"preparing the demo nation and {USERS_PER_AREA} editors per area on PostgreSQL…")
         codes = prepare(url)
         validation = validation_times(url)
@@ -490,17 +489,4 @@ def main(workers: int = 2, think: tuple[float, float] = THINK) -> int:
 
 
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument(
-        "--think",
-        type=float,
-        nargs=2,
-        default=THINK,
-        metavar=("MIN", "MAX"),
-        help="seconds people pause between requests (uniform)",
-    )
-    options = parser.parse_args()
-    sys.exit(main(options.workers, (options.think[0], options.think[1])))
+    sys.exit(main(sys.argv[1:]))

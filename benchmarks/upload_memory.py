@@ -16,18 +16,15 @@ and its growth over the idle server, the ratio of that growth to the honest file
 the peak stayed under the 500 MB target, and whether ``/healthz`` answered throughout.
 
 Run: ``python -m benchmarks upload_memory`` or ``python -m benchmarks.upload_memory
---rounds 5``. Ctrl+C or SIGTERM stops the server it started.
+--rounds 5``. Ctrl+C, SIGTERM or SIGHUP stops the server it started.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,11 +34,12 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 import httpx
 from tests.damaged_files import MB, write_bomb, write_tall_workbook
 
+from benchmarks.common import parser, run, stop_process
+from benchmarks.plan_deadline import free_port
 from carepool.accounts import service as accounts
 from carepool.demo.service import DEMO_PASSWORD
 from carepool.domain.roles import SYSTEM
@@ -57,13 +55,6 @@ SAMPLE_SECONDS = 0.01
 HEALTH_SECONDS = 0.1
 START_SECONDS = 180
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def rss_mb(pid: int) -> float:
@@ -116,14 +107,10 @@ def write_honest_spend(path: Path, schemes: list[str]) -> Path:
     return path
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # unwinds through ``serving``, which stops the server
-
-
 @contextmanager
 def serving(url: str, folder: Path) -> Iterator[tuple[str, int]]:
     """``carepool serve`` on a free loopback port; its base URL and process id."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CAREPOOL_DATABASE_URL": url, "CAREPOOL_SECRET_KEY": "bench-only"}
     log = folder / "server.log"
     with log.open("wb") as written:
@@ -139,11 +126,7 @@ def serving(url: str, folder: Path) -> Iterator[tuple[str, int]]:
         _wait_for(base, process, log)
         yield base, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def _wait_for(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -259,8 +242,15 @@ def report(name: str, size: int, done: Upload, idle: float, honest_growth: float
     return ok and healthy
 
 
-def main(rounds: int = 3) -> int:
-    signal.signal(signal.SIGTERM, _stop)
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark: ``--rounds N`` uploads each file N times (default 3)."""
+    parsing = parser("benchmarks.upload_memory", __doc__)
+    parsing.add_argument("--rounds", type=int, default=3, help="times to upload each file")
+    rounds = parsing.parse_args(argv or []).rounds
+    return run(lambda: measure(rounds))
+
+
+def measure(rounds: int) -> int:
     with tempfile.TemporaryDirectory(prefix="carepool-bench-upload-") as name:
         folder = Path(name)
         print("building a fresh demo database and the files to upload…")
@@ -293,7 +283,4 @@ def _rounds(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="times to upload each file")
-    options = parser.parse_args()
-    sys.exit(main(options.rounds))
+    sys.exit(main(sys.argv[1:]))

@@ -9,6 +9,10 @@ Databases
 
 ``demo_db_file`` is the demo nation in a SQLite file, built once per run, for tests to copy.
 
+``CAREPOOL_AUDIT_KEY`` is set for the whole run (``audit_key``), so every database the suite
+makes, in this process or a child running the CLI in another folder, is written and verified
+under one key, and no key file is made in the working directory.
+
 While a database fixture is active, ``CAREPOOL_DATABASE_URL`` points at it, so code that
 uses the default engine (the CLI, the web app) works on the test's database and never on a
 ``carepool.db`` in the working directory.
@@ -53,6 +57,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 POSTGRES_URL_VARIABLE = "CAREPOOL_TEST_POSTGRES_URL"
 DATABASE_URL_VARIABLE = "CAREPOOL_DATABASE_URL"
+AUDIT_KEY_VARIABLE = "CAREPOOL_AUDIT_KEY"
+AUDIT_KEY = "the test suite's audit key, for its throwaway databases only"
 
 XDIST_WORKER_VARIABLE = "PYTEST_XDIST_WORKER"
 
@@ -95,6 +101,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("spark"))
         elif item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_key() -> Iterator[str]:
+    """One audit key for every database of the run (see the module's docstring)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(AUDIT_KEY_VARIABLE, AUDIT_KEY)
+        yield AUDIT_KEY
 
 
 # --------------------------------------------------------------------------------------------

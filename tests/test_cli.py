@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
@@ -14,9 +15,11 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from carepool.audit import repository as audit
-from carepool.domain.audit import pool_chain
+from carepool.domain.audit import AuditRecord, KeyedHead, event_hash, pool_chain
 from carepool.store.db import unit_of_work
 from carepool.store.models import CouncilRow, Vintage
+
+POOL = pool_chain("2017-19/E06000052")
 
 
 def carepool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -120,13 +123,14 @@ def test_demo_without_serving_builds_and_is_repeatable(
 
 
 def test_a_checkpoint_kept_elsewhere_finds_the_newest_events_removed(
-    sqlite_engine: Engine, tmp_path: Path
+    sqlite_engine: Engine, tmp_path: Path, audit_key: str
 ) -> None:
-    """Deleting the newest events and the stored checkpoints too is still found by the file."""
+    """Deleting the newest events, and the stored checkpoints too, by someone who holds the
+    audit key and so can move the keyed head back, is still found by the file."""
     with unit_of_work(sqlite_engine) as session:
         for number in (1, 2, 3):
             audit.record(session, actor="x", action="post", entity="pool", entity_id=number,
-                         chain=pool_chain("2017-19/E06000052"))  # fmt: skip
+                         chain=POOL)  # fmt: skip
     kept = tmp_path / "checkpoint.json"
     taken = carepool("audit", "checkpoint", cwd=tmp_path)
     assert taken.returncode == 0, taken.stderr
@@ -138,15 +142,112 @@ def test_a_checkpoint_kept_elsewhere_finds_the_newest_events_removed(
     assert intact["ok"] is True and intact["events"] == 3 and intact["checkpoints"] == 1
     assert intact["chains"] == [{"chain": "pool/2017-19/E06000052", "events": 3, "head": ANY}]
 
+    second = _events(sqlite_engine, POOL)[1]
+    head = KeyedHead(POOL, 2, second.hash).signed(audit_key.encode())
     with sqlite_engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_event WHERE sequence = 3"))
         connection.execute(text("DELETE FROM audit_checkpoint"))
+        connection.execute(
+            text("UPDATE audit_head SET sequence = 2, hash = :hash, mac = :mac"),
+            {"hash": head.hash, "mac": head.mac},
+        )
     assert ok_json(carepool("audit", "verify", "--json", cwd=tmp_path))["ok"] is True
     found = carepool("audit", "verify", "--json", "--checkpoint", kept, cwd=tmp_path)
     assert found.returncode == 1
     [broken] = json.loads(found.stdout)["breaks"]
     assert broken["chain"] == "pool/2017-19/E06000052" and broken["sequence"] == 3
     assert "newest events were removed" in broken["reason"]
+
+
+def _events(engine: Engine, chain: str) -> list[AuditRecord]:
+    with unit_of_work(engine) as session:
+        return list(audit.chain(session, chain))
+
+
+def _recompute_from_third(engine: Engine, chain: str) -> None:
+    """Edit event 3 and recompute its hash and every later one by plain SHA-256."""
+    records = _events(engine, chain)
+    previous = records[1].hash
+    with engine.begin() as connection:
+        for record in records[2:]:
+            actor = "mallory" if record.sequence == 3 else record.actor
+            digest = event_hash(previous_hash=previous, sequence=record.sequence, at=record.at,
+                                actor=actor, action=record.action, entity=record.entity,
+                                entity_id=record.entity_id, before=record.before,
+                                after=record.after)  # fmt: skip
+            connection.execute(
+                text("UPDATE audit_event SET actor = :actor, previous_hash = :previous, "
+                     "hash = :hash WHERE chain = :chain AND sequence = :sequence"),
+                {"actor": actor, "previous": previous, "hash": digest, "chain": chain,
+                 "sequence": record.sequence},
+            )  # fmt: skip
+            previous = digest
+
+
+def _append_forged(engine: Engine, chain: str) -> None:
+    """Add event 13, linked to the newest and hashed by plain SHA-256."""
+    newest = _events(engine, chain)[-1]
+    forged = {"sequence": 13, "at": newest.at, "actor": "x", "action": "post",
+              "entity": "pool", "entity_id": "99", "before": None, "after": None}  # fmt: skip
+    digest = event_hash(previous_hash=newest.hash, **forged)  # type: ignore[arg-type]
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO audit_event (chain, sequence, at, actor, action, entity, "
+                 "entity_id, previous_hash, hash) VALUES (:chain, :sequence, :at, :actor, "
+                 ":action, :entity, :entity_id, :previous, :hash)"),
+            {**forged, "chain": chain, "previous": newest.hash, "hash": digest},
+        )  # fmt: skip
+
+
+def _delete(where: str) -> Callable[[Engine, str], None]:
+    def delete(engine: Engine, chain: str) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                text(f"DELETE FROM audit_event WHERE chain = :chain {where}"), {"chain": chain}
+            )
+
+    return delete
+
+
+TAMPERING: dict[str, Callable[[Engine, str], None]] = {
+    "pool/2017-19/E06000001": _delete("AND sequence = 12"),  # the newest event deleted
+    "pool/2017-19/E06000002": _delete("AND sequence > 2"),  # the last ten deleted
+    "pool/2017-19/E06000003": _recompute_from_third,  # edited, later hashes recomputed
+    "pool/2017-19/E06000004": _append_forged,  # a forged event appended
+}
+
+
+def test_audit_verify_finds_the_log_changed_through_the_database(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Issue 15, finding 4: each of these changes, made without the audit key and with no
+    checkpoint to compare against, used to verify as ``"ok": true``."""
+    with unit_of_work(sqlite_engine) as session:
+        for chain in [*TAMPERING, POOL]:
+            for number in range(1, 13):
+                audit.record(session, actor="x", action="post", entity="pool",
+                             entity_id=number, chain=chain)  # fmt: skip
+    assert ok_json(carepool("audit", "verify", "--json", cwd=tmp_path))["ok"] is True
+    for chain, tamper in TAMPERING.items():
+        tamper(sqlite_engine, chain)
+    found = carepool("audit", "verify", "--json", cwd=tmp_path)
+    assert found.returncode == 1 and json.loads(found.stdout)["ok"] is False
+    assert {b["chain"] for b in json.loads(found.stdout)["breaks"]} == set(TAMPERING)
+    assert "Traceback" not in found.stderr
+
+    with sqlite_engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_event"))  # every event deleted
+    emptied = carepool("audit", "verify", "--json", cwd=tmp_path)
+    assert emptied.returncode == 1
+    assert json.loads(emptied.stdout) | {"breaks": []} == {
+        "events": 0, "ok": False, "breaks": [], "chains": [], "checkpoints": 0}  # fmt: skip
+
+
+def test_adopting_chains_written_before_keyed_hashes_reports_what_it_took(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A database made with keyed hashes has nothing to adopt; the JSON says so."""
+    assert ok_json(carepool("audit", "adopt", "--json", cwd=tmp_path)) == {"adopted": []}
 
 
 def test_a_count_too_large_to_hold_is_refused_by_name(
@@ -166,3 +267,19 @@ def test_a_count_too_large_to_hold_is_refused_by_name(
     assert "is more than carepool accepts (1,000,000,000,000)" in message
     with unit_of_work(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(Vintage)) == 1
+
+
+def test_publish_writes_the_package_and_refuses_a_folder_of_other_things(
+    demo_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "carepool.db"
+    database.write_bytes(demo_db_file.read_bytes())
+    monkeypatch.setenv("CAREPOOL_DATABASE_URL", f"sqlite:///{database}")
+    found = ok_json(carepool("publish", tmp_path / "open-data", "--json", cwd=tmp_path))
+    assert [t["name"] for t in found["tables"]][:3] == ["areas", "allocations", "plans"]
+    assert (tmp_path / "open-data" / "datapackage.json").is_file()
+    assert (tmp_path / "open-data" / "360giving.json").is_file()
+    refused = carepool("publish", tmp_path, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "is not empty and holds no datapackage.json" in refused.stderr
+    assert "Traceback" not in refused.stderr

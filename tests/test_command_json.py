@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -15,6 +16,7 @@ from carepool.domain.metric import PopulationGap
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import Pence
 from carepool.domain.risk_share import ShareLine
+from carepool.domain.substitution import Basis, CouncilYear, check_council
 from carepool.geography.schemas import VintageImport
 from carepool.geography.service import ImportOutcome
 from carepool.metrics.schemas import ComputeReport, StatisticsImportOut
@@ -23,19 +25,17 @@ from carepool.metrics.service.published import StatisticsImport
 from carepool.person_data.schemas import GenerateReportOut, IngestReportOut
 from carepool.person_data.service import GenerateReport, IngestReport, KindReport
 from carepool.pools.schemas import (
-    CouncilSpendImport,
     LedgerCheck,
     SettlementPosted,
+    SettlementReopened,
     SpendImport,
-    SubstitutionReportOut,
 )
 from carepool.pools.service.ledger import PoolCheck, SpendOutcome
-from carepool.pools.service.reports import (
-    CouncilSpendOutcome,
-    SubstitutionReport,
-    SubstitutionYear,
-)
-from carepool.pools.service.settlement import Settlement
+from carepool.pools.service.settlement import Reopening, Settlement
+from carepool.publication.schemas import PublishedOut
+from carepool.publication.service.package import Published
+from carepool.substitution.schemas import DeflatorImportOut, ReturnImportOut, YearOut
+from carepool.substitution.service import DeflatorImport, ReturnImport
 
 
 def printed(shape: BaseModel) -> str:
@@ -135,6 +135,14 @@ def test_ledger_settle() -> None:
     )
 
 
+def test_ledger_reopen() -> None:
+    result = Reopening("2015-16", "late invoices", (41, 42), (57, 58))
+    assert printed(SettlementReopened.of(result)) == (
+        '{"financial_year": "2015-16", "reason": "late invoices", '
+        '"reversed_entry_ids": [41, 42], "reversal_entry_ids": [57, 58]}'
+    )
+
+
 def test_ledger_check_leaves_the_differences_out() -> None:
     good = PoolCheck("2015-16", "E06000001", True, 5, True)
     bad = PoolCheck("2015-16", "E06000002", True, 3, False, (("Assets:Bank", 10, 0),))
@@ -146,29 +154,37 @@ def test_ledger_check_leaves_the_differences_out() -> None:
     assert printed(LedgerCheck.of([])) == '{"ok": true, "pools": []}'
 
 
-def test_ledger_council_spend() -> None:
-    outcome = CouncilSpendOutcome("own.csv", 3, 1, 1, 1)
-    assert printed(CouncilSpendImport.of(outcome)) == (
-        '{"file": "own.csv", "rows": 3, "created": 1, "updated": 1, "unchanged": 1}'
+def test_import_ascfr_and_deflators() -> None:
+    outcome = ReturnImport("exp.csv", "2014-15", "ASC-FR", 152, True, 0, ("E06000053",))
+    assert printed(ReturnImportOut.of(outcome)) == (
+        '{"file": "exp.csv", "financial_year": "2014-15", "basis": "ASC-FR", "councils": 152, '
+        '"created": true, "replaced": 0, "missing": ["E06000053"]}'
+    )
+    deflators = DeflatorImport("hmt.csv", "2022-23", 68, "1955-56", "2022-23", False)
+    assert printed(DeflatorImportOut.of(deflators)) == (
+        '{"file": "hmt.csv", "reference_year": "2022-23", "years": 68, "first_year": "1955-56", '
+        '"last_year": "2022-23", "created": false}'
     )
 
 
-def test_ledger_substitution() -> None:
-    years = (
-        SubstitutionYear("2014-15", 1_000, 0, 0, 0, False),
-        SubstitutionYear("2015-16", 900, 500, -100, 500, True),
-        SubstitutionYear("2016-17", None, 500, None, 500, False),
+def test_substitution_year() -> None:
+    base = CouncilYear("E1", "2014-15", Basis.ASC_FR, 1_000, 150, 50)
+    later = CouncilYear("E1", "2015-16", Basis.ASC_FR, 1_000, 250, 50, bcf_income=100)
+    _, year = check_council([base, later], {"2014-15": Decimal(1), "2015-16": Decimal(1)})
+    assert printed(YearOut.of(year, Fraction(-1, 100))) == (
+        '{"year": "2015-16", "basis": "ASC-FR", "synthetic": false, '
+        '"gross_current_expenditure_pence": 1000, "nhs_income_pence": 250, '
+        '"joint_arrangements_income_pence": 50, "bcf_income_pence": 100, '
+        '"bridging_expenditure_pence": null, "bridging_income_pence": null, '
+        '"own_funded_pence": 700, "own_funded_real_pence": 700, "nhs_money_real_pence": 300, '
+        '"own_funded_real_change": "-0.1250", "nhs_money_real_change_pence": 100, '
+        '"comparison_median_change": "-0.0100", "comparable": true, "flagged": true}'
     )
-    assert printed(SubstitutionReportOut.of(SubstitutionReport("E1", "2014-15", years))) == (
-        '{"area_code": "E1", "baseline_year": "2014-15", "flagged": true, "years": ['
-        '{"financial_year": "2014-15", "own_spend_pence": 1000, "nhs_transfer_pence": 0, '
-        '"own_change_pence": 0, "transfer_change_pence": 0, "flagged": false}, '
-        '{"financial_year": "2015-16", "own_spend_pence": 900, "nhs_transfer_pence": 500, '
-        '"own_change_pence": -100, "transfer_change_pence": 500, "flagged": true}, '
-        '{"financial_year": "2016-17", "own_spend_pence": null, "nhs_transfer_pence": 500, '
-        '"own_change_pence": null, "transfer_change_pence": 500, "flagged": false}]}'
-    )
-    empty = SubstitutionReport("E2", None, ())
-    assert printed(SubstitutionReportOut.of(empty)) == (
-        '{"area_code": "E2", "baseline_year": null, "flagged": false, "years": []}'
+
+
+def test_publish() -> None:
+    published = Published(Path("open-data"), (("areas", 151), ("plans", 139)), 2013, 8_000_000)
+    assert printed(PublishedOut.of(published)) == (
+        '{"out": "open-data", "tables": [{"name": "areas", "rows": 151}, '
+        '{"name": "plans", "rows": 139}], "grants": 2013, "bytes": 8000000}'
     )

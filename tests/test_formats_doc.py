@@ -13,6 +13,8 @@ from carepool.payments.schemas import (
     PublishedExplanationOut,
     StatusOut,
 )
+from carepool.publication.schemas import PublishedOut
+from carepool.publication.service.tables import TABLES
 
 FORMATS = Path(__file__).resolve().parent.parent / "docs" / "formats.md"
 
@@ -53,3 +55,15 @@ def test_the_payment_json_and_csv_are_documented_key_by_key() -> None:
         assert f"`{key}`" in explain, f"the published explanation: {key} is not documented"
     for column in CSV_COLUMNS:
         assert f"`{column}`" in table, f"the payments CSV: {column} is not documented"
+
+
+def test_every_open_data_table_and_column_is_documented() -> None:
+    for table in TABLES:
+        section = _section(f"### `{table.name}.csv`")
+        for column in table.columns:
+            assert f"| `{column.name}` | {column.type}" in section, (
+                f"open data: {table.name}.{column.name} is not documented"
+            )
+    publish = _section("### `carepool publish OUT --json`")
+    for key in PublishedOut.model_fields:
+        assert f"`{key}`" in publish, f"carepool publish --json: {key} is not documented"

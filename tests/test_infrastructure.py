@@ -178,10 +178,11 @@ def test_every_file_in_versions_is_a_revision(scripts: ScriptDirectory) -> None:
 
 @pytest.mark.parametrize("attempt", [1, 2])
 def test_each_test_starts_with_an_empty_database_of_its_own(engine: Engine, attempt: int) -> None:
+    """Empty but for the audit log's seal, which the schema is made with (revision 0013)."""
     with engine.begin() as connection:
         for table in Base.metadata.sorted_tables:
             count = connection.execute(select(func.count()).select_from(table)).scalar_one()
-            assert count == 0, f"{table.name} is not empty"
+            assert count == (table.name == "audit_seal"), f"{table.name} is not empty"
         connection.execute(
             insert(Base.metadata.tables["app_user"]).values(
                 username=f"attempt-{attempt}",

@@ -15,12 +15,16 @@
 ``CAREPOOL_DATA_DIR``      where pseudonymised person-level data directories live; default
                            ``.carepool/data`` in the working directory (never committed).
 ``CAREPOOL_PSEUDONYM_KEY`` the key NHS numbers are pseudonymised with (see ``pseudonym_key``).
+``CAREPOOL_AUDIT_KEY``     the key the audit log's hashes are made with (see ``audit_key``).
+``CAREPOOL_CONTACT_EMAIL`` the address the Contact page publishes (read by
+                           :mod:`carepool.web.about`); none is assumed.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,18 +48,7 @@ def database_url() -> str:
 
 def secret_key(state_dir: Path | None = None) -> str:
     """The session-signing key: from the environment, else a locally kept generated one."""
-    configured = os.environ.get("CAREPOOL_SECRET_KEY")
-    if configured:
-        return configured
-    folder = state_dir or Path.cwd() / ".carepool"
-    key_file = folder / "secret_key"
-    if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip()
-    folder.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    key_file.touch(mode=0o600)
-    key_file.write_text(key, encoding="utf-8")
-    return key
+    return _kept_key("CAREPOOL_SECRET_KEY", "secret_key", state_dir)
 
 
 def settings() -> Settings:
@@ -84,15 +77,47 @@ def pseudonym_key(state_dir: Path | None = None) -> bytes:
     Pseudonyms made with different keys never match, so keep this key as long as the data
     made with it, and never beside that data.
     """
-    configured = os.environ.get("CAREPOOL_PSEUDONYM_KEY")
+    return _kept_key("CAREPOOL_PSEUDONYM_KEY", "pseudonym_key", state_dir).encode("utf-8")
+
+
+def audit_key(state_dir: Path | None = None) -> bytes:
+    """The key the audit log's hashes are made with: from ``CAREPOOL_AUDIT_KEY``, else a
+    generated one kept in ``.carepool/audit_key`` (readable by its owner only).
+
+    It is kept apart from the database so that someone who can write to the database but
+    does not hold the key cannot rewrite the log unnoticed. Back it up with, but never
+    beside, the database: without it the log cannot be verified, and carepool refuses to
+    extend a log written under another key.
+    """
+    return _kept_key("CAREPOOL_AUDIT_KEY", "audit_key", state_dir).encode("utf-8")
+
+
+def _kept_key(variable: str, name: str, state_dir: Path | None) -> str:
+    """A key from the environment variable, else from ``name`` in the state folder, made
+    there on first use."""
+    configured = os.environ.get(variable)
     if configured:
-        return configured.encode("utf-8")
-    folder = state_dir or Path.cwd() / ".carepool"
-    key_file = folder / "pseudonym_key"
-    if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
-    folder.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    key_file.touch(mode=0o600)
-    key_file.write_text(key, encoding="utf-8")
-    return key.encode("utf-8")
+        return configured
+    key_file = (state_dir or Path.cwd() / ".carepool") / name
+    if not key_file.exists():
+        _make_key_file(key_file)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+def _make_key_file(key_file: Path) -> None:
+    """Write a new random key, readable by its owner only.
+
+    The key is written to a file of its own and then linked into place, which fails if
+    another process got there first: two processes starting at once end up with one key,
+    and none ever reads a half-written file.
+    """
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    handle, written = tempfile.mkstemp(dir=key_file.parent, prefix=f".{key_file.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as new:
+            new.write(secrets.token_urlsafe(48))
+        os.link(written, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(written)

@@ -260,7 +260,18 @@ def test_a_plan_is_written_signed_assured_approved_and_published(
     saved(page, "Version 1 has been sent for local sign-off")
     expect(page.locator("#plan-status")).to_have_text("Awaiting local sign-off")
 
-    for username in journey.signers.values():
+    first_signer, *other_signers = journey.signers.values()
+    sign_in(page, first_signer)
+    page.goto(plan_url)
+    page.locator("#read-before-acting").click()  # a signatory reads what they sign
+    expect(page.get_by_role("heading", level=1)).to_contain_text("joint plan")
+    expect(page.locator("#read-schemes")).to_be_visible()
+    expect(page.locator("#read-contributions")).to_contain_text("Total pooled")
+    expect(page.locator("#plan-read-summary")).to_contain_text("frozen for sign-off")
+    page.get_by_role("link", name="Back to the plan's progress").click()
+    page.get_by_role("button", name=re.compile("^Sign the plan")).first.click()
+    saved(page, "")
+    for username in other_signers:
         sign_in(page, username)
         take_step(page, plan_url, "Sign the plan")
     expect(page.locator("#plan-status")).to_have_text("Submitted")
@@ -294,3 +305,7 @@ def test_a_plan_is_written_signed_assured_approved_and_published(
     expect(page.locator("#timeline")).to_contain_text("Ready for signature")
     expect(page.locator("#timeline")).to_contain_text("National approver (local government)")
     expect(page.locator("#signatures")).not_to_contain_text("Still to sign")
+
+    page.locator("#read-link").click()  # the public reads the approved plan itself
+    expect(page.locator("#read-schemes")).to_be_visible()
+    expect(page.locator("#plan-history")).to_be_visible()

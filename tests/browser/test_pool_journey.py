@@ -24,7 +24,7 @@ from carepool.domain.money import parse_money
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.pools.repository import ledger as repo
-from carepool.pools.service import ledger
+from carepool.pools.service import ledger, settlement
 from carepool.store.db import engine_for, unit_of_work
 from carepool.web.app import create_app
 
@@ -54,7 +54,8 @@ class Served:
 def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The demo with the finance officer's pool open, served by uvicorn in a background
     thread; the board's signatory ``hwb`` is added for the area. (The demo runs a year of
-    every pool; if it did not, the pool is opened here and given half a year of spend.)"""
+    every pool and settles it, so the year is reopened; if it did not, the pool is opened
+    here and given half a year of spend.)"""
     folder = tmp_path_factory.mktemp("pool-browser")
     shutil.copyfile(demo_db_file, folder / "demo.db")
     engine = engine_for(f"sqlite:///{folder / 'demo.db'}")
@@ -66,6 +67,8 @@ def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             months = [f"2015-{m:02d}-15" for m in range(4, 10)]
             early = [(d, scheme, "Home care ltd", "10,000.00", f"H1-{d}") for d in months]
             ledger.import_spend(session, pool, _spend_file(folder / "h1.csv", early), SYSTEM)
+        if ledger.live_settlement(session, pool, YEAR):  # settled years take no more spend
+            settlement.reopen(session, pool, SYSTEM, "January and February invoices expected")
         accounts.create_user(
             session, "hwb", demo.DEMO_PASSWORD, [f"area_signatory:{area.code}:HWB"], SYSTEM,
             "Chair of the Health and Wellbeing Board",

@@ -44,6 +44,18 @@ def test_parse_money_refuses_what_is_not_money(text: str) -> None:
         parse_money(text)
 
 
+@pytest.mark.parametrize("text", ["１２３", "£１,２３４.５６", "١٢٣", "12.３4", "१२३"])
+def test_digits_other_than_0_to_9_are_refused_not_read(text: str) -> None:
+    """Python's int() reads full-width １２３ as 123; carepool refuses it instead."""
+    with pytest.raises(MoneyError) as refused:
+        parse_money(text)
+    assert refused.value.message == (
+        f"{text!r} is not an amount of money: only the digits 0-9 are accepted"
+    )
+    with pytest.raises(MoneyError, match="only the digits 0-9 are accepted"):
+        pounds_to_pence(text)
+
+
 def test_negative_money_is_refused_unless_allowed() -> None:
     with pytest.raises(MoneyError, match="negative"):
         parse_money("-£5.00")

@@ -17,6 +17,7 @@ from carepool.domain.periods import (
     financial_year_end,
     financial_year_label,
     financial_year_start,
+    financial_year_within,
     is_financial_year,
     month_label,
     month_period,
@@ -56,12 +57,15 @@ def test_anything_else_is_refused_with_the_same_words(text: str) -> None:
     assert refused.value.message == f"{text!r} is not a financial year like 2015-16"
 
 
-def test_a_published_file_may_write_a_year_with_a_slash() -> None:
-    assert financial_year("2015/16", slash=True) == financial_year("2015-16") == "2015-16"
-    assert financial_year("1999/00", slash=True) == "1999-00"
-    for wrong in ("2015-17", "15/16", "2015/17"):
-        with pytest.raises(PeriodError, match="is not a financial year like 2015-16"):
-            financial_year(wrong, slash=True)
+def test_a_year_can_be_held_to_the_years_a_file_can_cover() -> None:
+    assert financial_year_within("2015-16", "2015-16", "2022-23") == "2015-16"
+    assert financial_year_within("2022-23", "2015-16", "2022-23") == "2022-23"
+    for wrong in ("9999-00", "2014-15", "2023-24"):
+        with pytest.raises(PeriodError) as refused:
+            financial_year_within(wrong, "2015-16", "2022-23")
+        assert refused.value.message == f"{wrong!r} is not a financial year from 2015-16 to 2022-23"
+    with pytest.raises(PeriodError, match="is not a financial year like 2015-16"):
+        financial_year_within("2015/16", "2015-16", "2022-23")
 
 
 def test_a_programme_year_spans_one_financial_year_or_several() -> None:
@@ -137,7 +141,6 @@ def test_any_period_by_its_label() -> None:
 def test_a_financial_year_label_parses_back_to_itself(first: int) -> None:
     label = financial_year_label(first)
     assert financial_year(label) == label
-    assert financial_year(label.replace("-", "/"), slash=True) == label
     assert financial_year_start(label).year == first
     assert programme_financial_years(label) == (label,)
 

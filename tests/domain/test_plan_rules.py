@@ -179,3 +179,23 @@ def test_section75_risk_share_needs_its_parameters(good: PlanContent, context: P
             f for f in check_plan(plan, context) if f.location.field == "risk_share_parameters"
         ]
         assert found and message in found[0].message, kind
+
+
+def test_a_risk_share_parameter_the_rule_does_not_read_is_an_error(
+    good: PlanContent, context: PlanContext
+) -> None:
+    """``host_share`` is read by no rule, so 1e308 in it was stored without a word."""
+    for kind, parameters, takes in (
+        ("host_first", {"cap": "£250,000", "host_share": 1e308}, "it takes only 'cap'"),
+        ("proportional", {"host_share": 60}, "it takes none"),
+    ):
+        terms = good.section75.model_copy(
+            update={"risk_share": kind, "risk_share_parameters": parameters}
+        )
+        plan = good.model_copy(update={"section75": terms})
+        found = [
+            f for f in check_plan(plan, context) if f.location.field == "risk_share_parameters"
+        ]
+        assert [(f.severity.value, f.message) for f in found] == [
+            ("error", f"the {kind} rule has no parameter 'host_share'; {takes}")
+        ]

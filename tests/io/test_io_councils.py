@@ -105,6 +105,32 @@ def test_bad_codes_dates_and_nations_are_all_reported_with_row_and_column(write:
     ]
 
 
+def test_a_council_code_is_three_capital_letters(write: Write) -> None:
+    """Successors and counties are named by this code, so it must be exactly as registered:
+    three capitals for a council, three or four for a combined authority (``GMCA``)."""
+    path = write(
+        "las.csv",
+        HEADER
+        + "AA,A Council,A,E06000001,,,,England,North East,UA,,\n"
+        + "BBBB,B Council,B,E06000002,,,,England,North East,UA,,\n"
+        + "c3c,C Council,C,E06000003,,,,England,North East,UA,,\n"
+        + "GMCA,Greater Manchester,,E47000001,,,,England,North West,COMB,,\n"
+        + "LCR,Liverpool City Region,,E47000004,,,,England,North West,COMB,,\n"
+        + "XY,Some Combined Authority,,E47000002,,,,England,North West,COMB,,\n",
+    )
+
+    assert rejected(path) == [
+        "las.csv, row 2, column 'local-authority-code': 'AA' is not a register code: "
+        "three capital letters, like TRF",
+        "las.csv, row 3, column 'local-authority-code': 'BBBB' is not a register code: "
+        "three capital letters, like TRF",
+        "las.csv, row 4, column 'local-authority-code': 'c3c' is not a register code: "
+        "three capital letters, like TRF",
+        "las.csv, row 7, column 'local-authority-code': 'XY' is not a register code: "
+        "three or four capital letters, like GMCA",
+    ]
+
+
 def test_duplicate_gss_and_short_codes_name_both_rows(write: Write) -> None:
     path = write(
         "las.csv",

@@ -175,6 +175,25 @@ def test_ragged_rows_are_reported_with_their_numbers_and_left_out(write: Write) 
     assert "ragged.csv, row 3" in str(table.problems[0])
 
 
+def test_a_last_row_without_its_line_break_is_kept_only_if_a_quote_closes_it(
+    write: Write,
+) -> None:
+    """A file cut short mid-row can still fill every column (``Hull,3`` cut from ``Hull,30``);
+    only a closing quote shows that a row without its line break is whole."""
+    cut = read_table(write("cut.csv", "name,total\nLeeds,10\nHull,3"))
+    quoted = read_table(write("quoted.csv", 'name,total\nLeeds,10\nHull,"30"'))
+    short = read_table(write("short.csv", "name,total\nLeeds,10\nHull"))
+
+    assert [r.number for r in cut.rows] == [2]
+    [problem] = cut.problems
+    assert (problem.file, problem.row, problem.column) == ("cut.csv", 3, "total")
+    assert problem.message.startswith("the file ends in the middle of this row")
+    assert [r["total"] for r in quoted.rows] == ["10", "30"] and not quoted.problems
+    assert [(p.row, p.column, p.message[:30]) for p in short.problems] == [
+        (3, "name", "the file ends in the middle of")
+    ]
+
+
 # --- XLSX --------------------------------------------------------------------------------
 
 
@@ -248,6 +267,25 @@ def test_whole_numbers_refuse_words_and_negatives_naming_row_and_column() -> Non
         "people.csv, row 7, column 'n': -5 is negative; it must be 0 or more",
         "people.csv, row 7, column 'n': this cell is blank but a value is required",
     ]
+
+
+def test_numbers_and_dates_in_other_digits_are_refused_naming_the_digits() -> None:
+    """int(), Decimal() and a ``\\d`` pattern all read full-width digits; carepool does not."""
+    log = ProblemLog("odd.csv")
+
+    assert int_field(row(n="１２３"), "n", log) is None
+    assert proportion_field(row(s="０.５"), "s", log) is None
+    assert date_field(row(d="２０１５-04-01"), "d", log) is None
+    assert money_field(row(m="１２３"), "m", log) is None
+
+    assert [p.message for p in log.problems] == [
+        "'１２３' is not a whole number: only the digits 0-9 are accepted",
+        "'０.５' is not a decimal number: only the digits 0-9 are accepted",
+        "'２０１５-04-01' is not a date (expected yyyy-mm-dd or dd/mm/yyyy): only the digits "
+        "0-9 are accepted",
+        "'１２３' is not an amount of money: only the digits 0-9 are accepted",
+    ]
+    assert [(p.row, p.column) for p in log.problems] == [(7, "n"), (7, "s"), (7, "d"), (7, "m")]
 
 
 def test_proportions_are_exact_and_between_0_and_1() -> None:

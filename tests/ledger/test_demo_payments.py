@@ -16,16 +16,18 @@ from ledger_helpers import YEAR, admission_ambitions, build_published_nation, po
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from carepool.audit import repository as audit
 from carepool.demo import payments as demo_payments
 from carepool.domain.payment import RunStatus
 from carepool.domain.periods import quarters
 from carepool.domain.person_level import SPELLS
+from carepool.domain.roles import SYSTEM
 from carepool.engines.data_directory import write_records
 from carepool.metrics.service import results as metric_results
 from carepool.payments.service import runs as payments
 from carepool.person_data import service as person_data
 from carepool.person_data.files.ingest import write_manifest
-from carepool.pools.service import ledger
+from carepool.pools.service import ledger, returns, settlement
 from carepool.store.db import unit_of_work
 from carepool.store.models import AuditEventRow, LedgerEntryRow, MetricValueRow
 
@@ -88,6 +90,8 @@ def test_the_demo_pays_the_year_provisionally_then_trues_q1_up_once(
     data_dir = tmp_path / "ingested"
     with unit_of_work(sqlite_engine) as session:
         final = halfway_data(session, areas, data_dir)
+        for code in areas[:2]:  # settled, as the demo's ledgers leave the year
+            settlement.settle(session, ledger.pool_for(session, YEAR, code, SYSTEM), SYSTEM)
     told: list[str] = []
     with unit_of_work(sqlite_engine) as session:
         built = demo_payments.build_demo_payments(session, data_dir, told.append)
@@ -110,6 +114,12 @@ def test_the_demo_pays_the_year_provisionally_then_trues_q1_up_once(
         assert ("national", "Paid") in events
         # The metric pages and returns read the latest vintage: the final one.
         assert metric_results.latest_vintage(session, "non_elective_admissions") == final
+        for code in areas[:2]:  # reopened to be paid into, then settled again
+            pool = ledger.pool_for(session, YEAR, code, SYSTEM)
+            assert [s.financial_year for s in returns.settlements(session, pool)] == [YEAR]
+            events = [e.action for e in audit.chain(session, ledger.audit_chain(pool))]
+            assert events.index("reopen") < events.index("performance_payment")
+            assert events[-2:] == ["settle", "close_period"]
         checks = ledger.check(session, YEAR)
         assert len(checks) == AREAS and all(c.balanced and c.consistent for c in checks)
         before = footprint(session)

@@ -145,3 +145,33 @@ def test_a_plan_workbook_contribution_too_large_is_refused_by_cell(
     assert "Contributions!G4" in message
     assert "£100,000,000,000,000,000,000 is more than carepool accepts" in message
     assert ok_json(carepool("plans", "status", "--json", cwd=tmp_path)) == before
+
+
+def test_a_settled_year_refuses_spend_until_reopened_from_the_command_line(
+    sqlite_area: Area, write_spend: WriteSpend, tmp_path: Path
+) -> None:
+    code = sqlite_area.code
+    ok_json(carepool("ledger", "open", code, "--json", cwd=tmp_path))
+    ok_json(carepool("ledger", "settle", code, "--json", cwd=tmp_path))
+    late = write_spend("late.csv", [("2016-03-20", "S1", "Trust", "15,845.66", "LATE-1")])
+    before = ok_json(carepool("ledger", "balances", code, "--json", cwd=tmp_path))
+
+    refused = carepool("ledger", "import", code, late, cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert "2015-16 is settled" in said
+    assert f"carepool ledger reopen {code} --year 2015-16 --financial-year 2015-16" in said
+    assert "late.csv, row 2, column 'date'" in said
+    assert ok_json(carepool("ledger", "balances", code, "--json", cwd=tmp_path)) == before
+
+    unsaid = carepool("ledger", "reopen", code, "--reason", " ", cwd=tmp_path)
+    assert unsaid.returncode == 1 and "a reason is required" in unsaid.stderr
+    reopened = ok_json(
+        carepool("ledger", "reopen", code, "--reason", "late invoices", "--json", cwd=tmp_path)
+    )
+    assert reopened["financial_year"] == "2015-16" and reopened["reason"] == "late invoices"
+    assert len(reopened["reversal_entry_ids"]) == len(reopened["reversed_entry_ids"]) > 0
+    posted = ok_json(carepool("ledger", "import", code, late, "--json", cwd=tmp_path))
+    assert (posted["posted"], posted["total_pence"]) == (1, 1_584_566)
+    again = ok_json(carepool("ledger", "settle", code, "--json", cwd=tmp_path))
+    assert again["financial_year"] == "2015-16"

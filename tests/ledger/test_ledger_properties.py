@@ -106,7 +106,8 @@ class Books(RuleBasedStateMachine):
         return path
 
     def _in_closed(self, day: dt.date) -> bool:
-        return any(quarters(YEAR)[q].contains(day) for q in self.closed)
+        """Settling closes the whole year."""
+        return self.settled or any(quarters(YEAR)[q].contains(day) for q in self.closed)
 
     @rule(
         picks=st.lists(st.integers(0, len(CANDIDATES) - 1), min_size=1, max_size=8, unique=True),
@@ -186,6 +187,7 @@ class Books(RuleBasedStateMachine):
                 SYSTEM,
             )
 
+    @precondition(lambda self: not self.settled)
     @rule(pick=st.integers(0, 1000))
     def reverse_a_spend(self, pick: int) -> None:
         with unit_of_work(self.engine) as session:
@@ -202,7 +204,7 @@ class Books(RuleBasedStateMachine):
             ledger.reverse(session, pool, chosen.id, "property test", SYSTEM)
             self.reversed_spend += chosen.entry.postings[0].amount
 
-    @precondition(lambda self: len(self.closed) < 3)
+    @precondition(lambda self: len(self.closed) < 3 and not self.settled)
     @rule(quarter=st.integers(0, 2))
     def close_a_quarter(self, quarter: int) -> None:
         if quarter in self.closed:

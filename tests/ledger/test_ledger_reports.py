@@ -1,19 +1,17 @@
-"""Budget against actual, forecasts, and the substitution check, on both engines."""
+"""Budget against actual and forecasts, on both engines."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from ledger_helpers import YEAR, Area, WriteSpend, the_pool
+from ledger_helpers import Area, WriteSpend, the_pool
 from sqlalchemy.orm import Session
 
-from carepool.domain.errors import CarepoolError, Forbidden, ImportRejected
+from carepool.domain.errors import CarepoolError, Forbidden
 from carepool.domain.ledger import Light
 from carepool.domain.money import split_by_weights
 from carepool.domain.roles import SYSTEM, principal
-from carepool.geography.service import year_geography
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
 from carepool.store.db import unit_of_work
@@ -97,60 +95,3 @@ def test_the_pool_managers_forecast_replaces_the_run_rate(
         analyst = principal("an", "Analyst", ["analyst"])
         with pytest.raises(Forbidden):
             ledger_reports.set_forecast(session, pool, 1, "", analyst)
-
-
-def test_own_spend_falling_while_the_nhs_transfer_rises_is_flagged(
-    pool_area: Area, tmp_path: Path
-) -> None:
-    with unit_of_work(pool_area.engine) as session:
-        other = year_geography(session, YEAR).areas[1].code
-    path = tmp_path / "asc.csv"
-    path.write_text(
-        "area_code,financial_year,amount\n"
-        f'{pool_area.code},2014-15,"£100,000,000"\n'
-        f"{pool_area.code},2015-16,95000000.00\n"
-        f"{other},2014-15,50000000\n"
-        f"{other},2015-16,49000000\n",
-        encoding="utf-8",
-    )
-    with unit_of_work(pool_area.engine) as session:
-        outcome = ledger_reports.import_council_spend(session, path, SYSTEM)
-        assert (outcome.created, outcome.updated) == (4, 0)
-        report = ledger_reports.substitution(session, pool_area.code)
-        assert report.baseline_year == "2014-15"
-        base, year = report.years
-        assert (base.own_spend, base.nhs_transfer, base.flagged) == (10_000_000_000, 0, False)
-        assert year.own_change == -500_000_000 and year.transfer_change > 0 and year.flagged
-        assert report.flagged
-        plan_social_care = sum(
-            s.planned_spend
-            for s in ledger.plan_content(session, the_pool(session, pool_area.code)).schemes
-            if s.funding_source == "ccg_minimum" and s.area_of_spend == "Social care"
-        )
-        assert year.nhs_transfer == plan_social_care
-        assert not ledger_reports.substitution(session, other).flagged  # no pooled transfer
-    path.write_text(f"area_code,financial_year,amount\n{other},2015-16,51000000\n", "utf-8")
-    with unit_of_work(pool_area.engine) as session:
-        revised = ledger_reports.import_council_spend(session, path, SYSTEM)
-        assert (revised.created, revised.updated, revised.unchanged) == (0, 1, 0)
-
-
-def test_a_bad_council_spend_file_is_refused_whole(pool_area: Area, tmp_path: Path) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_text(
-        "area_code,financial_year,amount\n"
-        "E1,2015/16,10\n"
-        "E1,2014-15,lots\n"
-        "E2,2014-15,10\n"
-        "E2,2014-15,11\n",
-        encoding="utf-8",
-    )
-    with unit_of_work(pool_area.engine) as session:
-        with pytest.raises(ImportRejected, match="3 problems") as caught:
-            ledger_reports.import_council_spend(session, path, SYSTEM)
-        assert [(p.row, p.column) for p in caught.value.problems] == [
-            (2, "financial_year"),
-            (3, "amount"),
-            (5, "financial_year"),
-        ]
-        assert ledger_reports.substitution(session, "E1").years == ()

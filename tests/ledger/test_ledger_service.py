@@ -26,8 +26,7 @@ from ledger_helpers import (
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from carepool.audit import repository as audit
-from carepool.domain.audit import verify_chain
+from carepool.audit import service as audit_log
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, ImportRejected, NotFound
 from carepool.domain.ledger import (
     Accounts,
@@ -159,6 +158,12 @@ BAD_FILES = [
     ),
     pytest.param(("2015-05-10", "S1", "P", "0", "A1"), "amount", "£0.00", id="zero"),
     pytest.param(
+        ("2015-05-10", "S1", "P", "１２３", "A1"),
+        "amount",
+        "'１２３' is not an amount of money: only the digits 0-9 are accepted",
+        id="full-width-digits",
+    ),
+    pytest.param(
         ("2016-04-01", "S1", "P", "10", "A1"), "date", "outside the pool's year", id="outside-year"
     ),
     pytest.param(
@@ -182,6 +187,47 @@ def test_a_bad_row_refuses_the_whole_file_and_says_where(
         assert (problem.file, problem.row, problem.column) == ("spend.csv", 3, column)
         assert message in problem.message
         assert snapshot(session, pool_area.code) == before
+
+
+def test_a_file_cut_mid_row_posts_nothing(pool_area: Area, write_spend: WriteSpend) -> None:
+    path = write_spend("spend.csv", [ROW, (*ROW[:4], "INV-2")])
+    path.write_bytes(path.read_bytes().rstrip(b"\r\n")[:-1])  # cut inside "INV-2"
+    with unit_of_work(pool_area.engine) as session:
+        before = snapshot(session, pool_area.code)
+        pool = the_pool(session, pool_area.code)
+        with pytest.raises(ImportRejected, match="nothing was imported") as caught:
+            ledger.import_spend(session, pool, path, finance(pool_area.code))
+        [problem] = caught.value.problems
+        assert (problem.file, problem.row, problem.column) == ("spend.csv", 3, "reference")
+        assert "the file ends in the middle of this row" in problem.message
+        assert snapshot(session, pool_area.code) == before
+
+
+def test_a_risk_share_varied_with_a_parameter_no_rule_reads_is_refused(
+    pool_area: Area,
+) -> None:
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, pool_area.code)
+        before = (
+            pool.risk_share_kind,
+            pool.risk_share_parameters,
+            snapshot(session, pool.area_code),
+        )
+        with pytest.raises(CarepoolError) as caught:
+            ledger_settle.vary_risk_share(
+                session, pool, RiskShareKind.HOST_FIRST, {"cap": "£1", "host_share": 1e308},
+                "agreed", SYSTEM,
+            )  # fmt: skip
+        assert caught.value.message == (
+            "the risk share cannot be varied: the host_first rule has no parameter "
+            "'host_share'; it takes only 'cap'"
+        )
+        after = (
+            pool.risk_share_kind,
+            pool.risk_share_parameters,
+            snapshot(session, pool.area_code),
+        )
+        assert after == before
 
 
 def test_every_problem_in_a_file_is_reported_at_once(
@@ -277,7 +323,7 @@ def test_a_large_file_posts_an_entry_per_row_that_says_where_it_came_from(
         assert check.balanced and check.consistent
         events = session.scalars(select(AuditEventRow).filter_by(action="import_spend")).all()
         assert [e.after["posted"] for e in events] == [3_000]
-        assert verify_chain(audit.chain(session)) == []
+        assert audit_log.check(session).breaks == ()
 
 
 @pytest.mark.usefixtures("small_blocks")
@@ -546,8 +592,7 @@ def test_an_overspend_is_settled_once_by_the_agreed_rule(
         assert "so bears that share of the" in str(entries[0].entry.source["explanation"])
         with pytest.raises(Conflict, match="already settled"):
             ledger_settle.settle(session, pool, SYSTEM)
-        for stored in entries:
-            ledger.reverse(session, pool, stored.id, "wrong rule", SYSTEM)
+        ledger_settle.reopen(session, pool, SYSTEM, "wrong rule")
         again = ledger_settle.settle(session, pool, SYSTEM)
         assert again.variance == variance
         assert all(c.balanced and c.consistent for c in ledger.check(session))

@@ -95,6 +95,11 @@ def test_no_variance_means_nothing_to_settle() -> None:
             "not in the pool",
         ),
         (RiskShareKind.FIXED_PERCENTAGES, {"percentages": {"A": "x", "B": "100"}}, "numbers"),
+        (
+            RiskShareKind.FIXED_PERCENTAGES,
+            {"percentages": {"A": float("inf"), "B": "100"}},
+            "numbers",
+        ),
         (RiskShareKind.HOST_FIRST, {"cap": "lots"}, "cap is not money"),
     ],
 )

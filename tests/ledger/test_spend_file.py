@@ -164,13 +164,14 @@ def _file(draw: st.DrawFn, rows: list[list[str]]) -> bytes:
         rows.insert(draw(st.integers(0, len(rows))), draw(st.sampled_from([[], [""] * 5])))
     out = io.StringIO()
     ending = draw(st.sampled_from(["\n", "\r\n"]))
-    if draw(st.booleans()):
-        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=ending)
-    else:
-        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator=ending)
+    quote_all = draw(st.booleans())
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    writer = csv.writer(out, quoting=quoting, lineterminator=ending)
     writer.writerow(header)
     writer.writerows(rows)
-    text = out.getvalue() if draw(st.booleans()) else out.getvalue().removesuffix(ending)
+    # Without its line break a last row is complete only if a closing quote shows it is.
+    cut = quote_all and draw(st.booleans())
+    text = out.getvalue().removesuffix(ending) if cut else out.getvalue()
     return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode("utf-8")
 
 
@@ -261,6 +262,25 @@ def test_files_only_the_row_reader_can_explain_are_handed_back(
     path.write_bytes(content)
     with pytest.raises(NotClean):
         list(clean_blocks(path, FACTS))
+
+
+def test_a_file_cut_mid_row_is_refused_not_posted_with_a_cut_reference(tmp_path: Path) -> None:
+    """Cut inside its last reference, the file still has five fields on every row."""
+    path = tmp_path / "spend.csv"
+    whole = "date,scheme,provider,amount,reference\n2015-05-01,S1,P,1.00,INV-00122\n"
+    path.write_text(whole + "2015-05-02,S1,P,2.00,INV-001", encoding="utf-8")
+
+    with pytest.raises(NotClean):
+        list(clean_blocks(path, FACTS))
+    spend = read_spend(path)
+    assert [line.reference for line in spend.lines] == ["INV-00122"]
+    [problem] = spend.log.problems
+    assert (problem.file, problem.row, problem.column) == ("spend.csv", 3, "reference")
+    assert problem.message.startswith("the file ends in the middle of this row")
+
+    path.write_text(whole + '2015-05-02,S1,P,2.00,"INV-00123"', encoding="utf-8")
+    [block] = clean_blocks(path, FACTS)  # the closing quote shows the row is whole
+    assert list(block.references) == ["INV-00122", "INV-00123"]
 
 
 def test_a_fault_in_a_later_block_hands_the_file_back_after_earlier_blocks(

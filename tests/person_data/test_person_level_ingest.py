@@ -217,6 +217,7 @@ ROW_PROBLEMS = [
     # kind, the changed values, column, reason
     ("spells", {"nhs_number": "9434765918"}, "nhs_number", "is not a valid NHS number"),
     ("spells", {"nhs_number": "94347659"}, "nhs_number", "is not a valid NHS number"),
+    ("spells", {"nhs_number": "0000000000"}, "nhs_number", "is not a valid NHS number"),
     ("spells", {"nhs_number": ""}, "nhs_number", "is missing"),
     (
         "spells",

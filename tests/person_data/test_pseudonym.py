@@ -20,6 +20,7 @@ from carepool.domain.errors import CarepoolError
 from carepool.domain.pseudonym import (
     INVALID,
     MIN_KEY_BYTES,
+    NEVER_ISSUED,
     Pseudonymiser,
     hex_text,
     is_valid_nhs_number,
@@ -96,9 +97,27 @@ def test_the_bulk_check_agrees_on_scottish_birth_dates(texts: list[str]) -> None
     assert bulk(texts) == [expected(t) for t in texts]
 
 
+def never_issued(text: str) -> bool:
+    number = int("".join(c for c in text if c.isdigit()) or 0)
+    return any(first <= number <= last for first, last in NEVER_ISSUED)
+
+
 @given(number_shaped())
-def test_on_ascii_text_the_scalar_rule_is_the_librarys(text: str) -> None:
-    assert is_valid_nhs_number(text) == nhs_number.is_valid(text)
+def test_on_ascii_text_the_scalar_rule_is_the_librarys_outside_numbers_never_issued(
+    text: str,
+) -> None:
+    assert is_valid_nhs_number(text) == (nhs_number.is_valid(text) and not never_issued(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["0000000000", "000 000 0000", "0000050008", "3113000009", "5555555555", "8888888888"]
+)
+def test_numbers_never_issued_are_refused_though_their_check_digit_is_right(text: str) -> None:
+    assert nhs_number.is_valid(text)
+    assert not is_valid_nhs_number(text)
+    assert bulk([text]) == [INVALID]
+    with pytest.raises(CarepoolError, match="not a valid NHS number"):
+        pseudonym(text, KEY)
 
 
 def test_text_in_other_scripts_is_not_an_nhs_number() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from carepool.domain.errors import ImportRejected
+from carepool.domain.periods import year_label
 from carepool.metrics.files.published_outcomes import (
     UNITS,
     OutcomeValue,
@@ -65,11 +67,38 @@ def test_the_published_file(shared_data: Path) -> None:
     assert ("2016-17", "E06000053", "ASC1") not in values  # Isles of Scilly: not published
 
 
-def test_a_slash_year_is_read_and_a_blank_value_counted(tmp_path: Path) -> None:
-    outcomes = read_outcomes(csv_file(tmp_path, row(year="2015/16"), row(year="2016/17", value="")))
+def test_a_blank_value_is_counted(tmp_path: Path) -> None:
+    outcomes = read_outcomes(csv_file(tmp_path, row(), row(year="2016-17", value="")))
 
     assert [v.financial_year for v in outcomes.values] == ["2015-16"]
     assert outcomes.not_published == 1
+
+
+def test_codes_and_years_are_only_those_the_publication_can_hold(tmp_path: Path) -> None:
+    """ASC50 is no measure of Oflog's; the file writes 2015-16, never 2015/16; and its
+    series starts in 2015-16 and cannot run past the year in progress."""
+    path = csv_file(
+        tmp_path,
+        row(),
+        row(year="2016-17", measure='"Outcome, reablement",ASC50'),
+        row(year="2015/16"),
+        row(year="9999-00"),
+        row(year="2014-15"),
+        row(year="2017-18", value="５６.２"),
+    )
+
+    with pytest.raises(ImportRejected) as caught:
+        read_outcomes(path)
+    found = [(p.row, p.column, p.message) for p in caught.value.problems]
+    this_year = year_label(dt.date.today())
+    assert found == [
+        (3, "Code", "'ASC50' is not one of Oflog's measure codes "
+         "(ASC1, ASC2, ASC3, ASC4, ASC5, ASC6, ASC7)"),
+        (4, "Financial year", "'2015/16' is not a financial year like 2015-16"),
+        (5, "Financial year", f"'9999-00' is not a financial year from 2015-16 to {this_year}"),
+        (6, "Financial year", f"'2014-15' is not a financial year from 2015-16 to {this_year}"),
+        (7, "Value", "'５６.２' is not a number: only the digits 0-9 are accepted"),
+    ]  # fmt: skip
 
 
 def test_every_bad_cell_is_reported_with_its_row_and_column(tmp_path: Path) -> None:
@@ -91,7 +120,8 @@ def test_every_bad_cell_is_reported_with_its_row_and_column(tmp_path: Path) -> N
         ("outcomes.csv", 4, "Financial year", "'2015-17' is not a financial year like 2015-16"),
         ("outcomes.csv", 5, "Local authority code",
          "'W06000001' is not an English ONS area code like E06000001"),
-        ("outcomes.csv", 6, "Code", "'ASC' is not a measure code like ASC5"),
+        ("outcomes.csv", 6, "Code", "'ASC' is not one of Oflog's measure codes "
+         "(ASC1, ASC2, ASC3, ASC4, ASC5, ASC6, ASC7)"),
         ("outcomes.csv", 7, "Local authority name",
          "this cell is blank but a value is required"),
     ]  # fmt: skip
@@ -115,6 +145,27 @@ def test_one_code_has_one_name(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert (problem.row, problem.column) == (3, "Measure")
     assert "ASC5 is named 'Outcome, reablement' here but" in problem.message
+
+
+def test_the_published_file_cut_short_is_refused(shared_data: Path, tmp_path: Path) -> None:
+    """Cut to 45%, the file stops inside a quoted measure name; cut a little earlier, inside
+    the last column of a row ("DESC" as "DE"), every row still has its twelve fields."""
+    data = (shared_data / REAL).read_bytes()
+    cut = len(data) * 45 // 100
+    row_end = data.rindex(b"\n", 0, cut)
+    rows = data.count(b"\n", 0, row_end) + 1  # the row that ends there, as a spreadsheet counts
+    path = tmp_path / "outcomes.csv"
+    for end, row_cut in ((cut, rows + 1), (row_end - 2, rows), (row_end - 4, rows)):
+        path.write_bytes(data[:end])
+        with pytest.raises(ImportRejected) as caught:
+            read_outcomes(path)
+        [problem] = caught.value.problems
+        assert problem.row == row_cut
+        assert problem.message in (
+            "a quoted field is never closed: the file ends inside quotes",
+            "the file ends in the middle of this row, with no line break after it, so it may "
+            "have been cut short while copying; if the row is complete, end it with a line break",
+        )
 
 
 def test_missing_columns_are_refused(tmp_path: Path) -> None:

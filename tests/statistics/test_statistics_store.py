@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
 import threading
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
 from xls_workbooks import dtoc_sheets, write_xls
@@ -93,6 +96,24 @@ def test_a_bad_file_writes_nothing_at_all(engine: Engine, tmp_path: Path) -> Non
         assert count(engine, table) == 0
 
 
+def test_an_outcomes_file_with_an_unknown_measure_writes_nothing(
+    engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    lines = (shared_data / OUTCOMES_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "outcomes.csv"
+    wrong = lines[5].replace(",ASC1,", ",ASC51,")  # row 6: Hampshire's carers, 2016-17
+    path.write_text("".join([*lines[:5], wrong, *lines[6:]]), encoding="utf-8")
+
+    with unit_of_work(engine) as session, pytest.raises(ImportRejected) as caught:
+        stats.import_statistics(session, path, SYSTEM)
+
+    [problem] = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == ("outcomes.csv", 6, "Code")
+    assert problem.message.startswith("'ASC51' is not one of Oflog's measure codes")
+    for table in (Vintage, PublishedStatisticRow, AuditEventRow):
+        assert count(engine, table) == 0
+
+
 def test_a_newer_edition_is_a_new_vintage_and_is_read_in_preference(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -125,6 +146,25 @@ def test_kinds_are_recognised_from_content(shared_data: Path, tmp_path: Path) ->
     assert stats.detect_kind(renamed) == "asc_outcomes"
     with pytest.raises(CarepoolError, match="say which with --kind"):
         stats.detect_kind(shared_data / "uk_local_authorities.csv")
+
+
+def test_a_workbook_named_csv_is_read_as_the_workbook_it_is(
+    sqlite_engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    """The type is read from the contents, as docs/formats.md says, not from the name."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    with (shared_data / OUTCOMES_FILE).open(encoding="utf-8", newline="") as published:
+        for line in itertools.islice(csv.reader(published), 11):
+            sheet.append(line)
+    path = tmp_path / "outcomes.csv"
+    book.save(path)
+
+    assert stats.detect_kind(path) == "asc_outcomes"
+    with unit_of_work(sqlite_engine) as session:
+        imported = stats.import_statistics(session, path, SYSTEM)
+    assert (imported.kind, imported.rows, imported.created) == ("asc_outcomes", 10, True)
 
 
 def test_a_file_of_another_kind_than_declared_is_refused(

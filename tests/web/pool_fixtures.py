@@ -2,10 +2,9 @@
 
 ``pool_db_file`` copies the demo and gives every approved 2015-16 plan a pool with a year of
 books (:func:`carepool.demo.ledger.demo_ledgers`, unless the demo already has them).
-For the demo ``finance`` user's own pool it then reverses the year-end settlement — late March
+For the demo ``finance`` user's own pool it then reopens the settled year — late March
 invoices are expected — so that its fourth quarter can take more spend and the year can be
-settled from the pages, and it imports the council's own adult social care spend for the
-substitution check. It adds the Health and Wellbeing Board's signatory for that area (``hwb``)
+settled from the pages. It adds the Health and Wellbeing Board's signatory for that area (``hwb``)
 and a finance officer for another area (``finance-other``). Passwords are the demo password.
 
 A test module uses them with ``pytest_plugins = ("pool_fixtures",)``, importing names from
@@ -28,18 +27,15 @@ from sqlalchemy import Engine
 from carepool.accounts import service as accounts
 from carepool.demo import service as demo
 from carepool.demo.ledger import demo_ledgers
-from carepool.domain.ledger import EntryKind
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.pools.repository import ledger as repo
-from carepool.pools.service import ledger
-from carepool.pools.service import reports as ledger_reports
+from carepool.pools.service import ledger, settlement
 from carepool.store.db import engine_for, unit_of_work
 
 YEAR = "2015-16"
 HWB = "hwb"
 OTHER_FINANCE = "finance-other"
-COUNCIL_SPEND = (("2014-15", "61,250,000.00"), ("2015-16", "58,900,000.00"))
 """The council's own adult social care spend: down in 2015-16, while the NHS transfer rose."""
 
 
@@ -47,7 +43,7 @@ COUNCIL_SPEND = (("2014-15", "61,250,000.00"), ("2015-16", "58,900,000.00"))
 class PoolWorld:
     """Areas the pool tests use."""
 
-    own: str  # the ``finance`` user's area: a year of books, settlement reversed
+    own: str  # the ``finance`` user's area: a year of books, settled year reopened
     own_name: str
     other: str  # another area with a pool (settled), which ``finance`` must not see
     other_name: str
@@ -94,14 +90,7 @@ def _build(engine: Engine, folder: Path) -> PoolWorld:
         other = next(code for code in sorted(pooled) if code != own)
         no_pool = next(a.code for a in geo.areas if a.code not in pooled)
         pool = ledger.pool_for(session, YEAR, own, SYSTEM)
-        for stored in repo.entries(session, pool.id, kind=EntryKind.SETTLEMENT):
-            ledger.reverse(session, pool, stored.id, "late March invoices expected", SYSTEM)
-        spend = folder / "council-spend.csv"
-        with spend.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(("area_code", "financial_year", "amount"))
-            writer.writerows((own, year, amount) for year, amount in COUNCIL_SPEND)
-        ledger_reports.import_council_spend(session, spend, SYSTEM)
+        settlement.reopen(session, pool, SYSTEM, "late March invoices expected")
         accounts.create_user(
             session, HWB, demo.DEMO_PASSWORD, [f"area_signatory:{own}:HWB"], SYSTEM,
             "Chair of the Health and Wellbeing Board",

@@ -396,12 +396,26 @@ def test_the_national_page_spreads_every_areas_latest_value(
     cells = [_text(td) for td in spread.findall(".//tbody/tr/td")]
     assert cells[0] == str(len(values))
     assert cells[1] == f"{values[0]:,}" and cells[-1] == f"{values[-1]:,}"
-    areas = _by_id(section, f"{CARE_HOMES}-areas")
+    assert section.find(f".//a[@href='/metrics/{CARE_HOMES}']") is not None
+    client = client_for(metric_engine)
+    drill = client.get(f"/metrics/{CARE_HOMES}")
+    check_page(drill.text, "a metric's every-area page")
+    areas = _by_id(parse(drill.text), f"{CARE_HOMES}-areas")
     shown = [
         Decimal(_text(row.find("td")).replace(",", "")) for row in areas.findall(".//tbody/tr")
     ]
     assert shown == values, "every area, lowest first"
     assert areas.find(f".//a[@href='/areas/{metric_world.own}/metrics']") is not None
+    assert f'href="/open-data/metrics/{CARE_HOMES}.csv"' in drill.text
+    assert client.get("/metrics/no_such_metric").status_code == 404
+
+
+def test_the_national_page_stays_small_enough_to_read(
+    metric_engine: Engine, client_for: ClientFor
+) -> None:
+    """Every area's value of every metric made a 36-page page; they are a click away now."""
+    page = client_for(metric_engine).get("/metrics")
+    assert len(page.content) < 150_000, f"{len(page.content):,} bytes"
 
 
 def test_the_national_page_sets_englands_published_statistics_beside_computed_ones(

@@ -39,7 +39,18 @@ PUBLIC_PAGES = [
     "/payments/2015-16",
     "/payments/2017-19",
     "/payments/2015-16/{own}",
+    "/substitution",
+    "/substitution?sort=change",
+    "/substitution/{own}",
+    "/open-data",
     "/sign-in",
+    "/accessibility",
+    "/privacy",
+    "/contact",
+    "/api/docs",
+    "/areas",
+    "/areas?q=no-such-area",
+    "/areas/{own}/scorecard?year=2015-16",
 ]
 SIGNED_IN_PAGES = ["/account"]
 NATIONAL_PAGES = ["/national", "/allocations/2015-16?version=2", "/allocations/2015-16?version=1"]

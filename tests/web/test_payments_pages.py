@@ -595,6 +595,19 @@ def test_what_if_refuses_what_is_not_a_number_and_is_not_for_the_public(
     assert public.status_code == 404 and other.status_code == 404
 
 
+def test_what_if_refuses_digits_other_than_0_to_9(
+    payment_engine: Engine, payment_world: PaymentWorld, client_for: ClientFor
+) -> None:
+    path = f"/payments/{YEAR}/{payment_world.own}/what-if"
+    bad = client_for(payment_engine, "area").get(
+        path, params={"ambition": "３００", "unit_cost": "１４９０"}
+    )
+
+    assert bad.status_code == 400
+    assert "Enter the ambition as a number of admissions" in bad.text
+    assert "only the digits 0-9 are accepted" in bad.text
+
+
 def test_assurers_see_the_ambitions_beyond_an_areas_own_variation(
     fresh_payment_engine: Engine, payment_world: PaymentWorld, client_for: ClientFor
 ) -> None:

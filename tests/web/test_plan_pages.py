@@ -23,6 +23,7 @@ from test_pages_html import check_page, parse
 from carepool.accounts import service as accounts
 from carepool.domain.money import format_money
 from carepool.domain.plan_workflow import Action, PlanStatus
+from carepool.domain.roles import Role
 from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 
@@ -603,3 +604,108 @@ def test_an_assurer_marks_a_condition_met_from_the_plan_page(
     assert "Met – marked by assurer" in response.text
     after = {r["area_code"]: r["conditions_outstanding"] for r in _national(fresh_plan_engine)}
     assert after[area] == before[area] - 1
+
+
+def test_public_pages_name_roles_and_organisations_never_accounts(
+    plan_engine: Engine, plan_world: Any, client_for: ClientFor
+) -> None:
+    """An approved plan's history says who acted by role and organisation: account names are
+    internal (they carry area codes and staff names) and are for signed-in people only."""
+    who = "|".join(re.escape(name) for name in [*(r.label for r in Role), "the national team"])
+    approved = plan_world.other_approved
+    public = client_for(plan_engine)
+    for path in (f"/plans/{YEAR}/{approved}", f"/allocations/{YEAR}", f"/payments/{YEAR}"):
+        page = public.get(path)
+        assert page.status_code == 200, path
+        for byline in _bylines(page.text):
+            if byline.startswith("by "):
+                assert re.match(rf"by ({who})(,| –)", byline), f"{path}: {byline!r}"
+    plan_page = _bylines(public.get(f"/plans/{YEAR}/{approved}").text)
+    assert any(b.startswith("by Area signatory, for ") for b in plan_page)
+    national = client_for(plan_engine, "national").get(f"/plans/{YEAR}/{approved}").text
+    actors = {b.split(",")[0].split(" –")[0][3:] for b in _bylines(national) if b.startswith("by ")}
+    assert actors and not any(re.fullmatch(who, a) for a in actors)  # staff see who acted
+    public_text = "".join(parse(public.get(f"/plans/{YEAR}/{approved}").text).itertext())
+    assert not [a for a in actors if a in public_text]
+
+
+def _bylines(html: str) -> list[str]:
+    return [
+        "".join(p.itertext()).strip()
+        for p in parse(html).iter("p")
+        if "app-timeline__byline" in (p.get("class") or "")
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Reading a plan whatever its status
+
+
+def test_the_public_reads_an_approved_plans_whole_content(
+    plan_engine: Engine, plan_world: Any, client_for: ClientFor
+) -> None:
+    approved = plan_world.other_approved
+    _, _, content = _plan_state(plan_engine, approved)
+    page = client_for(plan_engine).get(f"/plans/{YEAR}/{approved}/read")
+    assert page.status_code == 200
+    check_page(page.text, "approved plan, read by the public")
+    tree = parse(page.text)
+    schemes = tree.find(".//table[@id='read-schemes']")
+    assert schemes is not None
+    refs = [
+        "".join(th.itertext()).split(":")[0]
+        for th in schemes.iter("th")
+        if th.get("scope") == "row"
+    ]
+    assert refs == [s["ref"] for s in content["schemes"]]
+    planned = sum(s["planned_spend"] for s in content["schemes"])
+    assert format_money(planned) in "".join(schemes.find("caption").itertext())  # type: ignore[union-attr]
+    contributions = tree.find(".//table[@id='read-contributions']")
+    assert contributions is not None
+    pooled = sum(c["minimum"] + c["additional"] for c in content["contributions"])
+    assert format_money(pooled) in "".join(contributions.itertext())
+    assert content["narrative"][:60] in page.text.replace("&#39;", "'")
+    for section in ("ambitions", "national-conditions", "section-75", "plan-history"):
+        assert tree.find(f".//*[@id='{section}']") is not None, section
+
+
+def test_a_signatory_reads_the_frozen_version_they_are_asked_to_sign(
+    plan_engine: Engine, client_for: ClientFor
+) -> None:
+    awaiting = _area_in(plan_engine, PlanStatus.SIGN_OFF)
+    _, _, content = _plan_state(plan_engine, awaiting)
+    with unit_of_work(plan_engine) as session:
+        plan = plans.find(session, YEAR, awaiting)
+        assert plan is not None
+        number = plans.current_version(plan).number
+    national = client_for(plan_engine, "national")
+    overview = national.get(f"/plans/{YEAR}/{awaiting}").text
+    assert f'href="/plans/{YEAR}/{awaiting}/read"' in overview
+    page = national.get(f"/plans/{YEAR}/{awaiting}/read")
+    assert page.status_code == 200
+    assert f"{number} (the current version), frozen for sign-off" in page.text
+    for scheme in content["schemes"]:
+        assert scheme["name"].replace("'", "&#39;") in page.text
+    assert client_for(plan_engine).get(f"/plans/{YEAR}/{awaiting}/read").status_code == 404
+
+
+def test_an_earlier_version_is_read_by_its_number_and_a_missing_one_is_404(
+    plan_engine: Engine, plan_world: Any, client_for: ClientFor
+) -> None:
+    approved = plan_world.other_approved
+    with unit_of_work(plan_engine) as session:
+        plan = plans.find(session, YEAR, approved)
+        assert plan is not None
+        latest = plans.current_version(plan).number
+    public = client_for(plan_engine)
+    first = public.get(f"/plans/{YEAR}/{approved}/read?version=1").text
+    expected = (
+        "1 (the current version)"
+        if latest == 1
+        else f"(an earlier version; the current is {latest})"
+    )
+    assert expected in first
+    assert public.get(f"/plans/{YEAR}/{approved}/read?version=999").status_code == 404
+    assert public.get(f"/plans/{YEAR}/{approved}/read?version=0").status_code in (400, 422)
+    draft = plan_world.other_draft
+    assert public.get(f"/plans/{YEAR}/{draft}/read").status_code == 404

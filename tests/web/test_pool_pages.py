@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from test_pages_html import check_page
 
 from carepool.accounts import service as accounts
+from carepool.audit import repository as audit
 from carepool.domain.metric import Measure, round_half_even
 from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain, MetricValue
-from carepool.domain.money import format_money
 from carepool.domain.roles import SYSTEM
 from carepool.metrics.service.actuals import quarter_actuals
 from carepool.metrics.service.results import save_results
@@ -52,7 +52,6 @@ POOL_PAGES = (
     "/periods",
     "/returns/2015-16-Q2",
     "/returns/2015-16-Q4",
-    "/substitution",
 )
 
 
@@ -376,6 +375,14 @@ def test_a_receipt_is_checked_then_posted(
     check_page(wrong.text, "receipt with errors")
     for message in ("must be an amount", "must be a real date", "Enter the bank"):
         assert message in wrong.text
+    full_width = client.post(
+        f"{base}/receipts",
+        data={"csrf_token": token, "contribution": option.group(1), "amount": "１２.００",
+              "received-day": "１", "received-month": "6", "received-year": "2015"},
+    )  # fmt: skip
+    assert full_width.status_code == 400  # int() and Decimal() would read these as 12 and 1
+    for message in ("must be an amount", "must be a real date"):
+        assert message in full_width.text
     right = client.post(
         f"{base}/receipts",
         data={"csrf_token": token, "contribution": option.group(1), "amount": "£1,000.00",
@@ -423,11 +430,51 @@ def test_closing_a_period_and_settling_the_year(
     twice = client.post(f"{base}/settle", data={"csrf_token": token, "financial_year": YEAR})
     assert twice.status_code == 409 and "already settled" in twice.text
     check_page(twice.text, "settling twice")
-    closed = client.post(f"{base}/periods", data={"csrf_token": token, "period": "2015-16 Q4"})
-    assert "2015-16 Q4 is closed" in closed.text
-    again = client.post(f"{base}/periods", data={"csrf_token": token, "period": "2015-16 Q4"})
-    assert again.status_code == 409 and "already closed" in again.text
+    quarter = client.post(f"{base}/periods", data={"csrf_token": token, "period": "2015-16 Q4"})
+    assert quarter.status_code == 409 and "already closed, as part of 2015-16" in quarter.text
     assert "ended in an" in client.get(base).text
+
+
+def test_a_settled_year_refuses_spend_until_reopened_from_the_pages(
+    fresh_pool_engine: Engine,
+    pool_world: PoolWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+    spend_file: SpendWriter,
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(client.get(f"{base}/periods").text)
+    client.post(f"{base}/settle", data={"csrf_token": token, "financial_year": YEAR})
+    scheme = pool_world.schemes[0]
+    late = spend_file("late.csv", [("2016-03-20", scheme, "Trust", "15845.66", "LATE-1")])
+    before = _entry_count(fresh_pool_engine, pool_world.own)
+
+    refused = _upload(client, base, token, late)
+    assert refused.status_code == 422
+    check_page(refused.text, "spend into a settled year")
+    assert "2015-16 is settled" in refused.text and "Reopen 2015-16" in refused.text
+    assert _entry_count(fresh_pool_engine, pool_world.own) == before
+
+    summary = client.get(base).text
+    assert "Reopen 2015-16 on the Periods and settlement page" in summary
+    periods = client.get(f"{base}/periods").text
+    assert 'id="reopen-2015-16"' in periods and "Settling closed 2015-16" in periods
+    check_page(periods, "settled periods page")
+    blank = client.post(f"{base}/reopen", data={"csrf_token": token, "financial_year": YEAR})
+    assert blank.status_code == 400 and "Say why the settled year is reopened" in blank.text
+    check_page(blank.text, "reopening without a reason")
+    reopened = client.post(
+        f"{base}/reopen",
+        data={"csrf_token": token, "financial_year": YEAR, "reason": "late March invoice"},
+    )
+    assert f"{YEAR} reopened" in reopened.text and 'id="settle"' in reopened.text
+    assert _upload(client, base, token, late).status_code == 303
+    assert _entry_count(fresh_pool_engine, pool_world.own) > before
+    with unit_of_work(fresh_pool_engine) as session:
+        pool = ledger.pool_for(session, YEAR, pool_world.own, SYSTEM)
+        actions = [e.action for e in audit.chain(session, ledger.audit_chain(pool))]
+    assert actions[-4:] == ["settle", "close_period", "reopen", "import_spend"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,16 +609,7 @@ def test_the_return_shows_each_actual_beside_its_ambition_with_its_source(
 
 
 # --------------------------------------------------------------------------------------------
-# The substitution check and the API
-
-
-def test_the_substitution_check_flags_falling_council_spend(
-    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
-) -> None:
-    page = client_for(pool_engine, "finance").get(f"{_base(pool_world.own)}/substitution").text
-    assert "the pattern of NHS money replacing council money" in page
-    assert format_money(235_000_000) in page  # £61.25m down to £58.9m
-    assert 'id="substitution-chart-table"' in page
+# The API
 
 
 def test_the_api_gives_a_token_what_its_owner_sees(

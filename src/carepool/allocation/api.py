@@ -10,12 +10,17 @@ from carepool.allocation import service as allocation
 from carepool.allocation.schemas import AllocationReport, AllocationRuns, AreaAllocation, RunOut
 from carepool.allocation.service import visible_run
 from carepool.geography.service import year_geography
-from carepool.web.auth import DbSession, NationalViewer, PublicViewer
+from carepool.web.auth import ApiRoute, DbSession, NationalViewer, PublicViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year
 from carepool.web.params import VersionQuery
 
-router = APIRouter(prefix="/api/v1", tags=["allocations"], responses=API_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["allocations"],
+    responses=API_ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 
 @router.get("/allocations/{year}", summary="The allocation the caller may see for a year")

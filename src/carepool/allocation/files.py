@@ -48,7 +48,7 @@ AMOUNT = "amount"
 REQUIRED_COLUMNS = (FINANCIAL_YEAR, STREAM, AREA_CODE, AMOUNT)
 
 _STREAM = re.compile(r"^[a-z][a-z0-9_]*$")
-_ONS_CODE = re.compile(r"^E\d{8}$")
+_ONS_CODE = re.compile(r"^E[0-9]{8}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from carepool.cli.common import (
     err,
     work,
 )
+from carepool.domain.audit import LOG, ChainBreak
 
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
@@ -32,7 +33,7 @@ CheckpointFile = Annotated[
 
 @audit_app.command("verify")
 def audit_verify(as_json: JsonFlag = False, checkpoint: CheckpointFile = None) -> None:
-    """Check that no audit event was edited, removed or reordered."""
+    """Check that no audit event was edited, removed, added or reordered."""
     kept = read_checkpoint(checkpoint) if checkpoint else []
     with work() as session:
         found = audit_log.check(session, kept)
@@ -53,13 +54,19 @@ def audit_verify(as_json: JsonFlag = False, checkpoint: CheckpointFile = None) -
         )
     if found.breaks:
         for b in found.breaks:
-            err.print(f"[red]Audit event {b.sequence} of chain {b.chain}:[/red] {b.reason}")
+            err.print(f"[red]{_where(b)}:[/red] {b.reason}")
         raise typer.Exit(1)
     if not as_json:
         err.print(
             f"Audit chain intact: {found.events:,} events in {len(found.heads):,} chains, "
             f"{found.checkpoints:,} checkpoints held"
         )
+
+
+def _where(found: ChainBreak) -> str:
+    if found.chain == LOG:
+        return "The audit log"
+    return f"Audit event {found.sequence} of chain {found.chain}"
 
 
 @audit_app.command("checkpoint")
@@ -73,3 +80,18 @@ def audit_checkpoint() -> None:
         taken = audit_log.checkpoint(session)
     emit(checkpoint_document(taken))
     err.print(f"Checkpoint of {len(taken):,} chains taken")
+
+
+@audit_app.command("adopt")
+def audit_adopt(as_json: JsonFlag = False) -> None:
+    """Take chains written before keyed hashes under the audit key, once, after upgrading.
+
+    Each such chain must verify as it stands; it then gets a keyed head and later events are
+    keyed. Run it once: a chain that loses its keyed head later is a break to investigate, not
+    one to adopt again (docs/developer-guide.md, Security properties).
+    """
+    with work() as session:
+        taken = audit_log.adopt(session)
+    if as_json:
+        emit({"adopted": [{"chain": h.chain, "events": h.sequence} for h in taken]})
+    err.print(f"Adopted {len(taken):,} chains of {sum(h.sequence for h in taken):,} events")

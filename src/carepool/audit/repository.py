@@ -4,6 +4,10 @@ Every service that changes something calls :func:`record` inside the same unit o
 change and its audit event are committed together or not at all. The unit of work holds
 services to it (:mod:`carepool.store.audited`): a transaction that wrote to an audited table
 and recorded no event is refused at commit, and so rolled back whole.
+
+Each event's hash is keyed with the audit key (:func:`carepool.config.audit_key`), and the
+chain's keyed head is moved in the same transaction, once per chain however many events are
+recorded together; the seal is written only when a chain is opened.
 """
 
 from __future__ import annotations
@@ -14,13 +18,27 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import Session
 
-from carepool.domain.audit import NATIONAL, AuditRecord, ChainHead, event_hash, genesis
-from carepool.store.audited import note_event
+from carepool.config import audit_key
+from carepool.domain.audit import (
+    NATIONAL,
+    AuditRecord,
+    ChainHead,
+    KeyedHead,
+    Seal,
+    check_key,
+    event_hash,
+    genesis,
+    key_id,
+)
+from carepool.domain.errors import CarepoolError
+from carepool.store.audited import AUDITED, note_event
 from carepool.store.models import (
     AuditCheckpointRow,
+    AuditHeadRow,
+    AuditSealRow,
 )
 from carepool.store.models import AuditEventRow as AuditEventRow
 
@@ -74,21 +92,14 @@ def record_many(session: Session, events: Sequence[Pending]) -> list[AuditEventR
     chains = sorted({event.chain for event in events})
     if not chains:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        keys = sorted({_chain_lock(name) for name in chains})
-        session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(CAST(:space AS integer), key) "
-                "FROM (SELECT unnest(CAST(:keys AS integer[])) AS key ORDER BY 1) AS locks"
-            ),
-            {"space": _LOCK_SPACE, "keys": keys},
-        )
-    heads = _heads(session, chains)
+    _lock(session, chains)
+    key = log_key(session)
+    heads = _heads(session, chains, key)
     rows = []
     for event in events:
-        sequence, previous = heads.get(event.chain, (0, genesis(event.chain)))
+        head = heads[event.chain]
         fields = {
-            "sequence": sequence + 1,
+            "sequence": head.sequence + 1,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             "actor": event.actor,
             "action": event.action,
@@ -97,30 +108,143 @@ def record_many(session: Session, events: Sequence[Pending]) -> list[AuditEventR
             "before": event.before,
             "after": event.after,
         }
-        digest = event_hash(previous_hash=previous, **fields)
-        rows.append(AuditEventRow(**fields, chain=event.chain, previous_hash=previous, hash=digest))
-        heads[event.chain] = (sequence + 1, digest)
+        digest = event_hash(previous_hash=head.hash, key=key, **fields)
+        row = AuditEventRow(**fields, chain=event.chain, previous_hash=head.hash, hash=digest)
+        rows.append(row)
+        head.sequence, head.hash = row.sequence, digest
+    for head in heads.values():
+        head.mac = _keyed(head).signed(key).mac
     session.add_all(rows)
     session.flush()
     note_event(session)
     return rows
 
 
-def _heads(session: Session, chains: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """Each chain's last sequence number and hash (chains with no events are left out)."""
-    newest = (
-        select(AuditEventRow.chain, func.max(AuditEventRow.sequence).label("sequence"))
-        .where(AuditEventRow.chain.in_(list(chains)))
-        .group_by(AuditEventRow.chain)
-        .subquery()
+def _lock(session: Session, chains: Sequence[str]) -> None:
+    """On PostgreSQL, hold the chains until the transaction ends; SQLite has one writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_chain_lock(name) for name in chains})
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(CAST(:space AS integer), key) "
+            "FROM (SELECT unnest(CAST(:keys AS integer[])) AS key ORDER BY 1) AS locks"
+        ),
+        {"space": _LOCK_SPACE, "keys": keys},
     )
-    rows = session.execute(
-        select(AuditEventRow.chain, AuditEventRow.sequence, AuditEventRow.hash).join(
-            newest,
-            (AuditEventRow.chain == newest.c.chain) & (AuditEventRow.sequence == newest.c.sequence),
+
+
+_KEY_CHECKED = "carepool.audit.key"
+
+
+def log_key(session: Session) -> bytes:
+    """The audit key, once it is known to be the one the database's log is written with.
+
+    A log is never extended under another key: a lost or misplaced key file would otherwise
+    make every later event look forged. Checked once per session.
+    """
+    key = check_key(audit_key())
+    if session.info.get(_KEY_CHECKED) == key:
+        return key
+    sealed = seal(session)
+    if sealed is None:
+        raise CarepoolError("the audit log has no seal; run 'carepool audit verify'")
+    if sealed.key_id != key_id(key):
+        raise CarepoolError(
+            f"the audit log is written under audit key {sealed.key_id}, but the key in use is "
+            f"{key_id(key)}: set CAREPOOL_AUDIT_KEY, or run where .carepool/audit_key is"
         )
+    session.info[_KEY_CHECKED] = key
+    return key
+
+
+def _heads(session: Session, chains: Sequence[str], key: bytes) -> dict[str, AuditHeadRow]:
+    """Each chain's keyed head row, opening the chains that have none yet.
+
+    A head changed without the key is refused: extending it would sign it again, and so
+    make a change it records, such as the newest events removed, no longer show.
+    """
+    query = select(AuditHeadRow).where(AuditHeadRow.chain.in_(list(chains)))
+    found = {row.chain: row for row in session.scalars(query)}
+    for row in found.values():
+        if not _keyed(row).holds(key):
+            raise _changed(f"the keyed head of audit chain {row.chain}")
+    opened = [name for name in chains if name not in found]
+    if opened:
+        found.update(_open(session, opened, key))
+    return found
+
+
+def _open(session: Session, chains: Sequence[str], key: bytes) -> dict[str, AuditHeadRow]:
+    """New chains' heads, counted in the seal; a chain with events but no head is refused,
+    since taking it in here would take in whatever a writer without the key left there."""
+    unadopted = session.scalars(
+        select(AuditEventRow.chain).where(AuditEventRow.chain.in_(list(chains))).distinct()
+    ).all()
+    if unadopted:
+        raise CarepoolError(
+            f"the audit chain {unadopted[0]} holds events but has no keyed head; run "
+            "'carepool audit verify', and 'carepool audit adopt' once after upgrading from a "
+            "version without keyed hashes"
+        )
+    _count_chains(session, len(chains), key)
+    heads = {name: AuditHeadRow(chain=name, sequence=0, hash=genesis(name), keyed_from=1)
+             for name in chains}  # fmt: skip
+    session.add_all(heads.values())  # signed by the caller once its events are hashed
+    return heads
+
+
+def _count_chains(session: Session, opened: int, key: bytes) -> None:
+    """Count newly opened chains in the seal, which must still hold (as for a head)."""
+    row = session.scalars(select(AuditSealRow).with_for_update()).one()
+    if not Seal(row.chains, row.key_id, row.mac).holds(key):
+        raise _changed("the audit log's seal")
+    row.chains += opened
+    row.mac = Seal(row.chains, row.key_id).signed(key).mac
+
+
+def _changed(what: str) -> CarepoolError:
+    return CarepoolError(
+        f"{what} was changed without the audit key, so no event is added to it; run "
+        "'carepool audit verify', and restore the audit tables from a backup that verifies"
     )
-    return {name: (sequence, digest) for name, sequence, digest in rows}
+
+
+def _keyed(row: AuditHeadRow) -> KeyedHead:
+    return KeyedHead(row.chain, row.sequence, row.hash, row.keyed_from, row.mac)
+
+
+def keyed_heads(session: Session) -> dict[str, KeyedHead]:
+    """Every chain's keyed head, by chain name."""
+    return {row.chain: _keyed(row) for row in session.scalars(select(AuditHeadRow))}
+
+
+def seal(session: Session) -> Seal | None:
+    """The log's seal, or ``None`` if it was removed."""
+    row = session.get(AuditSealRow, 1)
+    return None if row is None else Seal(row.chains, row.key_id, row.mac)
+
+
+def adopt(session: Session, taken: Iterable[KeyedHead], key: bytes) -> None:
+    """Give chains written before keyed hashes their keyed heads, and count them in the seal."""
+    heads = [head.signed(key) for head in taken]
+    session.add_all(
+        AuditHeadRow(chain=h.chain, sequence=h.sequence, hash=h.hash, keyed_from=h.keyed_from,
+                     mac=h.mac)
+        for h in heads
+    )  # fmt: skip
+    _count_chains(session, len(heads), key)
+    session.flush()
+
+
+def audited_rows(session: Session) -> list[str]:
+    """The audited tables that hold any row: each was written with an event, so an empty log
+    beside them was emptied."""
+    return [
+        model.__tablename__
+        for model in sorted(AUDITED, key=lambda m: m.__tablename__)
+        if session.scalar(select(literal(1)).select_from(model).limit(1)) is not None
+    ]
 
 
 def chain(session: Session, name: str = NATIONAL) -> Iterator[AuditRecord]:

@@ -1,5 +1,6 @@
-"""Reading the audit log: the newest events, checking the chains (``carepool audit verify``)
-and anchoring their heads (``carepool audit checkpoint``)."""
+"""Reading the audit log: the newest events, checking the chains (``carepool audit verify``),
+anchoring their heads (``carepool audit checkpoint``) and taking in chains written before keyed
+hashes (``carepool audit adopt``)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,19 @@ from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
 from carepool.audit.repository import AuditEventRow
+from carepool.config import audit_key
 from carepool.domain.audit import (
+    LOG,
     AuditRecord,
     ChainBreak,
     ChainHead,
+    KeyedHead,
+    check_key,
     verify_chain,
     verify_checkpoint,
+    verify_log,
 )
-from carepool.domain.errors import CarepoolError
+from carepool.domain.errors import CarepoolError, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +48,66 @@ def verify(session: Session) -> tuple[int, list[ChainBreak]]:
 
 
 def check(session: Session, kept: Iterable[ChainHead] = ()) -> Verification:
-    """Check every chain, and that each still holds the heads its checkpoints saw.
+    """Check every chain under the audit key, against its keyed head and the log's seal, and
+    that each still holds the heads its checkpoints saw.
 
     ``kept`` are checkpoints the operator kept outside the database (``--checkpoint FILE``);
     those stored in the database are always compared too.
     """
-    chains: dict[str, list[AuditRecord]] = {
-        name: list(records) for name, records in groupby(audit.chains(session), lambda r: r.chain)
-    }
-    breaks = [b for name, records in chains.items() for b in verify_chain(records, name)]
+    chains = _chains(session)
+    breaks = verify_log(chains, audit.keyed_heads(session), audit.seal(session), _key())
+    if not chains:
+        breaks.extend(_emptied(session))
     anchors = [*audit.checkpoints(session), *kept]
     for anchor in sorted(set(anchors), key=lambda h: (h.chain, h.sequence, h.hash)):
         breaks.extend(verify_checkpoint(chains.get(anchor.chain, []), anchor))
     heads = tuple(ChainHead(name, rs[-1].sequence, rs[-1].hash) for name, rs in chains.items())
     events = sum(len(records) for records in chains.values())
     return Verification(events, heads, len(set(anchors)), tuple(breaks))
+
+
+def _key() -> bytes:
+    return check_key(audit_key())
+
+
+def _chains(session: Session) -> dict[str, list[AuditRecord]]:
+    return {
+        name: list(records) for name, records in groupby(audit.chains(session), lambda r: r.chain)
+    }
+
+
+def _emptied(session: Session) -> list[ChainBreak]:
+    """An empty log beside rows that were each written with an event was emptied, even if
+    its heads and seal went with it."""
+    tables = audit.audited_rows(session)
+    if not tables:
+        return []
+    reason = f"the log has no events, but {', '.join(tables)} hold rows; the log was emptied"
+    return [ChainBreak(0, reason, LOG)]
+
+
+def adopt(session: Session) -> list[KeyedHead]:
+    """Take the chains written before keyed hashes under the audit key, once each is checked.
+
+    Each chain with events and no keyed head must verify by plain SHA-256 as it stands; it
+    then gets a keyed head at its latest event, and its later events are keyed. A chain that
+    does not verify is refused with its breaks, and nothing is adopted.
+    """
+    key = audit.log_key(session)
+    held = audit.keyed_heads(session)
+    unadopted = {name: rs for name, rs in _chains(session).items() if name not in held}
+    breaks = [b for name, rs in unadopted.items() for b in verify_chain(rs, name)]
+    if breaks:
+        raise CarepoolError(
+            "chains written before keyed hashes do not verify, so none was adopted",
+            [Problem(f"chain {b.chain}, event {b.sequence}: {b.reason}") for b in breaks],
+        )
+    taken = [
+        KeyedHead(name, rs[-1].sequence, rs[-1].hash, keyed_from=rs[-1].sequence + 1)
+        for name, rs in unadopted.items()
+    ]
+    audit.adopt(session, taken, key)
+    return taken
 
 
 def checkpoint(session: Session) -> list[ChainHead]:

@@ -8,10 +8,12 @@ messages and progress go to standard error.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
 
@@ -41,7 +43,9 @@ from carepool.payments.cli import payments_app
 from carepool.person_data.cli import data_app, data_directory
 from carepool.plans.cli import plans_app
 from carepool.pools.cli import ledger_app
+from carepool.publication import cli as publication_cli
 from carepool.store.db import default_engine, migrate, unit_of_work
+from carepool.substitution import cli as substitution_cli
 
 app = typer.Typer(
     help="carepool: run a pooled health and social care budget programme (the Better Care Fund).",
@@ -55,8 +59,12 @@ import_app.command("areas")(geography_cli.import_areas)
 import_app.command("populations")(geography_cli.import_populations)
 import_app.command("shares")(geography_cli.import_shares)
 import_app.command("allocation")(allocation_cli.import_allocation)
+import_app.command("ascfr")(substitution_cli.import_ascfr)
+import_app.command("deflators")(substitution_cli.import_deflators)
+app.command("substitution")(substitution_cli.substitution)
 app.command("areas")(geography_cli.areas)
 app.command("allocate")(allocation_cli.allocate)
+app.command("publish")(publication_cli.publish)
 app.add_typer(import_app, name="import")
 app.add_typer(frameworks_app, name="frameworks")
 app.add_typer(allocation_app, name="allocation")
@@ -134,7 +142,9 @@ def serve(
 ) -> None:
     """Serve the web app and API."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from carepool.web.access import uvicorn_log_config
     from carepool.web.app import create_app
 
     config = settings()
@@ -150,6 +160,8 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level="warning",
+        access_log=False,  # it writes query strings; carepool's own access log leaves them out
+        log_config=uvicorn_log_config(LOGGING_CONFIG),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else None,
     )
@@ -158,14 +170,34 @@ def serve(
 DEMO_METRICS_STEPS = 5
 
 
-def _report_demo_payments(paid: demo_payments.DemoPayments) -> None:
+def _demo_payments_line(paid: demo_payments.DemoPayments) -> str:
     released = sum(change.released_change for change in paid.true_ups)
-    err.print(
+    return (
         f"Payment for performance: paid {', '.join(paid.paid[:-1])} on provisional data "
         f"and {paid.paid[-1]} on the final data, which trued up {len(paid.true_ups)} areas' "
         f"payments (released changed by {format_money(released)}). "
         "See 'carepool payments status'."
     )
+
+
+def demo_ready_lines(summary: Mapping[str, object]) -> list[str]:
+    """What the demo says when it is ready: what was built, and every account to sign in
+    with and its password, so nobody has to look them up."""
+    accounts = summary.get("accounts")
+    listed = [f"  {line}" for line in accounts] if isinstance(accounts, list) else []
+    return [
+        f"{summary['label']}: {summary['areas']} areas, allocations published for "
+        f"{', '.join(demo.DEMO_YEARS)}.",
+        f"Sign in with any of these accounts; each has the password {demo.DEMO_PASSWORD}:",
+        *listed,
+    ]
+
+
+def print_unwrapped(console: Console, lines: Sequence[str]) -> None:
+    """Print each line whole: a narrow terminal folds it, but no line break is put into a
+    sentence, so it can be copied and searched as written."""
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command("demo")
@@ -220,12 +252,9 @@ def demo_command(
             with unit_of_work() as session:
                 paid = demo_payments.build_demo_payments(session, data_directory(None), step)
         progress.update(task, completed=steps, description="Demo ready")
-    err.print(
-        f"{summary['label']}: {summary['areas']} areas, allocations published for "
-        f"{', '.join(demo.DEMO_YEARS)}. Sign in with the demo accounts in the README "
-        f"(password {demo.DEMO_PASSWORD})."
-    )
+    lines = demo_ready_lines(summary)
     if paid.created:
-        _report_demo_payments(paid)
+        lines.append(_demo_payments_line(paid))
+    print_unwrapped(err, lines)
     if not no_serve:
         serve(host, port)

@@ -11,6 +11,9 @@ admissions from the last days of each quarter are not coded yet
 and Q1 is drafted on it as final: paying that run trues the provisional one up, reversing the
 entries of each area whose payment changes and posting the new amounts. The metric pages
 show the final vintage, the one computed last.
+
+A settled year takes no payments, so the pools the demo settled are reopened first, as the
+national team would have to, and settled again once the year is paid.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from carepool.metrics.service import compute as metric_compute
 from carepool.payments.service import runs as payments
 from carepool.person_data import service as person_data
 from carepool.person_data.service import LateCoding
+from carepool.pools.service import ledger, settlement
 
 LATE_CODING = LateCoding(days=7, every=4)
 """One in four emergency spells admitted in a quarter's last week is not in the provisional
@@ -82,6 +86,7 @@ def build_demo_payments(
     if payments.runs(session, DEMO_METRICS_YEAR):
         return DemoPayments(created=False)
     team = national_team()
+    settled = _reopen_settled(session, team.payer)
     final = metric_compute.data_vintage(data_dir)
     provisional = _compute_provisional(session, data_dir, say)
     say(f"Paying {DEMO_METRICS_YEAR}'s performance element quarter by quarter (provisional)")
@@ -93,7 +98,21 @@ def build_demo_payments(
         session, DEMO_METRICS_YEAR, TRUED_UP, team.drafter, data_vintage=final, final=True
     )
     paid.append(_take_through(session, outcome, team))
+    for pool in settled:
+        settlement.settle(session, pool, team.payer, DEMO_METRICS_YEAR)
     return DemoPayments(True, provisional, final, tuple(paid), outcome.true_ups)
+
+
+def _reopen_settled(session: Session, admin: Principal) -> list[ledger.PoolRow]:
+    """Reopen each pool whose demo year is settled, so the year's runs can be paid into it;
+    the pools reopened."""
+    reopened = []
+    for pool in ledger.pools(session, DEMO_METRICS_YEAR):
+        if ledger.live_settlement(session, pool, DEMO_METRICS_YEAR):
+            reason = "to take the year's performance payments, paid after it was settled"
+            settlement.reopen(session, pool, admin, reason, DEMO_METRICS_YEAR)
+            reopened.append(pool)
+    return reopened
 
 
 def pay_quarter(

@@ -19,6 +19,7 @@ from carepool.accounts import service as accounts
 from carepool.allocation import service as allocation
 from carepool.demo.ledger import demo_ledgers
 from carepool.demo.metrics import DEMO_METRICS_YEAR, DEMO_SCALE
+from carepool.demo.substitution import demo_substitution
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import SYSTEM, Principal, principal
@@ -37,7 +38,7 @@ from carepool.synth.plans import Expected, Flaw, synthetic_plan
 
 DEMO_PASSWORD = "carepool-demo-2015"
 DEMO_YEARS = ("2015-16", "2017-19")
-DEMO_STEPS = len(DEMO_YEARS) + 5
+DEMO_STEPS = len(DEMO_YEARS) + 6
 """How many progress messages :func:`build_demo` sends."""
 
 
@@ -126,11 +127,27 @@ def build_demo(
     demo_plans(session, geo, random.Random(seed), plan_levels(seed, scale))
     say("Running a year of every pooled budget")
     demo_ledgers(session, geo, random.Random(seed))
+    say("Inventing councils' finance returns for the substitution check")
+    demo_substitution(session, geo, random.Random(seed))
     say("Creating demo accounts")
     first = geo.areas[0]
     serving = sorted(s.commissioner_code for s in geo.shares if s.council_code in first.councils)
-    made = _ensure_accounts(session, demo_accounts(first.code, serving[0]))
-    return {"label": nation.label, "areas": len(geo.areas), "accounts_created": made}
+    wanted = demo_accounts(first.code, serving[0])
+    made = _ensure_accounts(session, wanted)
+    return {
+        "label": nation.label,
+        "areas": len(geo.areas),
+        "accounts_created": made,
+        "accounts": [account_line(account) for account in wanted],
+    }
+
+
+def account_line(account: DemoAccount) -> str:
+    """How the demo names an account when it is ready: username, role and, for a local one,
+    its area (the first synthetic area)."""
+    areas = sorted({grant.split(":")[1] for grant in account.grants if ":" in grant})
+    where = f" for {', '.join(areas)}" if areas else ""
+    return f"{account.username:<10} {account.display_name}{where}"
 
 
 Outcome = Literal[

@@ -39,7 +39,7 @@ from carepool.domain.periods import (
 )
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-_GSS_CODE = re.compile(r"^[EWSN]\d{8}$")
+_GSS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
 
 
 def _money_field(value: object) -> int:

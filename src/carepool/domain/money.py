@@ -28,10 +28,25 @@ integer, so a stored amount, and a sum of many, always fits the database and a s
 
 _MONEY_TEXT = re.compile(
     r"""^(?:(?P<sign>[-−])?£?|£(?P<sign2>[-−]))
-        (?P<whole>\d{1,3}(?:,\d{3})+|\d+)
-        (?:\.(?P<fraction>\d{1,2}))?$""",
+        (?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)
+        (?:\.(?P<fraction>[0-9]{1,2}))?$""",
     re.VERBOSE,
 )
+
+
+ONLY_ASCII_DIGITS = "only the digits 0-9 are accepted"
+"""Why text with other digits (full-width ``１２３``, Arabic-Indic ``١٢٣``) is refused."""
+
+
+def has_other_digits(text: str) -> bool:
+    """Whether ``text`` holds a decimal digit other than 0-9.
+
+    Python's ``int()`` and ``Decimal()`` read any script's digits, so ``１２３`` would become
+    123 without anyone seeing it. carepool refuses such text rather than normalising it: a
+    figure typed in another script's digits is more likely a paste from somewhere unexpected
+    than a real amount, and whoever sent it should look at it.
+    """
+    return any(char.isdecimal() and not char.isascii() for char in text)
 
 
 def pence(value: int) -> Pence:
@@ -50,6 +65,8 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Pence:
     cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
     if cleaned.startswith("(") and cleaned.endswith(")"):
         cleaned = "-" + cleaned[1:-1]
+    if has_other_digits(cleaned):
+        raise MoneyError(f"{text.strip()!r} is not an amount of money: {ONLY_ASCII_DIGITS}")
     match = _MONEY_TEXT.match(cleaned)
     if match is None:
         raise MoneyError(f"{text.strip()!r} is not an amount of money (expected e.g. £1,234.56)")
@@ -66,6 +83,8 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Pence:
 
 def pounds_to_pence(amount: Decimal | int | str) -> Pence:
     """Convert an exact number of pounds to pence, refusing fractions of a penny."""
+    if has_other_digits(str(amount)):
+        raise MoneyError(f"{amount!r} is not a number of pounds: {ONLY_ASCII_DIGITS}")
     try:
         value = Decimal(str(amount))
     except InvalidOperation as exc:

@@ -27,11 +27,13 @@ FIRST_MONTH_OF_YEAR = 4
 LONGEST_PROGRAMME = 5
 """The most financial years one programme year may span (the BCF's longest so far is two)."""
 
-_YEARS = re.compile(r"^(\d{4})-(\d{2})$")
-_SLASHED_YEARS = re.compile(r"^(\d{4})[-/](\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-(\d{2})[ +_-]?[Qq]([1-4])$")
-_QUARTER_LABEL = re.compile(r"^(\d{4}-\d{2}) Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_YEARS = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+QUARTER_PATTERN = r"^([0-9]{4})-([0-9]{2})[ +_-]?[Qq]([1-4])$"
+"""The forms of a quarter :func:`parse_quarter` reads (``2015-16 Q2``, ``2015-16-Q2``), for a
+schema that declares them."""
+_QUARTER = re.compile(QUARTER_PATTERN)
+_QUARTER_LABEL = re.compile(r"^([0-9]{4}-[0-9]{2}) Q([1-4])$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
 class PeriodError(CarepoolError):
@@ -71,12 +73,21 @@ def is_financial_year(text: str) -> bool:
     return _first_year(text, _YEARS, range(1, 2)) is not None
 
 
-def financial_year(text: str, *, slash: bool = False) -> str:
-    """The label of the financial year ``text`` names: ``2015-16`` (or, with ``slash``, also
-    ``2015/16``), whose second year must follow the first."""
-    first = _first_year(text, _SLASHED_YEARS if slash else _YEARS, range(1, 2))
-    if first is None:
-        raise PeriodError(f"{text!r} is not a financial year like 2015-16")
+def financial_year(text: str) -> str:
+    """The label of the financial year ``text`` names: ``2015-16``, whose second year must
+    follow the first."""
+    return financial_year_label(_start_year(text))
+
+
+def financial_year_within(text: str, earliest: str, latest: str) -> str:
+    """The label of the financial year ``text`` names, if it is from ``earliest`` to ``latest``.
+
+    A year can be well formed and still impossible for what it labels (``9999-00`` in a
+    published series), so a reader that knows the years its file can cover says so here.
+    """
+    first = _start_year(text)
+    if not _start_year(earliest) <= first <= _start_year(latest):
+        raise PeriodError(f"{text!r} is not a financial year from {earliest} to {latest}")
     return financial_year_label(first)
 
 

@@ -34,6 +34,19 @@ MIN_KEY_BYTES = 32
 """A shorter key would make the pseudonyms only as strong as the key is guessable."""
 
 INVALID = -1
+NEVER_ISSUED = (
+    (0, 99_999_999),
+    (3_113_000_000, 3_199_999_999),
+    (5_000_000_000, 5_999_999_999),
+    (8_600_000_000, 8_999_999_999),
+)
+"""Blocks of ten-digit numbers never issued to anyone, first and last inclusive: the blocks
+the ``nhs-number`` library lists as unallocated or reserved (``nhs_number.constants``), the
+first taken down to ``0000000000``. Their check digits can still be right (``0000000000``
+and ``5555555555`` pass modulus 11), so a number in one is a placeholder or a mistake, never
+a person. The range 999 000 0000 and up, kept for testing, is accepted: carepool's synthetic
+people are numbered from it.
+"""
 """What :func:`nhs_numbers_from_text` gives for text that is not a valid NHS number."""
 
 Bytes = npt.NDArray[np.uint8]
@@ -58,12 +71,17 @@ _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], d
 
 def is_valid_nhs_number(text: str) -> bool:
     """Whether ``text`` is an NHS number: 10 digits (``943 476 5919`` and ``943-476-5919``
-    are allowed too) whose last digit is the modulus 11 check digit of the first nine.
+    are allowed too) whose last digit is the modulus 11 check digit of the first nine, and
+    which lie outside the blocks never issued (:data:`NEVER_ISSUED`).
 
-    The ``nhs-number`` library is the rule. Only ASCII text is accepted, because NHS numbers
-    are written in ASCII digits and the library would otherwise take other scripts' digits.
+    The ``nhs-number`` library is the rule for the digits. Only ASCII text is accepted,
+    because NHS numbers are written in ASCII digits and the library would otherwise take
+    other scripts' digits.
     """
-    return text.isascii() and nhs_number.validate.is_valid(text)
+    if not (text.isascii() and nhs_number.validate.is_valid(text)):
+        return False
+    number = int("".join(c for c in text if c.isdigit()))
+    return not any(first <= number <= last for first, last in NEVER_ISSUED)
 
 
 def normalise_nhs_number(text: str) -> str:
@@ -159,10 +177,17 @@ def _checked(text: Bytes) -> Numbers:
     digits = text.astype(np.int64) - ord("0")
     check = (11 - (digits[:, :9] @ _CHECK_WEIGHTS) % 11) % 11  # 10 matches no digit: invalid
     numbers = digits @ _PLACES
-    valid = all_digits & (check == digits[:, 9])
+    valid = all_digits & (check == digits[:, 9]) & ~_never_issued(numbers)
     chi = np.flatnonzero((numbers >= _CHI_FIRST) & (numbers <= _CHI_LAST))
     valid[chi] &= _real_birth_dates(digits[chi])
     return np.where(valid, numbers, INVALID)
+
+
+def _never_issued(numbers: Numbers) -> Mask:
+    found = np.zeros(len(numbers), dtype=np.bool_)
+    for first, last in NEVER_ISSUED:
+        found |= (numbers >= first) & (numbers <= last)
+    return found
 
 
 def _real_birth_dates(digits: Numbers) -> Mask:

@@ -121,7 +121,7 @@ def _percentages(parameters: Mapping[str, Any], partners: Mapping[str, int]) -> 
         raise CarepoolError("the fixed-percentages rule needs 'percentages': {partner: percent}")
     try:
         shares = {str(k): Fraction(Decimal(str(v))) for k, v in given.items()}
-    except (InvalidOperation, ValueError) as exc:
+    except (InvalidOperation, ValueError, OverflowError) as exc:  # text, NaN, infinity
         raise CarepoolError("risk-share percentages must be numbers") from exc
     unknown = sorted(set(shares) - set(partners))
     if unknown:
@@ -162,10 +162,26 @@ def _host_first(inputs: RiskShareInputs, parameters: Mapping[str, Any]) -> list[
     return lines
 
 
+PARAMETERS: Mapping[RiskShareKind, tuple[str, ...]] = {
+    RiskShareKind.PROPORTIONAL: (),
+    RiskShareKind.OWN_COMMISSIONING: (),
+    RiskShareKind.FIXED_PERCENTAGES: ("percentages",),
+    RiskShareKind.HOST_FIRST: ("cap",),
+}
+"""The parameters each rule reads; any other key would be stored and never used."""
+
+
 def parameter_problems(
     kind: RiskShareKind, parameters: Mapping[str, Any], partners: Mapping[str, int]
 ) -> list[str]:
-    """Why a rule's parameters would not settle a year (empty when they would)."""
+    """Why a rule's parameters would not settle a year (empty when they would).
+
+    A key the rule does not read is a problem too: ``{"host_share": 1e308}`` under any rule
+    looks like an agreed term but changes nothing, so whoever wrote it should know.
+    """
+    unknown = [key for key in parameters if key not in PARAMETERS[kind]]
+    if unknown:
+        return [_unknown_parameters(kind, unknown)]
     try:
         if kind == RiskShareKind.FIXED_PERCENTAGES:
             _percentages(parameters, partners)
@@ -176,6 +192,13 @@ def parameter_problems(
     except CarepoolError as exc:
         return [exc.message]
     return []
+
+
+def _unknown_parameters(kind: RiskShareKind, unknown: list[str]) -> str:
+    named = ", ".join(repr(str(key)) for key in unknown)
+    allowed = PARAMETERS[kind]
+    takes = f"takes only {', '.join(repr(k) for k in allowed)}" if allowed else "takes none"
+    return f"the {kind} rule has no parameter {named}; it {takes}"
 
 
 _RULES = {

@@ -40,7 +40,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from carepool.domain.errors import ImportRejected, MoneyError, Problem
-from carepool.domain.money import Pence, parse_money
+from carepool.domain.money import ONLY_ASCII_DIGITS, Pence, has_other_digits, parse_money
 from carepool.io import openpyxl_dimensions
 from carepool.io.limits import (
     MAX_CELL_CHARS,
@@ -70,10 +70,12 @@ _DAMAGED = (
     "open it in Excel, save it again as .xlsx, and import that"
 )
 
-_INTEGER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)$")
-_DECIMAL = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# Digits are 0-9 only: ``\d`` would also match other scripts' digits (see
+# :func:`carepool.domain.money.has_other_digits`).
+_INTEGER = re.compile(r"^[-−]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$")
+_DECIMAL = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_UK_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 
 
 class ProblemLog:
@@ -171,6 +173,38 @@ def read_table(path: Path, *, required: Sequence[str] = ()) -> Table:
     return _to_table(grid, required)
 
 
+@dataclass(frozen=True, slots=True)
+class Records:
+    """A file's records as published, numbered as a spreadsheet shows them, with no header
+    taken: for published layouts whose header is not row 1 (title rows, a two-row header, a
+    wide table with one column per council), which their own reader locates."""
+
+    source: str
+    records: tuple[tuple[int, tuple[str, ...]], ...]
+
+
+def read_records(path: Path, *, encoding: str = "utf-8-sig") -> Records:
+    """Read every record of a CSV (in ``encoding``, as published) or an XLSX's first sheet.
+
+    The same limits and refusals as :func:`read_table` apply; only the header is left to the
+    caller. Statistical publications are often Latin-1, so the encoding is the caller's.
+    """
+    source = path.name
+    try:
+        check_file_size(path.stat().st_size, source)
+        data = path.read_bytes()
+    except OSError as exc:
+        _reject(source, f"the file cannot be read ({exc.strerror or exc})")
+    if _is_workbook(data, path):
+        grid = _xlsx_grid(data, source)
+        if grid.cell_problems:
+            row, _, message = grid.cell_problems[0]
+            _reject(source, message, row=row)
+    else:
+        grid = _csv_grid(data, source, encoding)
+    return Records(source, tuple((number, tuple(cells)) for number, cells in grid.records))
+
+
 def require_rows(table: Table) -> None:
     """Refuse a file with a header and nothing under it.
 
@@ -222,7 +256,9 @@ def _is_workbook(data: bytes, path: Path) -> bool:
     return False
 
 
-def _decode(data: bytes, source: str) -> str:
+def _decode(data: bytes, source: str, encoding: str = "utf-8-sig") -> str:
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return data.decode(encoding, errors="strict")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -242,20 +278,43 @@ _CSV_ERRORS = {
 }
 
 
-def _csv_grid(data: bytes, source: str) -> _Grid:
-    text = _decode(data, source)
+def _csv_grid(data: bytes, source: str, encoding: str = "utf-8-sig") -> _Grid:
+    text = _decode(data, source, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     try:
         for number, record in enumerate(reader, start=1):
             _check_row(source, number, record, MAX_CSV_ROWS)
-            for text in record:
-                _check_cell(source, number, text)
+            for cell in record:
+                _check_cell(source, number, cell)
             records.append((number, record))
     except csv.Error as exc:
         reason = _CSV_ERRORS.get(str(exc), f"the CSV cannot be read from here on ({exc})")
         _reject(source, reason, row=len(records) + 1)
-    return _Grid(source, records, fixed_width=True)
+    grid = _Grid(source, records, fixed_width=True)
+    if records and not ends_complete(text):
+        number, last = records[-1]
+        if number > 1:
+            grid.cell_problems.append((number, len(last) - 1, _CUT_SHORT))
+    return grid
+
+
+_CUT_SHORT = (
+    "the file ends in the middle of this row, with no line break after it, so it may have "
+    "been cut short while copying; if the row is complete, end it with a line break"
+)
+
+
+def ends_complete(text: str) -> bool:
+    """Whether CSV text ends where a row ends: after a line break, or a closing quote.
+
+    A file cut short while copying usually stops inside a row, and the part left can look
+    like a whole row: a reference ``INV-0012`` cut from ``INV-00123`` still fills its column.
+    Spreadsheets and the csv module end every row with a line break, so a last row without
+    one is taken as complete only when its last field is quoted, since the closing quote
+    shows the field ended there. (The quote's balance is the csv reader's to check.)
+    """
+    return text.endswith(("\n", "\r", '"'))
 
 
 def _check_row(source: str, number: int, cells: Sequence[object], max_rows: int) -> None:
@@ -407,7 +466,7 @@ def _named_rows(grid: _Grid, header: tuple[str, ...], log: ProblemLog) -> Iterat
     for number, cells in grid.records[1:]:
         if not any(cell.strip() for cell in cells) and number not in bad_rows:
             continue  # blank rows separate or trail data in spreadsheets; they carry nothing
-        if not _fits_header(number, cells, header, grid, log) or number in bad_rows:
+        if number in bad_rows or not _fits_header(number, cells, header, grid, log):
             continue
         padded = [*cells, *([""] * (len(header) - len(cells)))]
         yield Row(number, {name: value for name, value in zip(header, padded, strict=True) if name})
@@ -465,7 +524,7 @@ def int_field(row: Row, column: str, log: ProblemLog) -> int | None:
     if value is None:
         return None
     if not _INTEGER.match(value):
-        log.add(f"{value!r} is not a whole number", row=row.number, column=column)
+        log.add(not_a(value, "a whole number"), row=row.number, column=column)
         return None
     number = int(value.replace(",", "").replace("−", "-"))
     if abs(number) > MAX_WHOLE_NUMBER:
@@ -492,7 +551,7 @@ def proportion_field(row: Row, column: str, log: ProblemLog) -> Fraction | None:
     if value is None:
         return None
     if not _DECIMAL.match(value):
-        log.add(f"{value!r} is not a decimal number", row=row.number, column=column)
+        log.add(not_a(value, "a decimal number"), row=row.number, column=column)
         return None
     exact = Fraction(Decimal(value))
     if exact > 1:
@@ -525,7 +584,14 @@ def parse_date(value: str) -> dt.date:
             return dt.date(int(uk[3]), int(uk[2]), int(uk[1]))
     except ValueError:
         raise ValueError(f"{value!r} is not a real date") from None
-    raise ValueError(f"{value!r} is not a date (expected yyyy-mm-dd or dd/mm/yyyy)")
+    raise ValueError(not_a(value, "a date (expected yyyy-mm-dd or dd/mm/yyyy)"))
+
+
+def not_a(value: str, what: str) -> str:
+    """Why ``value`` is not ``what``, naming digits other than 0-9 when that is the reason."""
+    if has_other_digits(value):
+        return f"{value!r} is not {what}: {ONLY_ASCII_DIGITS}"
+    return f"{value!r} is not {what}"
 
 
 def money_field(

@@ -11,10 +11,15 @@ from fastapi import APIRouter, Query
 from carepool.domain.metric_value import Grain
 from carepool.metrics.schemas import AreaMetricValues
 from carepool.metrics.service import pages as metric_pages
-from carepool.web.auth import DbSession, PublicViewer
+from carepool.web.auth import ApiRoute, DbSession, PublicViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["metrics"], responses=API_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["metrics"],
+    responses=API_ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 
 @router.get("/metrics/{area_code}", summary="An area's computed metric values over time")

@@ -225,6 +225,21 @@ def metric_values_for_period(
     return [_metric_value(row) for row in rows]
 
 
+def metric_values_of_vintage(session: Session, metric: str, data_vintage: str) -> list[MetricValue]:
+    """Every value a vintage holds of a metric, at every grain, by area, grain and period.
+
+    Only the vintage's latest definition version is given, as :func:`metric_series` does.
+    """
+    where = (MetricValueRow.metric == metric, MetricValueRow.data_vintage == data_vintage)
+    version = session.scalar(select(func.max(MetricValueRow.definition_version)).where(*where))
+    rows = session.scalars(
+        select(MetricValueRow)
+        .where(*where, MetricValueRow.definition_version == version)
+        .order_by(MetricValueRow.area_code, MetricValueRow.grain, MetricValueRow.period)
+    )
+    return [_metric_value(row) for row in rows]
+
+
 def _metric_value(row: MetricValueRow) -> MetricValue:
     return MetricValue(
         metric=row.metric,

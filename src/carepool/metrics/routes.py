@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carepool.domain.direction import Direction
+from carepool.domain.errors import NotFound
+from carepool.domain.metric_catalogue import definition
 from carepool.domain.metric_value import Grain
 from carepool.domain.spc import (
     MINIMUM_POINTS,
@@ -185,3 +187,24 @@ def national_metrics(request: Request, session: DbSession, viewer: PublicViewer)
     return render(
         request, "metrics_national.html", context, viewer=viewer, synthetic=page.synthetic
     )
+
+
+@router.get("/metrics/{metric_id}", response_class=HTMLResponse)
+def metric_areas(
+    request: Request, metric_id: str, session: DbSession, viewer: PublicViewer
+) -> Response:
+    """One metric in its latest complete year: every area's value, lowest first."""
+    page, found = _national_metric(session, metric_id, viewer)
+    context = {"m": found, "exact": page.exact, "measure_headings": MEASURE_HEADINGS}
+    return render(request, "metric_areas.html", context, viewer=viewer, synthetic=page.synthetic)
+
+
+def _national_metric(
+    session: DbSession, metric_id: str, viewer: PublicViewer
+) -> tuple[metric_pages.NationalMetrics, metric_pages.NationalMetric]:
+    definition(metric_id)  # an unknown metric is a 404 that lists the metrics there are
+    page = metric_pages.national_metrics(session, viewer)
+    found = next((m for m in page.metrics if m.definition.id == metric_id), None)
+    if found is None or found.period is None:
+        raise NotFound(f"{metric_id} has no complete financial year computed yet")
+    return page, found

@@ -33,11 +33,24 @@ from carepool.payments.service import runs as payments
 from carepool.payments.service import status as standing
 from carepool.payments.service import views
 from carepool.payments.service.views import PublishedExplanation
-from carepool.web.auth import AdminViewer, DbSession, NationalViewer, PublicViewer, require_roles
+from carepool.web.auth import (
+    AdminViewer,
+    ApiRoute,
+    DbSession,
+    NationalViewer,
+    PublicViewer,
+    require_roles,
+)
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year
+from carepool.web.params import IdField
 
-router = APIRouter(prefix="/api/v1", tags=["payments"], responses=API_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["payments"],
+    responses=API_ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 Checker = Annotated[Principal, Depends(require_roles(Role.NATIONAL_ADMIN, Role.ANALYST))]
 Approver = Annotated[Principal, Depends(require_roles(Role.NATIONAL_ADMIN, Role.HEALTH_APPROVER))]
@@ -62,7 +75,7 @@ class StepRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = Field(
+    version: IdField | None = Field(
         default=None, description="if given, refused (409) unless this version is in play"
     )
 

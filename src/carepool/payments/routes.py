@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from carepool.allocation.routes.national import pounds
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.metric_catalogue import definition
-from carepool.domain.money import format_money, parse_money
+from carepool.domain.money import format_money, has_other_digits, parse_money
 from carepool.domain.payment import REVISION_APPROVERS, RevisionAction, RunAction, RunStatus
 from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
@@ -497,7 +497,7 @@ def _admissions(text: str, errors: PageErrors, field: str = "ambition") -> Decim
         found = Decimal(text.replace(",", "").strip())
     except InvalidOperation:
         found = Decimal(-1)
-    if not found.is_finite() or found < 0 or found > MAX_ADMISSIONS:
+    if has_other_digits(text) or not found.is_finite() or found < 0 or found > MAX_ADMISSIONS:
         errors.add("Enter the ambition as a number of admissions in the quarter", field)
         return None
     return found

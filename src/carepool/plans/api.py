@@ -13,11 +13,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from carepool.domain.errors import CarepoolError, Conflict, NotFound
+from carepool.domain.plan import PlanContent
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import Principal
 from carepool.plans import service as plans
@@ -32,11 +35,17 @@ from carepool.plans.schemas import (
     PlanVersion,
 )
 from carepool.plans.service import EDITOR_ROLES, PlanRow, check_lock, visible_status
-from carepool.web.auth import DbSession, PublicViewer, SignedInViewer, require_roles
+from carepool.web.auth import ApiRoute, DbSession, PublicViewer, SignedInViewer, require_roles
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year
+from carepool.web.params import MAX_ID, IdField, IdPath
 
-router = APIRouter(prefix="/api/v1", tags=["plans"], responses=API_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["plans"],
+    responses=API_ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 EditorViewer = Annotated[Principal, Depends(require_roles(*EDITOR_ROLES))]
 
@@ -48,13 +57,31 @@ class InvalidPlan(CarepoolError):
     http_status = 422
 
 
+class _DeclaredAsPlanContent:
+    """Declares a raw JSON object as :class:`PlanContent` in the OpenAPI document.
+
+    The route checks the object itself (:func:`carepool.plans.service.parse_content`), so content
+    that is not a plan is refused with every problem located under ``content`` (``invalid_plan``)
+    rather than FastAPI's generic 422; the document still shows its whole shape, unknown keys
+    refused included.
+    """
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(PlanContent.__pydantic_core_schema__)
+
+
 class ContentUpdate(BaseModel):
     """A whole plan's content, with the ``lock_version`` of the plan it was based on."""
 
     model_config = ConfigDict(extra="forbid")
 
-    lock_version: int = Field(description="from the plan report; a stale one gives 409")
-    content: dict[str, Any] = Field(description="the plan's content, as in the plan report")
+    lock_version: IdField = Field(description="from the plan report; a stale one gives 409")
+    content: Annotated[dict[str, Any], _DeclaredAsPlanContent] = Field(
+        description="the plan's content, as in the plan report"
+    )
 
 
 class ActionRequest(BaseModel):
@@ -67,8 +94,8 @@ class ActionRequest(BaseModel):
     category: str | None = Field(default=None, description="assurance category to record")
     conditions: list[str] = Field(default_factory=list, description="conditions of approval")
     key_lines_of_enquiry: str = Field(default="", max_length=4000)
-    condition_id: int | None = Field(default=None, description="a condition to mark met")
-    lock_version: int | None = Field(
+    condition_id: IdField | None = Field(default=None, description="a condition to mark met")
+    lock_version: IdField | None = Field(
         default=None, description="if given, the step is refused (409) if the plan has changed"
     )
 
@@ -91,7 +118,7 @@ def plan_report(year: str, area: str, session: DbSession, viewer: PublicViewer) 
 
 @router.get("/plans/{year}/{area}/versions/{number}", summary="One version of a plan's content")
 def plan_version(
-    year: str, area: str, number: int, session: DbSession, viewer: PublicViewer
+    year: str, area: str, number: IdPath, session: DbSession, viewer: PublicViewer
 ) -> PlanVersion:
     plan = _plan(session, year, area, viewer)
     version = next((v for v in plan.versions if v.number == number), None)
@@ -106,8 +133,8 @@ def compare(
     area: str,
     session: DbSession,
     viewer: PublicViewer,
-    first: Annotated[int, Query(alias="from", ge=1)],
-    second: Annotated[int, Query(alias="to", ge=1)],
+    first: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
+    second: Annotated[int, Query(alias="to", ge=1, le=MAX_ID)],
 ) -> Comparison:
     plan = _plan(session, year, area, viewer)
     changes = plans.compare_versions(plan, first, second)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from carepool.domain.errors import Forbidden
+from carepool.domain.periods import QUARTER_PATTERN
 from carepool.pools.schemas import (
     Balance,
     BudgetReportOut,
@@ -26,11 +27,16 @@ from carepool.pools.schemas import (
 )
 from carepool.pools.service import ledger, returns
 from carepool.pools.service.reports import budget_vs_actual
-from carepool.web.auth import DbSession, SignedInViewer
+from carepool.web.auth import ApiRoute, DbSession, SignedInViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year
 
-router = APIRouter(prefix="/api/v1", tags=["pools"], responses=API_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["pools"],
+    responses=API_ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 
 @router.get("/pools/{year}", summary="The pools the caller may see, each at a glance")
@@ -88,7 +94,12 @@ def entries(
 
 @router.get("/pools/{year}/{area}/returns/{quarter}", summary="A quarterly return, e.g. 2015-16-Q2")
 def quarterly_return(
-    request: Request, year: str, area: str, quarter: str, session: DbSession, viewer: SignedInViewer
+    request: Request,
+    year: str,
+    area: str,
+    quarter: Annotated[str, Path(pattern=QUARTER_PATTERN, description="e.g. 2015-16-Q2")],
+    session: DbSession,
+    viewer: SignedInViewer,
 ) -> ReturnReport:
     found = returns.pool_of(session, check_year(year), area, viewer)
     reader: returns.ActualsReader = request.app.state.metric_actuals

@@ -26,11 +26,10 @@ from carepool.domain.money import format_money, parse_money
 from carepool.domain.roles import SYSTEM
 from carepool.pools.schemas import (
     BudgetReportOut,
-    CouncilSpendImport,
     LedgerCheck,
     SettlementPosted,
+    SettlementReopened,
     SpendImport,
-    SubstitutionReportOut,
 )
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
@@ -38,7 +37,8 @@ from carepool.pools.service import settlement as ledger_settle
 from carepool.pools.service.ledger import PoolRow
 
 ledger_app = typer.Typer(
-    help="Section 75 pooled budgets: open, import spend, receipts, close, settle, export, check.",
+    help="Section 75 pooled budgets: open, import spend, receipts, close, settle, reopen, "
+    "export, check.",
     no_args_is_help=True,
 )
 
@@ -134,6 +134,26 @@ def ledger_settle_command(
     )
     for line in result.lines:
         out.print(f"  {line.partner:<10} {format_money(line.amount):>16}  {line.explanation}")
+
+
+@ledger_app.command("reopen")
+def ledger_reopen(
+    area: str,
+    reason: Annotated[str, typer.Option(help="Why the settled year is reopened (recorded).")],
+    year: LedgerYear = "2015-16",
+    financial_year: Annotated[str | None, typer.Option(help="Default: the pool's last.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reopen a settled year so it takes entries again: reverses its settlement (audited)."""
+    with work() as session:
+        pool = _pool(session, area, year)
+        result = ledger_settle.reopen(session, pool, SYSTEM, reason, financial_year)
+    message = (
+        f"{area} {result.financial_year} reopened: settlement entries "
+        f"{', '.join(map(str, result.reversed_ids))} reversed; settle it again when its books "
+        "are complete"
+    )
+    say(as_json, SettlementReopened.of(result).model_dump(mode="json"), message)
 
 
 @ledger_app.command("export")
@@ -254,32 +274,3 @@ def ledger_report(
 def _budget_row(x: ledger_reports.BudgetLine) -> tuple[str, ...]:
     money = (x.budget, x.actual_to_date, x.forecast, x.variance)
     return (x.group + ": " + x.key, *(format_money(m, pence_shown=False) for m in money), x.light)
-
-
-@ledger_app.command("council-spend")
-def ledger_council_spend(file: Path, as_json: JsonFlag = False) -> None:
-    """Import councils' own adult social care spend (area_code, financial_year, amount)."""
-    existing_file(file)
-    with work() as session:
-        outcome = ledger_reports.import_council_spend(session, file, SYSTEM)
-    counts = f"{outcome.created} new, {outcome.updated} revised, {outcome.unchanged} unchanged"
-    say(
-        as_json,
-        CouncilSpendImport.of(outcome).model_dump(mode="json"),
-        f"{outcome.rows} figures: {counts}",
-    )
-
-
-@ledger_app.command("substitution")
-def ledger_substitution(area: str, as_json: JsonFlag = False) -> None:
-    """Did NHS money put into social care replace the council's own spend?"""
-    with work() as session:
-        report = ledger_reports.substitution(session, area)
-    if as_json:
-        emit(SubstitutionReportOut.of(report).model_dump(mode="json"))
-        return
-    for y in report.years:
-        own = "—" if y.own_spend is None else format_money(y.own_spend)
-        flag = "  [red]own spend fell while the NHS transfer rose[/red]" if y.flagged else ""
-        moved = format_money(y.nhs_transfer)
-        out.print(f"{y.financial_year}  own {own:>18}  NHS transfer {moved:>18}{flag}")

@@ -18,9 +18,6 @@ from carepool.pools.service.ledger import PoolCheck, SpendOutcome, pool_label
 from carepool.pools.service.reports import (
     BudgetLine,
     BudgetReport,
-    CouncilSpendOutcome,
-    SubstitutionReport,
-    SubstitutionYear,
 )
 from carepool.pools.service.returns import PoolPosition, ReturnView, SettlementView
 from carepool.web.schemas.common import Pence, Schema, Timestamp, utc_iso
@@ -173,6 +170,25 @@ class SettlementPosted(Schema):
                 for line in settled.lines
             ],
             entry_ids=list(settled.entry_ids),
+        )
+
+
+class SettlementReopened(Schema):
+    """What ``carepool ledger reopen`` did: the year reopened, why, the settlement entries
+    reversed and the entries that reverse them."""
+
+    financial_year: str
+    reason: str
+    reversed_entry_ids: list[int]
+    reversal_entry_ids: list[int]
+
+    @classmethod
+    def of(cls, reopened: settlement.Reopening) -> SettlementReopened:
+        return cls(
+            financial_year=reopened.financial_year,
+            reason=reopened.reason,
+            reversed_entry_ids=list(reopened.reversed_ids),
+            reversal_entry_ids=list(reopened.reversal_ids),
         )
 
 
@@ -354,65 +370,4 @@ class LedgerCheck(Schema):
         return cls(
             ok=all(r.balanced and r.consistent for r in results),
             pools=[PoolCheckOut.of(r) for r in results],
-        )
-
-
-class CouncilSpendImport(Schema):
-    """What an import of councils' own adult social care spend did, figure by figure."""
-
-    file: str
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
-
-    @classmethod
-    def of(cls, outcome: CouncilSpendOutcome) -> CouncilSpendImport:
-        return cls(
-            file=outcome.file_name,
-            rows=outcome.rows,
-            created=outcome.created,
-            updated=outcome.updated,
-            unchanged=outcome.unchanged,
-        )
-
-
-class SubstitutionYearOut(Schema):
-    """One financial year of the substitution check, with changes against the baseline."""
-
-    financial_year: str
-    own_spend_pence: Pence | None
-    nhs_transfer_pence: Pence
-    own_change_pence: Pence | None
-    transfer_change_pence: Pence
-    flagged: bool
-
-    @classmethod
-    def of(cls, year: SubstitutionYear) -> SubstitutionYearOut:
-        return cls(
-            financial_year=year.financial_year,
-            own_spend_pence=year.own_spend,
-            nhs_transfer_pence=year.nhs_transfer,
-            own_change_pence=year.own_change,
-            transfer_change_pence=year.transfer_change,
-            flagged=year.flagged,
-        )
-
-
-class SubstitutionReportOut(Schema):
-    """Did NHS money put into social care replace the council's own spend? ``flagged`` when
-    any year's own spend fell below the baseline while the NHS transfer rose above it."""
-
-    area_code: str
-    baseline_year: str | None
-    flagged: bool
-    years: list[SubstitutionYearOut]
-
-    @classmethod
-    def of(cls, report: SubstitutionReport) -> SubstitutionReportOut:
-        return cls(
-            area_code=report.area_code,
-            baseline_year=report.baseline_year,
-            flagged=report.flagged,
-            years=[SubstitutionYearOut.of(y) for y in report.years],
         )

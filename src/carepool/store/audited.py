@@ -22,8 +22,9 @@ from carepool.store.models import (
     ApiTokenRow,
     Base,
     ClosedPeriodRow,
-    CouncilSpendRow,
+    CouncilFinanceRow,
     ForecastRow,
+    GdpDeflatorRow,
     LedgerEntryRow,
     MetricValueRow,
     PaymentRunRow,
@@ -53,7 +54,8 @@ AUDITED: frozenset[type[Base]] = frozenset(
         ClosedPeriodRow,
         SpendImportRow,
         ForecastRow,
-        CouncilSpendRow,
+        CouncilFinanceRow,  # every council finance return imported
+        GdpDeflatorRow,
         ReturnRow,
         MetricValueRow,
     }

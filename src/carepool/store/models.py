@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -274,6 +275,29 @@ class AuditEventRow(Base):
     after: Mapped[Any] = mapped_column(JSON, nullable=True)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHeadRow(Base):
+    """A chain's head under the audit key, written with each event (see ``KeyedHead``)."""
+
+    __tablename__ = "audit_head"
+
+    chain: Mapped[str] = mapped_column(String(120), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    keyed_from: Mapped[int] = mapped_column(Integer)
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSealRow(Base):
+    """The one row counting the chains under the audit key, so removing one shows (``Seal``)."""
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    chains: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class AuditCheckpointRow(Base):
@@ -572,23 +596,6 @@ class ForecastRow(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class CouncilSpendRow(Base):
-    """A council's own adult social care spend in a year: the substitution check's baseline."""
-
-    __tablename__ = "council_spend"
-    __table_args__ = (
-        UniqueConstraint("area_code", "financial_year", name="uq_council_spend_area_year"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    area_code: Mapped[str] = mapped_column(String(9))
-    financial_year: Mapped[str] = mapped_column(String(7))
-    amount_pence: Mapped[int] = mapped_column(BigInteger)
-    source: Mapped[str] = mapped_column(String(300))
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    imported_by: Mapped[str] = mapped_column(String(120))
-
-
 # --------------------------------------------------------------------------------------------
 # Quarterly returns (see :mod:`carepool.domain.quarterly_return`)
 
@@ -806,3 +813,52 @@ class AmbitionRevisionRow(Base):
     approvals: Mapped[Any] = mapped_column(JSON, default=dict)
     proposed_by: Mapped[str] = mapped_column(String(120))
     proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --------------------------------------------------------------------------------------------
+# The substitution check (see :mod:`carepool.domain.substitution`)
+
+
+class CouncilFinanceRow(Base):
+    """One council's adult social care finance return for one year, in cash pence.
+
+    Figures are as published (``None`` where the return has ``:`` or left a voluntary item
+    blank); ``basis`` says which return they come from, since only figures on one basis are
+    compared. ``synthetic`` marks the demo's invented years.
+    """
+
+    __tablename__ = "council_finance"
+    __table_args__ = (
+        UniqueConstraint("council_code", "financial_year", name="uq_council_finance_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_code: Mapped[str] = mapped_column(String(9))
+    financial_year: Mapped[str] = mapped_column(String(7), index=True)
+    basis: Mapped[str] = mapped_column(String(20))
+    published_name: Mapped[str] = mapped_column(String(200))
+    dh_code: Mapped[str] = mapped_column(String(10))
+    gross_current_expenditure_pence: Mapped[int | None] = mapped_column(BigInteger)
+    nhs_income_pence: Mapped[int | None] = mapped_column(BigInteger)
+    joint_arrangements_income_pence: Mapped[int | None] = mapped_column(BigInteger)
+    bcf_income_pence: Mapped[int | None] = mapped_column(BigInteger)
+    bridging_expenditure_pence: Mapped[int | None] = mapped_column(BigInteger)
+    bridging_income_pence: Mapped[int | None] = mapped_column(BigInteger)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(300))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(120))
+
+
+class GdpDeflatorRow(Base):
+    """HM Treasury's GDP deflator for one financial year, as the exact published decimal."""
+
+    __tablename__ = "gdp_deflator"
+
+    financial_year: Mapped[str] = mapped_column(String(7), primary_key=True)
+    index_value: Mapped[str] = mapped_column(String(20))
+    reference_year: Mapped[str] = mapped_column(String(7))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(300))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(120))

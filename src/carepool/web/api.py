@@ -12,12 +12,17 @@ from fastapi import APIRouter
 
 from carepool.domain.framework import Framework
 from carepool.frameworks import available_years, load_framework
-from carepool.web.auth import PublicViewer
+from carepool.web.auth import ApiRoute, PublicViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year
 from carepool.web.schemas.frameworks import FrameworkList, FrameworkSummary
 
-router = APIRouter(prefix="/api/v1", tags=["frameworks"], responses=API_ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["frameworks"],
+    responses=API_ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 
 @router.get("/frameworks", summary="The programme years that have a policy framework")

@@ -1,15 +1,17 @@
 """The web application: GOV.UK-styled pages for people and a JSON API for machines.
 
 ``create_app`` wires the pieces together and nothing else: routers by audience, the signed
-session cookie, the error renderings, static files and a few security headers. Run it with::
+session cookie, the error renderings, static files, a few security headers, ``HEAD`` and the
+access log (:mod:`carepool.web.access`). Run it with::
 
     uvicorn --factory carepool.web.app:create_app --host 127.0.0.1 --port 8000 \
-        --no-proxy-headers
+        --no-proxy-headers --no-access-log
 
 or from code with ``uvicorn.run(create_app(engine), ..., proxy_headers=False)``. Uvicorn
 otherwise believes ``X-Forwarded-For`` from loopback, so a local client could pose as any
 address; behind a reverse proxy, name it with ``--forwarded-allow-ips`` instead (``carepool
-serve`` does this from ``CAREPOOL_TRUSTED_PROXIES``).
+serve`` does this from ``CAREPOOL_TRUSTED_PROXIES``). ``--no-access-log`` leaves the access
+log to carepool's own, which leaves out query strings.
 """
 
 from __future__ import annotations
@@ -44,8 +46,13 @@ from carepool.plans.routes import pages as plans
 from carepool.plans.routes import sections as plan_sections
 from carepool.pools import api as api_pools
 from carepool.pools.routes import pages as pools
+from carepool.publication import routes as open_data
+from carepool.scorecard import routes as scorecard_routes
 from carepool.store.db import default_engine, is_initialised, unit_of_work
-from carepool.web import api, errors, public
+from carepool.substitution import api as api_substitution
+from carepool.substitution import routes as substitution
+from carepool.web import about, api, errors, public
+from carepool.web.access import AccessLog, HeadAsGet
 from carepool.web.auth import SESSION_HOURS, SignInLimiter
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -160,7 +167,7 @@ def create_app(
         version="1",
         summary="Open data and machine access for pooled health and care budgets.",
         openapi_url="/api/v1/openapi.json",
-        docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
+        docs_url=None,  # interactive consoles load scripts from a CDN: /api/docs is ours (about)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -179,16 +186,21 @@ def create_app(
         https_only=https_only,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(AdmissionLimit)
+    app.add_middleware(AccessLog)  # outermost: sees every request as the client sent it
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if (GOVUK_DIR / "assets").is_dir():
         # GOV.UK Frontend's stylesheet asks for its fonts and images under /assets/.
         app.mount("/assets", StaticFiles(directory=GOVUK_DIR / "assets"), name="govuk-assets")
     for router in (
         public.router,
+        about.router,
+        scorecard_routes.router,  # /areas before allocation's /areas/{code}
         national.router,
         area.router,
         metrics.router,
+        open_data.router,
         plans_national.router,  # /plans/{year}.csv before /plans/{year}
         plans.router,  # /plans/{year}/upload before /plans/{year}/{area}
         plan_sections.router,
@@ -201,6 +213,8 @@ def create_app(
         api_metrics.router,
         payments.router,  # /payments/{year}.csv before /payments/{year}
         api_payments.router,
+        substitution.router,
+        api_substitution.router,
     ):
         app.include_router(router)
     return app

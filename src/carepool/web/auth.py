@@ -35,6 +35,8 @@ from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from carepool.accounts import service as accounts
@@ -105,23 +107,36 @@ def _session_principal(request: Request, session: Session) -> Principal:
     return found
 
 
-def _token_principal(request: Request, session: Session) -> Principal:
-    header = request.headers.get("authorization")
-    if header is None:
+BEARER = HTTPBearer(
+    scheme_name="bearerToken",
+    description="A personal API token from 'carepool users token'. Without one a route "
+    "open to the public answers as to the public; one that needs a token gives 401.",
+    auto_error=False,
+)
+"""Reads ``Authorization: Bearer <token>``, and declares it as the API's security scheme in the
+OpenAPI document. ``auto_error`` is off because the token is optional: :func:`current_principal`
+decides what a missing or malformed header means."""
+
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def _token_principal(
+    request: Request, session: Session, bearer: HTTPAuthorizationCredentials | None
+) -> Principal:
+    if bearer is None:
+        if "authorization" in request.headers:  # sent, but not as 'Bearer <token>'
+            raise NotSignedIn("the Authorization header must be 'Bearer <token>'")
         return PUBLIC
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotSignedIn("the Authorization header must be 'Bearer <token>'")
-    found = accounts.principal_for_token(session, token.strip())
+    found = accounts.principal_for_token(session, bearer.credentials.strip())
     if found is None:
         raise NotSignedIn("the API token is not valid")
     return found
 
 
-def current_principal(request: Request, session: DbSession) -> Principal:
+def current_principal(request: Request, session: DbSession, bearer: BearerCredentials) -> Principal:
     """The viewer: from the bearer token under /api/, from the session cookie elsewhere."""
     if is_api(request):
-        return _token_principal(request, session)
+        return _token_principal(request, session, bearer)
     return _session_principal(request, session)
 
 
@@ -163,6 +178,23 @@ PublicViewer = Annotated[Principal, Depends(public_access)]
 SignedInViewer = Annotated[Principal, Depends(signed_in)]
 NationalViewer = Annotated[Principal, Depends(require_roles(*sorted(NATIONAL_ROLES)))]
 AdminViewer = Annotated[Principal, Depends(require_roles(Role.NATIONAL_ADMIN))]
+
+
+class ApiRoute(APIRoute):
+    """An ``/api/v1`` route whose operation in the OpenAPI document says whether it needs the
+    bearer token.
+
+    FastAPI lists a security scheme as required by every route that reads it; a route open to
+    the public answers without a token too, so its operation also lists the empty requirement
+    (``{}``), which OpenAPI reads as "no credentials".
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if any(access_of(d.call) == "public" for d in self.dependant.dependencies):
+            extra = dict(self.openapi_extra or {})
+            extra["security"] = [*extra.get("security", []), {}]
+            self.openapi_extra = extra
 
 
 def _csrf_for(request: Request, session_id: str) -> str:

@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.money import format_millions, format_money
-from carepool.domain.roles import PUBLIC, Principal
+from carepool.domain.roles import PUBLIC, Principal, Role
 from carepool.frameworks import require_year
 from carepool.geography import service as geography
 from carepool.web.auth import CSRF_FIELD, csrf_token
@@ -57,6 +57,11 @@ def _datetime(value: dt.datetime) -> str:
     return f"{_date(value)} at {hour}:{value:%M}{'am' if value.hour < 12 else 'pm'}"
 
 
+def _role_label(value: str) -> str:
+    """A role as people say it ("Area signatory"), for events that stored its code."""
+    return Role(value).label if value in set(Role) else value
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -72,6 +77,7 @@ def _environment() -> Environment:
         number=_number,
         date=_date,
         datetime=_datetime,
+        role_label=_role_label,
         status_tag=lambda status: STATUS_TAGS.get(str(status), "govuk-tag--grey"),
     )
     env.globals["csrf_field"] = CSRF_FIELD

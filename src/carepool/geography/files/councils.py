@@ -49,7 +49,12 @@ COLUMNS = (
 NATION_LETTERS = {"England": "E", "Wales": "W", "Scotland": "S", "Northern Ireland": "N"}
 """The first letter of a GSS code says which nation the area is in."""
 
-_GSS = re.compile(r"^[EWSN]\d{8}$")
+_GSS = re.compile(r"^[EWSN][0-9]{8}$")
+_SHORT_CODE = re.compile(r"^[A-Z]{3}$")
+_COMBINED_SHORT_CODE = re.compile(r"^[A-Z]{3,4}$")
+COMBINED_AUTHORITY = "COMB"
+"""The register gives every council three letters and a combined authority three or four
+(``LCR``, ``GMCA``)."""
 
 
 def read_councils(path: Path) -> list[Council]:
@@ -74,9 +79,9 @@ def _council(row: Row, log: ProblemLog) -> Council | None:
     before = len(log)
     nation = _nation(row, log)
     code = _gss_code(row, nation, log)
-    short_code = required_text(row, SHORT_CODE, log)
     name = optional_text(row, NICE_NAME) or required_text(row, OFFICIAL_NAME, log)
     kind = required_text(row, KIND, log)
+    short_code = _short_code(row, kind, log) if code else None
     start = date_field(row, START, log, required=False)
     end = date_field(row, END, log, required=False)
     if start and end and end < start:
@@ -122,6 +127,23 @@ def _gss_code(row: Row, nation: str | None, log: ProblemLog) -> str | None:
         log.add(message, row=row.number, column=GSS_CODE)
         return None
     return code
+
+
+def _short_code(row: Row, kind: str | None, log: ProblemLog) -> str | None:
+    """The register's own code, as the register writes it, since successors and counties are
+    named by it and must match exactly: three capital letters (``TRF``), or three or four for
+    a combined authority."""
+    short = required_text(row, SHORT_CODE, log)
+    if short is None:
+        return None
+    if kind == COMBINED_AUTHORITY:
+        pattern, expected = _COMBINED_SHORT_CODE, "three or four capital letters, like GMCA"
+    else:
+        pattern, expected = _SHORT_CODE, "three capital letters, like TRF"
+    if not pattern.match(short):
+        log.add(f"{short!r} is not a register code: {expected}", row=row.number, column=SHORT_CODE)
+        return None
+    return short
 
 
 def _codes(text: str) -> tuple[str, ...]:

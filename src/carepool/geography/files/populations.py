@@ -35,8 +35,8 @@ OLDEST = "90+"
 OLDEST_AGE = 90
 AGE_COLUMNS = (*(str(age) for age in range(OLDEST_AGE)), OLDEST)
 
-_CODE = re.compile(r"^[EWSN]\d{8}$")
-_VINTAGE = re.compile(r"mid-?(\d{4})", re.IGNORECASE)
+_CODE = re.compile(r"^[EWSN][0-9]{8}$")
+_VINTAGE = re.compile(r"mid-?([0-9]{4})", re.IGNORECASE)
 
 
 def read_populations(path: Path) -> list[PopulationCount]:

@@ -52,8 +52,8 @@ COLUMNS = (
 SUM_TOLERANCE = Decimal("0.0001")
 """How far a CCG's or council's shares may add up away from 1 (the file has 6-dp rounding)."""
 
-_CCG = re.compile(r"^E38\d{6}$")
-_COUNCIL = re.compile(r"^E(?:06|08|09|10)\d{6}$")
+_CCG = re.compile(r"^E38[0-9]{6}$")
+_COUNCIL = re.compile(r"^E(?:06|08|09|10)[0-9]{6}$")
 _ODS = re.compile(r"^[0-9A-Z]{3,5}$")
 
 

@@ -10,28 +10,32 @@ those, so they are neither required nor stored.
 The measure that matters most to the BCF is ASC5, the outcome of short-term services
 (reablement: the proportion of people with no further need for services afterwards,
 ASCOF 2D in the 2015–2023 numbering). The file states no units; :data:`UNITS` records what
-each code measures as Oflog defines it, and a code not listed there is kept with the unit
-"as published".
+each code measures as Oflog defines it, and is also the list of codes the file may hold: a
+code not in it (``ASC50``) is a mistake or a measure carepool does not know the unit of,
+and either way it is refused rather than stored with a guessed meaning.
 
 A blank ``Value`` is a figure Oflog did not publish (the Isles of Scilly's survey measures,
 councils that did not return workforce data). Such rows are counted and left out, not
 refused: they are part of the file as published. Anything else that is not a decimal number
-is a problem, as are a financial year that is not ``2015-16`` (or ``2015/16``), a code that is
-not an English ONS code, one measure code with two different names, and the same year,
-council and measure twice.
+is a problem, as are a financial year not written as the file writes its years
+(``2015-16``) or outside the years Oflog's series can cover (from 2015-16, its first year,
+to the year in progress), a code that is not an English ONS code, one measure code with two
+different names, and the same year, council and measure twice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from carepool.domain.periods import PeriodError, financial_year
+from carepool.domain.periods import PeriodError, financial_year_within, year_label
 from carepool.io.tabular import (
     ProblemLog,
     Row,
+    not_a,
     read_table,
     require_found,
     require_rows,
@@ -57,11 +61,11 @@ UNITS = {
 }
 """What each measure's values are; the file itself does not say."""
 
-UNKNOWN_UNIT = "as published"
+FIRST_YEAR = "2015-16"
+"""The first year of Oflog's adult social care outcomes; no edition holds an earlier one."""
 
-_AREA_CODE = re.compile(r"^E\d{8}$")
-_MEASURE_CODE = re.compile(r"^ASC\d+$")
-_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
+_AREA_CODE = re.compile(r"^E[0-9]{8}$")
+_NUMBER = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,7 @@ class OutcomeValue:
 
     @property
     def unit(self) -> str:
-        return UNITS.get(self.measure_code, UNKNOWN_UNIT)
+        return UNITS[self.measure_code]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,7 @@ def _row_value(row: Row, log: ProblemLog) -> OutcomeValue | None:
     year = _year(row, log)
     code = _pattern(row, AREA_CODE, _AREA_CODE, "an English ONS area code like E06000001", log)
     name = required_text(row, AREA_NAME, log)
-    measure = _pattern(row, CODE, _MEASURE_CODE, "a measure code like ASC5", log)
+    measure = _measure(row, log)
     label = required_text(row, MEASURE, log)
     number = _number(row, log)
     if (
@@ -141,10 +145,21 @@ def _year(row: Row, log: ProblemLog) -> str | None:
     if text is None:
         return None
     try:
-        return financial_year(text, slash=True)  # the published file writes 2015/16 too
+        return financial_year_within(text, FIRST_YEAR, year_label(dt.date.today()))
     except PeriodError as exc:
         log.add(exc.message, row=row.number, column=YEAR)
         return None
+
+
+def _measure(row: Row, log: ProblemLog) -> str | None:
+    text = required_text(row, CODE, log)
+    if text is not None and text not in UNITS:
+        known = ", ".join(UNITS)
+        log.add(
+            f"{text!r} is not one of Oflog's measure codes ({known})", row=row.number, column=CODE
+        )
+        return None
+    return text
 
 
 def _pattern(
@@ -163,7 +178,7 @@ def _number(row: Row, log: ProblemLog) -> Decimal | None:
     if not text:
         return None
     if not _NUMBER.match(text):
-        log.add(f"{text!r} is not a number", row=row.number, column=VALUE)
+        log.add(not_a(text, "a number"), row=row.number, column=VALUE)
         return None
     return Decimal(text)
 

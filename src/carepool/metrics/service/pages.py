@@ -417,10 +417,10 @@ def area_metrics(session: Session, code: str, grain: Grain, viewer: Principal) -
     """The area's page: each computed metric's series, chart, ambition and comparisons."""
     geo = find_area(session, code)
     area = geo.area(code)
-    neighbours = _neighbours(geo, code)
+    neighbours = similar_to(geo, code)
     names = {a.code: a.name for a in geo.areas}
     exact = sees_exact(viewer)
-    ambitions = _ambitions(session, code, viewer)
+    ambitions = plan_ambitions(session, code, viewer)
     shown_metrics, missing = [], []
     for metric in catalogue():
         source = provenance(session, metric.id)
@@ -469,7 +469,7 @@ def _area_metric(
     )
 
 
-def _neighbours(geo: YearGeography, code: str) -> tuple[str, ...]:
+def similar_to(geo: YearGeography, code: str) -> tuple[str, ...]:
     """The area's five most similar areas, or none if it has no population to compare on."""
     kinds = {area.code: area.kind for area in geo.areas}
     try:
@@ -478,7 +478,7 @@ def _neighbours(geo: YearGeography, code: str) -> tuple[str, ...]:
         return ()
 
 
-def _ambitions(
+def plan_ambitions(
     session: Session, code: str, viewer: Principal
 ) -> dict[str, dict[str, Decimal | None]]:
     """Each metric's quarterly ambitions from the area's plans the viewer may read.

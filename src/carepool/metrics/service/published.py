@@ -32,7 +32,7 @@ from carepool.domain.errors import CarepoolError, Conflict, NotFound
 from carepool.domain.metric_value import Grain
 from carepool.domain.roles import Principal, Role
 from carepool.geography import repository as vintages
-from carepool.io.tabular import file_sha256
+from carepool.io.tabular import file_sha256, read_table
 from carepool.metrics import repository as repo
 from carepool.metrics.files import dtoc, published_outcomes
 from carepool.metrics.repository import Statistic
@@ -45,6 +45,7 @@ REABLEMENT_OUTCOME = "ASC5"
 """Oflog's code for the outcome of short-term services (reablement), a BCF metric."""
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
 _SNIFF_BYTES = 4096
 
 
@@ -70,15 +71,25 @@ def detect_kind(path: Path) -> str:
         raise CarepoolError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
     if head.startswith(_OLE2_MAGIC):
         return DTOC
-    first_line = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0]
-    header = {cell.strip().strip('"') for cell in first_line.split(",")}
-    if {published_outcomes.YEAR, published_outcomes.CODE} <= header:
+    if {published_outcomes.YEAR, published_outcomes.CODE} <= _header(path, head):
         return ASC_OUTCOMES
     raise CarepoolError(
         f"{path.name} is neither Oflog's adult social care outcomes CSV nor NHS England's "
         f"delayed transfers of care workbook; if it is one of them, say which with --kind "
         f"({' or '.join(KINDS)})"
     )
+
+
+def _header(path: Path, head: bytes) -> set[str]:
+    """The column names of a CSV file's first line, or of an .xlsx workbook's first row.
+
+    A workbook is recognised from its bytes, whatever the file is named (a workbook saved
+    under a .csv name is still a workbook), and read by the shared reader as every import is.
+    """
+    if head.startswith(_ZIP_MAGIC):
+        return set(read_table(path).header)
+    first_line = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0]
+    return {cell.strip().strip('"') for cell in first_line.split(",")}
 
 
 def import_statistics(

@@ -149,6 +149,15 @@ def period_values(
     )
 
 
+def vintage_values(session: Session, metric: str) -> tuple[str | None, list[MetricValue]]:
+    """The latest vintage of a metric and every value it holds (exact: see
+    :func:`public_values` before showing them to anyone but national roles)."""
+    vintage = repo.latest_metric_vintage(session, metric)
+    if vintage is None:
+        return None, []
+    return vintage, repo.metric_values_of_vintage(session, metric, vintage)
+
+
 def public_values(values: Sequence[MetricValue]) -> list[tuple[MetricValue, Rate]]:
     """Each value beside what the public may see of it (small counts withheld).
 

@@ -295,7 +295,9 @@ def pay(session: Session, run: PaymentRunRow, actor: Principal) -> PayOutcome:
     """Pay an approved run: post every line into its area's pool, all or nothing.
 
     Paying a paid run again posts nothing. A run that trues up a paid one reverses that run's
-    entries for each area whose payment changed and posts the new amounts.
+    entries for each area whose payment changed and posts the new amounts. A pool whose year
+    is settled refuses the run, naming the settlement: the payment would change what was
+    shared out, and moving it on into the next year would hide that.
     """
     if run.status == RunStatus.PAID:
         return PayOutcome(run, {}, None, True)
@@ -314,6 +316,7 @@ def pay(session: Session, run: PaymentRunRow, actor: Principal) -> PayOutcome:
     batches = []
     for row in paying:
         pool = pools[row.area_code]
+        ledger.refuse_settled(session, pool, [quarter_end(run)], closed[pool.id])
         reversed_ids[row.area_code] = (
             _reverse_previous(session, pool, previous, actor) if previous else []
         )

@@ -385,7 +385,8 @@ def _section75(sheet: Worksheet, export: _Export) -> None:
         "one of: " + "; ".join(f"{code} ({name})" for code, name in partners.items()),
         "the named officer who reports on the pool quarterly and at year end",
         "how an over- or underspend is shared between the partners",
-        'the risk share\'s terms as JSON, e.g. {"host_share": 60}; blank if none',
+        'the risk share\'s terms as JSON: {"cap": "£250,000"} for host first, '
+        '{"percentages": {"CODE": 60, ...}} for fixed percentages; blank for the others',
         "how many instalments partners pay into the pool each year",
         "the date the agreement was signed; blank if not yet",
     ]

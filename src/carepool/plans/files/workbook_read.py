@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import re
 import typing
 import warnings
@@ -400,7 +401,7 @@ def _money(value: object, column: Column, choices: Sequence[str]) -> int:
     raise _Bad(f"{value_text(value)!r} is not an amount of money (expected e.g. £1,234.56)")
 
 
-_NUMBER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_NUMBER = re.compile(r"^[-−]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
 
 
 def _decimal(value: object, column: Column, choices: Sequence[str]) -> Decimal:
@@ -425,7 +426,7 @@ def _choice(value: object, column: Column, choices: Sequence[str]) -> str:
 
 def _int(value: object, column: Column, choices: Sequence[str]) -> int:
     text = value_text(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"-?\d+(?:\.0+)?", text):
+    if isinstance(value, bool) or not re.fullmatch(r"-?[0-9]+(?:\.0+)?", text):
         raise _Bad(f"{text!r} is not a whole number")
     return int(text.split(".")[0])
 
@@ -445,12 +446,25 @@ def _date(value: object, column: Column, choices: Sequence[str]) -> dt.date:
 
 def _json(value: object, column: Column, choices: Sequence[str]) -> dict[str, Any]:
     try:
-        parsed = json.loads(_text(value, column, choices))
-    except json.JSONDecodeError:
+        text = _text(value, column, choices)
+        parsed = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except ValueError:  # not JSON, or NaN, Infinity or a number too large for a float
         parsed = None
     if not isinstance(parsed, dict):
-        raise _Bad('write the parameters as JSON, e.g. {"host_share": 60, "cap": "£100,000"}')
+        raise _Bad('write the parameters as JSON, e.g. {"cap": "£100,000"}')
     return parsed
+
+
+def _not_json(name: str) -> None:
+    """NaN and Infinity are Python's additions to JSON; no database stores them as JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large")
+    return number
 
 
 _PARSERS: Mapping[Kind, Callable[[object, Column, Sequence[str]], object]] = {

@@ -45,7 +45,7 @@ RISK_SHARES = {
 }
 INSTALMENTS = {"1": "Once a year", "2": "Twice a year", "4": "Quarterly", "12": "Monthly"}
 QUARTERS = ("q1", "q2", "q3", "q4")
-_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$|^[0-9]+(\.[0-9]+)?$")
 _MAX_DIGITS = 15
 
 
@@ -387,7 +387,7 @@ def read_date(values: Values, name: str, what: str, errors: PageErrors) -> dt.da
     if missing:
         errors.add(f"{what} must include a {' and '.join(missing)}", f"{name}-{missing[0]}")
         return None
-    if not all(v.isdigit() for v in parts.values()) or len(parts["year"]) != 4:
+    if not all(v.isascii() and v.isdigit() for v in parts.values()) or len(parts["year"]) != 4:
         errors.add(f"{what} must be a real date, like 27 3 2015", f"{name}-day")
         return None
     try:

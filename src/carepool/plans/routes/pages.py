@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.framework import Framework
 from carepool.domain.money import format_money
-from carepool.domain.plan import Ambition
+from carepool.domain.plan import Ambition, PlanContent
 from carepool.domain.plan_rules import Severity
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import Principal
@@ -48,6 +48,7 @@ from carepool.plans.service import EDITOR_ROLES, PlanRow, check_lock
 from carepool.web.auth import CsrfChecked, DbSession, PublicViewer, SignedInViewer, require_roles
 from carepool.web.forms import PageErrors, attempt, posted_form
 from carepool.web.kit import check_year, flash, render
+from carepool.web.params import VersionQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -312,7 +313,6 @@ def _check_page(
     errors: PageErrors | None = None,
     comment: str = "",
 ) -> Response:
-    framework = page.geo.framework
     blocking = [f for f in page.findings if f.severity is Severity.ERROR]
     shown = errors or PageErrors()
     if not shown:
@@ -321,16 +321,7 @@ def _check_page(
             row = f", row {finding.location.row}" if finding.location.row else ""
             shown.add(f"{finding.location.section}{row}: {finding.message}", f"check-{slug}")
     context = {
-        "page": page,
-        "area": page.area,
-        "framework": framework,
-        "content": page.content,
-        "base": _base(page),
-        "partners": page.partners,
-        "streams": {s.id: s.name for s in framework.streams} | {"additional": "Additional"},
-        "metric_rows": [_ambition_row(a, framework) for a in page.content.ambitions],
-        "conditions": {c.id: c for c in framework.national_conditions},
-        "risk_shares": RISK_SHARES,
+        **_content_context(page, page.content),
         "blocking": blocking,
         "warnings": [f for f in page.findings if f.severity is Severity.WARNING],
         "errors": shown,
@@ -342,6 +333,24 @@ def _check_page(
         request, "plan_check.html", context, viewer=viewer, synthetic=page.geo.synthetic,
         status_code=status,
     )  # fmt: skip
+
+
+def _content_context(page: PlanPage, content: PlanContent) -> dict[str, object]:
+    """What a page showing a plan's content needs to name its codes as people read them."""
+    framework = page.geo.framework
+    return {
+        "page": page,
+        "area": page.area,
+        "framework": framework,
+        "content": content,
+        "base": _base(page),
+        "partners": page.partners,
+        "streams": {s.id: s.name for s in framework.streams} | {"additional": "Additional"},
+        "metric_rows": [_ambition_row(a, framework) for a in content.ambitions],
+        "metric_labels": {m.metric: m.label for m in framework.metrics},
+        "conditions": {c.id: c for c in framework.national_conditions},
+        "risk_shares": RISK_SHARES,
+    }
 
 
 def _ambition_row(ambition: Ambition, framework: Framework) -> tuple[str, str]:
@@ -393,6 +402,40 @@ def send_for_sign_off(
 
 
 # ---------------------------------------------------------------------------------------
+# Reading the plan
+
+
+@router.get("/plans/{year}/{area}/read", response_class=HTMLResponse)
+def read_plan(
+    request: Request,
+    year: str,
+    area: str,
+    session: DbSession,
+    viewer: PublicViewer,
+    version: VersionQuery = None,
+) -> Response:
+    """The plan's whole content on one page, to read, print or sign against.
+
+    Everyone who may see the plan may read it, whatever its status: a signatory signs the
+    version shown here, an assurer assures it, and the public reads it once it is approved.
+    """
+    page = load_plan(session, year, area, viewer)
+    latest = plans.current_version(page.plan)
+    wanted = latest.number if version is None else version
+    shown = next((v for v in page.plan.versions if v.number == wanted), None)
+    if shown is None:
+        raise NotFound(f"the plan for {page.area.name} has no version {version}")
+    context = {
+        **_content_context(page, plans.content_of(shown)),
+        "plan": page.plan,
+        "shown": shown,
+        "latest": latest.number,
+        "timeline": timeline(page.plan.events, page.partners),
+    }
+    return render(request, "plan_read.html", context, viewer=viewer, synthetic=page.geo.synthetic)
+
+
+# ---------------------------------------------------------------------------------------
 # Versions
 
 
@@ -400,7 +443,7 @@ def readable_path(path: str) -> str:
     """``schemes[2].planned_spend`` as people read it: ``Schemes, row 3, planned spend``."""
     sections = {"ambitions": "Metrics", "section75": "Section 75"}
     words: list[str] = []
-    for part in re.findall(r"\[\d+\]|[^.\[\]]+", path):
+    for part in re.findall(r"\[[0-9]+\]|[^.\[\]]+", path):
         if not part.startswith("["):
             words.append(sections.get(part, part.replace("_", " ")))
         elif words and words[-1] == "quarters":

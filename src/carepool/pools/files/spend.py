@@ -49,12 +49,13 @@ from pathlib import Path
 from carepool.domain.errors import ImportRejected, MoneyError
 from carepool.domain.ledger import SpendColumns
 from carepool.domain.money import MAX_PENCE, Pence, format_money, parse_money
-from carepool.domain.periods import Period, PeriodError, financial_year
+from carepool.domain.periods import Period
 from carepool.io.limits import MAX_CSV_ROWS, MAX_FILE_BYTES
 from carepool.io.tabular import (
     ProblemLog,
     Row,
     date_field,
+    ends_complete,
     money_field,
     parse_date,
     read_table,
@@ -288,6 +289,8 @@ def _plain_text(path: Path) -> str:
         raise NotClean from None
     if "\x00" in text or text.count("\n") >= MAX_CSV_ROWS:
         raise NotClean  # too many lines may still be fewer rows: the row-by-row reader decides
+    if not ends_complete(text):
+        raise NotClean  # maybe cut short mid-row: the row-by-row reader refuses the last row
     return text
 
 
@@ -491,54 +494,3 @@ def _amounts(cells: list[str]) -> Sequence[int]:
     if min(amounts, default=1) <= 0:
         raise NotClean
     return amounts
-
-
-# --------------------------------------------------------------------------------------------
-# Councils' own adult social care spend (for the substitution check)
-
-COUNCIL_COLUMNS = ("area_code", "financial_year", "amount")
-
-
-@dataclass(frozen=True, slots=True)
-class CouncilSpendLine:
-    row: int
-    area_code: str
-    financial_year: str
-    amount: Pence
-
-
-def read_council_spend(path: Path) -> tuple[str, list[CouncilSpendLine]]:
-    """Read ``area_code, financial_year, amount`` rows; refuse the file if any is wrong."""
-    table = read_table(path, required=COUNCIL_COLUMNS)
-    log = table.problem_log()
-    lines: list[CouncilSpendLine] = []
-    first: dict[tuple[str, str], int] = {}
-    for row in table.rows:
-        area = required_text(row, "area_code", log)
-        year = _financial_year(row, log)
-        amount = money_field(row, "amount", log)
-        if area is None or year is None or amount is None:
-            continue
-        if (area, year) in first:
-            log.add(
-                f"{area} {year} is also on row {first[(area, year)]}; give each area "
-                "one figure a year",
-                row=row.number,
-                column="financial_year",
-            )
-            continue
-        first[(area, year)] = row.number
-        lines.append(CouncilSpendLine(row.number, area, year, amount))
-    log.raise_if_any()
-    return table.source, lines
-
-
-def _financial_year(row: Row, log: ProblemLog) -> str | None:
-    value = required_text(row, "financial_year", log)
-    if value is None:
-        return None
-    try:
-        return financial_year(value)
-    except PeriodError as exc:
-        log.add(exc.message, row=row.number, column="financial_year")
-        return None

@@ -54,7 +54,6 @@ from carepool.store.models import (
 )
 
 # The rows the services hand around: a pool, its spend imports, forecasts and council spend.
-from carepool.store.models import CouncilSpendRow as CouncilSpendRow
 from carepool.store.models import ForecastRow as ForecastRow
 from carepool.store.models import PoolRow as PoolRow
 from carepool.store.models import SpendImportRow as SpendImportRow
@@ -615,6 +614,16 @@ def add_closed_period(
     return row
 
 
+def remove_closed_period(session: Session, pool_id: int, label: str) -> bool:
+    """Reopen a closed period: whether it was closed."""
+    row = session.scalar(select(ClosedPeriodRow).filter_by(pool_id=pool_id, label=label))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
 # --------------------------------------------------------------------------------------------
 # Spend imports
 
@@ -754,41 +763,3 @@ def forecasts(session: Session, pool_id: int) -> list[ForecastRow]:
         select(ForecastRow).filter_by(pool_id=pool_id).order_by(ForecastRow.as_at, ForecastRow.id)
     )
     return list(session.scalars(query))
-
-
-def council_spend(session: Session, area_code: str) -> list[CouncilSpendRow]:
-    query = (
-        select(CouncilSpendRow)
-        .filter_by(area_code=area_code)
-        .order_by(CouncilSpendRow.financial_year)
-    )
-    return list(session.scalars(query))
-
-
-def find_council_spend(
-    session: Session, area_code: str, financial_year: str
-) -> CouncilSpendRow | None:
-    query = select(CouncilSpendRow).filter_by(area_code=area_code, financial_year=financial_year)
-    return session.scalars(query).first()
-
-
-def add_council_spend(
-    session: Session,
-    area_code: str,
-    financial_year: str,
-    amount_pence: int,
-    source: str,
-    by: str,
-    at: dt.datetime,
-) -> None:
-    """Hold a council's own spend for a year (written with the unit of work's next flush)."""
-    session.add(
-        CouncilSpendRow(
-            area_code=area_code,
-            financial_year=financial_year,
-            amount_pence=amount_pence,
-            source=source,
-            imported_at=at,
-            imported_by=by,
-        )
-    )

@@ -125,6 +125,9 @@ def date_from(form: FormData, name: str, errors: PageErrors, what: str) -> dt.da
     if not all(parts):
         errors.add(f"{_capital(what)} must include a day, month and year", f"{name}-day")
         return None
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        errors.add(f"{_capital(what)} must be a real date", f"{name}-day")
+        return None
     try:
         day, month, year = (int(p) for p in parts)
         return dt.date(year, month, day)
@@ -386,93 +389,3 @@ def _bars_description(lines: Sequence[ExpenditureLine]) -> str:
         f"{len(over)} of them have spent more than their budget to date."
     )
     return text_ + " The same figures are in the table below the chart."
-
-
-def line_chart(
-    chart_id: str,
-    title: str,
-    labels: Sequence[str],
-    series: Sequence[tuple[str, str, Sequence[int | None]]],
-) -> SeriesChart:
-    """Lines over the years: each series is (name, ``solid``/``dashed``, values in pence);
-    a missing value leaves a gap rather than a misleading zero."""
-    width, height, left, right, top, bottom = 720, 300, 110, 30, 40, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    values = [v for _, _, vs in series for v in vs if v is not None]
-    largest = max([*values, 1])
-    step = plot_w // max(1, len(labels) - 1) if len(labels) > 1 else 0
-    colours = (BUDGET_COLOUR, ACTUAL_COLOUR)
-    parts = [
-        _open(chart_id, title, _lines_description(labels, series), width, height),
-        _legend(18, [(colours[i % 2], style, name) for i, (name, style, _) in enumerate(series)]),
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
-        f'stroke="{TEXT_COLOUR}"></line>',
-        f'<text class="app-chart__tick" x="{left - 6}" y="{top + 4}" text-anchor="end" '
-        f'fill="{TEXT_COLOUR}">{escape(format_money(largest, pence_shown=False))}</text>',
-        f'<text class="app-chart__tick" x="{left - 6}" y="{top + plot_h}" text-anchor="end" '
-        f'fill="{TEXT_COLOUR}">£0</text>',
-        f'<line x1="{left}" y1="{top + plot_h // 2}" x2="{width - right}" '
-        f'y2="{top + plot_h // 2}" stroke="#b1b4b6" stroke-dasharray="2 4"></line>',
-        f'<text class="app-chart__tick" x="{left - 6}" y="{top + plot_h // 2 + 4}" '
-        f'text-anchor="end" fill="{TEXT_COLOUR}">'
-        f"{escape(format_money(largest // 2, pence_shown=False))}</text>",
-    ]
-    xs = [left + i * step for i in range(len(labels))] if len(labels) > 1 else [left + plot_w // 2]
-    for x, label in zip(xs, labels, strict=False):
-        parts.append(
-            f'<text class="app-chart__tick" x="{x}" y="{top + plot_h + 18}" '
-            f'text-anchor="middle" fill="{TEXT_COLOUR}">{escape(label)}</text>'
-        )
-    for number, (_, style, points) in enumerate(series):
-        frame = (top + plot_h, plot_h, largest)
-        parts.append(_polyline(points, xs, colours[number % 2], style, frame))
-    parts.append("</svg>")
-    headings = ("Year", *(name for name, _, _ in series))
-    rows = tuple(
-        (label, *(_maybe_money(points[i]) for _, _, points in series))
-        for i, label in enumerate(labels)
-    )
-    description = _lines_description(labels, series)
-    return SeriesChart(chart_id, title, description, Markup("".join(parts)), headings, rows)
-
-
-def _polyline(
-    points: Sequence[int | None],
-    xs: Sequence[int],
-    colour: str,
-    style: str,
-    frame: tuple[int, int, int],
-) -> str:
-    """One series: a line through its points, marked with circles (solid) or squares."""
-    baseline, plot_h, largest = frame
-    xy = [
-        (x, baseline - _scaled(v, largest, plot_h))
-        for x, v in zip(xs, points, strict=False)
-        if v is not None
-    ]
-    dash = ' stroke-dasharray="6 4"' if style == "dashed" else ""
-    shape = "".join(
-        f'<circle cx="{x}" cy="{y}" r="5" fill="{colour}"></circle>'
-        if style == "solid"
-        else f'<rect x="{x - 5}" y="{y - 5}" width="10" height="10" fill="{colour}"></rect>'
-        for x, y in xy
-    )
-    if len(xy) < 2:
-        return shape
-    path = " ".join(f"{x},{y}" for x, y in xy)
-    return (
-        f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="3"{dash}>'
-        f"</polyline>{shape}"
-    )
-
-
-def _maybe_money(value: int | None) -> str:
-    return "not held" if value is None else format_money(value)
-
-
-def _lines_description(
-    labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[int | None]]]
-) -> str:
-    names = " and ".join(f"{name} ({style} line)" for name, style, _ in series)
-    span = f"{labels[0]} to {labels[-1]}" if labels else "no years"
-    return f"A line chart of {names}, {span}. The same figures are in the table below the chart."

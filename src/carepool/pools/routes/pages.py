@@ -535,6 +535,43 @@ def settle(
     return _periods_page(request, session, page, viewer, errors)
 
 
+@router.post("/pools/{year}/{area}/reopen", response_class=HTMLResponse)
+def reopen(
+    request: Request,
+    year: str,
+    area: str,
+    session: DbSession,
+    viewer: Writer,
+    _csrf: CsrfChecked,
+    form: PostedForm,
+) -> Response:
+    """Reopen a settled year, with the reason, so it takes entries again (the settlement is
+    reversed and the reopening recorded)."""
+    page = forms.load_pool(session, year, area, viewer)
+    errors = PageErrors()
+    chosen = forms.text(form, "financial_year", 10) or None
+    reason = forms.text(form, "reason", 500)
+    if not reason:
+        errors.add("Say why the settled year is reopened", "reason")
+        return _periods_page(request, session, page, viewer, errors)
+    pool = page.pool
+    result = attempt(
+        session,
+        errors,
+        lambda: ledger_settle.reopen(session, pool, viewer, reason, chosen),
+        "reason",
+        subject="pool",
+    )
+    if result is None:
+        return _periods_page(request, session, page, viewer, errors)
+    flash(
+        request,
+        f"{result.financial_year} reopened: its settlement is reversed and entries can be dated "
+        "in it again; settle it again when its books are complete",
+    )
+    return RedirectResponse(f"{page.base}/periods#settlement", status_code=303)
+
+
 # ---------------------------------------------------------------------------------------
 # Quarterly returns
 
@@ -733,28 +770,3 @@ def decide_return(
     decision = forms.text(form, "decision", 20)
     action = ReturnAction.SEND_BACK if decision == "send_back" else ReturnAction.SIGN_OFF
     return _step(request, session, page, chosen, action, viewer, form)
-
-
-# ---------------------------------------------------------------------------------------
-# The substitution check
-
-
-@router.get("/pools/{year}/{area}/substitution", response_class=HTMLResponse)
-def substitution(
-    request: Request, year: str, area: str, session: DbSession, viewer: SignedInViewer
-) -> Response:
-    """Did NHS money put into social care replace the council's own spend?"""
-    page = forms.load_pool(session, year, area, viewer)
-    report = ledger_reports.substitution(session, area)
-    years = [y.financial_year for y in report.years]
-    chart = forms.line_chart(
-        "substitution-chart",
-        f"{page.area.name}: council's own adult social care spend and NHS money transferred",
-        years,
-        [
-            ("Council's own spend", "solid", [y.own_spend for y in report.years]),
-            ("NHS money transferred", "dashed", [y.nhs_transfer for y in report.years]),
-        ],
-    )
-    context = {"report": report, "chart": chart, "held": any(y.own_spend for y in report.years)}
-    return _show(request, "pool_substitution.html", page, viewer, context)

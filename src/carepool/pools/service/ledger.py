@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
 from carepool.domain.audit import pool_chain
-from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
+from carepool.domain.errors import (
+    CarepoolError,
+    Conflict,
+    Forbidden,
+    ImportRejected,
+    NotFound,
+    Problem,
+)
 from carepool.domain.ledger import (
     Accounts,
     Entry,
@@ -35,7 +42,12 @@ from carepool.domain.ledger import (
     reversal,
 )
 from carepool.domain.money import Pence, format_money, split_by_weights
-from carepool.domain.periods import Period, instalment_dates, period_named
+from carepool.domain.periods import (
+    Period,
+    instalment_dates,
+    period_named,
+    programme_financial_years,
+)
 from carepool.domain.plan import PlanContent
 from carepool.domain.plan_workflow import PlanStatus
 from carepool.domain.roles import Principal, Role
@@ -342,6 +354,79 @@ def warm_plan_contents(session: Session, year: str, pools: Sequence[PoolRow]) ->
 
 
 # --------------------------------------------------------------------------------------------
+# Settled years
+
+
+def settlement_key(financial_year: str) -> str:
+    """The correlation key the year's settlement entries (and their reversals) share."""
+    return f"settlement:{financial_year}"
+
+
+def live_settlement(session: Session, pool: PoolRow, financial_year: str) -> list[repo.StoredEntry]:
+    """The year's settlement entries not since reversed: empty when the year is not settled."""
+    key = settlement_key(financial_year)
+    posted = repo.entries(session, pool.id, kind=EntryKind.SETTLEMENT, correlation=key)
+    if not posted:
+        return []
+    undone = repo.reversed_ids(session, pool.id)
+    return [stored for stored in posted if stored.id not in undone]
+
+
+def how_to_reopen(pool: PoolRow, financial_year: str) -> str:
+    """What a refusal tells someone who needs to post into a settled year."""
+    return (
+        f"To post into {financial_year}, reopen it first: a pool finance officer or a "
+        f"national administrator presses 'Reopen {financial_year}' on the pool's Periods and "
+        f"settlement page, or runs 'carepool ledger reopen {pool.area_code} --year "
+        f'{pool.year} --financial-year {financial_year} --reason "why"\'. Reopening is '
+        "recorded in the audit log and reverses the settlement; settle the year again once "
+        "its books are complete"
+    )
+
+
+SETTLED_ROWS_SHOWN = 100
+"""How many refused rows a settled-year refusal names; the message counts them all."""
+
+
+def refuse_settled(
+    session: Session,
+    pool: PoolRow,
+    days: Sequence[dt.date],
+    closed: Sequence[Period],
+    where: Callable[[int], Problem] | None = None,
+) -> None:
+    """Refuse anything dated in a settled year, naming the settlement and how to reopen it.
+
+    The settlement shared out the year's variance, so a later entry in that year would leave
+    the shares wrong while the pool still says it is settled. Settling closes the year, so
+    the settlement is looked up only when a day falls in a closed financial year. ``where``,
+    if given, locates the day at an index (a file's row), so each refused one is named and
+    the file is refused as an import is (:class:`ImportRejected`); entries are a
+    :class:`Conflict` with the books as they stand.
+    """
+    years = set(programme_financial_years(pool.year))
+    for period in (p for p in closed if p.label in years):
+        hits = [index for index, day in enumerate(days) if period.contains(day)]
+        live = live_settlement(session, pool, period.label) if hits else []
+        if live:
+            ids = ", ".join(str(stored.id) for stored in live)
+            message = (
+                f"{period.label} is settled for pool {pool_label(pool)} (settlement entries "
+                f"{ids}), so its books are closed: {len(hits):,} of the dates given fall in it, "
+                f"the first {days[hits[0]].isoformat()}. {how_to_reopen(pool, period.label)}"
+            )
+            if where is None:
+                raise Conflict(message)
+            raise ImportRejected(
+                message,
+                [
+                    replace(where(i), message=f"{days[i].isoformat()} falls in {period.label}")
+                    for i in hits[:SETTLED_ROWS_SHOWN]
+                ],
+            )
+
+
+# --------------------------------------------------------------------------------------------
 # Posting
 
 
@@ -359,6 +444,7 @@ def post_many(
     require_write(actor, pool.area_code)
     repo.lock_pool(session, pool)
     closed = repo.closed_periods(session, pool.id)
+    refuse_settled(session, pool, [entry.date for entry in entries], closed)
     for entry in entries:
         require_postable(entry, closed)
         problems = pool_problems(pool, entry)
@@ -379,6 +465,7 @@ def post_across(
     repo.lock_pools(session, pools_)
     closed = repo.closed_periods_of(session, [pool.id for pool in pools_])
     for pool, entries in batches:
+        refuse_settled(session, pool, [entry.date for entry in entries], closed[pool.id])
         for entry in entries:
             require_postable(entry, closed[pool.id])
             problems = pool_problems(pool, entry)
@@ -506,7 +593,8 @@ def reverse(
     """Cancel an entry with an equal and opposite one that points back at it.
 
     Dated ``on``, or the original's date if that period is open, else the first open day
-    after it: closed books stay closed.
+    after it: closed books stay closed. An entry of a settled year is not moved on into the
+    next: it is refused until the year is reopened, since the settlement shared it out.
     """
     if not reason.strip():
         raise CarepoolError("say why the entry is reversed (a reason is required)")
@@ -517,7 +605,9 @@ def reverse(
         raise Conflict(f"entry {entry_id} is itself a reversal; post the original afresh instead")
     if entry_id in repo.reversed_ids(session, pool.id):
         raise Conflict(f"entry {entry_id} has already been reversed")
-    day = on or first_open_day(stored.entry.date, repo.closed_periods(session, pool.id))
+    closed = repo.closed_periods(session, pool.id)
+    refuse_settled(session, pool, [stored.entry.date], closed)
+    day = on or first_open_day(stored.entry.date, closed)
     return post(session, pool, reversal(stored.entry, entry_id, day, reason.strip()), actor)
 
 
@@ -680,6 +770,12 @@ def _post_block(
 def _stage_row_by_row(session: Session, pool: PoolRow, path: Path, facts: PoolFacts) -> _Staged:
     """The careful way: every row read and checked on its own, every problem located."""
     spend = read_spend(path)
+    days = [line.date for line in spend.lines]
+
+    def row_of(index: int) -> Problem:
+        return Problem("", spend.source, spend.lines[index].row, "date")
+
+    refuse_settled(session, pool, days, facts.closed, row_of)
     check_against(spend, facts)
     fresh = check_repeats(spend, _posted(session, pool, spend.lines))
     refuse_if_any(spend)
@@ -739,22 +835,47 @@ def close_period(session: Session, pool: PoolRow, label: str, actor: Principal) 
     whole = span(pool)
     if period.start < whole.start or period.end > whole.end:
         raise CarepoolError(f"{period.label} is not within the pool's year {whole.label}")
-    if any(p.label == period.label for p in repo.closed_periods(session, pool.id)):
-        raise Conflict(f"{period.label} is already closed")
     repo.lock_pool(session, pool)
+    for shut in repo.closed_periods(session, pool.id):
+        if shut.label == period.label:
+            raise Conflict(f"{period.label} is already closed")
+        if shut.contains(period.start) and shut.contains(period.end):
+            raise Conflict(f"{period.label} is already closed, as part of {shut.label}")
+    return _close(session, pool, period, actor)
+
+
+def close_settled_year(
+    session: Session, pool: PoolRow, financial_year: str, actor: Principal
+) -> None:
+    """Close the year just settled (if it is not closed already), recorded as closed by the
+    settlement, so nothing more is dated in books whose variance has been shared out."""
+    if all(p.label != financial_year for p in repo.closed_periods(session, pool.id)):
+        _close(session, pool, period_named(financial_year), actor, because="settled")
+
+
+def _close(
+    session: Session, pool: PoolRow, period: Period, actor: Principal, because: str = ""
+) -> Period:
     repo.add_closed_period(session, pool.id, period, actor.username, _now())
+    after = {
+        "period": period.label,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+    }
     record_for_pool(
         session,
         pool,
         actor=actor.username,
         action="close_period",
-        after={
-            "period": period.label,
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
-        },
+        after={**after, "because": because} if because else after,
     )
     return period
+
+
+def reopen_settled_year(session: Session, pool: PoolRow, financial_year: str) -> bool:
+    """Take away the settled year's close (the caller records the reopening): whether it was
+    closed. Its quarters and months closed on their own stay closed."""
+    return repo.remove_closed_period(session, pool.id, financial_year)
 
 
 def balances(session: Session, pool: PoolRow, on: dt.date | None = None) -> dict[str, Pence]:

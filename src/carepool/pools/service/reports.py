@@ -1,4 +1,4 @@
-"""What the pool's books say: budget against actual, forecasts, and the substitution check.
+"""What the pool's books say: budget against actual, and forecasts.
 
 Budget monitoring follows the way pool managers report quarterly: each scheme's budget (from
 the plan the pool was opened from, spread evenly over the quarters) beside what was spent,
@@ -6,36 +6,34 @@ quarter by quarter and year to date, and a forecast outturn: the pool manager's 
 forecast if there is one, otherwise the run rate (spend so far ÷ months elapsed × 12). A
 traffic light says how far the forecast is from budget.
 
-The substitution check answers the question the NAO and Public Accounts Committee asked:
-did NHS money transferred to social care *replace* the council's own spend? It sets each
-council's own adult social care spend beside the NHS money its plans put into social care,
-against the first year (before the pool) as the baseline, and flags any year in which own
-spend fell while the transfer rose.
+Whether NHS money replaced councils' own spending is answered from the councils' published
+finance returns, not from a pool's books: see :mod:`carepool.substitution`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError
 from carepool.domain.ledger import Accounts, Light, run_rate, traffic_light
 from carepool.domain.money import split_by_weights
-from carepool.domain.periods import months_elapsed, quarters, year_period
-from carepool.domain.plan import PlanContent, Scheme
-from carepool.domain.plan_workflow import PlanStatus
-from carepool.domain.roles import Principal, Role
-from carepool.frameworks import available_years, load_framework
-from carepool.io.tabular import file_sha256
-from carepool.plans import service as plans
-from carepool.pools.files.spend import read_council_spend
+from carepool.domain.periods import (
+    Period,
+    Quarter,
+    months,
+    months_elapsed,
+    quarters,
+    quarters_of,
+    year_period,
+)
+from carepool.domain.plan import Scheme
+from carepool.domain.roles import Principal
 from carepool.pools.repository import ledger as repo
 from carepool.pools.repository.ledger import ForecastRow, PoolRow
 from carepool.pools.service.ledger import (
@@ -45,7 +43,6 @@ from carepool.pools.service.ledger import (
     require_write,
 )
 from carepool.pools.service.settlement import financial_years
-from carepool.store.db import flush
 
 
 def _now() -> dt.datetime:
@@ -278,136 +275,49 @@ def set_forecast(
 
 
 # --------------------------------------------------------------------------------------------
-# Councils' own spend and the substitution check
+# What the public sees of a pool's spend
 
 
 @dataclass(frozen=True, slots=True)
-class CouncilSpendOutcome:
-    file_name: str
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
+class PublicSpend:
+    """A scheme's actual spend in one quarter whose books are closed."""
 
-    def as_dict(self) -> dict[str, object]:
-        """The import's audit event's ``after`` payload (with the file's SHA-256 and the
-        figures changed added), stored as it is. ``--json`` prints
-        :class:`~carepool.pools.schemas.CouncilSpendImport`, the same keys today; the service
-        sits below the schemas and cannot use it."""
-        return {
-            "file": self.file_name,
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-        }
+    quarter: str
+    key: str
+    label: str
+    actual: int
 
 
-def import_council_spend(session: Session, path: Path, actor: Principal) -> CouncilSpendOutcome:
-    """Store councils' own adult social care spend (``area_code, financial_year, amount``).
-
-    A figure already held for an area and year is replaced by a different one (a revised
-    return) and the change is audited with both values.
-    """
-    actor.require(Role.NATIONAL_ADMIN)
-    source, lines = read_council_spend(path)
-    digest = file_sha256(path)
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    changes = []
-    for line in lines:
-        row = repo.find_council_spend(session, line.area_code, line.financial_year)
-        if row is None:
-            repo.add_council_spend(
-                session,
-                line.area_code,
-                line.financial_year,
-                line.amount,
-                f"{source} ({digest[:12]})",
-                actor.username,
-                _now(),
-            )
-            counts["created"] += 1
-        elif row.amount_pence != line.amount:
-            changes.append([line.area_code, line.financial_year, row.amount_pence, line.amount])
-            row.amount_pence, row.source = line.amount, f"{source} ({digest[:12]})"
-            row.imported_at, row.imported_by = _now(), actor.username
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-    flush(session)
-    outcome = CouncilSpendOutcome(path.name, len(lines), **counts)
-    audit.record(
-        session,
-        actor=actor.username,
-        action="import",
-        entity="council_spend",
-        entity_id=path.name,
-        after={**outcome.as_dict(), "sha256": digest, "changed": changes[:200]},
-    )
-    return outcome
-
-
-@dataclass(frozen=True, slots=True)
-class SubstitutionYear:
-    """One financial year of the check, with changes against the baseline year."""
-
-    financial_year: str
-    own_spend: int | None
-    nhs_transfer: int
-    own_change: int | None
-    transfer_change: int
-    flagged: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SubstitutionReport:
-    area_code: str
-    baseline_year: str | None
-    years: tuple[SubstitutionYear, ...]
-
-    @property
-    def flagged(self) -> bool:
-        return any(y.flagged for y in self.years)
-
-
-def substitution(session: Session, area_code: str) -> SubstitutionReport:
-    """Own adult social care spend beside NHS money put into social care, year by year.
-
-    The first year with a figure is the baseline (normally the year before the pool). A year
-    is flagged when the council's own spend is below the baseline while the NHS transfer is
-    above it: the pattern of NHS money replacing council money.
-    """
-    own = {row.financial_year: row.amount_pence for row in repo.council_spend(session, area_code)}
-    transfer = nhs_social_care_transfer(session, area_code)
-    years = sorted(set(own) | set(transfer))
-    if not years:
-        return SubstitutionReport(area_code, None, ())
-    base = years[0]
-    base_own, base_transfer = own.get(base), transfer.get(base, 0)
-    rows = []
-    for year in years:
-        spend, moved = own.get(year), transfer.get(year, 0)
-        own_change = None if spend is None or base_own is None else spend - base_own
-        flagged = own_change is not None and own_change < 0 and moved > base_transfer
-        rows.append(
-            SubstitutionYear(year, spend, moved, own_change, moved - base_transfer, flagged)
+def closed_quarters(pool: PoolRow, closed: Sequence[Period]) -> list[Quarter]:
+    """The pool's quarters whose every month lies in a period the pool has closed (a quarter,
+    a year, or each of its months): the quarters whose spend is final, and so public."""
+    return [
+        q
+        for q in quarters_of(financial_years(pool))
+        if all(
+            any(p.start <= m.start and m.end <= p.end for p in closed)
+            for m in months(q.financial_year)
+            if q.period.contains(m.start)
         )
-    return SubstitutionReport(area_code, base, tuple(rows))
+    ]
 
 
-def nhs_social_care_transfer(session: Session, area_code: str) -> dict[str, int]:
-    """By financial year: approved plans' NHS-funded schemes whose area of spend is social care."""
-    totals: dict[str, int] = defaultdict(int)
-    for year in available_years():
-        plan = plans.find(session, year, area_code)
-        if plan is None or plan.status != PlanStatus.APPROVED:
-            continue
-        stream = load_framework(year).plan_rules.nhs_stream
-        content: PlanContent = plans.content_of(plans.current_version(plan))
-        for scheme in _social_care_schemes(content.schemes, stream):
-            totals[scheme.financial_year] += scheme.planned_spend
-    return dict(totals)
+def public_spend(session: Session, pool: PoolRow) -> list[PublicSpend]:
+    """Each scheme's spend by quarter, for quarters whose books the finance officer closed.
 
-
-def _social_care_schemes(schemes: Iterable[Scheme], stream: str) -> list[Scheme]:
-    return [s for s in schemes if s.funding_source == stream and s.area_of_spend == "Social care"]
+    Spend is public only once its quarter is closed: until then a posting may be corrected,
+    and the public would see figures move. Only scheme totals are shown, never entries, so
+    nothing about a person or a supplier's invoice is published.
+    """
+    shut = closed_quarters(pool, repo.closed_periods(session, pool.id))
+    shown: list[PublicSpend] = []
+    for year in sorted({q.financial_year for q in shut}):
+        report = budget_vs_actual(session, pool, financial_year=year)
+        shown.extend(
+            PublicSpend(q.label, line.key, line.label, line.actual_by_quarter[q.index])
+            for q in shut
+            if q.financial_year == year
+            for line in report.lines
+            if line.group == "scheme"
+        )
+    return shown

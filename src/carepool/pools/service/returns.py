@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from carepool.audit import repository as audit
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
 from carepool.domain.ledger import Accounts, EntryKind, Light, root_total
-from carepool.domain.periods import Quarter, parse_quarter, quarters_of
+from carepool.domain.periods import PeriodError, Quarter, parse_quarter, quarters_of
 from carepool.domain.quarterly_return import (
     EDITABLE,
     RETURN_WORKFLOW,
@@ -98,8 +98,17 @@ def pool_of(session: Session, year: str, area_code: str, viewer: Principal) -> P
 
 
 def quarter_of(pool: PoolRow, text: str) -> Quarter:
-    """A quarter of one of the pool's financial years, from ``2015-16 Q2`` or ``2015-16-Q2``."""
-    quarter = parse_quarter(text)
+    """A quarter of one of the pool's financial years, from ``2015-16 Q2`` or ``2015-16-Q2``.
+
+    Text that names no quarter at all (``2015-17 Q2``) is, like a quarter of another year, not
+    one of the pool's: a 404, whichever way the address was written.
+    """
+    try:
+        quarter = parse_quarter(text)
+    except PeriodError as exc:
+        raise NotFound(
+            f"{exc.message}; pool {ledger.pool_label(pool)} has no such quarter"
+        ) from exc
     if quarter.financial_year not in financial_years(pool):
         raise NotFound(
             f"{quarter.label} is not a quarter of pool {ledger.pool_label(pool)}, which runs "

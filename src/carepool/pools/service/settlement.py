@@ -4,8 +4,11 @@ The variance is what the books say (spend on schemes minus contributions due, ov
 financial year); the rule is the one the Section 75 agreement names; the shares come from
 :func:`carepool.domain.risk_share.settle`, which conserves money to the penny and explains
 each figure. The settlement is posted as one entry per partner sharing one correlation key,
-with the explanation in the entry's source, and is refused if the year is already settled
-(reverse the settlement's entries to settle it again).
+with the explanation in the entry's source, and is refused if the year is already settled.
+
+Settling closes the year: its variance has been shared out, so nothing more may be dated in
+it. A late invoice or a correction needs the year reopened (:func:`reopen`), which is
+recorded with its reason and reverses the settlement; the year is then settled again.
 """
 
 from __future__ import annotations
@@ -18,22 +21,33 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carepool.domain.errors import CarepoolError, Conflict
-from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting, outturn_variance
+from carepool.domain.ledger import (
+    Accounts,
+    Entry,
+    EntryKind,
+    Posting,
+    outturn_variance,
+    reversal,
+)
 from carepool.domain.money import Pence, format_money, split_by_weights
 from carepool.domain.periods import year_period
 from carepool.domain.plan import Commissioner, PlanContent, RiskShareKind
-from carepool.domain.risk_share import RiskShareInputs, ShareLine
+from carepool.domain.risk_share import RiskShareInputs, ShareLine, parameter_problems
 from carepool.domain.risk_share import settle as share
 from carepool.domain.roles import Principal
 from carepool.frameworks import load_framework
 from carepool.pools.repository import ledger as repo
 from carepool.pools.repository.ledger import PoolRow
 from carepool.pools.service.ledger import (
+    close_settled_year,
+    live_settlement,
     plan_content,
     pool_label,
     post_many,
     record_for_pool,
+    reopen_settled_year,
     require_write,
+    settlement_key,
 )
 from carepool.store.db import flush
 
@@ -78,10 +92,6 @@ def financial_years(pool: PoolRow) -> tuple[str, ...]:
     return tuple(load_framework(pool.year).financial_years)
 
 
-def settlement_key(financial_year: str) -> str:
-    return f"settlement:{financial_year}"
-
-
 def year_variance(session: Session, pool: PoolRow, financial_year: str) -> int:
     """The financial year's spend minus contributions so far: what settling would share."""
     period = year_period(financial_year)
@@ -93,12 +103,10 @@ def year_variance(session: Session, pool: PoolRow, financial_year: str) -> int:
 def settle(
     session: Session, pool: PoolRow, actor: Principal, financial_year: str | None = None
 ) -> Settlement:
-    """Share the financial year's variance by the agreed rule and post who owes what."""
+    """Share the financial year's variance by the agreed rule, post who owes what and close
+    the year."""
     require_write(actor, pool.area_code)
-    years = financial_years(pool)
-    year = financial_year or years[-1]
-    if year not in years:
-        raise CarepoolError(f"{year} is not a financial year of pool {pool_label(pool)}")
+    year = _year_of(pool, financial_year)
     repo.lock_pool(session, pool)
     _refuse_second(session, pool, year)
     period = year_period(year)
@@ -117,6 +125,67 @@ def settle(
         action="settle",
         after=result.as_dict(),
     )
+    close_settled_year(session, pool, year, actor)
+    return result
+
+
+def _year_of(pool: PoolRow, financial_year: str | None) -> str:
+    """The financial year asked for (default the pool's last), if it is one of the pool's."""
+    years = financial_years(pool)
+    year = financial_year or years[-1]
+    if year not in years:
+        raise CarepoolError(f"{year} is not a financial year of pool {pool_label(pool)}")
+    return year
+
+
+@dataclass(frozen=True, slots=True)
+class Reopening:
+    """A settled year reopened: why, the settlement entries reversed and their reversals."""
+
+    financial_year: str
+    reason: str
+    reversed_ids: tuple[int, ...]
+    reversal_ids: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """The ``reopen`` audit event's ``after`` payload, hashed into the pool's audit chain,
+        so its shape stays as it is (``--json`` prints
+        :class:`~carepool.pools.schemas.SettlementReopened`)."""
+        return {
+            "financial_year": self.financial_year,
+            "reason": self.reason,
+            "reversed_entry_ids": list(self.reversed_ids),
+            "reversal_entry_ids": list(self.reversal_ids),
+        }
+
+
+def reopen(
+    session: Session,
+    pool: PoolRow,
+    actor: Principal,
+    reason: str,
+    financial_year: str | None = None,
+) -> Reopening:
+    """Reopen a settled year so it can take entries again: its close is taken away and each
+    settlement entry reversed on its own date, in the year it settled, all in one audited
+    step. The year is then unsettled, and settling it again shares the books as they stand.
+    """
+    require_write(actor, pool.area_code)
+    if not reason.strip():
+        raise CarepoolError("say why the settled year is reopened (a reason is required)")
+    year = _year_of(pool, financial_year)
+    repo.lock_pool(session, pool)
+    live = live_settlement(session, pool, year)
+    if not live:
+        raise Conflict(
+            f"{year} is not settled for pool {pool_label(pool)}: there is nothing to reopen"
+        )
+    reopen_settled_year(session, pool, year)
+    why = f"{year} reopened: {reason.strip()}"
+    undo = [reversal(s.entry, s.id, s.entry.date, why) for s in live]
+    ids = tuple(post_many(session, pool, undo, actor))
+    result = Reopening(year, reason.strip(), tuple(s.id for s in live), ids)
+    record_for_pool(session, pool, actor=actor.username, action="reopen", after=result.as_dict())
     return result
 
 
@@ -129,10 +198,17 @@ def vary_risk_share(
     actor: Principal,
 ) -> PoolRow:
     """Record a variation of the agreement's risk share (Section 75 agreements say how they
-    vary), e.g. to complete percentages the signed plan left out; audited with both terms."""
+    vary), e.g. to complete percentages the signed plan left out; audited with both terms.
+
+    Parameters the rule could not settle with (an unknown key, a cap that is not money) are
+    refused and nothing is stored, as a plan holding them would carry an error."""
     require_write(actor, pool.area_code)
     if not reason.strip():
         raise CarepoolError("say why the risk share is varied (a reason is required)")
+    partners = {c.partner_code: c.total for c in plan_content(session, pool).contributions}
+    problems = parameter_problems(kind, parameters, partners)
+    if problems:
+        raise CarepoolError(f"the risk share cannot be varied: {'; '.join(problems)}")
     before = {"rule": pool.risk_share_kind, "parameters": pool.risk_share_parameters}
     pool.risk_share_kind, pool.risk_share_parameters = kind.value, dict(parameters)
     flush(session)
@@ -148,14 +224,11 @@ def vary_risk_share(
 
 
 def _refuse_second(session: Session, pool: PoolRow, year: str) -> None:
-    key = settlement_key(year)
-    posted = repo.entries(session, pool.id, kind=EntryKind.SETTLEMENT, correlation=key)
-    undone = repo.reversed_ids(session, pool.id)
-    live = [s for s in posted if s.id not in undone]
+    live = live_settlement(session, pool, year)
     if live:
         raise Conflict(
             f"{year} is already settled for pool {pool_label(pool)} (entries "
-            f"{', '.join(str(s.id) for s in live)}); reverse those entries to settle it again"
+            f"{', '.join(str(s.id) for s in live)}); reopen the year to settle it again"
         )
 
 

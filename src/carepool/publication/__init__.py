@@ -1,0 +1,1 @@
+"""Open data: the public tables as a Frictionless data package and a 360Giving grants file."""

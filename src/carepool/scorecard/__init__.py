@@ -1,0 +1,1 @@
+"""An area's public scorecard: money, plan, metrics against England, payments and returns."""
