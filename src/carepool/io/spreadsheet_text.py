@@ -3,9 +3,11 @@
 A spreadsheet runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` as a formula (a tab or
 carriage return in front can hide one), so text someone typed into an import file, such as a
 provider's name or a reference, could run as ``=cmd|' /C calc'!A0`` on the desk of whoever
-opens an export. Imports store such text as it was sent; every CSV export writes through
-:func:`csv_writer`, which puts an apostrophe in front of it, so a spreadsheet shows it as text
-(the OWASP advice on CSV injection). Numbers, negative ones included, are written as they are.
+opens an export. Imports store such text as it was sent; the CSV downloads and exports meant
+for spreadsheets write through :func:`csv_writer`, which puts an apostrophe in front of it, so
+a spreadsheet shows it as text (the OWASP advice on CSV injection). Numbers, negative ones
+included, are written as they are. The open data package is for programs, not spreadsheets,
+and is written exactly as stored.
 """
 
 from __future__ import annotations
