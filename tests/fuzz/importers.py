@@ -68,6 +68,7 @@ SHARED_SEEDS: dict[str, Callable[[Path], Seed]] = {
     "shares": lambda data: _head(data / "derived_ccg15_to_la_population_shares_mid2017.csv", None),
     "populations": lambda data: _head(data / "ons_mye_mid2019_utla19_single_year_age.csv", None),
     "statistics": lambda data: _head(data / "oflog_asc_outcomes_by_la_2015_2023.csv", 200),
+    "deflators": lambda data: _head(data / "hmt_gdp_deflators_dec2023.csv", None),
 }
 
 IMPORTERS: dict[str, Importer] = {
@@ -81,7 +82,7 @@ IMPORTERS: dict[str, Importer] = {
         ("import", "allocation"), ("--year", YEAR, "--reason", "fuzz"), on_demo=True
     ),
     "spend": Importer(("ledger", "import", "{area}"), (), on_demo=True),
-    "council spend": Importer(("ledger", "council-spend"), (), on_demo=True),
+    "deflators": Importer(("import", "deflators"), (), on_demo=False),
     "plan workbook": Importer(("plans", "import"), (), on_demo=True),
     "person-level": Importer(("data", "ingest"), ("--data-dir", "{data}"), on_demo=True),
 }
@@ -111,11 +112,6 @@ def _spend_seed(session: Session, area: str) -> Seed:
     return Seed("spend.csv", tuple(rows))
 
 
-def _council_spend_seed(area: str) -> Seed:
-    rows = [("area_code", "financial_year", "amount"), (area, "2014-15", "61,250,000.00")]
-    return Seed("council-spend.csv", (*rows, (area, YEAR, "58,900,000.00")))
-
-
 def _plan_seed(session: Session) -> Seed:
     status = plans.national_status(session, YEAR)["plans"]
     draft = next(r["area_code"] for r in status if r["status"] == "Draft")
@@ -142,7 +138,6 @@ def build_demo_world(demo_db: Path, folder: Path) -> Demo:
             seeds = {
                 "allocation": _allocation_seed(session),
                 "spend": _spend_seed(session, area),
-                "council spend": _council_spend_seed(area),
                 "plan workbook": _plan_seed(session),
                 "person-level": _person_level_seed(folder),
             }

@@ -90,23 +90,28 @@ def _edited(seed: Seed, edit: Callable[[list[list[str]]], None]) -> Made:
     return _own(seed, seed.csv_bytes(rows))
 
 
-def _first_data(rows: list[list[str]], numeric: bool) -> list[int]:
-    """Columns of the first data row holding numbers (or, if not ``numeric``, text)."""
-    row = rows[1]
-    return [i for i, cell in enumerate(row) if bool(NUMBER.fullmatch(cell)) == numeric and cell]
+def _first_data(rows: list[list[str]], numeric: bool) -> tuple[int, list[int]]:
+    """The first row after the header with cells holding numbers (or, if not ``numeric``,
+    text), and those cells' columns; a file may open with title rows of empty cells."""
+    for index, row in enumerate(rows[1:], start=1):
+        found = [i for i, c in enumerate(row) if c and bool(NUMBER.fullmatch(c)) == numeric]
+        if found:
+            return index, found
+    return 1, []
 
 
 def _set_cells(numeric: bool, value: Callable[[str], str]) -> Mutation:
-    """Up to three cells of the first data row (a workbook's first cells a person may edit)
-    that hold numbers, or text, replaced by ``value`` of what they held."""
+    """Up to three cells of the first data row that hold numbers, or text (a workbook's first
+    cells a person may edit), replaced by ``value`` of what they held."""
 
     def mutate(seed: Seed) -> Made:
         if seed.workbook is not None:
             return _own(seed, _edited_workbook(seed.workbook, numeric, value))
 
         def edit(rows: list[list[str]]) -> None:
-            for column in _first_data(rows, numeric)[:3]:
-                rows[1][column] = value(rows[1][column])
+            index, columns = _first_data(rows, numeric)
+            for column in columns[:3]:
+                rows[index][column] = value(rows[index][column])
 
         return _edited(seed, edit)
 
@@ -151,8 +156,8 @@ def _flip(count: int) -> Mutation:
 
 def _latin1(seed: Seed) -> Made:
     rows = [list(row) for row in seed.rows]
-    column = _first_data(rows, numeric=False)[0]
-    rows[1][column] += " Café"
+    index, columns = _first_data(rows, numeric=False)
+    rows[index][columns[0]] += " Café"
     return seed.stem + ".csv", seed.csv_bytes(rows, "latin-1")
 
 

@@ -25,10 +25,19 @@ MUST_REFUSE = {
     "cut in the last line": "a last row cut short is imported with its last value cut",
     "full-width digits": "full-width digits are read as numbers",
 }
-"""Mutations that must be refused, not imported: some importers still take them in."""
-FINDING_7 = pytest.mark.xfail(strict=False, reason="finding 7: stricter values")
+"""Mutations that must be refused, not imported."""
+EXEMPT = {
+    ("areas", "full-width digits"): "they land only in columns the register import ignores",
+    ("person-level", "cut in the last line"): "ingest quarantines a bad row, not the file",
+    ("person-level", "full-width digits"): "ingest quarantines a bad row, not the file",
+}
+STILL_ACCEPTED = {("deflators", "cut in the last line")}
+"""Cases finding 7 (stricter values) has not reached yet: expected to fail until it does."""
+FINDING_7 = pytest.mark.xfail(strict=True, reason="finding 7: a cut last line is imported")
 CASES = [
-    pytest.param(importer, mutation, marks=[FINDING_7] if mutation in MUST_REFUSE else [])
+    pytest.param(
+        importer, mutation, marks=[FINDING_7] if (importer, mutation) in STILL_ACCEPTED else []
+    )
     for importer in IMPORTERS
     for mutation in MUTATIONS
 ]
@@ -96,4 +105,5 @@ def test_a_malformed_file_is_refused_cleanly_or_imported_sanely(
     assert "Traceback" not in ran.output, ran.output
     assert not faults, f"{name} refused with {', '.join(faults)}: {ran.output}"
     assert unchanged or ran.code == 0, f"{name} was refused but the database changed"
-    assert ran.code or mutation not in MUST_REFUSE, f"{MUST_REFUSE[mutation]}: {ran.output}"
+    must_refuse = mutation in MUST_REFUSE and (importer, mutation) not in EXEMPT
+    assert ran.code or not must_refuse, f"{MUST_REFUSE[mutation]}: {ran.output}"
