@@ -9,7 +9,15 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from benchmarks import ledger_import, metrics, payments, plan_deadline, publish, scorecard
+from benchmarks import (
+    ledger_import,
+    metrics,
+    payments,
+    plan_deadline,
+    publish,
+    scorecard,
+    upload_memory,
+)
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "plan_deadline": plan_deadline.main,
@@ -18,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "payments": payments.main,
     "publish": publish.main,
     "scorecard": scorecard.main,
+    "upload_memory": upload_memory.main,
 }
 
 

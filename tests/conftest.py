@@ -4,6 +4,7 @@ Databases
     ``engine``        a migrated, empty database of its own for each test, once on SQLite and
                       once on PostgreSQL (the second carries ``pytest.mark.postgres``).
     ``sqlite_engine`` the same on SQLite only, for tests that need no second engine.
+    ``sqlite_copy``   ``sqlite_copy(path)``: a SQLite database copied from a prepared file.
     ``empty_engine``  a blank database on both engines (not migrated), for migration tests.
 
 ``demo_db_file`` is the demo nation in a SQLite file, built once per run, for tests to copy.
@@ -38,6 +39,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -320,6 +322,14 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """A migrated, empty SQLite database of the test's own."""
     yield from _sqlite_database(tmp_path, sqlite_template)
+
+
+@pytest.fixture
+def sqlite_copy(tmp_path: Path) -> Iterator[Callable[[Path], Engine]]:
+    """Make the test's SQLite database a copy of a given file (a prepared world, say), as
+    ``sqlite_engine`` copies the empty template: ``engine = sqlite_copy(path)``."""
+    with ExitStack() as stack:
+        yield lambda source: stack.enter_context(contextmanager(_sqlite_database)(tmp_path, source))
 
 
 @pytest.fixture(params=ENGINES)

@@ -31,6 +31,7 @@ def test_every_benchmark_is_listed() -> None:
         "benchmarks.plan_deadline",
         "benchmarks.publish",
         "benchmarks.scorecard",
+        "benchmarks.upload_memory",
     ]
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from damaged_workbooks import DAMAGES
 from sqlalchemy import Engine, func, select
 
 from carepool.allocation.files import REQUIRED_COLUMNS as ALLOCATION_COLUMNS
@@ -25,8 +24,7 @@ from carepool.geography.files.shares import COLUMNS as SHARE_COLUMNS
 from carepool.metrics.files.published_outcomes import REQUIRED as OUTCOME_COLUMNS
 from carepool.store.db import unit_of_work
 from carepool.store.models import Vintage
-
-sys.path.insert(0, str(Path(__file__).parent / "io"))
+from damaged_files import DAMAGES
 
 POPULATION_COLUMNS = ("utla19_code", "utla19_name", TOTAL, *AGE_COLUMNS)
 

@@ -15,25 +15,9 @@ import pytest
 from carepool.domain.errors import ImportRejected
 from carepool.io import limits, tabular
 from carepool.io.tabular import read_table
+from damaged_files import MB, write_bomb, write_tall_workbook
 
 Write = Callable[[str, str | bytes], Path]
-
-MB = 1024 * 1024
-
-
-def _bomb(path: Path, size: int) -> Path:
-    """A ZIP whose shared strings unpack to ``size`` bytes of repeated text, written in
-    chunks so the test itself never holds it."""
-    chunk = b"<si><t>carepool</t></si>" * (MB // 24)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
-            written = 0
-            while written < size:
-                part.write(chunk)
-                written += len(chunk)
-    return path
-
 
 _MEASURE = """
 import resource, sys
@@ -51,7 +35,7 @@ print((after - before) // 1024)
 
 
 def test_an_xlsx_bomb_is_refused_quickly_without_inflating_it(tmp_path: Path) -> None:
-    path = _bomb(tmp_path / "areas.xlsx", 200 * MB)
+    path = write_bomb(tmp_path / "areas.xlsx", 200 * MB)
     assert path.stat().st_size < 2 * MB
     started = time.monotonic()
     result = subprocess.run(
@@ -69,8 +53,27 @@ def test_an_xlsx_bomb_is_refused_quickly_without_inflating_it(tmp_path: Path) ->
     assert elapsed < 30
 
 
+def test_a_sheet_of_millions_of_rows_and_no_dimension_is_refused_without_holding_them(
+    tmp_path: Path,
+) -> None:
+    # openpyxl looks for a sheet's <dimension> by parsing the whole sheet when there is none;
+    # carepool reads only the sheet's head for it (carepool.io.openpyxl_dimensions).
+    path = write_tall_workbook(tmp_path / "spend.xlsx", 3_000_000)
+    assert path.stat().st_size < MB
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    message, grown_mb = result.stdout.strip().splitlines()
+    assert f"more than the {limits.MAX_SHEET_ROWS:,} rows" in message
+    assert int(grown_mb) < 100  # it was over 500 MB
+
+
 def test_a_part_with_an_absurd_compression_ratio_is_refused(tmp_path: Path) -> None:
-    path = _bomb(tmp_path / "shares.xlsx", 20 * MB)
+    path = write_bomb(tmp_path / "shares.xlsx", 20 * MB)
     with pytest.raises(ImportRejected) as caught:
         read_table(path)
     message = caught.value.problems[0].message
@@ -158,3 +161,17 @@ def test_an_ordinary_workbook_still_reads(tmp_path: Path) -> None:
     assert table.header == ("code", "amount")
     assert len(table.rows) == 500
     assert table.rows[-1]["amount"] == "500"
+
+
+def test_a_workbook_claiming_an_unknown_zip_version_is_refused_not_a_crash(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    path = tmp_path / "areas.xlsx"
+    book.save(path)
+    data = bytearray(path.read_bytes())
+    directory = data.index(b"PK\x01\x02")  # the first entry of the central directory
+    data[directory + 6] = 148  # "version needed to extract": 14.8, which zipfile refuses
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImportRejected) as caught:
+        read_table(path)
+    assert caught.value.problems[0].file == "areas.xlsx"
+    assert "not a readable Excel .xlsx workbook" in caught.value.problems[0].message

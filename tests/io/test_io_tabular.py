@@ -11,7 +11,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from damaged_workbooks import DAMAGES
 
 from carepool.domain.errors import ImportRejected, Problem
 from carepool.io.tabular import (
@@ -28,6 +27,7 @@ from carepool.io.tabular import (
     require_rows,
     required_text,
 )
+from damaged_files import DAMAGES
 
 Write = Callable[[str, str | bytes], Path]
 

@@ -120,6 +120,26 @@ def test_csv_exports_have_a_row_per_posting_and_per_account(
     assert postings[0]["source"].startswith("{")
 
 
+def test_text_that_would_run_as_a_formula_is_exported_as_text(
+    pool_area: Area, write_spend: WriteSpend
+) -> None:
+    hostile = ("=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+2", "-3+4")
+    rows = [
+        (day, scheme, text, amount, text)  # as the provider and as the reference
+        for (day, scheme, _, amount, _), text in zip(spend_rows(4, ["S1"]), hostile, strict=True)
+    ]
+    with unit_of_work(pool_area.engine) as session:
+        pool = the_pool(session, pool_area.code)
+        ledger.import_spend(session, pool, write_spend("hostile.csv", rows), SYSTEM)
+        memos = {p.memo for s in repo.entries(session, pool.id) for p in s.entry.postings}
+        exported = list(csv.DictReader(io.StringIO(ledger.export(session, pool, "csv"))))
+    assert set(hostile) <= memos  # stored as the text that was sent
+    cells = {cell for row in exported for cell in row.values()}
+    assert {f"'{text}" for text in hostile} <= cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@"))]
+    assert any(Decimal(row["amount"]) < 0 for row in exported)  # negative amounts stay numbers
+
+
 def test_amounts_are_written_exactly_from_pence() -> None:
     assert [decimal_text(n) for n in (0, 5, -5, 12_345, -1_234_567_890_123)] == [
         "0.00",

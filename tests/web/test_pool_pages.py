@@ -34,6 +34,7 @@ from carepool.pools.repository import ledger as repo
 from carepool.pools.service import ledger, returns
 from carepool.store.db import unit_of_work
 from carepool.web.forms import SHOWN
+from damaged_files import MB, write_bomb, write_tall_workbook
 
 if TYPE_CHECKING:
     from pool_fixtures import PoolWorld, SpendWriter
@@ -337,6 +338,54 @@ def test_an_upload_without_a_file_or_too_large_is_refused(
         files={"spend_file": ("big.csv", b"x" * (5 * 1024 * 1024 + 100 * 1024), "text/csv")},
     )
     assert huge.status_code == 413
+
+
+def _peak_rss_growth_mb(action: Callable[[], None]) -> float:
+    """How far the process's peak resident memory rose above its size before ``action``.
+
+    Writing 5 to ``clear_refs`` resets the kernel's peak (``VmHWM``) to the current size.
+    """
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _proc_status_kb("VmRSS")
+    action()
+    return (_proc_status_kb("VmHWM") - before) / 1024
+
+
+def _proc_status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/self/status")
+
+
+def test_a_bomb_and_a_three_million_row_workbook_are_refused_in_bounded_memory(
+    fresh_pool_engine: Engine,
+    pool_world: PoolWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+    tmp_path: Path,
+) -> None:
+    client = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(client.get(f"{base}/spend").text)
+    files = {
+        "bomb.xlsx": write_bomb(tmp_path / "bomb.xlsx", 400 * MB),
+        "tall.xlsx": write_tall_workbook(tmp_path / "tall.xlsx", 3_000_000),
+    }
+    answers: dict[str, Any] = {}
+
+    def upload() -> None:
+        for name, path in files.items():
+            assert path.stat().st_size < MB
+            answers[name] = _upload(client, base, token, path)
+
+    grown = _peak_rss_growth_mb(upload)
+
+    bomb, tall = answers["bomb.xlsx"], answers["tall.xlsx"]
+    assert bomb.status_code == 422 and "xl/sharedStrings.xml" in bomb.text
+    assert "not an ordinary spreadsheet" in bomb.text
+    assert tall.status_code == 422 and "more than the 250,000 rows" in tall.text
+    assert grown < 150, f"the test process grew by {grown:.0f} MB"
 
 
 # --------------------------------------------------------------------------------------------

@@ -79,7 +79,9 @@ def check_workbook_archive(
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
+    # zipfile raises NotImplementedError for a directory entry that claims a ZIP version it
+    # does not support, which one flipped byte of a real workbook can do.
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError):
         _reject(source, not_a_workbook)
     total = 0
     for part in parts:

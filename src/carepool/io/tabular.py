@@ -41,6 +41,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from carepool.domain.errors import ImportRejected, MoneyError, Problem
 from carepool.domain.money import ONLY_ASCII_DIGITS, Pence, has_other_digits, parse_money
+from carepool.io import openpyxl_dimensions
 from carepool.io.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -49,6 +50,8 @@ from carepool.io.limits import (
     check_file_size,
     check_workbook_archive,
 )
+
+openpyxl_dimensions.install()  # a sheet with no <dimension> is not read twice
 
 MAX_PROBLEMS = 10_000
 """Problems listed per file; past this the file is hopeless and more would only cost memory.

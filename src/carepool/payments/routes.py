@@ -14,7 +14,6 @@ payments in every status and the whole chain behind each.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -32,6 +31,7 @@ from carepool.domain.payment import REVISION_APPROVERS, RevisionAction, RunActio
 from carepool.domain.roles import Principal, Role
 from carepool.frameworks import load_framework
 from carepool.geography.service import year_geography
+from carepool.io.spreadsheet_text import csv_writer
 from carepool.payments.schemas import (
     ExplanationOut,
     PaymentTotals,
@@ -227,7 +227,7 @@ def payments_csv(year: str, session: DbSession, viewer: PublicViewer) -> Respons
     (counts under publication control) for everyone else."""
     rows = views.year_rows(session, check_year(year), viewer)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(CSV_COLUMNS)
     writer.writerows(_csv_rows(rows))
     synthetic = "-synthetic" if year_geography(session, year).synthetic else ""

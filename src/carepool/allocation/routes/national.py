@@ -8,7 +8,6 @@ publishes it here. Which version a viewer sees is decided once, in
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from carepool.domain.money import format_millions
 from carepool.domain.roles import Principal
 from carepool.domain.workflow import Scope
 from carepool.frameworks import available_years, load_framework
+from carepool.io.spreadsheet_text import csv_writer
 from carepool.web.auth import AdminViewer, CsrfChecked, DbSession, NationalViewer, PublicViewer
 from carepool.web.charts import bars_from, horizontal_bar_chart
 from carepool.web.kit import check_year, flash, render
@@ -143,7 +143,7 @@ def allocation_csv(
 ) -> Response:
     shown = allocation.view(session, visible_run(session, year, viewer, version=version))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(DOWNLOAD_COLUMNS)
     writer.writerows(row.values() for row in download_rows(shown))
     return Response(
@@ -186,6 +186,9 @@ def _workbook(shown: AllocationView) -> bytes:
     lines.append(DOWNLOAD_COLUMNS)
     for row in download_rows(shown):
         lines.append(row.values())
+        for cell in lines[lines.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text stays text: a name starting "=" is not a formula
         _money_cell(lines.cell(row=lines.max_row, column=len(DOWNLOAD_COLUMNS)), row.amount)
     lines.freeze_panes = "A2"
     about = book.create_sheet("About")

@@ -57,8 +57,11 @@ from carepool.domain.plan import (
     Scheme,
     Section75,
 )
+from carepool.io import openpyxl_dimensions
 from carepool.io.limits import check_workbook_archive
 from carepool.io.tabular import parse_date, value_text
+
+openpyxl_dimensions.install()  # a sheet with no <dimension> is not read twice
 
 # ---------------------------------------------------------------------------------------
 # Layout: the contract between the writer and the reader

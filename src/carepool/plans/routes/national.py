@@ -8,7 +8,6 @@ CSV gives each viewer exactly the rows their page shows.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
@@ -23,6 +22,7 @@ from carepool.domain.money import format_millions, format_money
 from carepool.domain.plan_workflow import PlanStatus
 from carepool.domain.roles import Principal
 from carepool.frameworks import load_framework
+from carepool.io.spreadsheet_text import csv_writer
 from carepool.plans import service as plans
 from carepool.plans.routes.views import NOT_STARTED, STATUS_ORDER
 from carepool.plans.service import visible_status
@@ -110,7 +110,7 @@ def plans_csv(year: str, session: DbSession, viewer: PublicViewer) -> Response:
     """The rows the viewer's page shows, money in exact pounds."""
     report = visible_status(plans.national_status(session, check_year(year)), viewer)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in report["plans"]:
         writer.writerow(

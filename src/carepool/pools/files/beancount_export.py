@@ -14,7 +14,6 @@ no float is involved at any point.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from carepool.domain.ledger import Entry
+from carepool.io.spreadsheet_text import csv_writer
 
 CURRENCY = "GBP"
 
@@ -146,7 +146,7 @@ def postings_csv(book: LedgerBook) -> str:
 
 def write_postings_csv(book: LedgerBook, out: TextIO) -> None:
     """Write the postings CSV, one entry at a time."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(POSTING_COLUMNS)
     for entry_id, entry in book.entries:
         for posting in entry.postings:
@@ -175,7 +175,7 @@ def balances_csv(book: LedgerBook) -> str:
 
 
 def write_balances_csv(book: LedgerBook, out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(("account", "balance", "balance_pence"))
     for name in accounts_of(book):
         amount = book.balances.get(name, 0)
