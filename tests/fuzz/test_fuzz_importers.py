@@ -31,16 +31,7 @@ EXEMPT = {
     ("person-level", "cut in the last line"): "ingest quarantines a bad row, not the file",
     ("person-level", "full-width digits"): "ingest quarantines a bad row, not the file",
 }
-STILL_ACCEPTED = {("deflators", "cut in the last line")}
-"""Cases finding 7 (stricter values) has not reached yet: expected to fail until it does."""
-FINDING_7 = pytest.mark.xfail(strict=True, reason="finding 7: a cut last line is imported")
-CASES = [
-    pytest.param(
-        importer, mutation, marks=[FINDING_7] if (importer, mutation) in STILL_ACCEPTED else []
-    )
-    for importer in IMPORTERS
-    for mutation in MUTATIONS
-]
+CASES = [pytest.param(importer, mutation) for importer in IMPORTERS for mutation in MUTATIONS]
 
 
 def _seed(importer: str, request: pytest.FixtureRequest) -> tuple[Seed, Demo | None]:

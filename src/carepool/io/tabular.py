@@ -196,13 +196,12 @@ def read_records(path: Path, *, encoding: str = "utf-8-sig") -> Records:
         data = path.read_bytes()
     except OSError as exc:
         _reject(source, f"the file cannot be read ({exc.strerror or exc})")
-    if _is_workbook(data, path):
-        grid = _xlsx_grid(data, source)
-        if grid.cell_problems:
-            row, _, message = grid.cell_problems[0]
-            _reject(source, message, row=row)
-    else:
-        grid = _csv_grid(data, source, encoding)
+    grid = (
+        _xlsx_grid(data, source) if _is_workbook(data, path) else _csv_grid(data, source, encoding)
+    )
+    if grid.cell_problems:  # a formula or error cell, or a CSV cut short in its last row
+        row, _, message = grid.cell_problems[0]
+        _reject(source, message, row=row)
     return Records(source, tuple((number, tuple(cells)) for number, cells in grid.records))
 
 
