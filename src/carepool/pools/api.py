@@ -52,11 +52,13 @@ def pools(year: str, session: DbSession, viewer: SignedInViewer) -> PoolList:
     )
 
 
+# Declared before ``/pools/{year}/{area}``, which would otherwise take ``returns`` as an area.
 @router.get(
     "/pools/{year}/returns", summary="Every area's quarterly returns: status, counts, overdue"
 )
 def returns_overview(year: str, session: DbSession, viewer: NationalViewer) -> ReturnsOverviewOut:
-    """Declared before ``/pools/{year}/{area}``, which would otherwise take ``returns``."""
+    """For the national team only. Every area of the year × every quarter, with ``counts``
+    adding up to that product; an area with no pool has no returns to write ("No pool")."""
     return ReturnsOverviewOut.of(returns.overview(session, viewer, check_year(year)))
 
 
