@@ -401,6 +401,7 @@ def test_the_national_page_spreads_every_areas_latest_value(
     drill = client.get(f"/metrics/{CARE_HOMES}")
     check_page(drill.text, "a metric's every-area page")
     areas = _by_id(parse(drill.text), f"{CARE_HOMES}-areas")
+    assert areas.get("data-sortable") == areas.get("data-filterable") == ""
     shown = [
         Decimal(_text(row.find("td")).replace(",", "")) for row in areas.findall(".//tbody/tr")
     ]

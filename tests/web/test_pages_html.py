@@ -53,7 +53,12 @@ PUBLIC_PAGES = [
     "/areas/{own}/scorecard?year=2015-16",
 ]
 SIGNED_IN_PAGES = ["/account"]
-NATIONAL_PAGES = ["/national", "/allocations/2015-16?version=2", "/allocations/2015-16?version=1"]
+NATIONAL_PAGES = [
+    "/national",
+    "/allocations/2015-16?version=2",
+    "/allocations/2015-16?version=1",
+    "/pools/2015-16/returns",
+]
 AREA_PAGES = ["/areas/{own}?year=2015-16&version=2"]
 ERROR_PAGES = [
     ("/no-such-page", 404),

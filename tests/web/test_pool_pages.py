@@ -9,6 +9,7 @@ twice posts nothing the second time.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Callable
@@ -673,3 +674,84 @@ def test_the_api_gives_a_token_what_its_owner_sees(
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     listed = client.get(f"/api/v1/pools/{YEAR}", headers={"Authorization": f"Bearer {other}"})
     assert [p["area_code"] for p in listed.json()["pools"]] == [pool_world.other]
+
+
+# --------------------------------------------------------------------------------------------
+# Every area's returns, for the national team
+
+
+def test_the_national_team_sees_every_areas_returns_adding_up(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    client = client_for(pool_engine, "analyst")
+    url = f"/pools/{YEAR}/returns"
+    assert f'href="{url}"' in client.get("/national").text
+    assert f'href="{url}"' in client.get(f"/pools/{YEAR}").text
+    page = client.get(url)
+    assert page.status_code == 200
+    check_page(page.text, "every area's returns")
+    with unit_of_work(pool_engine) as session:
+        shown = returns.overview(session, SYSTEM, YEAR)
+        areas = len(shown.rows)
+    assert areas > 100 and len(shown.quarters) == 4
+    counts = {
+        m[1]: int(m[2].replace(",", ""))
+        for m in re.finditer(r'data-status="([^"]+)">([\d,]+)<', page.text)
+    }
+    assert sum(counts.values()) == areas * 4 == sum(shown.counts.values())
+    assert counts["No pool"] == 4 * sum(1 for row in shown.rows if not row[0].has_pool)
+    assert f"{areas} areas × 4 quarters = {areas * 4} returns" in page.text
+    own_q2 = f"/pools/{YEAR}/{pool_world.own}/returns/2015-16-Q2"
+    assert f'href="{own_q2}"' in page.text
+    assert f"/pools/{YEAR}/{pool_world.no_pool}/returns" not in page.text
+
+
+def test_the_chase_list_holds_ended_quarters_not_yet_submitted(pool_engine: Engine) -> None:
+    with unit_of_work(pool_engine) as session:
+        before = returns.overview(session, SYSTEM, YEAR, today=dt.date(2015, 4, 1))
+        after = returns.overview(session, SYSTEM, YEAR, today=dt.date(2016, 7, 1))
+    assert before.chase == []
+    assert after.chase and all(c.has_pool for c in after.chase)
+    assert all(c.status in ("Not started", "Draft", "Sent back") for c in after.chase)
+    pooled_cells = [c for c in after.cells if c.has_pool]
+    done = [c for c in pooled_cells if c.status in ("Submitted", "Signed off")]
+    assert len(after.chase) == len(pooled_cells) - len(done)
+
+
+def test_only_the_national_team_sees_every_areas_returns(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    url = f"/pools/{YEAR}/returns"
+    for username in ("finance", pool_world.hwb, "area"):
+        refused = client_for(pool_engine, username).get(url)
+        assert refused.status_code == 403, username
+        check_page(refused.text, f"every area's returns refused to {username}")
+        assert pool_world.other_name not in refused.text
+    public = client_for(pool_engine).get(url, follow_redirects=False)
+    assert public.status_code == 303 and public.headers["location"].startswith("/sign-in?next=")
+
+
+def test_the_api_lists_every_areas_returns_for_national_tokens(
+    pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor
+) -> None:
+    with unit_of_work(pool_engine) as session:
+        national = accounts.create_token(session, "analyst", "pool tests", SYSTEM)
+        finance = accounts.create_token(session, "finance", "pool tests", SYSTEM)
+    client = client_for(pool_engine)
+    url = f"/api/v1/pools/{YEAR}/returns"
+    refused = client.get(url, headers={"Authorization": f"Bearer {finance}"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    body = client.get(url, headers={"Authorization": f"Bearer {national}"}).json()
+    assert body["year"] == YEAR
+    assert body["quarters"] == [f"{YEAR} Q{n}" for n in range(1, 5)]
+    assert sum(body["counts"].values()) == 4 * len(body["areas"])
+    own = next(a for a in body["areas"] if a["area_code"] == pool_world.own)
+    assert [r["quarter"] for r in own["returns"]] == body["quarters"]
+    assert own["returns"][1]["url"] == f"/api/v1/pools/{YEAR}/{pool_world.own}/returns/2015-16-Q2"
+    missing = next(a for a in body["areas"] if a["area_code"] == pool_world.no_pool)
+    assert {r["status"] for r in missing["returns"]} == {"No pool"}
+    assert all(r["url"] is None for r in missing["returns"])
+    overdue = sum(r["overdue"] for a in body["areas"] for r in a["returns"])
+    assert body["overdue"] == overdue
+    followed = client.get(own["returns"][1]["url"], headers={"Authorization": f"Bearer {national}"})
+    assert followed.status_code == 200

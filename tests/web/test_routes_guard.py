@@ -114,14 +114,19 @@ def test_the_public_is_sent_to_sign_in_for_national_pages(
         assert response.text == ""
 
 
-def test_local_roles_cannot_see_the_national_dashboard(
+NATIONAL_ONLY_PAGES = ("/national", f"/pools/{YEAR}/returns")
+"""Pages for national roles alone: an area's people are refused, whatever they hold."""
+
+
+def test_local_roles_cannot_see_the_national_pages(
     varied_engine: Engine, client_for: ClientFor
 ) -> None:
     for username in ("area", "finance", "signatory"):
-        response = client_for(varied_engine, username).get("/national")
-        assert response.status_code == 403
-        assert "audit" not in response.text.lower()
-        assert "Version 2" not in response.text
+        for path in NATIONAL_ONLY_PAGES:
+            response = client_for(varied_engine, username).get(path)
+            assert response.status_code == 403, (username, path)
+            assert "audit" not in response.text.lower()
+            assert "Version 2" not in response.text
 
 
 def test_every_national_role_can_see_the_national_dashboard(

@@ -23,11 +23,12 @@ from carepool.pools.schemas import (
     PoolOut,
     PoolSummary,
     ReturnReport,
+    ReturnsOverviewOut,
     Settlement,
 )
 from carepool.pools.service import ledger, returns
 from carepool.pools.service.reports import budget_vs_actual
-from carepool.web.auth import ApiRoute, DbSession, SignedInViewer
+from carepool.web.auth import ApiRoute, DbSession, NationalViewer, SignedInViewer
 from carepool.web.errors import API_ERROR_RESPONSES
 from carepool.web.kit import check_year
 
@@ -49,6 +50,16 @@ def pools(year: str, session: DbSession, viewer: SignedInViewer) -> PoolList:
         year=year,
         pools=[PoolSummary.of(year, returns.position(session, pool)) for pool in shown],
     )
+
+
+# Declared before ``/pools/{year}/{area}``, which would otherwise take ``returns`` as an area.
+@router.get(
+    "/pools/{year}/returns", summary="Every area's quarterly returns: status, counts, overdue"
+)
+def returns_overview(year: str, session: DbSession, viewer: NationalViewer) -> ReturnsOverviewOut:
+    """For the national team only. Every area of the year × every quarter, with ``counts``
+    adding up to that product; an area with no pool has no returns to write ("No pool")."""
+    return ReturnsOverviewOut.of(returns.overview(session, viewer, check_year(year)))
 
 
 @router.get("/pools/{year}/{area}", summary="One pool: balances and budget against actual")

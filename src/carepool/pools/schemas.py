@@ -19,7 +19,13 @@ from carepool.pools.service.reports import (
     BudgetLine,
     BudgetReport,
 )
-from carepool.pools.service.returns import PoolPosition, ReturnView, SettlementView
+from carepool.pools.service.returns import (
+    PoolPosition,
+    ReturnCell,
+    ReturnsOverview,
+    ReturnView,
+    SettlementView,
+)
 from carepool.web.schemas.common import Pence, Schema, Timestamp, utc_iso
 
 if TYPE_CHECKING:
@@ -312,6 +318,66 @@ class ReturnReport(Schema):
             lock_version=shown.lock_version,
             return_=shown.content,
             events=[ReturnEvent.of(e) for e in shown.events],
+        )
+
+
+class ReturnStatusOut(Schema):
+    """One area's return for one quarter: where it stands, and whether it is to be chased."""
+
+    quarter: str
+    status: str
+    overdue: bool = Field(description="the quarter has ended and the return is not submitted")
+    url: str | None = Field(description="the return in the API; none for an area with no pool")
+
+    @classmethod
+    def of(cls, year: str, cell: ReturnCell) -> ReturnStatusOut:
+        url = f"/api/v1/pools/{year}/{cell.area_code}/returns/{cell.quarter.slug}"
+        return cls(
+            quarter=cell.quarter.label,
+            status=cell.status,
+            overdue=cell.overdue,
+            url=url if cell.has_pool else None,
+        )
+
+
+class AreaReturns(Schema):
+    area_code: str
+    area_name: str
+    region: str
+    returns: list[ReturnStatusOut]
+
+
+class ReturnsOverviewOut(Schema):
+    """Every area's quarterly returns for a programme year, for the national team.
+
+    ``counts`` has every status, zero or not, and adds up to areas × quarters; the framework
+    sets no deadline for returns, so ``overdue`` means the quarter has ended unsubmitted.
+    """
+
+    year: str
+    as_at: dt.date
+    quarters: list[str]
+    counts: dict[str, int]
+    overdue: int
+    areas: list[AreaReturns]
+
+    @classmethod
+    def of(cls, shown: ReturnsOverview) -> ReturnsOverviewOut:
+        return cls(
+            year=shown.year,
+            as_at=shown.as_at,
+            quarters=[q.label for q in shown.quarters],
+            counts=shown.counts,
+            overdue=len(shown.chase),
+            areas=[
+                AreaReturns(
+                    area_code=row[0].area_code,
+                    area_name=row[0].area_name,
+                    region=row[0].region,
+                    returns=[ReturnStatusOut.of(shown.year, cell) for cell in row],
+                )
+                for row in shown.rows
+            ],
         )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "new_event",
     "pool_returns",
     "returns_in_status",
+    "year_statuses",
 ]
 
 
@@ -56,6 +57,16 @@ def returns_in_status(
         .order_by(PoolRow.area_code, ReturnRow.quarter)
     )
     return [(str(area), str(quarter)) for area, quarter in session.execute(query)]
+
+
+def year_statuses(session: Session, year: str) -> dict[tuple[str, str], str]:
+    """The status of every stored return of the year's pools, by (area code, quarter label)."""
+    query = (
+        select(PoolRow.area_code, ReturnRow.quarter, ReturnRow.status)
+        .join(ReturnRow, ReturnRow.pool_id == PoolRow.id)
+        .where(PoolRow.year == year)
+    )
+    return {(str(a), str(q)): str(s) for a, q, s in session.execute(query)}
 
 
 def new_event(

@@ -43,7 +43,13 @@ from carepool.pools.service import ledger, returns
 from carepool.pools.service import reports as ledger_reports
 from carepool.pools.service import settlement as ledger_settle
 from carepool.pools.service.returns import ReturnRow
-from carepool.web.auth import CsrfChecked, DbSession, SignedInViewer, require_roles
+from carepool.web.auth import (
+    CsrfChecked,
+    DbSession,
+    NationalViewer,
+    SignedInViewer,
+    require_roles,
+)
 from carepool.web.forms import PageErrors, attempt, posted_form
 from carepool.web.kit import check_year, flash, render
 from carepool.web.params import IdPath
@@ -132,6 +138,26 @@ def pool_list(request: Request, year: str, session: DbSession, viewer: SignedInV
 
 def _signs_for_a_board(viewer: Principal) -> bool:
     return any(g.role is Role.AREA_SIGNATORY and g.partner_code == "HWB" for g in viewer.grants)
+
+
+@router.get("/pools/{year}/returns", response_class=HTMLResponse)
+def returns_overview(
+    request: Request, year: str, session: DbSession, viewer: NationalViewer
+) -> Response:
+    """Every area's quarterly returns, to see where the year stands and whom to chase.
+
+    Declared before ``/pools/{year}/{area}``, which would otherwise take ``returns``.
+    """
+    check_year(year)
+    shown = returns.overview(session, viewer, year, _today())
+    context = {
+        "year": year,
+        "shown": shown,
+        "counts": shown.counts,
+        "chase": shown.chase,
+    }
+    geo = year_geography(session, year)
+    return render(request, "pool_returns.html", context, viewer=viewer, synthetic=geo.synthetic)
 
 
 # ---------------------------------------------------------------------------------------

@@ -474,6 +474,101 @@ def awaiting_sign_off(session: Session, viewer: Principal, year: str) -> list[tu
     return returns_store.returns_in_status(session, year, areas, ReturnStatus.SUBMITTED.value)
 
 
+# --------------------------------------------------------------------------------------------
+# Every area's returns, for the national team
+
+
+NO_POOL = "No pool"
+"""An area without a pooled budget (its plan is not approved) has no returns to write."""
+NOT_STARTED = "Not started"
+"""A pool's quarter with no stored return: nobody has written a word of it yet."""
+STATUS_ORDER = (
+    NO_POOL,
+    NOT_STARTED,
+    ReturnStatus.DRAFT.value,
+    ReturnStatus.SENT_BACK.value,
+    ReturnStatus.SUBMITTED.value,
+    ReturnStatus.SIGNED_OFF.value,
+)
+"""Every status an area's quarter can be at, furthest from done first."""
+UNSUBMITTED = frozenset({NOT_STARTED, *(s.value for s in EDITABLE)})
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnCell:
+    """One area's return for one quarter as the national overview shows it."""
+
+    area_code: str
+    area_name: str
+    region: str
+    quarter: Quarter
+    status: str
+    overdue: bool  # the quarter has ended and the return is still not submitted
+
+    @property
+    def has_pool(self) -> bool:
+        return self.status != NO_POOL
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnsOverview:
+    """Every area × quarter of a programme year, with counts by status and whom to chase.
+
+    The framework sets no deadline for quarterly returns, so a return is chased once its
+    quarter has ended: it cannot be submitted earlier, and nothing later is written down.
+    """
+
+    year: str
+    quarters: tuple[Quarter, ...]
+    rows: tuple[tuple[ReturnCell, ...], ...]  # one per area, one cell per quarter
+    as_at: dt.date
+
+    @property
+    def cells(self) -> list[ReturnCell]:
+        return [cell for row in self.rows for cell in row]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many area-quarters are at each status, every status listed (zero or not)."""
+        found = {status: 0 for status in STATUS_ORDER}
+        for cell in self.cells:
+            found[cell.status] += 1
+        return found
+
+    @property
+    def chase(self) -> list[ReturnCell]:
+        """Returns whose quarter has ended and which are still not submitted, oldest first."""
+        late = [cell for cell in self.cells if cell.overdue]
+        return sorted(late, key=lambda c: (c.quarter.period.start, c.area_name))
+
+
+def overview(
+    session: Session, viewer: Principal, year: str, today: dt.date | None = None
+) -> ReturnsOverview:
+    """Every area's quarterly returns for the programme year, for the national team."""
+    if not viewer.is_national:
+        raise Forbidden("only the national team sees every area's quarterly returns")
+    day = today or dt.date.today()
+    geo = year_geography(session, year)
+    quarters = tuple(quarters_of(geo.framework.financial_years))
+    pooled = {pool.area_code for pool in ledger.pools(session, year)}
+    stored = returns_store.year_statuses(session, year)
+
+    def cell(area_code: str, area_name: str, region: str, quarter: Quarter) -> ReturnCell:
+        if area_code not in pooled:
+            status = NO_POOL
+        else:
+            status = stored.get((area_code, quarter.label), NOT_STARTED)
+        ended = quarter.period.end < day
+        return ReturnCell(
+            area_code, area_name, region, quarter, status, ended and status in UNSUBMITTED
+        )
+
+    areas = sorted(geo.areas, key=lambda a: a.name)
+    rows = tuple(tuple(cell(a.code, a.name, a.region, q) for q in quarters) for a in areas)
+    return ReturnsOverview(year, quarters, rows, day)
+
+
 @dataclass(frozen=True, slots=True)
 class ReturnView:
     """A return as a page shows it: the stored row (if any), the figures to show, and, once
