@@ -1,0 +1,187 @@
+"""Every public page reflows at 375 CSS pixels wide (WCAG 2.2, 1.4.10 Reflow).
+
+At a 375 by 800 viewport no public page of the demo may scroll sideways: the document is no
+wider than the window. A wide data table may scroll inside its own container instead, but
+only a container a keyboard user can reach and a screen reader user can name: focusable
+(``tabindex="0"``), a region, and labelled by the table's caption.
+
+The app is served by uvicorn over a copy of the demo database and driven by headless
+Chromium through Playwright, as in ``test_plan_journey``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import CHROMIUM_ARGS, chromium, serving
+from playwright.sync_api import Page, sync_playwright
+
+from carepool.geography.service import year_geography
+from carepool.plans import service as plans
+from carepool.store.db import engine_for, unit_of_work
+from carepool.substitution import service as substitution
+from carepool.web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+YEAR = "2015-16"
+WIDTH, HEIGHT = 375, 800
+
+# In the page: how wide the document is, the elements that stick out of the window (those
+# whose parent does not, widest first) and every container that scrolls sideways itself.
+MEASURE = """
+() => {
+  const width = window.innerWidth;
+  const describe = (el) => {
+    let text = el.tagName.toLowerCase();
+    if (el.id) text += '#' + el.id;
+    if (typeof el.className === 'string' && el.className.trim())
+      text += '.' + el.className.trim().split(/\\s+/).join('.');
+    return text;
+  };
+  // Inside a container that scrolls or clips, unless positioned against something outside it
+  // (what is absolutely positioned escapes a static container, and can widen the page).
+  const clipped = (el) => {
+    if (['absolute', 'fixed'].includes(getComputedStyle(el).position)) return false;
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      const overflow = getComputedStyle(up).overflowX;
+      if (overflow !== 'visible') return true;
+    }
+    return false;
+  };
+  const out = new Set();
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.getBoundingClientRect().right > width + 0.5 && !clipped(el)) out.add(el);
+  }
+  const sticking = [...out]
+    .filter((el) => !out.has(el.parentElement))
+    .map((el) => ({element: describe(el), right: Math.round(el.getBoundingClientRect().right)}));
+  sticking.sort((a, b) => b.right - a.right);
+  const scrollers = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const overflow = getComputedStyle(el).overflowX;
+    if (!['auto', 'scroll'].includes(overflow) || el.scrollWidth <= el.clientWidth) continue;
+    const label = el.getAttribute('aria-labelledby');
+    scrollers.push({
+      element: describe(el),
+      focusable: el.getAttribute('tabindex') === '0',
+      region: el.getAttribute('role') === 'region',
+      labelled: Boolean(
+        (label && document.getElementById(label) &&
+         document.getElementById(label).textContent.trim()) ||
+        el.getAttribute('aria-label')
+      ),
+    });
+  }
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: width,
+    sticking: sticking.slice(0, 3),
+    scrollers: scrollers,
+  };
+}
+"""
+
+
+def _public_pages(path: Path) -> list[str]:
+    """Every public page of the demo, with real codes for the pages about one thing."""
+    engine = engine_for(f"sqlite:///{path}")
+    with unit_of_work(engine) as session:
+        area = year_geography(session, YEAR).areas[0].code
+        status = plans.national_status(session, YEAR)
+        rows: list[dict[str, Any]] = status["plans"]  # type: ignore[assignment]
+        approved = next(r["area_code"] for r in rows if r["status"] == "Approved")
+        council = substitution.report(session).councils[0].code
+    engine.dispose()
+    pages = [
+        "/",
+        "/frameworks",
+        f"/frameworks/{YEAR}",
+        "/allocations",
+        f"/allocations/{YEAR}",
+        "/areas",
+        f"/areas?q={area}",
+        f"/areas/{area}",
+        f"/areas/{area}/scorecard?year={YEAR}",
+        f"/areas/{approved}/scorecard?year={YEAR}",
+        f"/areas/{area}/metrics",
+        f"/plans/{YEAR}",
+        f"/plans/{YEAR}/{approved}/read",
+        f"/payments/{YEAR}",
+        f"/payments/{YEAR}/{approved}",
+        "/metrics",
+        "/substitution",
+        f"/substitution/{council}",
+        "/open-data",
+        "/api/docs",
+        "/accessibility",
+        "/privacy",
+        "/contact",
+        "/sign-in",
+    ]
+    return list(dict.fromkeys(pages))
+
+
+@pytest.fixture(scope="module")
+def site(
+    demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, list[str]]]:
+    path = tmp_path_factory.mktemp("reflow") / "demo.db"
+    shutil.copyfile(demo_db_file, path)
+    pages = _public_pages(path)
+    engine = engine_for(f"sqlite:///{path}")
+    with serving(create_app(engine, "browser-reflow-secret")) as url:
+        yield url, pages
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def page(site: tuple[str, list[str]]) -> Iterator[Page]:
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=site[0], viewport={"width": WIDTH, "height": HEIGHT})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_every_public_page_reflows_at_375_pixels(page: Page, site: tuple[str, list[str]]) -> None:
+    _, pages = site
+    page.goto("/metrics")
+    drills = page.locator("a[id$='-drill']").evaluate_all("links => links.map(a => a.pathname)")
+    # Each metric with a complete financial year has a page of every area's value; the
+    # demo may have none yet, and then there is no such page to check.
+    pages = [*pages, *drills]
+    problems: list[str] = []
+    for url in pages:
+        response = page.goto(url)
+        assert response is not None and response.ok, (
+            f"{url} answered {response and response.status}"
+        )
+        assert "/sign-in" not in page.url or url == "/sign-in", f"{url} is not public"
+        found = page.evaluate(MEASURE)
+        if found["scrollWidth"] > found["innerWidth"]:
+            widest = ", ".join(f"{s['element']} (to {s['right']}px)" for s in found["sticking"])
+            problems.append(
+                f"{url} is {found['scrollWidth']}px wide at {found['innerWidth']}px: {widest}"
+            )
+        for scroller in found["scrollers"]:
+            missing = [
+                want
+                for want, have in (
+                    ('tabindex="0"', scroller["focusable"]),
+                    ('role="region"', scroller["region"]),
+                    ("a label", scroller["labelled"]),
+                )
+                if not have
+            ]
+            if missing:
+                problems.append(
+                    f"{url}: {scroller['element']} scrolls sideways without {', '.join(missing)}"
+                )
+    assert not problems, "Pages that do not reflow at 375px:\n" + "\n".join(problems)
