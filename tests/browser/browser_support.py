@@ -9,10 +9,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
+
+from carepool.geography.service import year_geography
+from carepool.plans import service as plans
+from carepool.store.db import engine_for, unit_of_work
+from carepool.substitution import service as substitution
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,3 +66,42 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def public_pages(path: Path, year: str = "2015-16") -> list[str]:
+    """Every public page of the demo, with real codes for the pages about one thing."""
+    engine = engine_for(f"sqlite:///{path}")
+    with unit_of_work(engine) as session:
+        area = year_geography(session, year).areas[0].code
+        status = plans.national_status(session, year)
+        rows: list[dict[str, Any]] = status["plans"]  # type: ignore[assignment]
+        approved = next(r["area_code"] for r in rows if r["status"] == "Approved")
+        council = substitution.report(session).councils[0].code
+    engine.dispose()
+    pages = [
+        "/",
+        "/frameworks",
+        f"/frameworks/{year}",
+        "/allocations",
+        f"/allocations/{year}",
+        "/areas",
+        f"/areas?q={area}",
+        f"/areas/{area}",
+        f"/areas/{area}/scorecard?year={year}",
+        f"/areas/{approved}/scorecard?year={year}",
+        f"/areas/{area}/metrics",
+        f"/plans/{year}",
+        f"/plans/{year}/{approved}/read",
+        f"/payments/{year}",
+        f"/payments/{year}/{approved}",
+        "/metrics",
+        "/substitution",
+        f"/substitution/{council}",
+        "/open-data",
+        "/api/docs",
+        "/accessibility",
+        "/privacy",
+        "/contact",
+        "/sign-in",
+    ]
+    return list(dict.fromkeys(pages))
