@@ -63,7 +63,7 @@ venv: uv
 	@echo "==> Python dependencies (uv.lock) into .venv"
 	@$(UV) sync --frozen
 
-assets: ## Fetch GOV.UK Frontend with npm and copy its assets into the web package
+assets: ## Fetch GOV.UK Frontend (and axe-core, for the browser tests) with npm; copy GOV.UK assets into the web package
 	@if [ ! -f package.json ]; then \
 		echo "warning: no package.json: skipping the GOV.UK Frontend assets"; exit 0; \
 	fi; \
