@@ -27,7 +27,7 @@ from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.metrics.service.results import save_results
 from carepool.payments.service.ambitions import plan_ambition
-from carepool.pools.service import ledger
+from carepool.pools.service import ledger, settlement
 from carepool.store.db import engine_for, unit_of_work
 from carepool.web.app import create_app
 
@@ -78,6 +78,11 @@ def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 fall = (baseline - plans[0]) / 2 if pool.area_code == own else baseline - plans[0]
                 values.append(_admissions(pool.area_code, int(baseline - fall)))
         save_results(session, values, SYSTEM, engine="reference", data_vintage="browser-extract")
+        national = accounts.find_user(session, "national")
+        assert national is not None
+        for pool in ledger.pools(session, YEAR):  # a settled year takes no payments
+            if ledger.live_settlement(session, pool, YEAR):
+                settlement.reopen(session, pool, national, "to take Q1's payments", YEAR)
         name = year_geography(session, YEAR).area(own).name
     with serving(create_app(engine, "browser-test-secret")) as url:
         yield Served(url, own, name)
