@@ -125,7 +125,9 @@ def test_englands_spread_is_of_the_latest_whole_year_and_says_what_it_leaves_out
     check_page(html, "every area's metrics with an incomplete year")
     tree = parse(html)
     assert "2015-16" in _text(_by_id(tree, f"{EMERGENCY}-spread").find("caption"))
-    assert "2015-16:" in _text(_by_id(tree, f"{EMERGENCY}-areas").find("caption"))
+    assert "2015-16" in _text(_by_id(tree, f"{EMERGENCY}-drill"))
+    every = parse(client_for(partial_year).get(f"/metrics/{EMERGENCY}").text)
+    assert "2015-16:" in _text(_by_id(every, f"{EMERGENCY}-areas").find("caption"))
     assert _text(_by_id(tree, f"{EMERGENCY}-incomplete")) == (
         "2016-17 (April 2016 only) is not shown as a year's figure: the data do not cover "
         "the whole year."
