@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -347,3 +348,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         unavailable(f"reference data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# --------------------------------------------------------------------------------------------
+# The fuzz suite's tally (tests/fuzz), printed at the end of every run that ran it
+
+
+FUZZ_OUTCOMES = ("tried", "refused cleanly", "accepted", "database unchanged")
+FUZZ_TALLY_KEY = "fuzz"
+_fuzz_tally: Counter[str] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up the outcomes the fuzz cases report, from this process or an xdist worker."""
+    if report.when != "call":
+        return
+    for key, counts in report.user_properties:
+        if key == FUZZ_TALLY_KEY and isinstance(counts, dict):
+            _fuzz_tally.update(counts)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _fuzz_tally["tried"]:
+        return
+    terminalreporter.section("fuzz: malformed import files")
+    terminalreporter.write_line(", ".join(f"{n} {_fuzz_tally[n]}" for n in FUZZ_OUTCOMES))

@@ -1,21 +1,19 @@
-"""The fuzz suite's world and the tally it prints at the end of the run.
+"""The fuzz suite's world, and the recording of each case's outcome.
 
-Each case's outcome travels with its test report (``user_properties``), so the summary adds
-up the cases of every pytest-xdist worker, which send their reports to the controller.
+Each case's outcome travels with its test report (``user_properties``); the suite's root
+``conftest.py`` adds them up and prints the tally, since under pytest-xdist only the root
+conftest's hooks run in the controller that receives every worker's reports.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from importers import Demo, build_demo_world
 
-OUTCOMES = ("tried", "refused cleanly", "accepted", "database unchanged")
-TALLY_KEY = "fuzz"
-_tally: Counter[str] = Counter()
+TALLY_KEY = "fuzz"  # the root conftest reads reports' properties under this name
 
 
 @pytest.fixture
@@ -33,22 +31,6 @@ def record(request: pytest.FixtureRequest) -> Callable[..., None]:
         request.node.user_properties.append((TALLY_KEY, counts))
 
     return add
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Add up the outcomes reported by each case (from this process or an xdist worker)."""
-    if report.when != "call":
-        return
-    for key, counts in report.user_properties:
-        if key == TALLY_KEY:
-            _tally.update(counts)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _tally["tried"]:
-        return
-    terminalreporter.section("fuzz: malformed import files")
-    terminalreporter.write_line(", ".join(f"{name} {_tally[name]}" for name in OUTCOMES))
 
 
 @pytest.fixture(scope="session")
