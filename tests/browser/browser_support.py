@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -14,11 +15,13 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import Page, sync_playwright
 
 from carepool.geography.service import year_geography
 from carepool.plans import service as plans
 from carepool.store.db import engine_for, unit_of_work
 from carepool.substitution import service as substitution
+from carepool.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -105,3 +108,30 @@ def public_pages(path: Path, year: str = "2015-16") -> list[str]:
         "/sign-in",
     ]
     return list(dict.fromkeys(pages))
+
+
+@contextmanager
+def public_site(demo_db_file: Path, folder: Path) -> Iterator[tuple[str, list[str]]]:
+    """A copy of the demo served on loopback, with the public pages to visit on it."""
+    path = folder / "demo.db"
+    shutil.copyfile(demo_db_file, path)
+    pages = public_pages(path)
+    engine = engine_for(f"sqlite:///{path}")
+    try:
+        with serving(create_app(engine, "browser-public-secret")) as url:
+            yield url, pages
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def browser_page(**context: Any) -> Iterator[Page]:
+    """A page of a fresh headless Chromium context made with ``context``'s options."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium()), args=CHROMIUM_ARGS)
+        opened = browser.new_context(**context)
+        try:
+            yield opened.new_page()
+        finally:
+            opened.close()
+            browser.close()

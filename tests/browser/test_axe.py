@@ -13,16 +13,12 @@ Chromium through Playwright, as in ``test_plan_journey``.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium, public_pages, serving
-from playwright.sync_api import Page, sync_playwright
-
-from carepool.store.db import engine_for
-from carepool.web.app import create_app
+from browser_support import browser_page, public_site
+from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -53,24 +49,14 @@ def site(
         if os.environ.get("CI") == "true":
             pytest.fail(f"axe-core is required in CI but {AXE.name} is missing (make assets)")
         pytest.skip("needs axe-core from npm (make assets)")
-    path = tmp_path_factory.mktemp("axe") / "demo.db"
-    shutil.copyfile(demo_db_file, path)
-    pages = public_pages(path)
-    engine = engine_for(f"sqlite:///{path}")
-    with serving(create_app(engine, "browser-axe-secret")) as url:
-        yield url, pages
-    engine.dispose()
+    with public_site(demo_db_file, tmp_path_factory.mktemp("axe")) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def page(site: tuple[str, list[str]]) -> Iterator[Page]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=site[0], bypass_csp=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(base_url=site[0], bypass_csp=True) as opened:
+        yield opened
 
 
 def test_no_public_page_has_a_serious_accessibility_violation(

@@ -11,16 +11,12 @@ Chromium through Playwright, as in ``test_plan_journey``.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium, public_pages, serving
-from playwright.sync_api import Page, sync_playwright
-
-from carepool.store.db import engine_for
-from carepool.web.app import create_app
+from browser_support import browser_page, public_site
+from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -88,26 +84,14 @@ MEASURE = """
 def site(
     demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, list[str]]]:
-    path = tmp_path_factory.mktemp("reflow") / "demo.db"
-    shutil.copyfile(demo_db_file, path)
-    pages = public_pages(path)
-    engine = engine_for(f"sqlite:///{path}")
-    with serving(create_app(engine, "browser-reflow-secret")) as url:
-        yield url, pages
-    engine.dispose()
+    with public_site(demo_db_file, tmp_path_factory.mktemp("reflow")) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def page(site: tuple[str, list[str]]) -> Iterator[Page]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=site[0], viewport={"width": WIDTHS[0], "height": HEIGHT}
-        )
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(base_url=site[0], viewport={"width": WIDTHS[0], "height": HEIGHT}) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize("width", WIDTHS)
