@@ -563,7 +563,9 @@ def import_workbook(
     plan = find(session, meta.year, meta.area_code)
     if plan is None:
         raise NotFound(f"{file_name}: there is no plan for {meta.area_code} in {meta.year}")
-    save(session, plan, content, meta.lock_version, actor)
+    # The template has no sheet for the pooling trajectory: the plan keeps the one it has.
+    kept = content_of(current_version(plan)).trajectory
+    save(session, plan, content.model_copy(update={"trajectory": kept}), meta.lock_version, actor)
     return plan
 
 

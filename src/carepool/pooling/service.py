@@ -63,6 +63,15 @@ def _year(text: str) -> str:
         raise CarepoolError(exc.message) from None
 
 
+def year_from_address(text: str) -> str:
+    """A financial year taken from a page's or the API's address: one that is not a
+    financial year names nothing there, so it is not found (the command line says why)."""
+    try:
+        return financial_year(text)
+    except PeriodError as exc:
+        raise NotFound(exc.message) from None
+
+
 def programme_year_of(year: str) -> str | None:
     """The programme year whose framework spans the financial year, if any does."""
     return next((p for p in available_years() if year in load_framework(p).financial_years), None)
@@ -248,7 +257,7 @@ def _status(session: Session, year: str) -> PoolingStatus:
     by_council, unplaced = nhs_side_by_council(held.amounts, geo.shares)
     nhs = nhs_side_by_area(by_council, geo.areas)
     returns = substitution.council_years(session, year)
-    approved = plans.approved_contents(session, programme) if programme else {}
+    approved = _approved(session, programme) if programme else {}
     planned = _trajectories(session)
     received = _received(session, programme, year) if programme else {}
     areas = []
@@ -293,6 +302,14 @@ def _sum(content: PlanContent | None, year: str, *, minimum: bool) -> int:
     return sum(c.minimum if minimum else c.additional for c in chosen)
 
 
+def _approved(session: Session, programme: str) -> dict[str, PlanContent]:
+    """The programme year's approved plans, read once in the unit of work."""
+    cache: dict[str, dict[str, PlanContent]] = session.info.setdefault(_CACHE + ".plans", {})
+    if programme not in cache:
+        cache[programme] = plans.approved_contents(session, programme)
+    return cache[programme]
+
+
 def _trajectories(session: Session) -> dict[tuple[str, str], Decimal]:
     """Each area's planned share by financial year from its approved plans; a later
     programme year's plan replaces what an earlier one planned for the same year."""
@@ -300,7 +317,7 @@ def _trajectories(session: Session) -> dict[tuple[str, str], Decimal]:
     if cache is None:
         cache = {}
         for programme in available_years():
-            for area, content in plans.approved_contents(session, programme).items():
+            for area, content in _approved(session, programme).items():
                 for point in content.trajectory:
                     cache[(area, point.financial_year)] = point.share
         session.info[_CACHE + ".planned"] = cache
