@@ -101,6 +101,8 @@ def public_pages(path: Path, year: str = "2015-16") -> list[str]:
         "/metrics",
         "/substitution",
         f"/substitution/{council}",
+        "/pooling",
+        f"/pooling/{approved}",
         "/open-data",
         "/api/docs",
         "/accessibility",

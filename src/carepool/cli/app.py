@@ -39,6 +39,8 @@ from carepool.metrics.cli import metrics_app
 from carepool.payments.cli import payments_app
 from carepool.person_data.cli import data_app, data_directory
 from carepool.plans.cli import plans_app
+from carepool.pooling import cli as pooling_cli
+from carepool.pooling.cli import pooling_app
 from carepool.pools.cli import ledger_app
 from carepool.publication import cli as publication_cli
 from carepool.store.db import default_engine, migrate, unit_of_work
@@ -57,6 +59,7 @@ import_app.command("shares")(geography_cli.import_shares)
 import_app.command("allocation")(allocation_cli.import_allocation)
 import_app.command("ascfr")(substitution_cli.import_ascfr)
 import_app.command("deflators")(substitution_cli.import_deflators)
+import_app.command("ccg-allocations")(pooling_cli.import_ccg_allocations)
 app.command("substitution")(substitution_cli.substitution)
 app.command("areas")(geography_cli.areas)
 app.command("allocate")(allocation_cli.allocate)
@@ -71,6 +74,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(payments_app, name="payments")
+app.add_typer(pooling_app, name="pooling")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from carepool.accounts import service as accounts
 from carepool.allocation import service as allocation
 from carepool.demo.ledger import demo_ledgers
 from carepool.demo.metrics import DEMO_METRICS_YEAR, DEMO_SCALE
+from carepool.demo.pooling import demo_allocations, with_trajectory
 from carepool.demo.substitution import demo_substitution
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.plan_workflow import Action
@@ -129,6 +130,8 @@ def build_demo(
     demo_ledgers(session, geo, random.Random(seed))
     say("Inventing councils' finance returns for the substitution check")
     demo_substitution(session, geo, random.Random(seed))
+    say("Inventing commissioners' allocations for the pooling tracker")
+    demo_allocations(session, geo, random.Random(seed))
     say("Creating demo accounts")
     first = geo.areas[0]
     serving = sorted(s.commissioner_code for s in geo.shares if s.council_code in first.councils)
@@ -225,6 +228,7 @@ def _plan_for(
     facts = plans.area_facts(session, geo, area_code)
     population = geo.bands.get(area_code, {}).get("all", 100_000)
     good = synthetic_plan(facts.context, population, rng, expected=expected)
+    good = with_trajectory(good, area_code, population)
     flawed = synthetic_plan(
         facts.context, population, rng, _FLAWS.get(outcome, "none"), expected=expected
     )

@@ -362,6 +362,28 @@ class PlanRules(_Strict):
     note: str = ""
 
 
+class PoolingAmbition(_Strict):
+    """The national ambition to pool health and care money, and what counts towards it.
+
+    On 7 October 2014 the care minister said he wanted "the entire health and care budget
+    pooled by 2018". ``target_year`` reads "by 2018" as the 2018-19 financial year (a
+    reading, not a published definition); ``target_share`` is the share of the money in
+    scope to be pooled by then (1 for "the entire budget").
+
+    What is *in scope* is a choice the critics asked about, so the framework states it. The
+    commissioners' allocations and councils' adult social care are always counted. The
+    flags below add money carepool holds no figures for; setting one makes every page say
+    that the share is worked out without it, and so overstated.
+    """
+
+    target_year: FinancialYear = "2018-19"
+    target_share: Annotated[Decimal, Field(ge=0, le=1)] = Decimal(1)
+    public_health: bool = False
+    childrens_social_care: bool = False
+    nhs_england_direct_commissioning: bool = False
+    note: str = ""
+
+
 class Template(_Strict):
     version: str
     sheets: tuple[str, ...]
@@ -388,6 +410,7 @@ class Framework(_Strict):
     areas_of_spend: tuple[str, ...] = Field(min_length=1)
     deadlines: tuple[Deadline, ...] = ()
     plan_rules: PlanRules = Field(default_factory=PlanRules)
+    pooling: PoolingAmbition = Field(default_factory=PoolingAmbition)
     template: Template
     rules: tuple[YearRule, ...] = ()
     citations: dict[str, str] = Field(default_factory=dict)

@@ -12,9 +12,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from carepool.domain.money import MAX_PENCE
+from carepool.domain.periods import PeriodError, financial_year
 
 Money = Annotated[int, Field(ge=0, le=MAX_PENCE, strict=True)]
 
@@ -132,6 +133,22 @@ class Section75(_Content):
     signed: dt.date | None = None
 
 
+class PlannedShare(_Content):
+    """The share of the area's health and care money in scope it plans to have pooled in a
+    financial year: one point of its trajectory towards the national ambition."""
+
+    financial_year: str
+    share: Annotated[Decimal, Field(ge=0, le=1)]
+
+    @field_validator("financial_year")
+    @classmethod
+    def _year(cls, value: str) -> str:
+        try:
+            return financial_year(value)
+        except PeriodError as exc:  # pydantic reports ValueErrors with their location
+            raise ValueError(exc.message) from exc
+
+
 class PlanContent(_Content):
     """Everything an area writes in its plan."""
 
@@ -141,6 +158,21 @@ class PlanContent(_Content):
     conditions: tuple[ConditionConfirmation, ...] = ()
     section75: Section75 = Field(default_factory=Section75)
     narrative: str = Field(default="", max_length=20000)
+    trajectory: tuple[PlannedShare, ...] = ()
+    """The area's declared pooling trajectory, year by year; empty when it declared none."""
+
+    @field_validator("trajectory")
+    @classmethod
+    def _one_share_a_year(cls, points: tuple[PlannedShare, ...]) -> tuple[PlannedShare, ...]:
+        years = [p.financial_year for p in points]
+        repeated = sorted({y for y in years if years.count(y) > 1})
+        if repeated:
+            raise ValueError(f"the trajectory gives more than one share for {repeated}")
+        return tuple(sorted(points, key=lambda p: p.financial_year))
+
+    def planned_share(self, financial_year: str) -> Decimal | None:
+        """The share the trajectory plans for ``financial_year``, if it gives one."""
+        return next((p.share for p in self.trajectory if p.financial_year == financial_year), None)
 
     def pooled(self) -> int:
         return sum(c.total for c in self.contributions)

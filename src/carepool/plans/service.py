@@ -272,6 +272,16 @@ def year_contents(
     return {key: PlanContent.model_validate(stored[key]) for key in wanted if key in stored}
 
 
+def approved_contents(session: Session, year: str) -> dict[str, PlanContent]:
+    """Each approved plan of the year, its current (approved) version, by area: public, as
+    approved plans are, and read in two queries for a national report."""
+    return {
+        plan.area_code: content_of(current_version(plan))
+        for plan in repo.year_plans(session, year)
+        if plan.status == PlanStatus.APPROVED
+    }
+
+
 def content_of(version: PlanVersionRow) -> PlanContent:
     return PlanContent.model_validate(version.content)
 
@@ -553,7 +563,9 @@ def import_workbook(
     plan = find(session, meta.year, meta.area_code)
     if plan is None:
         raise NotFound(f"{file_name}: there is no plan for {meta.area_code} in {meta.year}")
-    save(session, plan, content, meta.lock_version, actor)
+    # The template has no sheet for the pooling trajectory: the plan keeps the one it has.
+    kept = content_of(current_version(plan)).trajectory
+    save(session, plan, content.model_copy(update={"trajectory": kept}), meta.lock_version, actor)
     return plan
 
 

@@ -37,6 +37,7 @@ from carepool.store.models import (
     UserRow,
     Vintage,
 )
+from carepool.store.models_pooling import CommissionerAllocationRow
 
 AUDITED: frozenset[type[Base]] = frozenset(
     {
@@ -56,6 +57,7 @@ AUDITED: frozenset[type[Base]] = frozenset(
         ForecastRow,
         CouncilFinanceRow,  # every council finance return imported
         GdpDeflatorRow,
+        CommissionerAllocationRow,  # every commissioners' allocation table imported
         ReturnRow,
         MetricValueRow,
     }

@@ -862,3 +862,8 @@ class GdpDeflatorRow(Base):
     source: Mapped[str] = mapped_column(String(300))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     imported_by: Mapped[str] = mapped_column(String(120))
+
+
+# Capabilities' tables declared in their own modules, on the same Base: imported here so that
+# whoever imports the models sees the whole schema.
+from carepool.store import models_pooling as models_pooling  # noqa: E402

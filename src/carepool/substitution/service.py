@@ -216,6 +216,13 @@ def store_synthetic(
 # The report ----------------------------------------------------------------------------
 
 
+def council_years(session: Session, financial_year: str) -> dict[str, CouncilYear]:
+    """Each council's returned figures for one financial year, by ONS code."""
+    return {
+        y.council_code: y for y in repo.council_years(session) if y.financial_year == financial_year
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class CouncilCheck:
     """One council's years and, for each compared year, its comparison group's median."""

@@ -44,6 +44,8 @@ from carepool.plans import service as plan_service
 from carepool.plans.routes import national as plans_national
 from carepool.plans.routes import pages as plans
 from carepool.plans.routes import sections as plan_sections
+from carepool.pooling import api as api_pooling
+from carepool.pooling import routes as pooling
 from carepool.pools import api as api_pools
 from carepool.pools.routes import pages as pools
 from carepool.publication import routes as open_data
@@ -215,6 +217,8 @@ def create_app(
         api_payments.router,
         substitution.router,
         api_substitution.router,
+        pooling.router,
+        api_pooling.router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,1 @@
+"""Readers for the pooling tracker's files: the commissioners' allocation table."""
