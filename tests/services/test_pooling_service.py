@@ -154,6 +154,32 @@ def test_the_share_pooled_is_worked_out_by_hand(
     assert other.share_pooled is None and "approved plan" in other.missing
 
 
+def test_a_year_returned_on_the_bridging_basis_counts_its_bridging_expenditure(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    # The published 2015-16 council-level file gives no gross current expenditure, only the
+    # bridging-year expenditure: the council side uses that, marked as such.
+    _nation(sqlite_engine)
+    with unit_of_work(sqlite_engine) as session:
+        area = year_geography(session, YEAR).areas[1].code
+    _approve(sqlite_engine, area, ())
+    table = tmp_path / "ccg-allocations.csv"
+    _allocation_table(sqlite_engine, table)
+    residents, councils = _area_residents(sqlite_engine, area)
+    years = [
+        CouncilYear(c, YEAR, Basis.BRIDGING, bcf_income=BCF_INCOME, bridging_expenditure=GROSS)
+        for c in councils
+    ]
+    with unit_of_work(sqlite_engine) as session:
+        substitution.store_synthetic(session, years, {}, SYSTEM, "test returns")
+        service.import_ccg_allocations(session, table, YEAR, SYSTEM)
+    with unit_of_work(sqlite_engine) as session:
+        row = service.status(session, YEAR).area(area).figures
+    assert row.council is not None and row.council.bridging
+    assert row.in_scope == residents * PER_RESIDENT + len(councils) * GROSS
+    assert row.planned_share is None and row.behind_plan is None
+
+
 def test_the_same_table_again_changes_nothing(
     world: tuple[Engine, str, PlanContent, Path],
 ) -> None:

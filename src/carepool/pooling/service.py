@@ -40,7 +40,7 @@ from carepool.domain.pooling import (
     year_totals,
 )
 from carepool.domain.roles import Principal, Role
-from carepool.domain.substitution import CouncilYear
+from carepool.domain.substitution import Basis, CouncilYear
 from carepool.frameworks import available_years, load_framework
 from carepool.geography import service as geography
 from carepool.io.tabular import file_sha256
@@ -290,9 +290,15 @@ def _status(session: Session, year: str) -> PoolingStatus:
 
 
 def _spend(returned: CouncilYear | None) -> CouncilSpend | None:
-    if returned is None or returned.gross_current_expenditure is None:
+    """The council's spend from its return: gross current expenditure, or for a year
+    returned only on the bridging basis (2015-16), its bridging-year expenditure."""
+    if returned is None:
         return None
-    return CouncilSpend(returned.gross_current_expenditure, returned.bcf_income)
+    if returned.gross_current_expenditure is not None:
+        return CouncilSpend(returned.gross_current_expenditure, returned.bcf_income)
+    if returned.basis is Basis.BRIDGING and returned.bridging_expenditure is not None:
+        return CouncilSpend(returned.bridging_expenditure, returned.bcf_income, bridging=True)
+    return None
 
 
 def _sum(content: PlanContent | None, year: str, *, minimum: bool) -> int:
