@@ -4,6 +4,7 @@ a refused allocation table stores nothing; the command's JSON keeps its contract
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -27,6 +28,7 @@ from carepool.domain.substitution import Basis, CouncilYear
 from carepool.geography.service import SyntheticInputs, load_synthetic, year_geography
 from carepool.plans import service as plans
 from carepool.pooling import service
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 from carepool.store.models import AuditEventRow
 from carepool.store.models_pooling import CommissionerAllocationRow
@@ -152,6 +154,23 @@ def test_the_share_pooled_is_worked_out_by_hand(
     assert report.totals.share_pooled == row.share_pooled
     other = next(a for a in report.areas if a.figures.area_code != area).figures
     assert other.share_pooled is None and "approved plan" in other.missing
+    assert row.received is None  # no pool opened yet
+
+
+def test_paid_in_is_read_from_the_pools_ledger(
+    world: tuple[Engine, str, PlanContent, Path],
+) -> None:
+    engine, area, content, _ = world
+    first = next(c for c in content.contributions if c.financial_year == YEAR and c.total)
+    with unit_of_work(engine) as session:
+        pool = ledger.open_pool(session, YEAR, area, SYSTEM)
+        paid = dt.date(2015, 4, 20)
+        ledger.record_receipt(
+            session, pool, first.partner_code, first.stream, 12_345, paid, "BACS 1", SYSTEM
+        )
+    with unit_of_work(engine) as session:
+        row = service.status(session, YEAR).area(area).figures
+    assert row.received == 12_345  # the schedule posted as owed, one receipt against it
 
 
 def test_a_year_returned_on_the_bridging_basis_counts_its_bridging_expenditure(

@@ -333,14 +333,13 @@ def _trajectories(session: Session) -> dict[tuple[str, str], Decimal]:
 def _received(session: Session, programme: str, year: str) -> dict[str, int]:
     """What each pool's partners paid in against the year's contributions, by its ledger:
     contributions fallen due in the year less what is still owed on them at its end."""
-    start, end = financial_year_start(year), financial_year_end(year)
+    pools = ledger.pools(session, programme)
+    moved = ledger.movements(session, pools, financial_year_start(year), financial_year_end(year))
     paid = {}
-    for pool in ledger.pools(session, programme):
-        before = ledger.balances(session, pool, on=start - dt.timedelta(days=1))
-        after = ledger.balances(session, pool, on=end)
-        due = -_moved(before, after, _CONTRIBUTIONS)
-        owed = _moved(before, after, _RECEIVABLE)
-        paid[pool.area_code] = due - owed
+    for pool in pools:
+        accounts = moved.get(pool.id, {})
+        due = -_total(accounts, _CONTRIBUTIONS)
+        paid[pool.area_code] = due - _total(accounts, _RECEIVABLE)
     return paid
 
 
@@ -348,9 +347,8 @@ _CONTRIBUTIONS = Accounts.contribution("partner", "stream").rsplit(":", 2)[0]
 _RECEIVABLE = Accounts.receivable("partner", "stream").rsplit(":", 2)[0]
 
 
-def _moved(before: Mapping[str, int], after: Mapping[str, int], prefix: str) -> int:
-    names = {n for n in (*before, *after) if n.startswith(prefix + ":")}
-    return sum(after.get(n, 0) - before.get(n, 0) for n in names)
+def _total(accounts: Mapping[str, int], prefix: str) -> int:
+    return sum(amount for name, amount in accounts.items() if name.startswith(prefix + ":"))
 
 
 def years(session: Session) -> list[str]:
