@@ -13,6 +13,14 @@ from carepool.payments.schemas import (
     PublishedExplanationOut,
     StatusOut,
 )
+from carepool.pooling.files.ccg_allocations import FINANCIAL_YEAR, REQUIRED_COLUMNS
+from carepool.pooling.schemas import (
+    AreaOut,
+    PoolingStatusOut,
+    ScopeOut,
+    TotalsOut,
+    WithoutFiguresOut,
+)
 from carepool.publication.schemas import PublishedOut
 from carepool.publication.service.tables import TABLES
 
@@ -67,3 +75,13 @@ def test_every_open_data_table_and_column_is_documented() -> None:
     publish = _section("### `carepool publish OUT --json`")
     for key in PublishedOut.model_fields:
         assert f"`{key}`" in publish, f"carepool publish --json: {key} is not documented"
+
+
+def test_the_pooling_json_and_allocation_table_are_documented_key_by_key() -> None:
+    status = _section("### `carepool pooling status --year YEAR --json`")
+    shapes = (PoolingStatusOut, AreaOut, TotalsOut, WithoutFiguresOut, ScopeOut)
+    for key in {key for shape in shapes for key in shape.model_fields}:
+        assert f"`{key}`" in status, f"pooling status: {key} is not documented"
+    table = _section("### Commissioners' allocations: `carepool import ccg-allocations")
+    for column in (*REQUIRED_COLUMNS, FINANCIAL_YEAR):
+        assert f"| `{column}` |" in table, f"the allocation table: {column} is not documented"

@@ -60,6 +60,11 @@ def test_the_council_side_is_the_revised_gross_and_counts_bcf_income_once() -> N
     assert row.missing == ()
 
 
+def test_a_bridging_year_figure_is_marked_through_the_sum() -> None:
+    summed = council_side([CouncilSpend(1_000, 100, bridging=True), CouncilSpend(500, 50)])
+    assert summed == CouncilSpend(1_500, 150, bridging=True)
+
+
 def test_no_share_without_every_figure() -> None:
     no_plan = AreaYear("A", "2016-17", 9_000, CouncilSpend(1_000), 0, 0)
     no_nhs = AreaYear("B", "2015-16", None, CouncilSpend(1_000), 10, 0, approved_plan=True)

@@ -4,6 +4,7 @@ a refused allocation table stores nothing; the command's JSON keeps its contract
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -27,6 +28,7 @@ from carepool.domain.substitution import Basis, CouncilYear
 from carepool.geography.service import SyntheticInputs, load_synthetic, year_geography
 from carepool.plans import service as plans
 from carepool.pooling import service
+from carepool.pools.service import ledger
 from carepool.store.db import unit_of_work
 from carepool.store.models import AuditEventRow
 from carepool.store.models_pooling import CommissionerAllocationRow
@@ -152,6 +154,49 @@ def test_the_share_pooled_is_worked_out_by_hand(
     assert report.totals.share_pooled == row.share_pooled
     other = next(a for a in report.areas if a.figures.area_code != area).figures
     assert other.share_pooled is None and "approved plan" in other.missing
+    assert row.received is None  # no pool opened yet
+
+
+def test_paid_in_is_read_from_the_pools_ledger(
+    world: tuple[Engine, str, PlanContent, Path],
+) -> None:
+    engine, area, content, _ = world
+    first = next(c for c in content.contributions if c.financial_year == YEAR and c.total)
+    with unit_of_work(engine) as session:
+        pool = ledger.open_pool(session, YEAR, area, SYSTEM)
+        paid = dt.date(2015, 4, 20)
+        ledger.record_receipt(
+            session, pool, first.partner_code, first.stream, 12_345, paid, "BACS 1", SYSTEM
+        )
+    with unit_of_work(engine) as session:
+        row = service.status(session, YEAR).area(area).figures
+    assert row.received == 12_345  # the schedule posted as owed, one receipt against it
+
+
+def test_a_year_returned_on_the_bridging_basis_counts_its_bridging_expenditure(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    # The published 2015-16 council-level file gives no gross current expenditure, only the
+    # bridging-year expenditure: the council side uses that, marked as such.
+    _nation(sqlite_engine)
+    with unit_of_work(sqlite_engine) as session:
+        area = year_geography(session, YEAR).areas[1].code
+    _approve(sqlite_engine, area, ())
+    table = tmp_path / "ccg-allocations.csv"
+    _allocation_table(sqlite_engine, table)
+    residents, councils = _area_residents(sqlite_engine, area)
+    years = [
+        CouncilYear(c, YEAR, Basis.BRIDGING, bcf_income=BCF_INCOME, bridging_expenditure=GROSS)
+        for c in councils
+    ]
+    with unit_of_work(sqlite_engine) as session:
+        substitution.store_synthetic(session, years, {}, SYSTEM, "test returns")
+        service.import_ccg_allocations(session, table, YEAR, SYSTEM)
+    with unit_of_work(sqlite_engine) as session:
+        row = service.status(session, YEAR).area(area).figures
+    assert row.council is not None and row.council.bridging
+    assert row.in_scope == residents * PER_RESIDENT + len(councils) * GROSS
+    assert row.planned_share is None and row.behind_plan is None
 
 
 def test_the_same_table_again_changes_nothing(

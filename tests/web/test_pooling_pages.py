@@ -82,3 +82,15 @@ def test_the_api_keeps_the_command_shape(demo_engine: Engine, client_for: Client
     assert first["share_pooled"] == row["share_pooled"]
     assert client.get("/api/v1/pooling/areas/E99999999").status_code == 404
     assert client.get("/api/v1/pooling/years/2015").status_code == 404
+
+
+def test_an_approved_plan_shows_its_declared_trajectory(
+    demo_engine: Engine, client_for: ClientFor
+) -> None:
+    with unit_of_work(demo_engine) as session:
+        area = next(a for a in service.status(session, YEAR).counted if a.figures.planned_share)
+    planned = area.figures.planned_share
+    assert planned is not None
+    page = client_for(demo_engine).get(f"/plans/{YEAR}/{area.figures.area_code}/read").text
+    table = page.split('id="trajectory-table"', 1)[1].split("</table>", 1)[0]
+    assert f"{planned * 100:.2f}%" in table and "2018-19" in table

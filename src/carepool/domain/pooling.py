@@ -93,6 +93,10 @@ class CouncilSpend:
 
     gross_current_expenditure: int
     bcf_income: int | None = None
+    bridging: bool = False
+    """The figure is the 2015-16 bridging-year expenditure (returned on the 2014-15 basis),
+    because that year's published council-level return gives no gross current expenditure.
+    It counts spending differently (see ``docs/formats.md``), so the pages say so."""
 
     @property
     def revised_gross(self) -> int:
@@ -108,7 +112,9 @@ def council_side(councils: Sequence[CouncilSpend | None]) -> CouncilSpend | None
     held = [c for c in councils if c is not None]
     incomes = [c.bcf_income for c in held if c.bcf_income is not None]
     return CouncilSpend(
-        sum(c.gross_current_expenditure for c in held), sum(incomes) if incomes else None
+        sum(c.gross_current_expenditure for c in held),
+        sum(incomes) if incomes else None,
+        any(c.bridging for c in held),
     )
 
 

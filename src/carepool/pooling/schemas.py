@@ -63,6 +63,7 @@ class AreaYearOut(_Out):
     nhs_side_pence: int
     council_revised_gross_pence: int
     council_bcf_income_pence: int
+    council_basis: str
     pooled_pence: int
     minimum_pence: int
     additional_pence: int
@@ -84,6 +85,7 @@ class AreaYearOut(_Out):
             nhs_side_pence=row.nhs_side,
             council_revised_gross_pence=row.council_revised or 0,
             council_bcf_income_pence=row.counted_once,
+            council_basis="bridging" if row.council and row.council.bridging else "ASC-FR",
             pooled_pence=row.pooled,
             minimum_pence=row.minimum,
             additional_pence=row.additional,

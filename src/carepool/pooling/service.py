@@ -40,7 +40,7 @@ from carepool.domain.pooling import (
     year_totals,
 )
 from carepool.domain.roles import Principal, Role
-from carepool.domain.substitution import CouncilYear
+from carepool.domain.substitution import Basis, CouncilYear
 from carepool.frameworks import available_years, load_framework
 from carepool.geography import service as geography
 from carepool.io.tabular import file_sha256
@@ -290,9 +290,15 @@ def _status(session: Session, year: str) -> PoolingStatus:
 
 
 def _spend(returned: CouncilYear | None) -> CouncilSpend | None:
-    if returned is None or returned.gross_current_expenditure is None:
+    """The council's spend from its return: gross current expenditure, or for a year
+    returned only on the bridging basis (2015-16), its bridging-year expenditure."""
+    if returned is None:
         return None
-    return CouncilSpend(returned.gross_current_expenditure, returned.bcf_income)
+    if returned.gross_current_expenditure is not None:
+        return CouncilSpend(returned.gross_current_expenditure, returned.bcf_income)
+    if returned.basis is Basis.BRIDGING and returned.bridging_expenditure is not None:
+        return CouncilSpend(returned.bridging_expenditure, returned.bcf_income, bridging=True)
+    return None
 
 
 def _sum(content: PlanContent | None, year: str, *, minimum: bool) -> int:
@@ -327,14 +333,13 @@ def _trajectories(session: Session) -> dict[tuple[str, str], Decimal]:
 def _received(session: Session, programme: str, year: str) -> dict[str, int]:
     """What each pool's partners paid in against the year's contributions, by its ledger:
     contributions fallen due in the year less what is still owed on them at its end."""
-    start, end = financial_year_start(year), financial_year_end(year)
+    pools = ledger.pools(session, programme)
+    moved = ledger.movements(session, pools, financial_year_start(year), financial_year_end(year))
     paid = {}
-    for pool in ledger.pools(session, programme):
-        before = ledger.balances(session, pool, on=start - dt.timedelta(days=1))
-        after = ledger.balances(session, pool, on=end)
-        due = -_moved(before, after, _CONTRIBUTIONS)
-        owed = _moved(before, after, _RECEIVABLE)
-        paid[pool.area_code] = due - owed
+    for pool in pools:
+        accounts = moved.get(pool.id, {})
+        due = -_total(accounts, _CONTRIBUTIONS)
+        paid[pool.area_code] = due - _total(accounts, _RECEIVABLE)
     return paid
 
 
@@ -342,9 +347,8 @@ _CONTRIBUTIONS = Accounts.contribution("partner", "stream").rsplit(":", 2)[0]
 _RECEIVABLE = Accounts.receivable("partner", "stream").rsplit(":", 2)[0]
 
 
-def _moved(before: Mapping[str, int], after: Mapping[str, int], prefix: str) -> int:
-    names = {n for n in (*before, *after) if n.startswith(prefix + ":")}
-    return sum(after.get(n, 0) - before.get(n, 0) for n in names)
+def _total(accounts: Mapping[str, int], prefix: str) -> int:
+    return sum(amount for name, amount in accounts.items() if name.startswith(prefix + ":"))
 
 
 def years(session: Session) -> list[str]:

@@ -367,6 +367,24 @@ def account_movements(
     return [(name, day, int(total)) for name, day, total in session.execute(query)]
 
 
+def movements_by_pool(
+    session: Session, pool_ids: Sequence[int], since: dt.date, until: dt.date
+) -> dict[int, dict[str, int]]:
+    """Each pool's net movement on every account over a date range, in one query."""
+    if not pool_ids:
+        return {}
+    leg = _legs(
+        _ENTRIES.c.pool_id.in_(sorted(pool_ids)), _ENTRIES.c.date >= since, _ENTRIES.c.date <= until
+    )
+    query = select(leg.c.pool_id, leg.c.account, func.sum(leg.c.amount_pence)).group_by(
+        leg.c.pool_id, leg.c.account
+    )
+    found: dict[int, dict[str, int]] = {}
+    for pool_id, name, total in session.execute(query):
+        found.setdefault(pool_id, {})[name] = int(total)
+    return found
+
+
 def entry_count(session: Session, pool_id: int) -> int:
     return int(
         session.scalar(select(func.count()).select_from(LedgerEntryRow).filter_by(pool_id=pool_id))
@@ -477,7 +495,7 @@ def _legs(*conditions: ColumnElement[bool]) -> Subquery:
     """
     e = _ENTRIES.c
     p = _POSTINGS.c
-    facts = (e.id.label("entry_id"), e.date, e.correlation)
+    facts = (e.id.label("entry_id"), e.pool_id, e.date, e.correlation)
     simple = e.leg_account.is_not(None)
     first = select(
         *facts,

@@ -885,6 +885,14 @@ def balances(session: Session, pool: PoolRow, on: dt.date | None = None) -> dict
     return repo.posting_totals(session, pool.id, until=on)
 
 
+def movements(
+    session: Session, pools_: Sequence[PoolRow], since: dt.date, until: dt.date
+) -> dict[int, dict[str, int]]:
+    """Each pool's net movement on every account over a date range, read in one query for
+    a national report, by pool id."""
+    return repo.movements_by_pool(session, [pool.id for pool in pools_], since, until)
+
+
 @dataclass(frozen=True, slots=True)
 class PoolCheck:
     """One pool's proof: its books balance and its running balances equal its postings."""
