@@ -226,3 +226,12 @@ def changes_since(session: Session, plan: PlanRow, viewer: Principal) -> tuple[s
         plans.content_of(plans.current_version(source)), load_framework(from_year), facts.context
     )
     return from_year, list(rolled.changes)
+
+
+def source_year(session: Session, year: str, area_code: str) -> str | None:
+    """The year before ``year`` when the area's plan for it is approved: where to start from."""
+    before = previous_year(year)
+    if before is None:
+        return None
+    source = plans.find(session, before, area_code)
+    return before if source is not None and source.status == PlanStatus.APPROVED else None
