@@ -29,7 +29,8 @@ from pydantic import (
 )
 
 from carepool.domain.direction import Direction
-from carepool.domain.errors import MoneyError
+from carepool.domain.errors import MoneyError, Problem
+from carepool.domain.figures import LEGACY_MARKER, FigureStatus, resolve
 from carepool.domain.money import Pence, parse_money
 from carepool.domain.periods import (
     PeriodError,
@@ -192,6 +193,9 @@ class MetricUse(_Strict):
     direction: Annotated[Direction, AfterValidator(_direction)]
     measure: Literal["count", "rate_per_100000", "percentage", "score"]
     local_choice: bool = False
+    catalogued: bool = True
+    """False when the year names a metric carepool has no definition for yet: the file may
+    say so (and loading reports it) rather than borrow another metric's id."""
 
 
 class PaymentDesign(_Strict):
@@ -200,7 +204,13 @@ class PaymentDesign(_Strict):
     Superseded designs stay in the file so the history of the policy is kept with it.
     """
 
-    kind: Literal["conditions_and_metrics", "non_elective_reduction", "local_risk_share", "none"]
+    kind: Literal[
+        "conditions_and_metrics",
+        "non_elective_reduction",
+        "local_risk_share",
+        "non_elective_risk_share",
+        "none",
+    ]
     status: Literal["in_force", "superseded"]
     announced: dt.date
     pot: Money = 0
@@ -231,7 +241,10 @@ class Tranche(_Strict):
     basis: str
 
 
-_PAYMENT_MONEY: dict[str, set[str]] = {"non_elective_reduction": {"cost_per_admission"}}
+_PAYMENT_MONEY: dict[str, set[str]] = {
+    "non_elective_reduction": {"cost_per_admission"},
+    "non_elective_risk_share": {"ring_fence", "cost_per_admission"},
+}
 
 _PAYMENT_PARAMETERS: dict[str, set[str]] = {
     "conditions_and_metrics": set(),
@@ -242,8 +255,60 @@ _PAYMENT_PARAMETERS: dict[str, set[str]] = {
         "unearned_goes_to",
     },
     "local_risk_share": {"applies_when"},
+    "non_elective_risk_share": {"ring_fence", "cost_per_admission", "applies_when"},
     "none": set(),
 }
+
+
+class RuleKind(StrEnum):
+    """Year-level rules beside the payment design: grant conditions and year-end checks.
+
+    Each kind is implemented once (``carepool.domain.grant_rules``) and parameterised from the
+    file; a kind listed in :data:`NOT_YET_RUN` is recognised but carepool cannot yet apply
+    it, and loading the year says so by name.
+    """
+
+    IMPROVED_BCF_CONDITIONS = "improved_bcf_conditions"
+    YEAR_END_RECONCILIATION = "year_end_reconciliation"
+    DISCHARGE_FUND = "discharge_fund"
+    BETTER_CARE_GRANT_CONDITIONS = "better_care_grant_conditions"
+    TRANSFER_TO_SOCIAL_CARE = "transfer_to_social_care"
+
+
+_RULE_PARAMETERS: dict[RuleKind, set[str]] = {
+    RuleKind.IMPROVED_BCF_CONDITIONS: {"stream", "uplift_percent"},
+    RuleKind.YEAR_END_RECONCILIATION: {"nhs_stream"},
+    RuleKind.DISCHARGE_FUND: {"streams", "returns"},
+    RuleKind.BETTER_CARE_GRANT_CONDITIONS: {"stream", "nhs_stream", "uplift_percent"},
+    RuleKind.TRANSFER_TO_SOCIAL_CARE: {"stream", "first_tranche"},
+}
+
+NOT_YET_RUN: frozenset[RuleKind] = frozenset({RuleKind.TRANSFER_TO_SOCIAL_CARE})
+"""Rule kinds a framework may name that carepool does not yet apply."""
+
+
+class YearRule(_Strict):
+    """A grant condition or year-end rule of the year, by kind, with its parameters."""
+
+    kind: RuleKind
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _parameters_fit_kind(self) -> YearRule:
+        missing = sorted(_RULE_PARAMETERS[self.kind] - set(self.parameters))
+        if missing:
+            raise ValueError(f"rule kind {self.kind.value!r} needs parameters {missing}")
+        return self
+
+
+class Figure(_Strict):
+    """Where one figure of the file comes from: its key path, a source key, and, when no
+    source confirms it, why it is unconfirmed."""
+
+    key: str
+    source: str
+    unconfirmed: str = ""
 
 
 class Deadline(_Strict):
@@ -323,17 +388,17 @@ class Framework(_Strict):
     deadlines: tuple[Deadline, ...] = ()
     plan_rules: PlanRules = Field(default_factory=PlanRules)
     template: Template
+    rules: tuple[YearRule, ...] = ()
+    citations: dict[str, str] = Field(default_factory=dict)
+    """Source keys (as bcf-domain cites them: ``PS2021``) and what each one is."""
+    figures: tuple[Figure, ...] = ()
+    """Each figure's source; a file that gives ``citations`` must cite every figure."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Framework:
         _check_dates(self)
         _check_unique(self)
         _check_stream_years(self)
-        if self.minimum_total != self.stream_total():
-            raise ValueError(
-                f"minimum_total ({self.minimum_total} pence) must equal the sum of the streams' "
-                f"totals ({self.stream_total()} pence)"
-            )
         if self.plan_rules.nhs_stream not in {s.id for s in self.streams}:
             raise ValueError(
                 f"plan_rules.nhs_stream {self.plan_rules.nhs_stream!r} is not a stream"
@@ -354,6 +419,122 @@ class Framework(_Strict):
     @property
     def payment_in_force(self) -> PaymentDesign:
         return next(p for p in self.payment if p.status == "in_force")
+
+    def figure_statuses(self) -> list[FigureStatus]:
+        """Every cited figure, then those the older files marked "(verify)" in a note."""
+        cited = [
+            FigureStatus(f.key, self.citations.get(f.source, f.source), f.unconfirmed)
+            for f in self.figures
+        ]
+        return cited + _legacy_unconfirmed(self)
+
+    def unconfirmed(self) -> list[FigureStatus]:
+        return [f for f in self.figure_statuses() if not f.confirmed]
+
+    def not_yet_supported(self) -> list[str]:
+        """What the year asks for that carepool cannot yet do, each naming the rule kind."""
+        notes = [
+            f"rule kind {rule.kind.value!r} is not yet applied by carepool"
+            for rule in self.rules
+            if rule.kind in NOT_YET_RUN
+        ]
+        notes.extend(
+            f"metric {use.metric!r} ({use.label}) has no carepool definition yet"
+            for use in self.metrics
+            if not use.catalogued
+        )
+        return notes
+
+
+def figure_keys(framework: Framework) -> list[str]:
+    """The key path of every figure a cited file must give a source for."""
+    keys = ["minimum_total"]
+    for stream in framework.streams:
+        keys.extend(f"streams.{stream.id}.totals.{year}" for year in stream.totals)
+        keys.extend(f"streams.{stream.id}.earmarks.{e.name}.amount" for e in stream.earmarks)
+    for design in framework.payment:
+        if design.pot:
+            keys.append(f"payment.{design.kind}.pot")
+        keys.extend(f"payment.{design.kind}.tranches.{t.name}.amount" for t in design.tranches)
+        money = _PAYMENT_MONEY.get(design.kind, set())
+        keys.extend(f"payment.{design.kind}.parameters.{k}" for k in sorted(money))
+    keys.extend(f"deadlines.{d.name}.date" for d in framework.deadlines)
+    if framework.plan_rules.social_care_share is not None:
+        keys.append("plan_rules.social_care_share")
+    return keys
+
+
+def framework_problems(framework: Framework, file_name: str) -> list[Problem]:
+    """What is wrong with a framework that parsed, each with its key: the checks that read
+    across the file (figures cited, sources known, metrics defined) rather than one table."""
+    problems: list[Problem] = []
+    if framework.minimum_total != framework.stream_total():
+        problems.append(
+            Problem(
+                f"minimum_total ({framework.minimum_total} pence) must equal the sum of the "
+                f"streams' totals ({framework.stream_total()} pence)",
+                file=file_name,
+                key="minimum_total",
+            )
+        )
+    for index, figure in enumerate(framework.figures):
+        where = f"figures[{index}]"
+        try:
+            resolve(framework, figure.key)
+        except KeyError as exc:
+            problems.append(Problem(f"{exc.args[0]}", file=file_name, key=f"{where}.key"))
+        if framework.citations and figure.source not in framework.citations:
+            problems.append(
+                Problem(
+                    f"source {figure.source!r} is not one of the file's citations",
+                    file=file_name,
+                    key=f"{where}.source",
+                )
+            )
+    if framework.citations:
+        cited = {f.key for f in framework.figures}
+        problems.extend(
+            Problem("this figure cites no source", file=file_name, key=key)
+            for key in figure_keys(framework)
+            if key not in cited
+        )
+    return problems
+
+
+def metric_problems(framework: Framework, file_name: str, known: frozenset[str]) -> list[Problem]:
+    """Metrics the file names by an id carepool does not define, unless it says so."""
+    return [
+        Problem(
+            f"metric {use.metric!r} does not exist; the metrics are {', '.join(sorted(known))}"
+            " (mark a year's own metric local_choice or catalogued = false)",
+            file=file_name,
+            key=f"metrics[{index}].metric",
+        )
+        for index, use in enumerate(framework.metrics)
+        if use.catalogued and not use.local_choice and use.metric not in known
+    ]
+
+
+def _legacy_unconfirmed(framework: Framework) -> list[FigureStatus]:
+    if framework.citations:
+        return []
+    reason = f"marked {LEGACY_MARKER} in the file's note"
+    found: list[FigureStatus] = []
+    for stream in framework.streams:
+        if LEGACY_MARKER in stream.note:
+            found.extend(
+                FigureStatus(f"streams.{stream.id}.totals.{year}", "", reason)
+                for year in stream.totals
+            )
+        found.extend(
+            FigureStatus(f"streams.{stream.id}.earmarks.{e.name}.amount", "", reason)
+            for e in stream.earmarks
+            if LEGACY_MARKER in e.note
+        )
+    rules = framework.plan_rules
+    if LEGACY_MARKER in rules.note and rules.social_care_share is not None:
+        found.append(FigureStatus("plan_rules.social_care_share", "", reason))
+    return found
 
 
 def _check_dates(framework: Framework) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from carepool.domain.framework import AgeBand, Geography
@@ -138,6 +138,26 @@ def code_history(councils: Iterable[Council]) -> CodeHistory:
         successors={k: frozenset(v) for k, v in successors.items()},
         predecessors={k: frozenset(v) for k, v in predecessors.items()},
     )
+
+
+def carry_shares(
+    shares: Sequence[CommissionerShare], areas: Sequence[Area], history: CodeHistory
+) -> list[CommissionerShare]:
+    """The shares, with a council that began after their vintage served as its predecessors were.
+
+    Commissioner shares exist only on 2015 codes; when Dorset's councils were reorganised in
+    2019, the commissioners that served Bournemouth, Poole and Dorset went on serving the new
+    councils. Only who serves an area (and their weights within it) is carried; the counts
+    are the predecessors', so a successor's shares must not be added up as its population.
+    """
+    have = {s.council_code for s in shares}
+    carried: list[CommissionerShare] = []
+    for council in sorted({code for area in areas for code in area.councils} - have):
+        for old in sorted(history.predecessors.get(council, frozenset())):
+            carried.extend(
+                replace(s, council_code=council) for s in shares if s.council_code == old
+            )
+    return [*shares, *carried]
 
 
 def hwb_areas(councils: Sequence[Council], geography: Geography) -> list[Area]:

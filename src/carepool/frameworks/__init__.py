@@ -15,7 +15,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from carepool.domain.errors import FrameworkError, NotFound, Problem
-from carepool.domain.framework import Framework
+from carepool.domain.framework import Framework, framework_problems, metric_problems
+from carepool.domain.metric_catalogue import catalogue
 
 
 def available_years() -> list[str]:
@@ -82,6 +83,12 @@ def parse_framework(text: str, file_name: str) -> Framework:
             for error in exc.errors()
         ]
         raise FrameworkError(f"{file_name} is not a valid policy framework", problems) from exc
+    known = frozenset(definition.id for definition in catalogue())
+    problems = framework_problems(framework, file_name) + metric_problems(
+        framework, file_name, known
+    )
+    if problems:
+        raise FrameworkError(f"{file_name} is not a valid policy framework", problems)
     return framework
 
 

@@ -27,6 +27,7 @@ from carepool.domain.geography import (
     Council,
     PopulationCount,
     apportion_unmatched,
+    carry_shares,
     code_history,
     hwb_areas,
     population_bands,
@@ -329,11 +330,12 @@ def _derive(
     counts = repo.populations(session, populations_vintage) if populations_vintage else []
     resolved = resolve_populations(areas, counts, code_history(councils))
     commissioners = repo.commissioners(session, shares_vintage) if shares_vintage else []
+    shares = repo.shares(session, shares_vintage) if shares_vintage else []
     return {
         "areas": areas,
         "councils": councils,
         "commissioners": {c.code: c for c in commissioners},
-        "shares": repo.shares(session, shares_vintage) if shares_vintage else [],
+        "shares": carry_shares(shares, areas, code_history(councils)),
         "populations": resolved,
         "bands": {code: population_bands(rows) for code, rows in resolved.counts.items()},
     }
