@@ -1,8 +1,7 @@
 """Rolling a plan forward from the web: the button, the new draft and what must change.
 
-The demo's ``area`` user works on the first area, whose 2015-16 plan the demo approves; the
-demo publishes the 2017-19 allocation but writes no 2017-19 plans, so the area can start
-its 2017-19 plan from its approved 2015-16 one.
+The demo's ``area`` user works on the first area, whose 2015-16 plan the demo approves and
+rolls forward into a 2016-17 draft left for the area to finish.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from test_pages_html import check_page, parse
 from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 
-OLD, NEW = "2015-16", "2017-19"
+OLD, NEW = "2015-16", "2016-17"
 ClientFor = Callable[..., Any]
 Csrf = Callable[[str], str]
 
@@ -36,45 +35,43 @@ def _own_and_other(engine: Engine, area_codes: tuple[str, str]) -> tuple[str, st
     return own, other
 
 
-def test_an_editor_starts_next_years_plan_from_the_approved_one(
+def test_an_editor_sees_what_must_change_and_can_start_the_draft_again(
     demo_copy: Engine, area_codes: tuple[str, str], client_for: ClientFor, csrf_of: Csrf
 ) -> None:
     own, _ = _own_and_other(demo_copy, area_codes)
     path = f"/plans/{NEW}/{own}"
     client = client_for(demo_copy, "area")
-    page = client.get(path)
-    assert page.status_code == 200
-    check_page(page.text, "a plan not started, with an approved plan the year before")
-    button = parse(page.text).find(".//button[@id='roll-forward']")
+    overview = client.get(path)
+    check_page(overview.text, "a rolled-forward draft")
+    assert f'href="{path}/changes"' in overview.text
+    button = parse(overview.text).find(".//button[@id='roll-forward']")
     assert button is not None and OLD in "".join(button.itertext())
-    done = client.post(
-        f"{path}/roll-forward", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
-    )
-    assert done.status_code == 303 and done.headers["location"] == f"{path}/changes"
     changes = client.get(f"{path}/changes")
     check_page(changes.text, "what must change")
     tree = parse(changes.text)
     must = tree.findall(".//table[@id='must-change-table']/tbody/tr")
     check = tree.findall(".//table[@id='to-check-table']/tbody/tr")
     assert must and check
-    text = changes.text
-    assert "Improved Better Care Fund (iBCF) is new in 2017-19" in text
-    assert "Social care capital grant" in text or "social_care_capital" in text
-    assert f'href="{path}/edit/metrics"' in text
-    overview = client.get(path)
-    check_page(overview.text, "a rolled-forward draft")
-    assert f'href="{path}/changes"' in overview.text
-    assert parse(overview.text).find(".//button[@id='roll-forward']") is not None
+    assert "NC8: a local action plan to reduce delayed transfers of care" in changes.text
+    assert "social_care_capital" in changes.text
+    assert f'href="{path}/edit/metrics"' in changes.text
+    again = client.post(
+        f"{path}/roll-forward",
+        data={"csrf_token": csrf_of(overview.text)},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and again.headers["location"] == f"{path}/changes"
     with unit_of_work(demo_copy) as session:
         plan = plans.find(session, NEW, own)
         assert plan is not None and plan.status == "Draft"
-        assert [e.action for e in plan.events] == ["roll_forward"]
+        assert [e.action for e in plan.events] == ["roll_forward", "roll_forward"]
 
 
 def test_nobody_rolls_forward_an_area_they_do_not_edit(
     demo_copy: Engine, area_codes: tuple[str, str], client_for: ClientFor, csrf_of: Csrf
 ) -> None:
     own, other = _own_and_other(demo_copy, area_codes)
+    before = _events(demo_copy, other)
     client = client_for(demo_copy, "area")
     token = csrf_of(client.get(f"/plans/{NEW}/{own}").text)
     refused = client.post(
@@ -86,5 +83,10 @@ def test_nobody_rolls_forward_an_area_they_do_not_edit(
     assert client_for(demo_copy).get(
         f"/plans/{NEW}/{own}/changes", follow_redirects=False
     ).status_code in {303, 401, 404}
-    with unit_of_work(demo_copy) as session:
-        assert plans.find(session, NEW, other) is None
+    assert _events(demo_copy, other) == before
+
+
+def _events(engine: Engine, area: str) -> list[str]:
+    with unit_of_work(engine) as session:
+        plan = plans.find(session, NEW, area)
+        return [e.action for e in plan.events] if plan else []
