@@ -94,6 +94,8 @@ def public_pages(path: Path, year: str = "2015-16") -> list[str]:
         f"/areas/{area}/scorecard?year={year}",
         f"/areas/{approved}/scorecard?year={year}",
         f"/areas/{area}/metrics",
+        f"/areas/{area}/history",
+        "/history",
         f"/plans/{year}",
         f"/plans/{year}/{approved}/read",
         f"/payments/{year}",

@@ -62,6 +62,8 @@ PUBLIC_PAGES = [
     "/areas",
     "/areas?q=no-such-area",
     "/areas/{own}/scorecard?year=2015-16",
+    "/areas/{own}/history",
+    "/history",
 ]
 SIGNED_IN_PAGES = ["/account"]
 NATIONAL_PAGES = [

@@ -7,7 +7,9 @@ and must never be used for a real deployment.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +24,9 @@ from carepool.demo.metrics import DEMO_METRICS_YEAR, DEMO_SCALE
 from carepool.demo.pooling import demo_allocations, with_trajectory
 from carepool.demo.substitution import demo_substitution
 from carepool.domain.allocation import AllocationStatus
+from carepool.domain.money import split_by_weights
+from carepool.domain.plan import PlanContent
+from carepool.domain.plan_rules import PlanContext, blocking, check_plan
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import SYSTEM, Principal, principal
 from carepool.frameworks import load_framework
@@ -33,13 +38,14 @@ from carepool.geography.service import (
 )
 from carepool.plans import service as plans
 from carepool.plans.repository import PlanRow
+from carepool.plans.service import rollforward
 from carepool.synth.nation import SyntheticNation, build_nation
 from carepool.synth.person_level import expected_quarters
 from carepool.synth.plans import Expected, Flaw, synthetic_plan
 
 DEMO_PASSWORD = "carepool-demo-2015"
-DEMO_YEARS = ("2015-16", "2017-19")
-DEMO_STEPS = len(DEMO_YEARS) + 6
+DEMO_YEARS = ("2015-16", "2016-17", "2017-19", "2019-20")
+DEMO_STEPS = len(DEMO_YEARS) + 7
 """How many progress messages :func:`build_demo` sends."""
 
 
@@ -126,6 +132,8 @@ def build_demo(
     geo = year_geography(session, DEMO_YEARS[0])
     say("Writing, signing and assuring plans")
     demo_plans(session, geo, random.Random(seed), plan_levels(seed, scale))
+    say("Rolling each approved plan forward, year after year")
+    demo_later_plans(session, random.Random(seed + 1))
     say("Running a year of every pooled budget")
     demo_ledgers(session, geo, random.Random(seed))
     say("Inventing councils' finance returns for the substitution check")
@@ -222,13 +230,16 @@ def _plan_for(
     outcome: Outcome,
     rng: random.Random,
     expected: Expected | None = None,
+    content: PlanContent | None = None,
 ) -> None:
+    """Write the area's plan (``content``, else a synthetic one) and take it to ``outcome``."""
     editor = _actor(f"editor-{area_code}", f"area_editor:{area_code}")
     plan = plans.start(session, geo.framework.year, area_code, editor)
     facts = plans.area_facts(session, geo, area_code)
     population = geo.bands.get(area_code, {}).get("all", 100_000)
-    good = synthetic_plan(facts.context, population, rng, expected=expected)
-    good = with_trajectory(good, area_code, population)
+    good = content or with_trajectory(
+        synthetic_plan(facts.context, population, rng, expected=expected), area_code, population
+    )
     flawed = synthetic_plan(
         facts.context, population, rng, _FLAWS.get(outcome, "none"), expected=expected
     )
@@ -265,11 +276,7 @@ def _assure(session: Session, plan: PlanRow, outcome: Outcome, rng: random.Rando
             ),
         )
         return
-    category = {
-        "supported": "Approved with support",
-        "conditions": "Approved subject to conditions",
-        "not_approved": "Not approved",
-    }.get(outcome, "Approved")
+    category = _category(plan.year, outcome)
     conditions = (
         [
             "Confirm the seven-day discharge service is in place by 1 April.",
@@ -322,6 +329,107 @@ def _assure(session: Session, plan: PlanRow, outcome: Outcome, rng: random.Rando
             assurer,
             plans.Decision(condition_id=plan.conditions[0].id),
         )
+
+
+def _category(year: str, outcome: Outcome) -> str:
+    """The year's own assurance category for the outcome (later years have fewer)."""
+    categories = load_framework(year).assurance_categories
+    word = {"supported": "support", "conditions": "condition", "not_approved": "Not approved"}
+    wanted = word.get(outcome)
+    if wanted is None:
+        return "Approved"
+    return next((c for c in categories if wanted in c), "Approved")
+
+
+def demo_later_plans(session: Session, rng: random.Random) -> int:
+    """Each later year's plans, rolled forward from the year before's approved ones.
+
+    An area whose plan was approved starts from it, fixes what the new year changes (new
+    ambitions, new conditions, schemes for new streams, a Section 75 signed again) and goes
+    through sign-off and assurance to its own outcome, as in the first year; an area with no
+    approved plan writes a new one. The demo area's second-year plan is left as the rolled-
+    forward draft, so its editor sees what must change.
+    """
+    made = 0
+    for before, year in itertools.pairwise(DEMO_YEARS):
+        geo = year_geography(session, year)
+        if plans.find(session, year, geo.areas[-1].code) is not None:
+            continue
+        outcomes = [name for name, count in OUTCOMES for _ in range(count)]
+        outcomes += ["approved"] * (len(geo.areas) - len(outcomes))
+        rng.shuffle(outcomes)
+        for area, outcome in zip(geo.areas, outcomes, strict=False):
+            made += _later_plan(session, geo, before, area.code, outcome, rng)
+    return made
+
+
+def _later_plan(
+    session: Session,
+    geo: YearGeography,
+    before: str,
+    area_code: str,
+    outcome: Outcome,
+    rng: random.Random,
+) -> int:
+    editor = _actor(f"editor-{area_code}", f"area_editor:{area_code}")
+    if rollforward.source_year(session, geo.framework.year, area_code) != before:
+        _plan_for(session, geo, area_code, outcome, rng)
+        return 1
+    rolled = rollforward.roll_forward_area(session, geo, before, area_code, editor)
+    if area_code == geo.areas[0].code and before == DEMO_YEARS[0]:
+        return 1  # the demo area's draft, left for its editor to finish
+    plan = plans.find(session, geo.framework.year, area_code)
+    assert plan is not None and rolled.outcome == "rolled_forward"
+    facts = plans.area_facts(session, geo, area_code)
+    population = geo.bands.get(area_code, {}).get("all", 100_000)
+    content = finish_rolled_plan(
+        plans.content_of(plans.current_version(plan)), facts.context, population, rng
+    )
+    _plan_for(session, geo, area_code, outcome, rng, content=content)
+    return 1
+
+
+def finish_rolled_plan(
+    rolled: PlanContent, context: PlanContext, population: int, rng: random.Random
+) -> PlanContent:
+    """What an area makes of its rolled-forward draft: the carried schemes kept where they
+    still add up, new schemes for new streams, new ambitions, every condition confirmed and
+    the Section 75 agreement signed again; a new plan if the carried one cannot be mended."""
+    fresh = synthetic_plan(context, population, rng)
+    schemes = list(rolled.schemes)
+    pooled: dict[tuple[str, str], int] = defaultdict(int)
+    for c in rolled.contributions:
+        pooled[(c.financial_year, c.stream)] += c.total
+    for (year, stream), total in sorted(pooled.items()):
+        mine = [s for s in schemes if (s.financial_year, s.funding_source) == (year, stream)]
+        if sum(s.planned_spend for s in mine) == total:
+            continue
+        schemes = [s for s in schemes if s not in mine]
+        theirs = [
+            s for s in fresh.schemes if (s.financial_year, s.funding_source) == (year, stream)
+        ]
+        parts = split_by_weights(total, {i: s.planned_spend or 1 for i, s in enumerate(theirs)})
+        schemes += [
+            s.model_copy(update={"ref": f"N{len(schemes) + i + 1}", "planned_spend": parts[i]})
+            for i, s in enumerate(theirs)
+        ]
+    terms = rolled.section75.model_copy(
+        update={
+            "signed": fresh.section75.signed,
+            "host_partner": rolled.section75.host_partner or context.area_code,
+        }
+    )
+    finished = rolled.model_copy(
+        update={
+            "schemes": tuple(schemes),
+            "ambitions": fresh.ambitions,
+            "conditions": fresh.conditions,
+            "section75": terms,
+        }
+    )
+    if blocking(check_plan(finished, context)):
+        return fresh.model_copy(update={"narrative": rolled.narrative or fresh.narrative})
+    return finished
 
 
 def _allocate_and_publish(session: Session, year: str) -> None:

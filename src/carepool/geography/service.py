@@ -263,6 +263,9 @@ def _read_year_geography(
     shares_vintage = _pick(stored, SHARES)
     wanted = population_vintage or framework.geography.population_vintage
     populations_vintage = _pick(stored, POPULATIONS, wanted)
+    if populations_vintage is None and population_vintage is None and councils_vintage.synthetic:
+        # A synthetic nation has one population, which serves every year's vintage.
+        populations_vintage = _pick(stored, POPULATIONS)
     if population_vintage and populations_vintage is None:
         raise NotFound(
             f"no population vintage {population_vintage!r}; imported: "

@@ -20,7 +20,8 @@ from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money
 from carepool.domain.roles import SYSTEM
 from carepool.plans import service as plans
-from carepool.plans.schemas import PlanFinding, PlanReport, PlanStatusReport
+from carepool.plans.schemas import PlanFinding, PlanReport, PlanStatusReport, RollForwardReport
+from carepool.plans.service import rollforward
 
 plans_app = typer.Typer(
     help="Joint plans: status, checks and the Excel template.", no_args_is_help=True
@@ -95,3 +96,52 @@ def plans_import(file: Path, year: PlanYearOption = "2015-16", as_json: JsonFlag
     err.print(f"Stored {file.name} as version {report['version']} of {report['area_code']}'s plan")
     for finding in found:
         err.print(f"  {finding['severity']}: {finding['location']}: {finding['message']}")
+
+
+@plans_app.command("roll-forward")
+def plans_roll_forward(
+    from_year: Annotated[str, typer.Option("--from", help="The year of the approved plans.")],
+    to_year: Annotated[str, typer.Option("--to", help="The year to start plans for.")],
+    area: Annotated[
+        str | None, typer.Option("--area", help="Only this area (its code); default every area.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Start next year's plans from this year's approved ones, and list what must change.
+
+    A plan already past draft in the new year is never replaced, and only an approved plan is
+    rolled forward; each area refused is listed with the reason.
+    """
+    with work() as session, stage(f"Rolling plans forward from {from_year} to {to_year}"):
+        results = rollforward.roll_forward_year(
+            session, from_year, to_year, SYSTEM, [area] if area else None
+        )
+    report = RollForwardReport.of(from_year, to_year, results)
+    if as_json:
+        emit(report.model_dump(mode="json"))
+    else:
+        _print_roll_forward(report)
+    if report.rolled_forward == 0:
+        raise typer.Exit(1)
+
+
+def _print_roll_forward(report: RollForwardReport) -> None:
+    for result in report.areas:
+        if result.outcome == "refused":
+            err.print(f"refused  {result.area_code}: {result.reason}", highlight=False)
+            continue
+        must = sum(1 for c in result.changes if c.must_change)
+        out.print(
+            f"{result.area_code} {result.area_name}: version {result.version}, "
+            f"{format_money(result.pooled_pence)} pooled; {must} things must change, "
+            f"{len(result.problems)} problems to fix",
+            highlight=False,
+        )
+        if len(report.areas) == 1:
+            for change in result.changes:
+                mark = "must" if change.must_change else "check"
+                out.print(f"  {mark:<5} {change.kind}: {change.message}", highlight=False)
+    out.print(
+        f"Rolled forward {report.rolled_forward} plans from {report.from_year} to "
+        f"{report.to_year}; refused {report.refused}"
+    )

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from carepool.domain.plan_rollforward import Change
 from carepool.domain.plan_rules import Finding, Severity
 from carepool.web.schemas.common import Pence, Schema, Timestamp, utc_iso
 
 if TYPE_CHECKING:
     from carepool.plans.repository import PlanEventRow, PlanRow, PlanVersionRow
+    from carepool.plans.service.rollforward import AreaRollForward
 
 Leaf = str | int | float | bool | None
 """One value of a plan's content, as compared field by field."""
@@ -220,3 +222,70 @@ class PlanProblems(Schema):
 
 class PlanEvents(Schema):
     events: list[PlanEvent]
+
+
+class RollForwardChange(Schema):
+    """One thing the new year's framework changes in a rolled-forward plan."""
+
+    kind: str
+    must_change: bool
+    section: str
+    subject: str
+    message: str
+
+    @classmethod
+    def of(cls, change: Change) -> RollForwardChange:
+        return cls(
+            kind=change.kind.value,
+            must_change=change.must_change,
+            section=change.section,
+            subject=change.subject,
+            message=change.message,
+        )
+
+
+class AreaRollForwardOut(Schema):
+    """One area's roll-forward: its new draft and what must change, or why it was refused."""
+
+    area_code: str
+    area_name: str
+    outcome: str
+    reason: str
+    version: int | None
+    pooled_pence: Pence
+    changes: list[RollForwardChange]
+    problems: list[PlanFinding]
+
+    @classmethod
+    def of(cls, result: AreaRollForward) -> AreaRollForwardOut:
+        return cls(
+            area_code=result.area_code,
+            area_name=result.area_name,
+            outcome=result.outcome,
+            reason=result.reason,
+            version=result.version,
+            pooled_pence=result.pooled_pence,
+            changes=[RollForwardChange.of(c) for c in result.changes],
+            problems=[PlanFinding.of(f) for f in result.findings],
+        )
+
+
+class RollForwardReport(Schema):
+    """A roll-forward run: how many plans were made and refused, and each area's result."""
+
+    from_year: str
+    to_year: str
+    rolled_forward: int
+    refused: int
+    areas: list[AreaRollForwardOut]
+
+    @classmethod
+    def of(cls, from_year: str, to_year: str, results: list[AreaRollForward]) -> RollForwardReport:
+        made = sum(1 for r in results if r.outcome == "rolled_forward")
+        return cls(
+            from_year=from_year,
+            to_year=to_year,
+            rolled_forward=made,
+            refused=len(results) - made,
+            areas=[AreaRollForwardOut.of(r) for r in results],
+        )

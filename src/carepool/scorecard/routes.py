@@ -11,8 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from carepool.allocation.service import allocated_years
 from carepool.domain.benchmark import Verdict
 from carepool.domain.geography import Area
+from carepool.domain.roles import Principal
 from carepool.frameworks import available_years
 from carepool.geography.service import council_names, year_geography
+from carepool.scorecard.history import History, area_history, national_history
+from carepool.scorecard.history_charts import metric_chart, money_chart
 from carepool.scorecard.service import scorecard
 from carepool.scorecard.spine import VERDICT_COLOURS, spine_chart
 from carepool.web.auth import DbSession, PublicViewer
@@ -82,3 +85,44 @@ def area_scorecard(
         "other_years": [y for y in available_years() if y != chosen],
     }
     return render(request, "scorecard.html", context, viewer=viewer, synthetic=card.synthetic)
+
+
+# ---------------------------------------------------------------------------------------
+# History across years
+
+
+@router.get("/areas/{code}/history", response_class=HTMLResponse)
+def area_history_page(
+    request: Request, code: str, session: DbSession, viewer: PublicViewer
+) -> Response:
+    """The area's allocation, pooling, spend, payments and metrics year by year."""
+    found = area_history(session, code)
+    return _history_page(request, found, viewer)
+
+
+@router.get("/history", response_class=HTMLResponse)
+def national_history_page(request: Request, session: DbSession, viewer: PublicViewer) -> Response:
+    """England's allocation, pooling, spend, payments and metrics year by year."""
+    return _history_page(request, national_history(session), viewer)
+
+
+def _history_page(request: Request, found: History, viewer: Principal) -> Response:
+    prefix = "history"
+    context = {
+        "history": found,
+        "money_charts": [
+            money_chart(
+                f"{prefix}-allocation", f"Allocated to {found.place}", found, lambda y: y.allocation
+            ),
+            money_chart(
+                f"{prefix}-pooled",
+                f"Pooled by {found.place} in approved plans",
+                found,
+                lambda y: y.pooled if y.pooled else None,
+            ),
+        ],
+        "metric_charts": [
+            metric_chart(f"{prefix}-metric-{i}", m) for i, m in enumerate(found.metrics, start=1)
+        ],
+    }
+    return render(request, "history.html", context, viewer=viewer, synthetic=found.synthetic)

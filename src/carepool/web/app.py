@@ -43,6 +43,7 @@ from carepool.plans import api as api_plans
 from carepool.plans import service as plan_service
 from carepool.plans.routes import national as plans_national
 from carepool.plans.routes import pages as plans
+from carepool.plans.routes import rollforward as plan_rollforward
 from carepool.plans.routes import sections as plan_sections
 from carepool.pooling import api as api_pooling
 from carepool.pooling import routes as pooling
@@ -206,6 +207,7 @@ def create_app(
         plans_national.router,  # /plans/{year}.csv before /plans/{year}
         plans.router,  # /plans/{year}/upload before /plans/{year}/{area}
         plan_sections.router,
+        plan_rollforward.router,
         api.router,
         api_areas.router,
         api_allocations.router,

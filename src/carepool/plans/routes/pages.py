@@ -44,7 +44,7 @@ from carepool.plans.routes.views import (
     task_list,
     timeline,
 )
-from carepool.plans.service import EDITOR_ROLES, PlanRow, check_lock
+from carepool.plans.service import EDITOR_ROLES, PlanRow, check_lock, rollforward
 from carepool.web.auth import CsrfChecked, DbSession, PublicViewer, SignedInViewer, require_roles
 from carepool.web.forms import PageErrors, attempt, posted_form
 from carepool.web.kit import check_year, flash, render
@@ -169,13 +169,23 @@ def plan_overview(
     if plan is None:
         if not viewer.can_see_area(area):
             raise NotFound(f"no plan for {area} in {year} that you can see")
-        context = {"area": found, "framework": geo.framework, "may_start": may_edit(viewer, area)}
+        may_start = may_edit(viewer, area)
+        context = {
+            "area": found,
+            "framework": geo.framework,
+            "may_start": may_start,
+            "roll_from": rollforward.source_year(session, year, area) if may_start else None,
+        }
         return render(
             request, "plan_not_started.html", context, viewer=viewer, synthetic=geo.synthetic
         )
     if not plans.can_read(viewer, plan):
         raise NotFound(f"no plan for {area} in {year} that you can see")
-    return _overview(request, page_for(session, geo, found, plan), viewer)
+    page = page_for(session, geo, found, plan)
+    roll_from = None
+    if page.editable and may_edit(viewer, area):
+        roll_from = rollforward.source_year(session, year, area)
+    return _overview(request, page, viewer, roll_from=roll_from)
 
 
 def _overview(
@@ -184,6 +194,8 @@ def _overview(
     viewer: Principal,
     errors: PageErrors | None = None,
     posted: dict[str, str] | None = None,
+    *,
+    roll_from: str | None = None,
 ) -> Response:
     plan = page.plan
     progress = plans.progress(plan)
@@ -210,6 +222,8 @@ def _overview(
         "versions": plan.versions,
         "errors": errors or PageErrors(),
         "posted": posted or {},
+        "roll_from": roll_from,
+        "rolled_from": rollforward.rolled_from(plan),
     }
     status = errors.status if errors else 200
     return render(
