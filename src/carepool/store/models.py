@@ -864,6 +864,7 @@ class GdpDeflatorRow(Base):
     imported_by: Mapped[str] = mapped_column(String(120))
 
 
-# Capabilities' tables declared in their own modules, on the same Base: imported here so that
-# whoever imports the models sees the whole schema.
+# Tables of other capabilities, declared on the same Base in modules of their own, imported
+# here so that whoever imports the models sees every table.
+from carepool.store import models_budgets as models_budgets  # noqa: E402
 from carepool.store import models_pooling as models_pooling  # noqa: E402
