@@ -100,6 +100,8 @@ def public_pages(path: Path, year: str = "2015-16") -> list[str]:
         "/metrics",
         "/substitution",
         f"/substitution/{council}",
+        "/budgets",
+        f"/budgets/{area}",
         "/open-data",
         "/api/docs",
         "/accessibility",
