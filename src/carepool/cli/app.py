@@ -21,6 +21,7 @@ from carepool.accounts.cli import users_app
 from carepool.allocation import cli as allocation_cli
 from carepool.allocation.cli import allocation_app
 from carepool.audit.cli import audit_app
+from carepool.budgets.cli import budgets_app
 from carepool.cli.common import (
     JsonFlag,
     emit,
@@ -75,6 +76,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(payments_app, name="payments")
+app.add_typer(budgets_app, name="budgets")
 
 
 def main() -> None:

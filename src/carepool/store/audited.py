@@ -37,6 +37,13 @@ from carepool.store.models import (
     UserRow,
     Vintage,
 )
+from carepool.store.models_budgets import (
+    BudgetStatusRow,
+    BudgetTransactionImportRow,
+    BudgetTransactionRow,
+    PersonalBudgetRow,
+    SupportPlanLineRow,
+)
 
 AUDITED: frozenset[type[Base]] = frozenset(
     {
@@ -58,6 +65,11 @@ AUDITED: frozenset[type[Base]] = frozenset(
         GdpDeflatorRow,
         ReturnRow,
         MetricValueRow,
+        PersonalBudgetRow,  # every budget set up, changed or ended, and its plan and history
+        SupportPlanLineRow,
+        BudgetStatusRow,
+        BudgetTransactionImportRow,  # every transactions file, with its lines
+        BudgetTransactionRow,
     }
 )
 """The tables whose every change must come with an audit event in the same unit of work.

@@ -862,3 +862,8 @@ class GdpDeflatorRow(Base):
     source: Mapped[str] = mapped_column(String(300))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     imported_by: Mapped[str] = mapped_column(String(120))
+
+
+# Tables of other capabilities, declared on the same Base in modules of their own, imported
+# here so that whoever imports the models sees every table.
+from carepool.store import models_budgets as models_budgets  # noqa: E402

@@ -1,0 +1,1 @@
+"""Reading personal budget and transactions files."""
