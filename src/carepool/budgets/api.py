@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from carepool.budgets import service
-from carepool.budgets.schemas import CollectionOut, Counts, publish
+from carepool.budgets.published import CollectionOut, Counts, publish
 from carepool.domain.budget_access import sees_exact_counts
 from carepool.domain.errors import NotFound
 from carepool.domain.periods import parse_quarter

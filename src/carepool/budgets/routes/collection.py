@@ -1,13 +1,13 @@
 """The quarterly collection's chart: live at quarter end beside active in the year.
 
-The chart is drawn from the figures the viewer may see (:func:`carepool.budgets.schemas.
+The chart is drawn from the figures the viewer may see (:func:`carepool.budgets.published.
 publish`), so a withheld count is a missing bar labelled with the suppression symbol, never
 a true small number; the table beside it gives the same figures.
 """
 
 from __future__ import annotations
 
-from carepool.budgets.schemas import Published
+from carepool.budgets.published import Published
 from carepool.domain.disclosure import SUPPRESSED_SYMBOL, Cell
 from carepool.web.charts import Pair, PairedChart, paired_bar_chart
 

@@ -26,7 +26,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from carepool.budgets.routes import collection, reading
 from carepool.budgets.routes.setup import SetUpForm, read_set_up
-from carepool.budgets.schemas import publish
+from carepool.budgets.published import publish
 from carepool.domain.budget_access import (
     may_see_people,
     may_set_up,

@@ -21,7 +21,7 @@ from carepool.budgets.routes.setup import (
     NHS_HOLDINGS,
     Checked,
 )
-from carepool.budgets.schemas import GROUP_LABELS, Counts
+from carepool.budgets.published import GROUP_LABELS, Counts
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.money import format_money
 from carepool.domain.periods import Quarter, programme_financial_years, quarters_of
