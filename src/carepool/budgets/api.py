@@ -28,9 +28,7 @@ router = APIRouter(
 )
 
 
-def _collection(
-    session: DbSession, slug: str, area_code: str | None, exact: bool
-) -> CollectionOut:
+def _collection(session: DbSession, slug: str, area_code: str | None, exact: bool) -> CollectionOut:
     q = parse_quarter(slug)
     if area_code is not None and not any(p.area_code == area_code for p in ledger.pools(session)):
         raise NotFound(f"there is no pooled budget for {area_code!r}, so no personal budgets")

@@ -125,9 +125,7 @@ def publish(counts: Counts, exact: bool) -> Published:
     return Published(
         counts=counts,
         exact=exact,
-        by_type=tuple(
-            Line(k, TYPE_LABELS.get(k, k), by_type[k]) for k in counts.live_by_type
-        ),
+        by_type=tuple(Line(k, TYPE_LABELS.get(k, k), by_type[k]) for k in counts.live_by_type),
         by_group=tuple(
             Line(k, GROUP_LABELS.get(k, k), live_group[k], active_group.get(k))
             for k in counts.live_by_group
@@ -136,9 +134,7 @@ def publish(counts: Counts, exact: bool) -> Published:
         active_total=active_total,
         spend_pence=_spend(counts.spend_pence, sum(counts.active_by_group.values()), exact),
         direct_payment_spend_pence=_spend(counts.direct_payment_spend_pence, direct, exact),
-        council_share_tenths=_share(
-            counts.council_direct_payments, counts.council_people, exact
-        ),
+        council_share_tenths=_share(counts.council_direct_payments, counts.council_people, exact),
     )
 
 

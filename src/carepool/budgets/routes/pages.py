@@ -24,9 +24,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from carepool.budgets.published import publish
 from carepool.budgets.routes import collection, reading
 from carepool.budgets.routes.setup import SetUpForm, read_set_up
-from carepool.budgets.published import publish
 from carepool.domain.budget_access import (
     may_see_people,
     may_set_up,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from carepool import config
 from carepool.budgets import service
+from carepool.budgets.published import GROUP_LABELS, Counts
 from carepool.budgets.routes.setup import (
     COUNCIL_HOLDINGS,
     ELIGIBILITY,
@@ -21,7 +22,6 @@ from carepool.budgets.routes.setup import (
     NHS_HOLDINGS,
     Checked,
 )
-from carepool.budgets.published import GROUP_LABELS, Counts
 from carepool.domain.errors import CarepoolError, NotFound
 from carepool.domain.money import format_money
 from carepool.domain.periods import Quarter, programme_financial_years, quarters_of
@@ -323,7 +323,8 @@ def _sentence(message: str) -> str:
 def import_transactions(session: Session, path: Path, viewer: Principal) -> str:
     """Import a transactions file; what was posted, in a sentence."""
     done = service.import_transactions(session, path, viewer)
-    said = f"{done.file_name}: {done.rows:,} transactions posted ({format_money(done.spend_pence)} spent"
+    spent = format_money(done.spend_pence)
+    said = f"{done.file_name}: {done.rows:,} transactions posted ({spent} spent"
     if done.recovered_pence:
         said += f", {format_money(done.recovered_pence)} recovered"
     return said + ")"

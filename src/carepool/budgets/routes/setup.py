@@ -144,7 +144,9 @@ def _plan(form: FormData, check: _Checker) -> tuple[tuple[PlanLine, ...], list[t
         if not (text or cost):
             continue
         if not text:
-            check.fail(f"plan-{number}-description", f"Say what support plan line {number} pays for")
+            check.fail(
+                f"plan-{number}-description", f"Say what support plan line {number} pays for"
+            )
         pence = check.money(f"plan-{number}-cost", f"the cost of support plan line {number}",
                             required=True)  # fmt: skip
         costed.append((text, pence))
@@ -162,7 +164,9 @@ def read_set_up(form: FormData, area_code: str) -> tuple[SetUpForm, list[tuple[s
     if not nhs_number:
         check.fail("nhs-number", "Enter the person's NHS number")
     elif not is_valid_nhs_number(nhs_number):
-        check.fail("nhs-number", "Enter a valid NHS number: 10 digits, like 943 476 5919")
+        check.fail(
+            "nhs-number", "Enter a valid NHS number: 10 digits whose last is the check digit"
+        )
     eligibility = check.choice("eligibility", ELIGIBILITY, "Choose why the person has a budget")
     starts = check.date("starts", "the date the budget starts")
     ends = check.date("ends", "the date the budget ends")
