@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 
 from benchmarks import (
+    budgets,
     ledger_import,
     metrics,
     payments,
@@ -27,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "publish": publish.main,
     "scorecard": scorecard.main,
     "upload_memory": upload_memory.main,
+    "budgets": budgets.main,
 }
 
 

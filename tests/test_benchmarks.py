@@ -25,6 +25,7 @@ RUNNERS = [m for m in MODULES if m not in {"benchmarks", "benchmarks.common"}]
 
 def test_every_benchmark_is_listed() -> None:
     assert RUNNERS == [
+        "benchmarks.budgets",
         "benchmarks.ledger_import",
         "benchmarks.metrics",
         "benchmarks.payments",

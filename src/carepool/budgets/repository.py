@@ -9,11 +9,11 @@ sums computed by the database, never the rows one by one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, case, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from carepool.domain.personal_budget import (
@@ -256,9 +256,46 @@ def add_import(
     return row
 
 
-def add_transactions(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert a block of transaction rows (``COPY`` on PostgreSQL)."""
-    bulk_insert(session.connection(), _TRANSACTIONS, rows)
+ROW_COLUMNS = (
+    "import_id",
+    "budget_id",
+    "row_number",
+    "date",
+    "kind",
+    "part",
+    "amount_pence",
+    "reference",
+)
+"""The order of a transaction row's values for :func:`add_transactions`."""
+
+
+def add_transactions(session: Session, rows: Sequence[tuple[object, ...]]) -> None:
+    """Insert a block of transaction rows, given in ``ROW_COLUMNS`` order.
+
+    Millions of rows go in here, so they skip SQLAlchemy's per-row work: PostgreSQL takes
+    them by ``COPY``, SQLite by one ``executemany`` of plain tuples, dates written as the
+    ISO text SQLAlchemy's ``Date`` keeps there.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    names = ", ".join(ROW_COLUMNS)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if connection.dialect.name == "postgresql":
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY budget_transaction ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in ROW_COLUMNS)
+    at = ROW_COLUMNS.index("date")
+    connection.exec_driver_sql(
+        f"INSERT INTO budget_transaction ({names}) VALUES ({marks})",
+        [(*row[:at], cast(dt.date, row[at]).isoformat(), *row[at + 1 :]) for row in rows],
+    )
 
 
 def _in_area(area_code: str | None) -> ColumnElement[bool]:
@@ -267,64 +304,52 @@ def _in_area(area_code: str | None) -> ColumnElement[bool]:
     return PersonalBudgetRow.area_code == area_code
 
 
-def spend_between(
-    session: Session,
-    first: dt.date | None,
-    last: dt.date,
-    area_code: str | None = None,
-    pool_ids: Sequence[int] | None = None,
-) -> tuple[int, int, int]:
-    """Spend, direct-payment spend and recoveries dated from ``first`` (or ever) to ``last``."""
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """The pence of one pool's budgets' transactions on one day, of one part and kind."""
+
+    pool_id: int
+    day: dt.date
+    part: str
+    recovery: bool
+    direct_payment: bool
+    pence: int
+
+
+def movements(session: Session, last: dt.date, area_code: str | None = None) -> list[Movement]:
+    """Transactions up to ``last`` summed by pool, day, part, spend or recovery, and whether
+    the part is paid as a direct payment: one pass over the table, whatever the report
+    then needs (a quarter, the year to date, each pool's totals) summed from the few rows."""
     t = BudgetTransactionRow
     b = PersonalBudgetRow
-    is_spend = t.kind != TransactionKind.RECOVERY.value
-    direct = or_(
-        and_(t.part == "nhs", b.nhs_holding == NhsHolding.DIRECT_PAYMENT.value),
-        and_(t.part == "council", b.council_holding == CouncilHolding.DIRECT_PAYMENT.value),
+    recovery = case((t.kind == TransactionKind.RECOVERY.value, 1), else_=0)
+    direct = case(
+        (and_(t.part == "nhs", b.nhs_holding == NhsHolding.DIRECT_PAYMENT.value), 1),
+        (and_(t.part == "council", b.council_holding == CouncilHolding.DIRECT_PAYMENT.value), 1),
+        else_=0,
     )
     query = (
-        select(
-            func.coalesce(func.sum(case((is_spend, t.amount_pence), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(is_spend, direct), t.amount_pence), else_=0)), 0),
-            func.coalesce(func.sum(case((is_spend, 0), else_=t.amount_pence)), 0),
-        )
+        select(b.pool_id, t.date, t.part, recovery, direct, func.sum(t.amount_pence))
         .select_from(t)
         .join(b, b.id == t.budget_id)
         .where(t.date <= last, _in_area(area_code))
+        .group_by(b.pool_id, t.date, t.part, recovery, direct)
     )
-    if first is not None:
-        query = query.where(t.date >= first)
-    if pool_ids is not None:
-        query = query.where(b.pool_id.in_(list(pool_ids)))
-    spend, direct_spend, recovered = session.execute(query).one()
-    return int(spend), int(direct_spend), int(recovered)
+    return [
+        Movement(pool, day, part, bool(rec), bool(dp), int(pence))
+        for pool, day, part, rec, dp, pence in session.execute(query)
+    ]
 
 
-def allocated(session: Session, pool_ids: Sequence[int], starting_by: dt.date) -> tuple[int, int]:
-    """The NHS and council parts of the pools' budgets starting on or before a day."""
+def allocated(session: Session, starting_by: dt.date) -> dict[int, int]:
+    """Each pool's budgets' whole amounts, of those starting on or before a day."""
     b = PersonalBudgetRow
-    query = select(
-        func.coalesce(func.sum(b.nhs_pence), 0), func.coalesce(func.sum(b.council_pence), 0)
-    ).where(b.pool_id.in_(list(pool_ids)), b.starts <= starting_by)
-    nhs, council = session.execute(query).one()
-    return int(nhs), int(council)
-
-
-def spend_by_part(
-    session: Session, pool_ids: Sequence[int], last: dt.date
-) -> dict[tuple[str, bool], int]:
-    """Pence by (part, is recovery) for the pools' budgets' transactions up to ``last``."""
-    t = BudgetTransactionRow
-    b = PersonalBudgetRow
-    recovery = t.kind == TransactionKind.RECOVERY.value
     query = (
-        select(t.part, recovery, func.sum(t.amount_pence))
-        .select_from(t)
-        .join(b, b.id == t.budget_id)
-        .where(b.pool_id.in_(list(pool_ids)), t.date <= last)
-        .group_by(t.part, recovery)
+        select(b.pool_id, func.sum(b.total_pence))
+        .where(b.starts <= starting_by)
+        .group_by(b.pool_id)
     )
-    return {(part, bool(rec)): int(total) for part, rec, total in session.execute(query)}
+    return {pool: int(total) for pool, total in session.execute(query)}
 
 
 def budget_spend(session: Session, budget_id: int) -> dict[tuple[str, str], int]:

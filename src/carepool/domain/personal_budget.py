@@ -137,14 +137,18 @@ class BudgetAccounts:
 
     @staticmethod
     def allocated(part: Part) -> str:
-        return account("Assets", "PersonalBudget", "Allocated", _PART_NAMES[part])
+        return _ALLOCATED[part]
 
     @staticmethod
     def spend(part: Part) -> str:
-        return account("Expenses", "Scheme", "PersonalBudgets", _PART_NAMES[part])
+        return _SPEND[part]
 
 
 _PART_NAMES = {Part.NHS: "NHS", Part.COUNCIL: "Council"}
+_ALLOCATED = {
+    p: account("Assets", "PersonalBudget", "Allocated", n) for p, n in _PART_NAMES.items()
+}
+_SPEND = {p: account("Expenses", "Scheme", "PersonalBudgets", n) for p, n in _PART_NAMES.items()}
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from carepool.domain.personal_budget import (
     SupportPlanLine,
     budget_problems,
 )
-from carepool.domain.pseudonym import is_valid_nhs_number, normalise_nhs_number
+from carepool.domain.pseudonym import is_valid_nhs_number
 from carepool.io.tabular import (
     ProblemLog,
     Row,
@@ -142,7 +142,7 @@ def _person(row: Row, log: ProblemLog, pseudonymise: Callable[[str], str]) -> st
             column="nhs_number",
         )
         return None
-    return pseudonymise(normalise_nhs_number(text))
+    return pseudonymise("".join(c for c in text if c.isdigit()))
 
 
 def _choice(

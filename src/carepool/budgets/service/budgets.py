@@ -10,6 +10,8 @@ post one allocation entry per budget, all in a few bulk statements.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ from carepool.domain.personal_budget import (
     Part,
     budget_problems,
 )
-from carepool.domain.pseudonym import Pseudonymiser, is_valid_nhs_number, normalise_nhs_number
+from carepool.domain.pseudonym import check_key, is_valid_nhs_number, normalise_nhs_number
 from carepool.domain.roles import Grant, Principal, Role
 from carepool.io.tabular import file_sha256
 from carepool.pools.service import ledger
@@ -102,12 +104,12 @@ class BudgetRequest:
 
 
 def pseudonymiser(key: bytes) -> Callable[[str], str]:
-    """The keyed pseudonym of a checked 10-digit NHS number (hex text, as stored)."""
-    maker = Pseudonymiser(key)
-    import numpy as np
+    """The keyed pseudonym of a checked 10-digit NHS number, as :func:`pseudonym` makes it
+    (HMAC-SHA256 in hex), without checking the number again for each of many budgets."""
+    checked = check_key(key)
 
     def one(digits: str) -> str:
-        return bytes(maker.digests(np.array([int(digits)], dtype=np.int64))[0]).hex()
+        return hmac.new(checked, digits.encode("ascii"), hashlib.sha256).hexdigest()
 
     return one
 

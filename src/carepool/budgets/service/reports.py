@@ -11,6 +11,7 @@ at the quarter's end (:func:`ledger_agreement`). Published figures go through
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -77,15 +78,19 @@ def quarter_report(
         raise Forbidden("only the national team reports every area's budgets")
     q = the_quarter(year, number)
     start, end = financial_year_start(q.financial_year), q.period.end
-    spend, direct, _ = repo.spend_between(session, q.period.start, end, area_code)
-    year_spend, _, _ = repo.spend_between(session, start, end, area_code)
+    moved = repo.movements(session, end, area_code)
+    spent = [m for m in moved if not m.recovery]
     collection = quarter_collection(
-        q, repo.facts(session, start, end, area_code), spend, year_spend, direct
+        q,
+        repo.facts(session, start, end, area_code),
+        sum(m.pence for m in spent if q.period.contains(m.day)),
+        sum(m.pence for m in spent if m.day >= start),
+        sum(m.pence for m in spent if m.direct_payment and q.period.contains(m.day)),
     )
     return QuarterReport(
         area_code,
         collection,
-        tuple(ledger_agreement(session, end, area_code)),
+        tuple(_agreement(session, end, area_code, moved)),
         len(repo.overspent(session, area_code)),
     )
 
@@ -95,24 +100,33 @@ def ledger_agreement(
 ) -> list[PoolAgreement]:
     """Each pool holding budgets: its personal-budget accounts at the end of ``on`` against
     the budgets' allocations (those started by then) less spend and recoveries."""
+    return _agreement(session, on, area_code, repo.movements(session, on, area_code))
+
+
+def _agreement(
+    session: Session, on: dt.date, area_code: str | None, moved: list[repo.Movement]
+) -> list[PoolAgreement]:
     wanted = set(repo.pool_ids_with_budgets(session, area_code))
+    allocated = repo.allocated(session, on)
+    spent: dict[int, int] = defaultdict(int)
+    taken: dict[int, int] = defaultdict(int)
+    for m in moved:
+        taken[m.pool_id] += m.pence
+        if not m.recovery:
+            spent[m.pool_id] += m.pence
     found = []
     for pool in ledger.pools(session):
         if pool.id not in wanted:
             continue
         balance = ledger.balances(session, pool, on)
-        nhs, council = repo.allocated(session, [pool.id], on)
-        moved = repo.spend_by_part(session, [pool.id], on)
-        spent = sum(v for (_, recovery), v in moved.items() if not recovery)
-        taken = sum(moved.values())
         found.append(
             PoolAgreement(
                 pool.year,
                 pool.area_code,
                 sum(balance.get(BudgetAccounts.spend(part), 0) for part in Part),
-                spent,
+                spent[pool.id],
                 sum(balance.get(BudgetAccounts.allocated(part), 0) for part in Part),
-                nhs + council - taken,
+                allocated.get(pool.id, 0) - taken[pool.id],
             )
         )
     return found

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,24 +153,32 @@ def _check_of(key: repo.BudgetKey, closed: Sequence[Period]) -> BudgetCheck:
 
 
 def _insert_blocks(
-    session: Session, path: Path, budget: object, log: ProblemLog, import_id: int
+    session: Session,
+    path: Path,
+    budget: Callable[[str], BudgetCheck | None],
+    log: ProblemLog,
+    import_id: int,
 ) -> tuple[dict[Key, _Sum], int]:
-    """Insert the file's good rows a block at a time, summing them per budget and quarter."""
-    sums: dict[Key, _Sum] = defaultdict(_Sum)
+    """Insert the file's good rows a block at a time, summing them per budget and quarter.
+
+    Once a problem is found nothing more is inserted (the file will be refused), but every
+    row is still read, so every problem is reported.
+    """
+    sums: dict[Key, _Sum] = {}
     rows = 0
     quarters: dict[tuple[int, int], str] = {}
-    for block in read_blocks(path, budget, log):  # type: ignore[arg-type]
+    for block in read_blocks(path, budget, log):
         rows += len(block)
         if not len(log):
             repo.add_transactions(session, as_rows(block, import_id))
-        for budget_id, day, kind, part, amount in zip(
-            block.budgets, block.days, block.kinds, block.parts, block.amounts, strict=True
-        ):
-            month = (day.year, day.month)
-            label = quarters.get(month)
+        for budget_id, _, day, kind, part, amount, _ in block:
+            label = quarters.get((day.year, day.month))
             if label is None:
-                label = quarters[month] = quarter_label(day)
-            total = sums[(budget_id, part, kind == "recovery", label)]
+                label = quarters[(day.year, day.month)] = quarter_label(day)
+            key = (budget_id, part, kind == "recovery", label)
+            total = sums.get(key)
+            if total is None:
+                total = sums[key] = _Sum()
             total.pence += amount
             total.lines += 1
             if day > total.last:
