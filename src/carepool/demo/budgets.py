@@ -44,34 +44,17 @@ from carepool.domain.personal_budget import (
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import YearGeography
 from carepool.pools.repository.ledger import PoolRow
+from carepool.synth import personal_budgets as synth
 
 RESIDENTS_PER_BUDGET = 14_000
 """One demo budget per this many residents: the national count (131,556 in Q2 2023-24,
 over 56 million people) at about a third of its size, so the demo stays quick to build."""
 
-ELIGIBILITY_MIX = {
-    Eligibility.WHEELCHAIR: 40,
-    Eligibility.CONTINUING_HEALTHCARE: 26,
-    Eligibility.COUNCIL_ELIGIBLE: 18,
-    Eligibility.SECTION_117: 10,
-    Eligibility.CHILDRENS_CONTINUING_CARE: 6,
-}
-NHS_HOLDING_MIX = {
-    NhsHolding.NOTIONAL: 75,
-    NhsHolding.DIRECT_PAYMENT: 18,
-    NhsHolding.THIRD_PARTY: 7,
-}
-"""The collection's mix of NHS budget types (18% direct payments, 75% notional, 6-7% third
-party, Q2 2023-24)."""
-
-YEARLY_POUNDS = {
-    Eligibility.WHEELCHAIR: (400, 3_000),
-    Eligibility.CONTINUING_HEALTHCARE: (18_000, 90_000),
-    Eligibility.COUNCIL_ELIGIBLE: (4_000, 26_000),
-    Eligibility.SECTION_117: (9_000, 55_000),
-    Eligibility.CHILDRENS_CONTINUING_CARE: (15_000, 70_000),
-}
-"""A full year's budget by group, in pounds (synthetic ranges, not statistics)."""
+ELIGIBILITY_MIX = {Eligibility(name): weight for name, weight in synth.ELIGIBILITY_MIX}
+NHS_HOLDING_MIX = {NhsHolding(name): weight for name, weight in synth.NHS_HOLDING_MIX}
+"""The mixes of the synthetic generator (:mod:`carepool.synth.personal_budgets`), which
+follow the national collection: wheelchair budgets the largest group, then Continuing
+Healthcare; three in four NHS parts notional, 18% direct payments."""
 
 PLAN_LINES = {
     Eligibility.WHEELCHAIR: ("Powered wheelchair and seating", "Maintenance and repairs"),
@@ -120,14 +103,14 @@ def demo_budgets(
 K = TypeVar("K")
 
 
-def _pick(rng: random.Random, mix: Mapping[K, int]) -> K:
+def _pick(rng: random.Random, mix: Mapping[K, float]) -> K:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
 def _budget(rng: random.Random, pool: PoolRow, index: int) -> DemoBudget:
     group = _pick(rng, ELIGIBILITY_MIX)
     starts, ends = _dates(rng, pool, group)
-    low, high = YEARLY_POUNDS[group]
+    low, high = synth.AMOUNT_RANGES[group.value]
     months = max(1, (ends.year - starts.year) * 12 + ends.month - starts.month + 1)
     whole = Pence(rng.randint(low, high) * 100 * min(12, months) // 12 // 100 * 100)
     nhs, council = _shares(rng, group, whole)
@@ -178,7 +161,9 @@ def _shares(rng: random.Random, group: Eligibility, whole: Pence) -> tuple[Pence
 
 
 def _council_holding(rng: random.Random) -> CouncilHolding:
-    return CouncilHolding.DIRECT_PAYMENT if rng.random() < 0.28 else CouncilHolding.COUNCIL_MANAGED
+    if rng.random() < synth.COUNCIL_DIRECT_PAYMENT_SHARE:
+        return CouncilHolding.DIRECT_PAYMENT
+    return CouncilHolding.COUNCIL_MANAGED
 
 
 def _plan(rng: random.Random, group: Eligibility, whole: Pence) -> tuple[SupportPlanLine, ...]:
