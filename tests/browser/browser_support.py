@@ -105,6 +105,8 @@ def public_pages(path: Path, year: str = "2015-16") -> list[str]:
         f"/substitution/{council}",
         "/pooling",
         f"/pooling/{approved}",
+        "/budgets",
+        f"/budgets/{area}",
         "/open-data",
         "/api/docs",
         "/accessibility",

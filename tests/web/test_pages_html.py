@@ -64,6 +64,9 @@ PUBLIC_PAGES = [
     "/areas/{own}/scorecard?year=2015-16",
     "/areas/{own}/history",
     "/history",
+    "/budgets",
+    "/budgets?quarter=2015-16-Q2",
+    "/budgets/{own}",
 ]
 SIGNED_IN_PAGES = ["/account"]
 NATIONAL_PAGES = [
@@ -73,6 +76,13 @@ NATIONAL_PAGES = [
     "/pools/2015-16/returns",
 ]
 AREA_PAGES = ["/areas/{own}?year=2015-16&version=2"]
+BUDGET_PAGES = [
+    "/budgets/{own}",
+    "/budgets/{own}/people",
+    "/budgets/{own}/people?status=active&holding=direct_payment",
+    "/budgets/{own}/people/new",
+    "/budgets/{own}/transactions",
+]
 ERROR_PAGES = [
     ("/no-such-page", 404),
     ("/frameworks/1999-00", 404),
@@ -86,7 +96,8 @@ AUDIENCES = {
     "national": PUBLIC_PAGES + SIGNED_IN_PAGES + NATIONAL_PAGES,
     "analyst": SIGNED_IN_PAGES + NATIONAL_PAGES,
     "area": PUBLIC_PAGES + SIGNED_IN_PAGES + AREA_PAGES,
-    "finance": SIGNED_IN_PAGES + AREA_PAGES,
+    "finance": SIGNED_IN_PAGES + AREA_PAGES + BUDGET_PAGES[2:3],
+    "coordinator": SIGNED_IN_PAGES + BUDGET_PAGES,
 }
 
 

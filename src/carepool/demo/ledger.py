@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from carepool.demo.budgets import demo_budgets
 from carepool.domain.ledger import EntryKind
 from carepool.domain.money import Pence, split_by_weights
 from carepool.domain.periods import months, quarters
@@ -44,8 +45,9 @@ def demo_ledgers(session: Session, geo: YearGeography, rng: random.Random) -> in
     if not areas or repo.find_pool(session, year, areas[0]) is not None:
         return 0
     with tempfile.TemporaryDirectory(prefix="carepool-demo-spend-") as folder:
-        for code in areas:
-            pool = ledger.open_pool(session, year, code, SYSTEM, geo=geo)
+        pools = [ledger.open_pool(session, year, code, SYSTEM, geo=geo) for code in areas]
+        demo_budgets(session, pools, geo, Path(folder))
+        for pool in pools:
             _run_year(session, pool, rng, Path(folder))
     return len(areas)
 

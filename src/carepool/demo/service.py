@@ -80,6 +80,9 @@ def demo_accounts(area_code: str, commissioner_code: str) -> list[DemoAccount]:
         DemoAccount(
             "chair", "Chair of the Health and Wellbeing Board", (f"area_signatory:{area_code}:HWB",)
         ),
+        DemoAccount(
+            "coordinator", "Personal budget coordinator", (f"budget_coordinator:{area_code}",)
+        ),
     ]
 
 

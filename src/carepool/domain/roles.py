@@ -3,7 +3,8 @@
 A user holds *grants*: a role, optionally scoped to an area (and for signatories, to the
 partner organisation they sign for). Grants are written as text so they can be stored and
 shown plainly: ``national_admin``, ``area_editor:E06000052``,
-``area_signatory:E06000052:E38000089``, ``pool_finance:E06000052``.
+``area_signatory:E06000052:E38000089``, ``pool_finance:E06000052``,
+``budget_coordinator:E06000052``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Role(StrEnum):
     AREA_EDITOR = "area_editor"
     AREA_SIGNATORY = "area_signatory"
     POOL_FINANCE = "pool_finance"
+    BUDGET_COORDINATOR = "budget_coordinator"
     ANALYST = "analyst"
 
     @property
@@ -31,7 +33,12 @@ class Role(StrEnum):
 
     @property
     def scoped(self) -> bool:
-        return self in {Role.AREA_EDITOR, Role.AREA_SIGNATORY, Role.POOL_FINANCE}
+        return self in {
+            Role.AREA_EDITOR,
+            Role.AREA_SIGNATORY,
+            Role.POOL_FINANCE,
+            Role.BUDGET_COORDINATOR,
+        }
 
 
 _LABELS = {
@@ -42,6 +49,7 @@ _LABELS = {
     Role.AREA_EDITOR: "Area plan editor",
     Role.AREA_SIGNATORY: "Area signatory",
     Role.POOL_FINANCE: "Pool finance officer",
+    Role.BUDGET_COORDINATOR: "Personal budget coordinator",
     Role.ANALYST: "Analyst",
 }
 

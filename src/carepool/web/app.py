@@ -32,6 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from carepool import config
 from carepool.allocation import api as api_allocations
 from carepool.allocation.routes import area, national
+from carepool.budgets import api as api_budgets
+from carepool.budgets.routes import pages as budgets
 from carepool.domain.errors import CarepoolError
 from carepool.geography import api as api_areas
 from carepool.metrics import api as api_metrics
@@ -221,6 +223,8 @@ def create_app(
         api_substitution.router,
         pooling.router,
         api_pooling.router,
+        budgets.router,
+        api_budgets.router,
     ):
         app.include_router(router)
     return app
