@@ -42,7 +42,7 @@ def test_the_right_password_signs_in_with_a_safe_cookie(
     client = client_for(demo_engine)
     response = _post_sign_in(client, csrf_of, "national", DEMO_PASSWORD)
     assert response.status_code == 303
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/tasks", "signing in lands on the person's tasks"
     cookie = response.headers["set-cookie"].lower()
     assert "carepool_session=" in cookie
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -64,7 +64,7 @@ def test_signing_in_returns_to_the_page_asked_for_but_never_off_site(
     for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         other = client_for(demo_engine)
         response = _post_sign_in(other, csrf_of, "national", DEMO_PASSWORD, next=hostile)
-        assert response.headers["location"] == "/", hostile
+        assert response.headers["location"] == "/tasks", hostile
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(

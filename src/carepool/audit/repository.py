@@ -326,12 +326,18 @@ def recent(session: Session, limit: int = 50) -> list[AuditEventRow]:
 
 
 def about(
-    session: Session, entity: str, entity_id: str, chain: str | None = None
+    session: Session,
+    entity: str,
+    entity_id: str,
+    chain: str | None = None,
+    action: str | None = None,
 ) -> list[AuditEventRow]:
-    """Every event about one thing (on one chain, if given), oldest first."""
+    """Every event about one thing (on one chain, of one action, if given), oldest first."""
     query = select(AuditEventRow).where(
         AuditEventRow.entity == entity, AuditEventRow.entity_id == entity_id
     )
     if chain is not None:
         query = query.where(AuditEventRow.chain == chain)
+    if action is not None:
+        query = query.where(AuditEventRow.action == action)
     return list(session.scalars(query.order_by(AuditEventRow.at, AuditEventRow.sequence)))

@@ -59,6 +59,25 @@ NATIONAL_ROLES = frozenset(
 """Roles that see every area's (unpublished) national data."""
 
 
+NATIONAL_POWERS: dict[Role, frozenset[Role]] = {
+    Role.NATIONAL_ADMIN: frozenset({Role.AREA_EDITOR, Role.POOL_FINANCE}),
+}
+"""Local roles a national role may act as in any area, on that area's behalf.
+
+The national administrator may change any area's draft plan (as its plan editors would: to
+load a plan an area sent in, or put one right) and use any pool's spend, receipt, forecast,
+period and settlement forms (as its pool finance officers would). It never signs a plan or a
+return, submits a return or signs it off: those stay with the area's own people. Every such
+change is recorded as made by the national team (see :meth:`Principal.acts_for_area`)."""
+
+
+def acting_as(local_role: Role) -> tuple[Role, ...]:
+    """Every role that may open ``local_role``'s pages: itself and the national roles whose
+    powers include it, so a route's guard and :data:`NATIONAL_POWERS` cannot disagree."""
+    powers = sorted(role for role, acts in NATIONAL_POWERS.items() if local_role in acts)
+    return (local_role, *powers)
+
+
 @dataclass(frozen=True, slots=True)
 class Grant:
     role: Role
@@ -111,6 +130,18 @@ class Principal:
     def can_see_area(self, area_code: str) -> bool:
         """National roles see every area; local roles only their own."""
         return self.is_national or any(g.area_code == area_code for g in self.grants)
+
+    def acts_for_area(self, local_role: Role, area_code: str) -> bool:
+        """Whether doing ``local_role``'s work in the area is the national team acting on
+        the area's behalf (:data:`NATIONAL_POWERS`) rather than the area's own people."""
+        if self.has_area(local_role, area_code):
+            return False
+        return any(local_role in NATIONAL_POWERS.get(g.role, ()) for g in self.grants)
+
+    def may_act_as(self, local_role: Role, area_code: str) -> bool:
+        """Whether the viewer may do ``local_role``'s work in the area: as one of its own
+        people, or as the national team on its behalf."""
+        return self.has_area(local_role, area_code) or self.acts_for_area(local_role, area_code)
 
     def require(self, *roles: Role) -> None:
         if not self.has(*roles):

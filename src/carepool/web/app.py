@@ -56,6 +56,7 @@ from carepool.scorecard import routes as scorecard_routes
 from carepool.store.db import default_engine, is_initialised, unit_of_work
 from carepool.substitution import api as api_substitution
 from carepool.substitution import routes as substitution
+from carepool.tasks import routes as tasks
 from carepool.web import about, api, errors, public
 from carepool.web.access import AccessLog, HeadAsGet
 from carepool.web.auth import SESSION_HOURS, SignInLimiter
@@ -225,6 +226,7 @@ def create_app(
         api_pooling.router,
         budgets.router,
         api_budgets.router,
+        tasks.router,
     ):
         app.include_router(router)
     return app

@@ -6,7 +6,10 @@ guard test) can see at a glance who may call it:
 - :func:`public_access` — anyone; the page shows what the viewer may see (published data for
   the public, more for national roles);
 - :func:`signed_in` — any signed-in person;
-- :func:`require_roles` — signed in *and* holding one of the named roles.
+- :func:`require_roles` — signed in *and* holding one of the named roles;
+- :func:`require_access` — signed in and allowed by a declared
+  :class:`~carepool.domain.access.Access`, the same declaration that decides whether a link
+  to the page is shown (:mod:`carepool.web.navigation`).
 
 People sign in with a local account and get a signed session cookie (Starlette's
 ``SessionMiddleware``: HttpOnly, SameSite=Lax). The cookie names a random session id whose
@@ -40,7 +43,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from carepool.accounts import service as accounts
-from carepool.domain.roles import NATIONAL_ROLES, PUBLIC, Principal, Role
+from carepool.domain.access import NATIONAL_DASHBOARD, Access
+from carepool.domain.errors import Forbidden
+from carepool.domain.roles import PUBLIC, Principal, Role
 from carepool.store.db import unit_of_work
 from carepool.web.errors import CsrfRefused, NotSignedIn, TooManyAttempts, is_api
 
@@ -171,12 +176,28 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     return dependency
 
 
+@cache
+def require_access(access: Access) -> Callable[[Principal], Principal]:
+    """A dependency that lets through only those ``access`` allows (403 otherwise).
+
+    Links to the page are shown by the same declaration, so a link never leads to a refusal.
+    """
+
+    def dependency(viewer: Annotated[Principal, Depends(signed_in)]) -> Principal:
+        if not access.allows(viewer):
+            raise Forbidden(access.refusal)
+        return viewer
+
+    _ACCESS[dependency] = access.rule
+    return dependency
+
+
 _ACCESS[public_access] = "public"
 _ACCESS[signed_in] = "signed_in"
 
 PublicViewer = Annotated[Principal, Depends(public_access)]
 SignedInViewer = Annotated[Principal, Depends(signed_in)]
-NationalViewer = Annotated[Principal, Depends(require_roles(*sorted(NATIONAL_ROLES)))]
+NationalViewer = Annotated[Principal, Depends(require_access(NATIONAL_DASHBOARD))]
 AdminViewer = Annotated[Principal, Depends(require_roles(Role.NATIONAL_ADMIN))]
 
 

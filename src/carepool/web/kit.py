@@ -25,6 +25,7 @@ from carepool.domain.roles import PUBLIC, Principal, Role
 from carepool.frameworks import require_year
 from carepool.geography import service as geography
 from carepool.web.auth import CSRF_FIELD, csrf_token
+from carepool.web.navigation import may, menu
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _FLASH = "flash"
@@ -81,6 +82,7 @@ def _environment() -> Environment:
         status_tag=lambda status: STATUS_TAGS.get(str(status), "govuk-tag--grey"),
     )
     env.globals["csrf_field"] = CSRF_FIELD
+    env.globals["may"] = may
     return env
 
 
@@ -121,8 +123,10 @@ def render(
     signed_in_as = getattr(request.state, "session_user", None)
     if synthetic is None:
         synthetic = data_is_synthetic(session) if session is not None else False
+    shown_to = viewer or PUBLIC
     base = {
-        "viewer": viewer or PUBLIC,
+        "viewer": shown_to,
+        "menu": menu(shown_to),
         "signed_in_as": viewer.display_name if viewer and not viewer.is_public else signed_in_as,
         "csrf_token": csrf_token(request),
         "flashes": _pop_flashes(request),

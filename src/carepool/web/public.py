@@ -103,6 +103,16 @@ def safe_next(target: str) -> str:
     return target
 
 
+TASKS = "/tasks"
+
+
+def _landing(target: str) -> str:
+    """Where a person goes once signed in: the page they were sent from, else their tasks
+    (what needs them now), never the general start page."""
+    chosen = safe_next(target)
+    return TASKS if chosen == "/" else chosen
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_form(
     request: Request, session: DbSession, viewer: PublicViewer, next: str = "/"
@@ -148,7 +158,7 @@ def sign_in(
             if found is not None:
                 limiter.succeeded(username, client)
                 start_session(request, session, found.username)
-                return RedirectResponse(safe_next(next), status_code=303)
+                return RedirectResponse(_landing(next), status_code=303)
             limiter.failed(username, client)
             errors = {"username": "The username or password is not right"}
     context = {"errors": errors, "username": username, "next": safe_next(next)}

@@ -24,7 +24,7 @@ from carepool.domain.money import format_money
 from carepool.domain.plan import Ambition, PlanContent
 from carepool.domain.plan_rules import Severity
 from carepool.domain.plan_workflow import Action
-from carepool.domain.roles import Principal
+from carepool.domain.roles import Principal, Role
 from carepool.plans import service as plans
 from carepool.plans.files.workbook_read import MAX_BYTES
 from carepool.plans.routes.forms import RISK_SHARES, text
@@ -212,6 +212,7 @@ def _overview(
         "edit_links": page.editable and may_edit(viewer, page.area.code),
         "may_check": may_request_sign_off(plan, viewer),
         "may_edit": may_edit(viewer, page.area.code),
+        "for_the_area": page.editable and viewer.acts_for_area(Role.AREA_EDITOR, page.area.code),
         "signatures": signatures(plan, progress, names),
         "approvals": approvals(plan, progress),
         "actions": action_forms(plan, viewer, progress),

@@ -190,6 +190,8 @@ class TimelineEntry:
 def action_label(action: str) -> str:
     if action == "start":
         return "Plan started"
+    if action == plans.NATIONAL_CHANGE:
+        return "Changed by the national team"
     try:
         return Action(action).label
     except ValueError:

@@ -47,7 +47,7 @@ from carepool.domain.plan_workflow import (
     next_status,
     scope,
 )
-from carepool.domain.roles import Principal, Role
+from carepool.domain.roles import Principal, Role, acting_as
 from carepool.geography.service import YearGeography, year_geography
 from carepool.plans import repository as repo
 from carepool.plans.files.workbook import WorkbookMeta, read_plan_workbook, write_plan_workbook
@@ -172,7 +172,22 @@ def prefilled(facts: AreaFacts) -> PlanContent:
 
 
 def _may_edit(actor: Principal, area_code: str) -> bool:
-    return actor.has_area(Role.AREA_EDITOR, area_code) or actor.has(Role.NATIONAL_ADMIN)
+    return actor.may_act_as(Role.AREA_EDITOR, area_code)
+
+
+NATIONAL_CHANGE = "national_change"
+"""The timeline's mark for a change to the plan made by the national team for the area."""
+
+
+def _mark_national_change(plan: PlanRow, actor: Principal, what: str) -> None:
+    """Put a national change on the plan's timeline, so the area sees who changed its plan."""
+    if actor.acts_for_area(Role.AREA_EDITOR, plan.area_code):
+        status = PlanStatus(plan.status)
+        number = current_version(plan).number
+        plan.events.append(
+            _event(number, plan.round, Action.REOPEN, status, status, actor, what,
+                   label=NATIONAL_CHANGE, role=Role.NATIONAL_ADMIN.value)
+        )  # fmt: skip
 
 
 def find(session: Session, year: str, area_code: str) -> PlanRow | None:
@@ -222,6 +237,7 @@ def start(session: Session, year: str, area_code: str, actor: Principal) -> Plan
         entity_id=f"{year}/{area_code}",
         after={"pooled_pence": content.pooled()},
     )
+    _mark_national_change(plan, actor, "plan started by the national team for the area")
     return plan
 
 
@@ -338,8 +354,15 @@ def save(
         before={"version": version.number},
         after={"changed": [path for path, _, _ in changes][:200]},
     )
+    _mark_national_change(plan, actor, _changed_text(changes))
     flush(session)
     return version
+
+
+def _changed_text(changes: Sequence[tuple[str, object, object]]) -> str:
+    paths = [path for path, _, _ in changes]
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return f"changed {shown}" if paths else "saved with no change"
 
 
 _CONFLICT = (
@@ -569,8 +592,9 @@ def import_workbook(
     return plan
 
 
-EDITOR_ROLES = (Role.AREA_EDITOR, Role.NATIONAL_ADMIN)
-"""Who may change a plan's content: the area's editors, and the national team for them."""
+EDITOR_ROLES = acting_as(Role.AREA_EDITOR)
+"""Who may change a plan's content: the area's editors, and the national team for them
+(:data:`~carepool.domain.roles.NATIONAL_POWERS`)."""
 
 
 def check_lock(plan: PlanRow, lock_version: int | None, doing: str) -> None:

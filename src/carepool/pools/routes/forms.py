@@ -94,7 +94,7 @@ def load_pool(session: Session, year: str, area_code: str, viewer: Principal) ->
 
 def may_write(viewer: Principal, area_code: str) -> bool:
     """Mirrors :func:`~carepool.pools.service.ledger.require_write`: which forms to show."""
-    return viewer.has_area(Role.POOL_FINANCE, area_code) or viewer.has(Role.NATIONAL_ADMIN)
+    return viewer.may_act_as(Role.POOL_FINANCE, area_code)
 
 
 # ---------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from carepool.domain.errors import CarepoolError, Forbidden
+from carepool.domain.access import POOLED_BUDGETS
+from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money
 from carepool.domain.periods import Quarter, quarters_of
 from carepool.domain.quarterly_return import (
@@ -35,7 +36,7 @@ from carepool.domain.quarterly_return import (
     may,
     risk_share_words,
 )
-from carepool.domain.roles import Principal, Role
+from carepool.domain.roles import Principal, Role, acting_as
 from carepool.geography.service import year_geography
 from carepool.pools.routes import forms
 from carepool.pools.schemas import ReturnReport
@@ -48,6 +49,7 @@ from carepool.web.auth import (
     DbSession,
     NationalViewer,
     SignedInViewer,
+    require_access,
     require_roles,
 )
 from carepool.web.forms import PageErrors, attempt, posted_form
@@ -56,9 +58,10 @@ from carepool.web.params import IdPath
 
 router = APIRouter(include_in_schema=False)
 
-Writer = Annotated[Principal, Depends(require_roles(Role.POOL_FINANCE, Role.NATIONAL_ADMIN))]
+Writer = Annotated[Principal, Depends(require_roles(*acting_as(Role.POOL_FINANCE)))]
 FinanceOfficer = Annotated[Principal, Depends(require_roles(Role.POOL_FINANCE))]
 Signatory = Annotated[Principal, Depends(require_roles(Role.AREA_SIGNATORY))]
+PoolsViewer = Annotated[Principal, Depends(require_access(POOLED_BUDGETS))]
 PostedForm = Annotated[FormData, Depends(posted_form)]
 SizeChecked = Annotated[None, Depends(forms.upload_size_limit)]
 
@@ -74,6 +77,7 @@ def _common(page: forms.PoolPage, viewer: Principal, **extra: Any) -> dict[str, 
         "area": page.area,
         "base": page.base,
         "may_write": forms.may_write(viewer, page.area.code),
+        "for_the_area": viewer.acts_for_area(Role.POOL_FINANCE, page.area.code),
         "may_read_books": ledger.may_read(viewer, page.area.code),
         "light_tags": forms.LIGHT_TAGS,
         "return_tags": forms.RETURN_TAGS,
@@ -106,14 +110,12 @@ def _today() -> dt.date:
 
 
 @router.get("/pools/{year}", response_class=HTMLResponse)
-def pool_list(request: Request, year: str, session: DbSession, viewer: SignedInViewer) -> Response:
+def pool_list(request: Request, year: str, session: DbSession, viewer: PoolsViewer) -> Response:
     """National roles see every pool; pool finance officers their own; the board's signatory
-    the returns waiting for them."""
+    the returns waiting for them (who may open it: :data:`POOLED_BUDGETS`)."""
     check_year(year)
     awaiting = returns.awaiting_sign_off(session, viewer, year)
     areas = {g.area_code for g in viewer.grants if g.role is Role.POOL_FINANCE}
-    if not (viewer.is_national or areas or awaiting or _signs_for_a_board(viewer)):
-        raise Forbidden("pooled budgets are seen by pool finance officers and the national team")
     geo = year_geography(session, year)
     names = {a.code: a.name for a in geo.areas}
     pools = [p for p in ledger.pools(session, year) if viewer.is_national or p.area_code in areas]
@@ -134,10 +136,6 @@ def pool_list(request: Request, year: str, session: DbSession, viewer: SignedInV
         "national": viewer.is_national,
     }
     return render(request, "pool_list.html", context, viewer=viewer, synthetic=geo.synthetic)
-
-
-def _signs_for_a_board(viewer: Principal) -> bool:
-    return any(g.role is Role.AREA_SIGNATORY and g.partner_code == "HWB" for g in viewer.grants)
 
 
 @router.get("/pools/{year}/returns", response_class=HTMLResponse)
@@ -267,6 +265,8 @@ def record_forecast(
 
         done = attempt(session, errors, step, "forecast", subject="return")
         if done is not None:
+            what = f"recorded a forecast outturn of {format_money(amount or 0)} at {as_at}"
+            ledger.mark_national_change(session, pool, viewer, what)
             flash(request, f"Forecast outturn of {format_money(amount or 0)} recorded")
             return RedirectResponse(f"{page.base}?quarter={quarter.slug}#forecast", 303)
     posted = {"forecast": forms.text(form, "forecast", 40), "note": note}
@@ -288,7 +288,9 @@ def pool_ledger(
 ) -> Response:
     page = forms.load_pool(session, year, area, viewer)
     entries = returns.entry_page(session, page.pool, page_number, PER_PAGE)
-    return _show(request, "pool_ledger.html", page, viewer, {"entries": entries})
+    changes = ledger.national_changes(session, page.pool)
+    context = {"entries": entries, "national_changes": changes}
+    return _show(request, "pool_ledger.html", page, viewer, context)
 
 
 @router.get("/pools/{year}/{area}/entries/{entry_id}", response_class=HTMLResponse)
@@ -372,6 +374,7 @@ def upload_spend(
     )
     if outcome.skipped:
         message += f"; {outcome.skipped:,} rows were already posted and were skipped"
+    ledger.mark_national_change(session, page.pool, viewer, f"imported spend file {message}")
     flash(request, message)
     return RedirectResponse(f"{page.base}#budget", status_code=303)
 
@@ -454,7 +457,9 @@ def record_receipt(
         entry_id = attempt(session, errors, step, "amount", subject="pool")
         if entry_id is not None:
             name = page.pool.partners.get(partner, partner)
-            flash(request, f"Recorded {format_money(amount)} from {name} as entry {entry_id}")
+            done = f"recorded {format_money(amount)} from {name} as entry {entry_id}"
+            ledger.mark_national_change(session, pool, viewer, done)
+            flash(request, done[0].upper() + done[1:])
             return RedirectResponse(f"{page.base}/receipts", status_code=303)
     posted = {name: forms.text(form, name, 200) for name in RECEIPT_FIELDS}
     return _receipts_page(request, session, page, viewer, errors, posted)
@@ -526,6 +531,7 @@ def close_period(
             subject="pool",
         )
         if closed is not None:
+            ledger.mark_national_change(session, pool, viewer, f"closed {closed.label}")
             flash(request, f"{closed.label} is closed: nothing more can be dated in it")
             return RedirectResponse(f"{page.base}/periods", status_code=303)
     return _periods_page(request, session, page, viewer, errors)
@@ -556,6 +562,8 @@ def settle(
     if result is not None:
         outcome = ledger_settle.outcome(result.variance)
         amount = format_money(abs(result.variance))
+        what = f"settled {result.financial_year}: {outcome} of {amount}"
+        ledger.mark_national_change(session, pool, viewer, what)
         flash(request, f"{result.financial_year} settled: {outcome} of {amount} shared as agreed")
         return RedirectResponse(f"{page.base}/periods#settlement", status_code=303)
     return _periods_page(request, session, page, viewer, errors)
@@ -590,6 +598,8 @@ def reopen(
     )
     if result is None:
         return _periods_page(request, session, page, viewer, errors)
+    what = f"reopened settled {result.financial_year}: {reason}"
+    ledger.mark_national_change(session, pool, viewer, what)
     flash(
         request,
         f"{result.financial_year} reopened: its settlement is reversed and entries can be dated "

@@ -144,9 +144,40 @@ def may_read(viewer: Principal, area_code: str) -> bool:
 
 
 def require_write(actor: Principal, area_code: str) -> None:
-    """Only the area's pool finance officers (or a national administrator) change its books."""
-    if not (actor.has_area(Role.POOL_FINANCE, area_code) or actor.has(Role.NATIONAL_ADMIN)):
+    """Only the area's pool finance officers (or the national team on their behalf, as
+    :data:`~carepool.domain.roles.NATIONAL_POWERS` allows) change its books."""
+    if not actor.may_act_as(Role.POOL_FINANCE, area_code):
         raise Forbidden(f"only {area_code}'s pool finance officers can change its pooled budget")
+
+
+NATIONAL_CHANGE = "national_change"
+"""The action of the audit event that marks a change made by the national team for an area."""
+
+
+@dataclass(frozen=True, slots=True)
+class NationalChange:
+    """A change to an area's pool made by the national team on the area's behalf."""
+
+    actor: str
+    at: str
+    what: str
+
+
+def mark_national_change(session: Session, pool: PoolRow, actor: Principal, what: str) -> None:
+    """Record, on the pool's own audit chain, that the national team (not the area's finance
+    officers) made a change, so the pool's history shows it as such. Nothing for the area's
+    own people."""
+    if actor.acts_for_area(Role.POOL_FINANCE, pool.area_code):
+        after = {"what": what, "by": "the national team"}
+        record_for_pool(session, pool, actor=actor.username, action=NATIONAL_CHANGE, after=after)
+
+
+def national_changes(session: Session, pool: PoolRow) -> list[NationalChange]:
+    """The changes the national team made to the pool for the area, newest first."""
+    found = audit.about(session, "pool", pool_label(pool), audit_chain(pool), NATIONAL_CHANGE)
+    return [NationalChange(e.actor, e.at, str((e.after or {}).get("what", ""))) for e in found][
+        ::-1
+    ]
 
 
 def pools(session: Session, year: str | None = None) -> list[PoolRow]:
