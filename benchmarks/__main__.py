@@ -12,6 +12,7 @@ from collections.abc import Callable
 from benchmarks import (
     ledger_import,
     metrics,
+    national_pages,
     payments,
     plan_deadline,
     publish,
@@ -23,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "plan_deadline": plan_deadline.main,
     "ledger_import": ledger_import.main,
     "metrics": metrics.main,
+    "national_pages": national_pages.main,
     "payments": payments.main,
     "publish": publish.main,
     "scorecard": scorecard.main,
