@@ -141,11 +141,13 @@ def until_changed(session: Session, kind: str, key: Hashable, work: Callable[[],
     kept = _RESULTS.setdefault(kind, {})
     engine = session.get_bind().engine
     full = (str(engine.url), id(engine), key, stamp)
-    if full not in kept:
+    found = kept.get(full)
+    if found is None:
+        found = work()
         if len(kept) >= _KEPT:
             kept.clear()
-        kept[full] = work()
-    return cast(T, kept[full])
+        kept[full] = found  # another request may clear the dict meanwhile: return our own
+    return cast(T, found)
 
 
 def checkpoint(session: Session) -> list[ChainHead]:
