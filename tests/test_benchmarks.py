@@ -28,6 +28,7 @@ def test_every_benchmark_is_listed() -> None:
         "benchmarks.budgets",
         "benchmarks.ledger_import",
         "benchmarks.metrics",
+        "benchmarks.national_pages",
         "benchmarks.payments",
         "benchmarks.plan_deadline",
         "benchmarks.publish",

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from carepool.domain.money import Pence
-from carepool.domain.plan import ConditionStatus, PlanContent
+from carepool.domain.plan import (
+    Commissioner,
+    ConditionStatus,
+    NewOrExisting,
+    PlanContent,
+    Scheme,
+    scheme_rows,
+)
 from carepool.domain.plan_rules import RULES, PlanContext, Severity, blocking, check_plan
 from carepool.frameworks import load_framework
 from carepool.synth.plans import synthetic_plan
@@ -135,6 +142,41 @@ def test_grant_passed_to_districts(context: PlanContext) -> None:
     assert len(findings) == 1 and findings[0].location.field == "provider"
     unitary = dataclasses.replace(context, area_kind="UA")
     assert "grant_passed_to_districts" not in _rules_tripped(plan, unitary)
+
+
+def test_the_grant_error_names_every_district(context: PlanContext) -> None:
+    """Whoever reads the error can pick a valid name from it, however many districts."""
+    many = dataclasses.replace(context, districts=tuple(f"District {n}" for n in range(1, 8)))
+    plan = synthetic_plan(many, 500_000, random.Random(1), "grant_to_county")
+    [finding] = [f for f in check_plan(plan, many) if f.rule == "grant_passed_to_districts"]
+    assert all(name in finding.message for name in many.districts)
+    assert "…" not in finding.message
+
+
+def test_a_scheme_may_run_in_both_years_of_a_plan(context: PlanContext) -> None:
+    """One reference, one scheme: a row per year is the scheme entered once; the same
+    reference twice in one year, or on rows that differ in more than year and amount, is an
+    error on the later row."""
+    two_years = dataclasses.replace(context, framework=load_framework("2017-19"))
+    scheme = Scheme(
+        ref="S1", name="Reablement", scheme_type="Reablement in a person's own home",
+        commissioner=Commissioner.JOINT, provider="Trust", funding_source="additional",
+        area_of_spend="Community health", new_or_existing=NewOrExisting.EXISTING,
+        financial_year="2017-18", planned_spend=100,
+    )  # fmt: skip
+    both = scheme_rows(scheme, {"2017-18": 100, "2018-19": 150})
+
+    def ref_findings(*rows: Scheme) -> list[tuple[int | None, str]]:
+        plan = PlanContent(schemes=rows)
+        found = RULES["schemes_use_the_framework"](plan, two_years)
+        return [(f.location.row, f.message) for f in found if f.location.field == "ref"]
+
+    assert ref_findings(*both) == []
+    [(row, message)] = ref_findings(*both, both[1])
+    assert row == 3 and "used twice in 2018-19" in message
+    renamed = both[1].model_copy(update={"name": "Something else"})
+    [(row, message)] = ref_findings(both[0], renamed)
+    assert row == 2 and "differ in name" in message
 
 
 def test_metrics_planned(good: PlanContent, context: PlanContext) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from carepool.audit import repository as audit
 from carepool.domain.ledger import Accounts, Entry, EntryKind, Posting
 from carepool.domain.money import Pence
+from carepool.domain.periods import Period
 from carepool.pools.repository import ledger as repo
 from carepool.pools.service import ledger
 from carepool.store.db import alembic_config, migrate, unit_of_work
@@ -79,8 +80,13 @@ def test_simple_and_compound_entries_read_back_as_posted(pool_area: Area) -> Non
         assert repo.unbalanced_entries(session, pool.id) == []
         by_key = repo.correlation_totals(session, pool.id, Accounts.scheme("S2"))
         assert (by_key["move:1"], by_key["split:1"]) == (2_500, 1_500)
-        movements = repo.account_movements(session, pool.id, Accounts.scheme("S1"), DAY, DAY)
-        assert movements == [(Accounts.scheme("S1"), DAY, -1_500)]
+        days = [Period("before", DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=1))]
+        days.append(Period("on", DAY, DAY))
+        moved = repo.quarter_movements_of(session, [pool.id], Accounts.scheme("S1"), days, DAY)
+        assert moved == {pool.id: [(Accounts.scheme("S1"), 1, True, -1_500)]}
+        earlier = DAY - dt.timedelta(days=1)
+        moved = repo.quarter_movements_of(session, [pool.id], Accounts.scheme("S1"), days, earlier)
+        assert moved == {pool.id: [(Accounts.scheme("S1"), 1, False, -1_500)]}
         # entries written straight through the repository still need their audit event
         audit.record(session, actor="test", action="post", entity="pool", entity_id=pool.id)
 

@@ -247,3 +247,24 @@ def test_two_writers_opening_chains_at_once_are_both_counted(engine: Engine) -> 
         audit.record(second, actor="b", action="post", entity="pool", entity_id=2, chain=POOL_B)
     with unit_of_work(engine) as session:
         assert audit_log.check(session).breaks == ()
+
+
+def test_a_kept_result_is_reused_until_an_audit_event_is_recorded(engine: Engine) -> None:
+    """Pages that read the whole nation keep their result while nothing audited changes; the
+    next event, or another key, works it out again."""
+    worked: list[str] = []
+
+    def work(key: str) -> str:
+        worked.append(key)
+        return f"{key} #{len(worked)}"
+
+    def kept(key: str) -> str:
+        with unit_of_work(engine) as session:
+            return audit_log.until_changed(session, "test", key, lambda: work(key))
+
+    assert kept("2015-16") == kept("2015-16") == "2015-16 #1"
+    assert kept("2017-19") == "2017-19 #2"
+    with unit_of_work(engine) as session:
+        audit.record(session, actor="x", action="open", entity="pool", entity_id=0)
+    assert kept("2015-16") == "2015-16 #3"
+    assert worked == ["2015-16", "2017-19", "2015-16"]

@@ -24,6 +24,7 @@ from carepool.accounts import service as accounts
 from carepool.domain.money import format_money
 from carepool.domain.plan_workflow import Action, PlanStatus
 from carepool.domain.roles import Role
+from carepool.geography.service import year_geography
 from carepool.plans import service as plans
 from carepool.store.db import unit_of_work
 
@@ -235,8 +236,7 @@ def test_schemes_are_added_changed_and_removed(
         "funding_source": "additional",
         "area_of_spend": "Community health",
         "new_or_existing": "New",
-        "financial_year": YEAR,
-        "planned_spend": "£250,000",
+        f"planned_spend-{YEAR}": "£250,000",
     }
     missing = client.post(
         f"/plans/{YEAR}/{own}/edit/schemes",
@@ -709,3 +709,121 @@ def test_an_earlier_version_is_read_by_its_number_and_a_missing_one_is_404(
     assert public.get(f"/plans/{YEAR}/{approved}/read?version=0").status_code in (400, 422)
     draft = plan_world.other_draft
     assert public.get(f"/plans/{YEAR}/{draft}/read").status_code == 404
+
+
+TWO_YEARS = "2017-19"
+SCHEME = {
+    "ref": "X1",
+    "name": "Falls prevention",
+    "scheme_type": "Prevention and early intervention",
+    "commissioner": "Joint",
+    "provider": "Community trust",
+    "funding_source": "additional",
+    "area_of_spend": "Community health",
+    "new_or_existing": "New",
+}
+
+
+def _stored_schemes(engine: Engine, year: str, area: str) -> tuple[int, list[dict[str, Any]]]:
+    with unit_of_work(engine) as session:
+        plan = plans.find(session, year, area)
+        assert plan is not None
+        return plan.lock_version, list(plans.current_version(plan).content["schemes"])
+
+
+def test_a_scheme_running_both_years_is_entered_once(
+    fresh_plan_engine: Engine, plan_world: Any, client_for: ClientFor, csrf_of: Csrf
+) -> None:
+    """A two-year plan's scheme form has an amount for each year: the scheme is stored a
+    row a year, listed once with both years, and changed or removed as one."""
+    own = plan_world.own
+    with unit_of_work(fresh_plan_engine) as session:
+        editor = accounts.find_user(session, "area")
+        assert editor is not None
+        plans.start(session, TWO_YEARS, own, editor)
+    client = client_for(fresh_plan_engine, "area")
+    base = f"/plans/{TWO_YEARS}/{own}/edit/schemes"
+    page = client.get(base)
+    check_page(page.text, "two-year schemes")
+    assert 'id="planned_spend-2017-18"' in page.text and 'id="planned_spend-2018-19"' in page.text
+    token = csrf_of(page.text)
+    lock, before = _stored_schemes(fresh_plan_engine, TWO_YEARS, own)
+    both = {"planned_spend-2017-18": "£100,000", "planned_spend-2018-19": "120000"}
+
+    none = client.post(base, data={"csrf_token": token, "lock_version": lock, **SCHEME})
+    assert none.status_code == 400
+    assert _error_items(none.text) == ["Enter the planned spend in at least one year"]
+
+    added = client.post(base, data={"csrf_token": token, "lock_version": lock, **SCHEME, **both})
+    assert added.status_code == 200 and "Scheme added" in added.text
+    lock, stored = _stored_schemes(fresh_plan_engine, TWO_YEARS, own)
+    assert [(s["ref"], s["financial_year"], s["planned_spend"]) for s in stored[len(before) :]] == [
+        ("X1", "2017-18", 10_000_000),
+        ("X1", "2018-19", 12_000_000),
+    ]
+    again = client.post(base, data={"csrf_token": token, "lock_version": lock, **SCHEME, **both})
+    assert again.status_code == 400
+    assert _error_items(again.text) == [
+        "The plan already has a scheme X1: choose another reference"
+    ]
+    table = parse(added.text).find(".//table[@id='schemes']")
+    assert table is not None
+    listed = ["".join(th.itertext()) for th in table.iterfind(".//tbody/tr/th")]
+    assert listed.count("X1: Falls prevention") == 1
+    assert "2017-18: £100,000.00" in added.text and "2018-19: £120,000.00" in added.text
+
+    row = len(listed)
+    edit = client.get(f"{base}/{row}")
+    check_page(edit.text, "change a two-year scheme")
+    assert 'value="100,000.00"' in edit.text and 'value="120,000.00"' in edit.text
+    only_later = {**SCHEME, "planned_spend-2017-18": "", "planned_spend-2018-19": "£90,000"}
+    changed = client.post(
+        f"{base}/{row}", data={"csrf_token": token, "lock_version": lock, **only_later}
+    )
+    assert changed.status_code == 200 and "Scheme X1 saved" in changed.text
+    lock, stored = _stored_schemes(fresh_plan_engine, TWO_YEARS, own)
+    x1 = [(s["financial_year"], s["planned_spend"]) for s in stored if s["ref"] == "X1"]
+    assert x1 == [("2018-19", 9_000_000)]
+
+    removed = client.post(f"{base}/{row}/remove", data={"csrf_token": token, "lock_version": lock})
+    assert removed.status_code == 200 and "Scheme X1 (Falls prevention) removed" in removed.text
+    assert _stored_schemes(fresh_plan_engine, TWO_YEARS, own)[1] == before
+
+
+def test_a_grant_passed_to_districts_names_its_district_from_the_list(
+    fresh_plan_engine: Engine, plan_world: Any, client_for: ClientFor, csrf_of: Csrf
+) -> None:
+    """In a county, the Disabled Facilities Grant's receiving district is chosen from the
+    area's districts, which the geography gives; a missing one is an error naming them all."""
+    own = plan_world.own
+    with unit_of_work(fresh_plan_engine) as session:
+        districts = year_geography(session, YEAR).districts(own)
+    assert len(districts) >= 2, "the demo's first area is a county with districts"
+    client = client_for(fresh_plan_engine, "area")
+    base = f"/plans/{YEAR}/{own}/edit/schemes"
+    page = client.get(base)
+    district = parse(page.text).find(".//select[@id='district']")
+    assert district is not None
+    offered = [o.get("value") for o in district.iterfind("option") if o.get("value")]
+    assert offered == list(districts)
+    grant = {
+        **SCHEME,
+        "ref": "D1",
+        "provider": "",
+        "funding_source": "disabled_facilities_grant",
+        f"planned_spend-{YEAR}": "£1,000",
+    }
+    token = csrf_of(page.text)
+    lock = _plan_state(fresh_plan_engine, own)[1]
+    missing = client.post(base, data={"csrf_token": token, "lock_version": lock, **grant})
+    assert missing.status_code == 400
+    [message] = _error_items(missing.text)
+    assert message.startswith("Choose the district council that receives the grant")
+    assert all(name in message for name in districts)
+
+    chosen = {**grant, "district": districts[-1]}
+    added = client.post(base, data={"csrf_token": token, "lock_version": lock, **chosen})
+    assert added.status_code == 200 and "Scheme added" in added.text
+    [d1] = [s for s in _plan_state(fresh_plan_engine, own)[2]["schemes"] if s["ref"] == "D1"]
+    assert d1["provider"] == districts[-1]
+    assert "grant must be passed to a district" not in added.text

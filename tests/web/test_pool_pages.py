@@ -324,6 +324,50 @@ def test_a_spend_file_sent_twice_is_posted_once(
     assert _entry_count(fresh_pool_engine, pool_world.own) == before + 2
 
 
+@pytest.mark.parametrize("day", [dt.date(2015, 11, 3), dt.date(2016, 6, 1)])
+def test_every_pools_position_read_at_once_is_each_pools_own(
+    pool_engine: Engine, pool_world: PoolWorld, day: dt.date
+) -> None:
+    """The national list reads every pool's books in a few queries; it must give each pool
+    exactly what the pool's own page works out: settled, settled and reopened, or neither,
+    mid-year or after it."""
+    with unit_of_work(pool_engine) as session:
+        every = returns.positions(session, YEAR, day)
+        one_by_one = tuple(returns.position(session, p, day) for p in ledger.pools(session, YEAR))
+    assert len(every) > 2 and every == one_by_one
+    settled = {p.pool.area_code: p.settled for p in every}
+    assert settled[pool_world.other] and not settled[pool_world.own]
+
+
+def _total_spend(listing: str) -> Decimal:
+    found = re.search(r'id="total-spend">([^<]+)<', listing)
+    assert found, "the list has no total spend"
+    return Decimal(re.sub(r"[^0-9.-]", "", found.group(1)))
+
+
+def test_the_national_list_is_kept_only_until_the_books_change(
+    fresh_pool_engine: Engine,
+    pool_world: PoolWorld,
+    client_for: ClientFor,
+    csrf_of: CsrfOf,
+    spend_file: SpendWriter,
+) -> None:
+    """The list of every pool is worked out once per change to the data: asked again, it
+    is the same; after a spend upload, it shows the new spend at once."""
+    national = client_for(fresh_pool_engine, "national")
+    before = national.get(f"/pools/{YEAR}").text
+    assert _total_spend(national.get(f"/pools/{YEAR}").text) == _total_spend(before)
+
+    finance = client_for(fresh_pool_engine, "finance")
+    base = _base(pool_world.own)
+    token = csrf_of(finance.get(f"{base}/spend").text)
+    late = spend_file("late.csv", [("2016-03-20", pool_world.schemes[0], "Care Ltd", "2500", "L")])
+    assert _upload(finance, base, token, late).status_code == 303
+
+    after = _total_spend(national.get(f"/pools/{YEAR}").text)
+    assert after - _total_spend(before) == 2500
+
+
 def test_an_upload_without_a_file_or_too_large_is_refused(
     fresh_pool_engine: Engine, pool_world: PoolWorld, client_for: ClientFor, csrf_of: CsrfOf
 ) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
@@ -118,6 +118,36 @@ def change_stamp(session: Session) -> int:
     until another event is recorded.
     """
     return audit.events_recorded(session)
+
+
+T = TypeVar("T")
+_KEPT = 8
+"""How many results of each kind are kept: a few databases and years (tests, the demo); a
+change makes the older stamps' results unreachable, so they are dropped in bulk."""
+_RESULTS: dict[str, dict[tuple[str, int, Hashable, int], object]] = {}
+
+
+def until_changed(session: Session, kind: str, key: Hashable, work: Callable[[], T]) -> T:
+    """``work()``'s result, reused while nothing audited changes (:func:`change_stamp`).
+
+    For pages that read the whole nation (every pool's position, every area's payments):
+    worked out afresh, each request would repeat the same reading of an unchanged nation.
+    ``kind`` names the result, ``key`` what it depends on besides the data (a year, a day);
+    the engine (its address and identity) is part of the key, so two databases, even two
+    in memory, never share a result.
+    Only results built from audited tables may be kept this way.
+    """
+    stamp = change_stamp(session)
+    kept = _RESULTS.setdefault(kind, {})
+    engine = session.get_bind().engine
+    full = (str(engine.url), id(engine), key, stamp)
+    found = kept.get(full)
+    if found is None:
+        found = work()
+        if len(kept) >= _KEPT:
+            kept.clear()
+        kept[full] = found  # another request may clear the dict meanwhile: return our own
+    return cast(T, found)
 
 
 def checkpoint(session: Session) -> list[ChainHead]:

@@ -8,6 +8,8 @@ field with any other version, written to an Excel template and read back lossles
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -69,6 +71,58 @@ class Scheme(_Content):
     new_or_existing: NewOrExisting
     financial_year: str
     planned_spend: Money
+
+
+SCHEME_YEAR_FIELDS = frozenset({"financial_year", "planned_spend"})
+"""What differs between the rows of one scheme that runs in several years of a plan."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeYears:
+    """A scheme as people enter it: its facts once, with its planned spend in each year.
+
+    A plan stores one :class:`Scheme` row per scheme and financial year (the form the
+    returns, the pool's books and the workbook read), and the rows of one scheme share its
+    reference. ``rows`` are their positions in the plan's schemes, from 1.
+    """
+
+    scheme: Scheme
+    rows: tuple[int, ...]
+    spend: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.spend.values())
+
+
+def schemes_by_ref(schemes: Sequence[Scheme]) -> list[SchemeYears]:
+    """The plan's schemes, one per reference, in the order each first appears.
+
+    A reference given twice in one year (which the plan's checks report) is shown summed,
+    so nothing in the plan is hidden from the person editing it.
+    """
+    rows: dict[str, list[int]] = {}
+    for row, scheme in enumerate(schemes, start=1):
+        rows.setdefault(scheme.ref, []).append(row)
+    found = []
+    for numbers in rows.values():
+        spend: dict[str, int] = {}
+        for row in numbers:
+            year_row = schemes[row - 1]
+            spend[year_row.financial_year] = spend.get(year_row.financial_year, 0)
+            spend[year_row.financial_year] += year_row.planned_spend
+        found.append(SchemeYears(schemes[numbers[0] - 1], tuple(numbers), spend))
+    return found
+
+
+def scheme_rows(scheme: Scheme, spend: Mapping[str, int]) -> tuple[Scheme, ...]:
+    """The stored rows of a scheme entered once: one per year with an amount, in the order
+    the years are given."""
+    facts = scheme.model_dump()
+    return tuple(
+        Scheme.model_validate({**facts, "financial_year": year, "planned_spend": amount})
+        for year, amount in spend.items()
+    )
 
 
 class Ambition(_Content):

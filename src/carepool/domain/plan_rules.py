@@ -18,7 +18,13 @@ from enum import StrEnum
 from carepool.domain.direction import Direction
 from carepool.domain.framework import Framework
 from carepool.domain.money import Pence, format_money, parse_money
-from carepool.domain.plan import Commissioner, ConditionStatus, PlanContent
+from carepool.domain.plan import (
+    SCHEME_YEAR_FIELDS,
+    Commissioner,
+    ConditionStatus,
+    PlanContent,
+    Scheme,
+)
 from carepool.domain.risk_share import parameter_problems
 
 
@@ -168,7 +174,8 @@ def schemes_use_the_framework(plan: PlanContent, context: PlanContext) -> Iterab
     """Scheme types, areas of spend, funding sources and years come from the framework."""
     framework = context.framework
     sources = {s.id for s in framework.streams} | {"additional"}
-    refs: set[str] = set()
+    first: dict[str, Scheme] = {}
+    years: set[tuple[str, str]] = set()
     for row, s in enumerate(plan.schemes, start=1):
         checks = (
             ("scheme_type", s.scheme_type in framework.scheme_types, "is not a scheme type"),
@@ -190,15 +197,37 @@ def schemes_use_the_framework(plan: PlanContent, context: PlanContext) -> Iterab
                 yield _error(
                     "schemes_use_the_framework", "Schemes", f"{value!r} {message}", row, name
                 )
-        if s.ref in refs:
-            yield _error(
-                "schemes_use_the_framework",
-                "Schemes",
-                f"scheme reference {s.ref!r} is used twice",
-                row,
-                "ref",
-            )
-        refs.add(s.ref)
+        yield from _same_scheme(s, row, first.setdefault(s.ref, s), years)
+
+
+def _same_scheme(
+    s: Scheme, row: int, first: Scheme, years: set[tuple[str, str]]
+) -> Iterable[Finding]:
+    """A reference names one scheme: its rows are one per year, alike in all but the year
+    and the amount (a scheme running both years of a plan is entered once, with both)."""
+    if (s.ref, s.financial_year) in years:
+        yield _error(
+            "schemes_use_the_framework",
+            "Schemes",
+            f"scheme reference {s.ref!r} is used twice in {s.financial_year}",
+            row,
+            "ref",
+        )
+    years.add((s.ref, s.financial_year))
+    differ = [
+        name
+        for name in Scheme.model_fields
+        if name not in SCHEME_YEAR_FIELDS and getattr(s, name) != getattr(first, name)
+    ]
+    if differ:
+        yield _error(
+            "schemes_use_the_framework",
+            "Schemes",
+            f"scheme reference {s.ref!r} is used for two schemes: its {first.financial_year} "
+            f"and {s.financial_year} rows differ in {', '.join(differ)}",
+            row,
+            "ref",
+        )
 
 
 @rule
@@ -289,8 +318,8 @@ def grant_passed_to_districts(plan: PlanContent, context: PlanContext) -> Iterab
             yield _error(
                 "grant_passed_to_districts",
                 "Schemes",
-                f"{s.name}: the grant must be passed to a district council "
-                f"({', '.join(context.districts[:4])}…), not {s.provider!r}",
+                f"{s.name}: the grant must be passed to a district council, one of "
+                f"{', '.join(context.districts)}; not {s.provider!r}",
                 row,
                 "provider",
             )

@@ -226,6 +226,16 @@ class YearGeography:
                 return area
         raise NotFound(f"no HWB area {code!r} in {self.framework.year}")
 
+    def districts(self, code: str) -> tuple[str, ...]:
+        """The names of the lower-tier district councils within a county area, sorted (none
+        for a unitary area): in two-tier areas the county passes its Disabled Facilities
+        Grant to them, as the housing authorities."""
+        councils = set(self.area(code).councils)
+        counties = {c.short_code for c in self.councils if c.code in councils}
+        return tuple(
+            sorted(c.name for c in self.councils if c.county in counties and c.kind == "NMD")
+        )
+
 
 _CACHE = "carepool.year_geography"
 

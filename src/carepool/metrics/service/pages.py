@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
+from carepool.audit import service as audit
 from carepool.domain.direction import Direction, meets
 from carepool.domain.disclosure import SUPPRESSED_SYMBOL, publish_count, publish_rate
 from carepool.domain.errors import CarepoolError, NotFound
@@ -657,8 +658,16 @@ DELAYED_DAYS_METRIC = "delayed_transfers_of_care"
 
 
 def national_metrics(session: Session, viewer: Principal) -> NationalMetrics:
-    """Every computed metric across areas, with England's published statistics beside them."""
+    """Every computed metric across areas, with England's published statistics beside them:
+    the same for every viewer of a kind (exact or published counts) until the data change,
+    so it is kept until they do."""
     exact = sees_exact(viewer)
+    return audit.until_changed(
+        session, "national metrics", exact, lambda: _national_metrics(session, exact)
+    )
+
+
+def _national_metrics(session: Session, exact: bool) -> NationalMetrics:
     names, synthetic = _area_names(session)
     shown_metrics, missing = [], []
     for metric in catalogue():

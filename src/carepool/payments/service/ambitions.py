@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
+from carepool.audit import service as audit_service
 from carepool.domain.errors import CarepoolError, Forbidden, NotFound
 from carepool.domain.metric_value import Grain
 from carepool.domain.money import Pence
@@ -293,7 +294,16 @@ class CredibilityFlag:
 
 def beyond_variation(session: Session, year: str) -> list[CredibilityFlag]:
     """Every pooled area's quarterly ambitions that lie below its lower process limit, from
-    its monthly admissions in the latest data vintage (assurers' credibility check)."""
+    its monthly admissions in the latest data vintage (assurers' credibility check). Kept
+    until the data change: the national payments page shows it on every visit."""
+
+    def work() -> tuple[CredibilityFlag, ...]:
+        return tuple(_beyond_variation(session, year))
+
+    return list(audit_service.until_changed(session, "beyond variation", year, work))
+
+
+def _beyond_variation(session: Session, year: str) -> list[CredibilityFlag]:
     pools = ledger.pools(session, year)
     found = all_in_force(session, year, pools)
     monthly = _monthly_admissions(session, year)

@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from carepool.audit import service as audit
 from carepool.domain.disclosure import SUPPRESSED_SYMBOL, Cell, publish_count
 from carepool.domain.errors import CarepoolError, Conflict, NotFound
 from carepool.domain.geography import Area
@@ -134,13 +135,24 @@ class QuarterRuns:
 def quarters(session: Session, year: str) -> list[QuarterRuns]:
     """The year's four payment quarters with their runs."""
     stored = repo.runs(session, year)
+    measured = audit.until_changed(
+        session, "measured areas", year, lambda: _measured(session, year)
+    )
     found = []
     for number in range(1, 5):
         period = quarter_period(year, number)
         runs = tuple(r for r in stored if r.quarter == period.label)
-        measured = len(metric_results.period_values(session, PAYMENT_METRIC, period.label))
-        found.append(QuarterRuns(number, period, runs, measured))
+        found.append(QuarterRuns(number, period, runs, measured[number - 1]))
     return found
+
+
+def _measured(session: Session, year: str) -> tuple[int, ...]:
+    """How many areas have a stored value of the payment metric in each quarter of the year:
+    each count reads every area's value, so the page keeps them until the values change."""
+    return tuple(
+        len(metric_results.period_values(session, PAYMENT_METRIC, quarter_period(year, n).label))
+        for n in range(1, 5)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,14 +278,20 @@ def year_rows(session: Session, year: str, viewer: Principal) -> list[PaymentRow
     """Every area's payment in each quarter with a run: all of them, exactly, for national
     roles; the paid ones, counts under publication control, for everyone else. By area
     name, then quarter."""
-    areas = {a.code: a for a in year_geography(session, year).areas}
     exact = viewer.is_national
-    rows = [
-        _row(areas, found, exact)
-        for found in standing.status(session, year)
-        if exact or found.run_status == RunStatus.PAID
-    ]
-    return sorted(rows, key=lambda r: (r.area_name, r.area_code, r.line.quarter))
+
+    def work() -> tuple[PaymentRow, ...]:
+        areas = {a.code: a for a in year_geography(session, year).areas}
+        rows = [
+            _row(areas, found, exact)
+            for found in standing.status(session, year)
+            if exact or found.run_status == RunStatus.PAID
+        ]
+        return tuple(sorted(rows, key=lambda r: (r.area_name, r.area_code, r.line.quarter)))
+
+    # Every area's standing in every quarter, the same for everyone of a kind until a run
+    # or a value changes.
+    return list(audit.until_changed(session, "payment rows", (year, exact), work))
 
 
 def area_rows(session: Session, year: str, area_code: str, viewer: Principal) -> list[PaymentRow]:

@@ -338,9 +338,11 @@ def _schemes(sheet: Worksheet, export: _Export) -> None:
 
 
 _SCHEMES_NOTE = (
-    f"One row per scheme; fill every cell of a row. {SPARE_SCHEME_ROWS} empty rows are left "
-    "for new schemes; clear a whole row to remove a scheme. Planned spend must add up to the "
-    "money pooled."
+    "One row per scheme and financial year; fill every cell of a row. A scheme that runs in "
+    "more than one year of the plan has a row for each year, with the same reference and "
+    f"details and that year's planned spend. {SPARE_SCHEME_ROWS} empty rows are left for new "
+    "schemes; clear a whole row to remove a scheme. Planned spend must add up to the money "
+    "pooled."
 )
 
 

@@ -29,7 +29,9 @@ from carepool.domain.plan import (
     PlanContent,
     RiskShareKind,
     Scheme,
+    SchemeYears,
     Section75,
+    scheme_rows,
 )
 from carepool.web.forms import PageErrors
 
@@ -152,11 +154,10 @@ SCHEME_FIELDS = (
     "scheme_type",
     "commissioner",
     "provider",
+    "district",
     "funding_source",
     "area_of_spend",
     "new_or_existing",
-    "financial_year",
-    "planned_spend",
 )
 SCHEME_LABELS = {
     "ref": "Reference",
@@ -164,6 +165,7 @@ SCHEME_LABELS = {
     "scheme_type": "Scheme type",
     "commissioner": "Commissioned by",
     "provider": "Provider",
+    "district": "District council",
     "funding_source": "Funding source",
     "area_of_spend": "Area of spend",
     "new_or_existing": "New or existing",
@@ -179,13 +181,19 @@ _SCHEME_MISSING = {
     "funding_source": "Choose the funding source",
     "area_of_spend": "Choose the area of spend",
     "new_or_existing": "Say whether the scheme is new or existing",
-    "financial_year": "Choose the financial year",
-    "planned_spend": "Enter the planned spend",
 }
 
 
-def scheme_choices(framework: Framework) -> dict[str, list[tuple[str, str]]]:
-    """The options of each chosen field, as (value, label), all from the framework."""
+def spend_field(year: str) -> str:
+    """The form field of a scheme's planned spend in one financial year of the plan."""
+    return f"planned_spend-{year}"
+
+
+def scheme_choices(
+    framework: Framework, districts: Sequence[str] = ()
+) -> dict[str, list[tuple[str, str]]]:
+    """The options of each chosen field, as (value, label): all from the framework, and the
+    districts from the area's geography (none outside a county)."""
     return {
         "scheme_type": [(t, t) for t in framework.scheme_types],
         "commissioner": [(c.value, c.value) for c in Commissioner],
@@ -193,53 +201,126 @@ def scheme_choices(framework: Framework) -> dict[str, list[tuple[str, str]]]:
         + [(ADDITIONAL_SOURCE, "Additional contributions")],
         "area_of_spend": [(a, a) for a in framework.areas_of_spend],
         "new_or_existing": [(n.value, n.value) for n in NewOrExisting],
-        "financial_year": [(y, y) for y in framework.financial_years],
+        "district": [(d, d) for d in districts],
     }
 
 
-def scheme_values(scheme: Scheme | None, framework: Framework, next_ref: str) -> Values:
+def _passes_to_districts(framework: Framework) -> set[str]:
+    return {s.id for s in framework.streams if s.passes_to_districts}
+
+
+def scheme_values(
+    scheme: SchemeYears | None,
+    framework: Framework,
+    next_ref: str,
+    districts: Sequence[str] = (),
+) -> Values:
+    """The form's fields for a scheme entered once: its facts, and an amount for each year
+    of the plan (blank where it has none)."""
+    years = framework.financial_years
     if scheme is None:
-        years = framework.financial_years
-        return {
-            **{name: "" for name in SCHEME_FIELDS},
-            "ref": next_ref,
-            "financial_year": years[0] if len(years) == 1 else "",
-        }
-    dumped = scheme.model_dump(mode="json")
-    return {
-        **{k: str(dumped[k]) for k in SCHEME_FIELDS},
-        "planned_spend": money_text(scheme.planned_spend),
-    }
+        return {**{name: "" for name in SCHEME_FIELDS}, "ref": next_ref}
+    dumped = scheme.scheme.model_dump(mode="json")
+    values = {k: str(dumped[k]) for k in SCHEME_FIELDS if k in dumped}
+    chosen = scheme.scheme.provider in districts
+    passing = scheme.scheme.funding_source in _passes_to_districts(framework)
+    values["district"] = scheme.scheme.provider if chosen and passing else ""
+    if values["district"]:
+        values["provider"] = ""
+    for year in years:
+        amount = scheme.spend.get(year)
+        values[spend_field(year)] = "" if amount is None else money_text(amount)
+    return values
 
 
 def next_scheme_ref(schemes: Sequence[Scheme]) -> str:
     used = {s.ref for s in schemes}
-    number = len(schemes) + 1
+    number = len(used) + 1
     while f"S{number}" in used:
         number += 1
     return f"S{number}"
 
 
-def read_scheme(form: Form, framework: Framework) -> tuple[Values, PageErrors, Scheme | None]:
-    values = {name: text(form, name) for name in SCHEME_FIELDS}
+def read_scheme(
+    form: Form, framework: Framework, districts: Sequence[str] = ()
+) -> tuple[Values, PageErrors, tuple[Scheme, ...]]:
+    """A scheme entered once, as its stored rows: one per year given an amount.
+
+    In a county, a scheme funded from a grant that passes to the districts names the
+    district that receives it from the list (the area's districts), not in free text.
+    """
+    years = framework.financial_years
+    names = (*SCHEME_FIELDS, *(spend_field(y) for y in years))
+    values = {name: text(form, name) for name in names}
     errors = PageErrors()
-    choices = scheme_choices(framework)
-    for name in SCHEME_FIELDS:
-        if not values[name]:
-            errors.add(_SCHEME_MISSING[name], name)
-        elif name in choices and values[name] not in {v for v, _ in choices[name]}:
-            errors.add(f"Choose the {SCHEME_LABELS[name].lower()} from the list", name)
-    spend = None
-    if values["planned_spend"]:
-        spend = read_money(values["planned_spend"], errors, "planned_spend", "Planned spend")
-    if errors:
-        return values, errors, None
+    _check_choices(values, errors, scheme_choices(framework, districts))
+    provider = _provider(values, errors, framework, districts)
+    spend = _spend_by_year(values, errors, years)
+    if errors or provider is None:
+        return values, errors, ()
+    facts = {k: values[k] for k in SCHEME_FIELDS if k != "district"}
+    first = {**facts, "provider": provider, "financial_year": years[0], "planned_spend": 0}
     try:
-        scheme = Scheme.model_validate({**values, "planned_spend": spend})
+        scheme = Scheme.model_validate(first)
     except ValidationError as exc:
         _model_errors(exc, errors, SCHEME_LABELS)
-        return values, errors, None
-    return values, errors, scheme
+        return values, errors, ()
+    return values, errors, scheme_rows(scheme, spend)
+
+
+def _check_choices(
+    values: Values, errors: PageErrors, choices: Mapping[str, Sequence[tuple[str, str]]]
+) -> None:
+    for name in SCHEME_FIELDS:
+        if not values[name]:
+            if name in _SCHEME_MISSING and name != "provider":
+                errors.add(_SCHEME_MISSING[name], name)
+        elif name in choices and name != "district" and values[name] not in dict(choices[name]):
+            errors.add(f"Choose the {SCHEME_LABELS[name].lower()} from the list", name)
+
+
+def _provider(
+    values: Values, errors: PageErrors, framework: Framework, districts: Sequence[str]
+) -> str | None:
+    """Who provides the scheme: the district chosen, for a grant the county passes to its
+    districts; otherwise the provider typed."""
+    passing = values["funding_source"] in _passes_to_districts(framework)
+    if districts and passing:
+        if values["district"] not in districts:
+            errors.add(
+                "Choose the district council that receives the grant, one of "
+                + ", ".join(districts),
+                "district",
+            )
+            return None
+        return values["district"]
+    if values["district"]:
+        errors.add(
+            "Choose a district council only for a grant the county passes to its districts",
+            "district",
+        )
+        return None
+    if not values["provider"]:
+        errors.add(_SCHEME_MISSING["provider"], "provider")
+        return None
+    return values["provider"]
+
+
+def _spend_by_year(values: Values, errors: PageErrors, years: Sequence[str]) -> dict[str, int]:
+    """The amount typed for each year; a blank year has no row. At least one is needed."""
+    spend: dict[str, int] = {}
+    for year in years:
+        name = spend_field(year)
+        if values[name]:
+            amount = read_money(values[name], errors, name, f"Planned spend in {year}")
+            if amount is not None:
+                spend[year] = amount
+    if not any(values[spend_field(y)] for y in years):
+        errors.add(
+            "Enter the planned spend" + (" in at least one year" if len(years) > 1 else ""),
+            spend_field(years[0]),
+        )
+    return spend
 
 
 # ---------------------------------------------------------------------------------------

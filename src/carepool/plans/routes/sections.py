@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from carepool.domain.errors import NotFound
-from carepool.domain.plan import PlanContent, Scheme
+from carepool.domain.plan import PlanContent, Scheme, SchemeYears, schemes_by_ref
 from carepool.domain.roles import Principal
 from carepool.plans import service as plans
 from carepool.plans.routes.forms import (
@@ -105,11 +105,26 @@ def _contributions_context(page: PlanPage) -> dict[str, Any]:
     return {"rows": rows, "multi_year": len(framework.financial_years) > 1}
 
 
+def _districts(page: PlanPage) -> tuple[str, ...]:
+    return tuple(page.facts.context.districts)
+
+
 def _read_new_scheme(form: FormData, page: PlanPage) -> tuple[Values, PageErrors, Parts]:
-    values, errors, scheme = read_scheme(form, page.geo.framework)
-    if scheme is None:
+    values, errors, rows = read_scheme(form, page.geo.framework, _districts(page))
+    if errors:
         return values, errors, {}
-    return values, errors, {"schemes": (*page.content.schemes, scheme)}
+    if _ref_taken(rows, {s.ref for s in page.content.schemes}, errors):
+        return values, errors, {}
+    return values, errors, {"schemes": (*page.content.schemes, *rows)}
+
+
+def _ref_taken(rows: tuple[Scheme, ...], taken: set[str], errors: PageErrors) -> bool:
+    """A reference names one scheme, so a new or changed scheme may not take another's
+    (its rows would be read back as that scheme's years)."""
+    if rows and rows[0].ref in taken:
+        errors.add(f"The plan already has a scheme {rows[0].ref}: choose another reference", "ref")
+        return True
+    return False
 
 
 def _schemes_context(page: PlanPage) -> dict[str, Any]:
@@ -123,10 +138,13 @@ def _schemes_context(page: PlanPage) -> dict[str, Any]:
         }
         for year in framework.financial_years
     ]
+    choices = scheme_choices(framework, _districts(page))
     return {
-        "schemes": list(enumerate(content.schemes, start=1)),
-        "choices": scheme_choices(framework),
-        "sources": dict(scheme_choices(framework)["funding_source"]),
+        "schemes": list(enumerate(schemes_by_ref(content.schemes), start=1)),
+        "choices": choices,
+        "sources": dict(choices["funding_source"]),
+        "years": framework.financial_years,
+        "district_sources": [s.name for s in framework.streams if s.passes_to_districts],
         "totals": totals,
     }
 
@@ -194,7 +212,9 @@ FORMS: dict[str, SectionForm] = {
     ),
     "schemes": SectionForm(
         "plan_edit_schemes.html",
-        lambda page: scheme_values(None, page.geo.framework, next_scheme_ref(page.content.schemes)),
+        lambda page: scheme_values(
+            None, page.geo.framework, next_scheme_ref(page.content.schemes), _districts(page)
+        ),
         _read_new_scheme,
         _schemes_context,
     ),
@@ -349,10 +369,25 @@ def _again(session: Session, page: PlanPage, viewer: Principal) -> PlanPage:
 # One scheme: change or remove
 
 
-def _scheme_at(page: PlanPage, row: int) -> Scheme:
-    if not 1 <= row <= len(page.content.schemes):
+def _scheme_at(page: PlanPage, row: int) -> SchemeYears:
+    """The ``row``-th scheme of the schemes table (a scheme once, with all its years)."""
+    schemes = schemes_by_ref(page.content.schemes)
+    if not 1 <= row <= len(schemes):
         raise NotFound(f"the plan has no scheme in row {row}")
-    return page.content.schemes[row - 1]
+    return schemes[row - 1]
+
+
+def _replaced(
+    content: PlanContent, old: SchemeYears, new: tuple[Scheme, ...]
+) -> tuple[Scheme, ...]:
+    """The plan's scheme rows with a scheme's rows replaced by ``new``, where its first was."""
+    kept: list[Scheme] = []
+    for number, scheme in enumerate(content.schemes, start=1):
+        if number == old.rows[0]:
+            kept.extend(new)
+        elif number not in old.rows:
+            kept.append(scheme)
+    return tuple(kept)
 
 
 @router.get("/plans/{year}/{area}/edit/schemes/{row}", response_class=HTMLResponse)
@@ -361,7 +396,7 @@ def edit_scheme(
 ) -> Response:
     page = _editing(session, year, area, viewer)
     scheme = _scheme_at(page, row)
-    values = scheme_values(scheme, page.geo.framework, scheme.ref)
+    values = scheme_values(scheme, page.geo.framework, scheme.scheme.ref, _districts(page))
     return _draw(request, page, viewer, "schemes", values, template="plan_edit_scheme.html",
                  extra={"row": row})  # fmt: skip
 
@@ -378,14 +413,13 @@ def save_scheme(
     form: PostedForm,
 ) -> Response:
     page = _editing(session, year, area, viewer)
-    _scheme_at(page, row)
-    values, errors, scheme = read_scheme(form, page.geo.framework)
+    old = _scheme_at(page, row)
+    values, errors, rows = read_scheme(form, page.geo.framework, _districts(page))
+    _ref_taken(rows, {s.ref for s in page.content.schemes} - {old.scheme.ref}, errors)
     lock = _lock_of(form, errors)
-    schemes = list(page.content.schemes)
-    if scheme is not None:
-        schemes[row - 1] = scheme
+    schemes = _replaced(page.content, old, rows)
     message = f"Scheme {values['ref']} saved"
-    if _save(request, session, page, viewer, {"schemes": tuple(schemes)}, lock, errors, message):
+    if _save(request, session, page, viewer, {"schemes": schemes}, lock, errors, message):
         return RedirectResponse(f"/plans/{year}/{area}/edit/schemes", status_code=303)
     return _draw(request, _again(session, page, viewer), viewer, "schemes", values,
                  errors=errors, lock_version=lock, template="plan_edit_scheme.html",
@@ -407,8 +441,8 @@ def remove_scheme(
     scheme = _scheme_at(page, row)
     errors = PageErrors()
     lock = _lock_of(form, errors)
-    schemes = tuple(s for i, s in enumerate(page.content.schemes, start=1) if i != row)
-    message = f"Scheme {scheme.ref} ({scheme.name}) removed"
+    schemes = _replaced(page.content, scheme, ())
+    message = f"Scheme {scheme.scheme.ref} ({scheme.scheme.name}) removed"
     if _save(request, session, page, viewer, {"schemes": schemes}, lock, errors, message):
         return RedirectResponse(f"/plans/{year}/{area}/edit/schemes", status_code=303)
     fresh = _again(session, page, viewer)

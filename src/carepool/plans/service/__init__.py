@@ -129,10 +129,7 @@ def _work_out_facts(
     serving = {s.commissioner_code for s in geo.shares if s.council_code in area.councils}
     partners = {code: geo.commissioners[code].name for code in sorted(serving)}
     partners[area_code] = f"{area.name} (council)"
-    short_codes = {c.short_code for c in geo.councils if c.code in area.councils}
-    districts = tuple(
-        sorted(c.name for c in geo.councils if c.county in short_codes and c.kind == "NMD")
-    )
+    districts = geo.districts(area_code)
     context = PlanContext(
         framework=geo.framework,
         area_code=area_code,

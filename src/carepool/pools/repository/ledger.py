@@ -32,6 +32,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     bindparam,
+    case,
     func,
     insert,
     literal,
@@ -354,17 +355,85 @@ def posting_totals(
     return {name: Pence(int(total)) for name, total in session.execute(query)}
 
 
-def account_movements(
-    session: Session, pool_id: int, prefix: str, since: dt.date, until: dt.date
-) -> list[tuple[str, dt.date, int]]:
-    """(account, date, net amount) for accounts under ``prefix`` dated in the range."""
-    leg = _legs(_ENTRIES.c.pool_id == pool_id, _ENTRIES.c.date >= since, _ENTRIES.c.date <= until)
-    query = (
-        select(leg.c.account, leg.c.date, func.sum(leg.c.amount_pence))
-        .where(leg.c.account.startswith(prefix, autoescape=True))
-        .group_by(leg.c.account, leg.c.date)
+# ---------------------------------------------------------------------------------------
+# Many pools at once, for the lists of every pool: one query each, not one per pool
+
+
+def posting_totals_of(
+    session: Session, pool_ids: Sequence[int], until: dt.date
+) -> dict[int, dict[str, Pence]]:
+    """:func:`posting_totals` up to ``until`` of each pool, by pool id."""
+    leg = _legs(_ENTRIES.c.pool_id.in_(pool_ids), _ENTRIES.c.date <= until)
+    query = select(leg.c.pool_id, leg.c.account, func.sum(leg.c.amount_pence)).group_by(
+        leg.c.pool_id, leg.c.account
     )
-    return [(name, day, int(total)) for name, day, total in session.execute(query)]
+    found: dict[int, dict[str, Pence]] = {i: {} for i in pool_ids}
+    for pool_id, name, total in session.execute(query):
+        found[pool_id][name] = Pence(int(total))
+    return found
+
+
+def quarter_movements_of(
+    session: Session,
+    pool_ids: Sequence[int],
+    prefix: str,
+    spans: Sequence[Period],
+    as_at: dt.date,
+) -> dict[int, list[tuple[str, int, bool, int]]]:
+    """Each pool's net movement on accounts under ``prefix`` within ``spans`` (consecutive
+    periods, a year's quarters), by pool id: (account, index of the span, dated on or before
+    ``as_at``, amount). A year's spend summed in the database to a few rows an account,
+    rather than one a day."""
+    leg = _legs(
+        _ENTRIES.c.pool_id.in_(pool_ids),
+        _ENTRIES.c.date >= spans[0].start,
+        _ENTRIES.c.date <= spans[-1].end,
+    )
+    span = case(*((leg.c.date <= p.end, i) for i, p in enumerate(spans)), else_=len(spans))
+    dated = case((leg.c.date <= as_at, 1), else_=0)
+    # Grouped by the inner query's columns: PostgreSQL does not see two renderings of the
+    # same CASE, each with its own parameters, as one expression.
+    marked = (
+        select(leg.c.pool_id, leg.c.account, span.label("span"), dated.label("dated"))
+        .add_columns(leg.c.amount_pence)
+        .where(leg.c.account.startswith(prefix, autoescape=True))
+        .subquery("marked")
+    )
+    m = marked.c
+    query = select(m.pool_id, m.account, m.span, m.dated, func.sum(m.amount_pence)).group_by(
+        m.pool_id, m.account, m.span, m.dated
+    )
+    found: dict[int, list[tuple[str, int, bool, int]]] = {i: [] for i in pool_ids}
+    for pool_id, name, index, before, total in session.execute(query):
+        found[pool_id].append((name, int(index), bool(before), int(total)))
+    return found
+
+
+def forecasts_of(session: Session, pool_ids: Sequence[int]) -> dict[int, list[ForecastRow]]:
+    """:func:`forecasts` of each pool, by pool id."""
+    query = (
+        select(ForecastRow)
+        .where(ForecastRow.pool_id.in_(pool_ids))
+        .order_by(ForecastRow.as_at, ForecastRow.id)
+    )
+    found: dict[int, list[ForecastRow]] = {i: [] for i in pool_ids}
+    for row in session.scalars(query):
+        found[row.pool_id].append(row)
+    return found
+
+
+def settled_pools(session: Session, pool_ids: Sequence[int]) -> set[int]:
+    """The pools holding a settlement entry that has not been reversed."""
+    e = _ENTRIES.c
+    undone = set(
+        session.scalars(
+            select(e.reverses_id).where(e.pool_id.in_(pool_ids), e.reverses_id.is_not(None))
+        )
+    )
+    settling = session.execute(
+        select(e.id, e.pool_id).where(e.pool_id.in_(pool_ids), e.kind == EntryKind.SETTLEMENT.value)
+    )
+    return {pool_id for entry_id, pool_id in settling if entry_id not in undone}
 
 
 def movements_by_pool(

@@ -118,9 +118,10 @@ def pool_list(request: Request, year: str, session: DbSession, viewer: PoolsView
     areas = {g.area_code for g in viewer.grants if g.role is Role.POOL_FINANCE}
     geo = year_geography(session, year)
     names = {a.code: a.name for a in geo.areas}
-    pools = [p for p in ledger.pools(session, year) if viewer.is_national or p.area_code in areas]
-    pools.sort(key=lambda p: names.get(p.area_code, p.area_code))
-    positions = [returns.position(session, pool) for pool in pools]
+    positions = sorted(
+        _positions(session, viewer, year, areas),
+        key=lambda p: names.get(p.pool.area_code, p.pool.area_code),
+    )
     totals = {
         name: sum(getattr(p, name) for p in positions)
         for name in ("due", "received", "spend", "budget", "forecast", "variance")
@@ -136,6 +137,17 @@ def pool_list(request: Request, year: str, session: DbSession, viewer: PoolsView
         "national": viewer.is_national,
     }
     return render(request, "pool_list.html", context, viewer=viewer, synthetic=geo.synthetic)
+
+
+def _positions(
+    session: Session, viewer: Principal, year: str, areas: set[str | None]
+) -> list[returns.PoolPosition]:
+    """National roles read every pool's position (kept until the data change); a finance
+    officer only their own pools'."""
+    if viewer.is_national:
+        return list(returns.positions(session, year, _today()))
+    own = [p for p in ledger.pools(session, year) if p.area_code in areas]
+    return [returns.position(session, pool) for pool in own]
 
 
 @router.get("/pools/{year}/returns", response_class=HTMLResponse)

@@ -371,6 +371,16 @@ def plan_content(session: Session, pool: PoolRow) -> PlanContent:
 _PLAN_CACHE = "carepool.pool_plan"
 
 
+def read_plan_contents(session: Session, pools: Sequence[PoolRow]) -> None:
+    """Read the plan versions behind many pools in one query, into the cache
+    :func:`plan_content` reads, so a list of every pool does not read 151 plans one by one."""
+    cache: dict[tuple[int, int], PlanContent] = session.info.setdefault(_PLAN_CACHE, {})
+    for year in sorted({p.year for p in pools}):
+        wanted = {(p.area_code, p.plan_version): p for p in pools if p.year == year}
+        for key, content in plans.year_contents(session, year, wanted).items():
+            cache[(wanted[key].id, key[1])] = content
+
+
 def warm_plan_contents(session: Session, year: str, pools: Sequence[PoolRow]) -> None:
     """Read the plan versions behind many pools in one query, for :func:`plan_content`."""
     cache: dict[tuple[int, int], PlanContent] = session.info.setdefault(_PLAN_CACHE, {})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -116,29 +116,92 @@ def budget_vs_actual(
 ) -> BudgetReport:
     """Each scheme, area of spend and funding stream: budget, actual, forecast, light."""
     year = financial_year or financial_years(pool)[0]
+    found = _year_figures(session, pool, year, as_at)
+    by_ref = {s.ref: s for s in found.schemes}
+    lines = [
+        _line("scheme", ref, _scheme_label(by_ref.get(ref), ref), f, found.elapsed)
+        for ref, f in found.figures.items()
+    ]
+    lines += _grouped("area_of_spend", found, by_ref, lambda s: s.area_of_spend)
+    lines += _grouped("funding_stream", found, by_ref, lambda s: s.funding_source)
+    lines.append(_total_line(found))
+    return BudgetReport(pool_label(pool), year, found.day, tuple(lines))
+
+
+def budget_total(session: Session, pool: PoolRow, financial_year: str) -> BudgetLine:
+    """The whole pool's line of :func:`budget_vs_actual` alone, for lists of every pool:
+    the same figures without working out a line for each scheme and grouping."""
+    return _total_line(_year_figures(session, pool, financial_year, None))
+
+
+@dataclass(frozen=True, slots=True)
+class YearBooks:
+    """What a year's budget against actual reads from a pool's books as at a day: its scheme
+    accounts' movements in each quarter, split at the day ((account, quarter index, dated on
+    or before the day, amount)), and its forecasts, oldest first."""
+
+    day: dt.date
+    movements: Sequence[tuple[str, int, bool, int]]
+    forecasts: Sequence[ForecastRow]
+
+
+SCHEME_PREFIX = Accounts.scheme("X")[: -len("X")]
+
+
+def year_books(
+    session: Session, pools: Sequence[PoolRow], financial_year: str, as_at: dt.date | None
+) -> dict[int, YearBooks]:
+    """Each pool's :class:`YearBooks` for the year, by pool id: two queries however many
+    pools (the lists of every pool read them all at once)."""
+    day = as_at or min(dt.date.today(), year_period(financial_year).end)
+    ids = [p.id for p in pools]
+    spans = quarters(financial_year)
+    moved = repo.quarter_movements_of(session, ids, SCHEME_PREFIX, spans, day)
+    given = repo.forecasts_of(session, ids)
+    return {i: YearBooks(day, moved[i], given[i]) for i in ids}
+
+
+def budget_total_from(
+    session: Session, pool: PoolRow, financial_year: str, books: YearBooks
+) -> BudgetLine:
+    """:func:`budget_total` from books already read."""
+    return _total_line(_figures_from(session, pool, financial_year, books))
+
+
+@dataclass(frozen=True, slots=True)
+class _YearFigures:
+    schemes: list[Scheme]
+    figures: dict[str, _Figures]
+    latest: dict[str | None, int]
+    elapsed: Fraction
+    day: dt.date
+
+
+def _year_figures(
+    session: Session, pool: PoolRow, year: str, as_at: dt.date | None
+) -> _YearFigures:
+    return _figures_from(session, pool, year, year_books(session, [pool], year, as_at)[pool.id])
+
+
+def _figures_from(session: Session, pool: PoolRow, year: str, books: YearBooks) -> _YearFigures:
     period = year_period(year)
-    day = as_at or min(dt.date.today(), period.end)
-    elapsed = months_elapsed(year, day)
+    elapsed = months_elapsed(year, books.day)
     schemes = [s for s in plan_content(session, pool).schemes if s.financial_year == year]
-    spent = _spend_by_scheme(session, pool, year, day)
-    latest = _latest_forecasts(session, pool, period.start, day)
+    spent = _spend_by_scheme(books.movements)
+    latest = _latest_forecasts(books.forecasts, period.start, books.day)
     figures = _with_budgets(schemes, spent)
     for ref, f in figures.items():
         _forecast(f, latest.get(ref), elapsed)
-    by_ref = {s.ref: s for s in schemes}
-    lines = [
-        _line("scheme", ref, _scheme_label(by_ref.get(ref), ref), f, elapsed)
-        for ref, f in figures.items()
-    ]
-    lines += _grouped("area_of_spend", figures, by_ref, lambda s: s.area_of_spend, elapsed)
-    lines += _grouped("funding_stream", figures, by_ref, lambda s: s.funding_source, elapsed)
+    return _YearFigures(schemes, figures, latest, elapsed, books.day)
+
+
+def _total_line(found: _YearFigures) -> BudgetLine:
     total = _Figures()
-    for f in figures.values():
+    for f in found.figures.values():
         total.add(f)
-    if None in latest:
-        total.forecast, total.forecast_given = latest[None], True
-    lines.append(_line("total", "total", "Whole pool", total, elapsed))
-    return BudgetReport(pool_label(pool), year, day, tuple(lines))
+    if None in found.latest:
+        total.forecast, total.forecast_given = found.latest[None], True
+    return _line("total", "total", "Whole pool", total, found.elapsed)
 
 
 def _with_budgets(schemes: list[Scheme], spent: dict[str, _Figures]) -> dict[str, _Figures]:
@@ -163,30 +226,22 @@ def _scheme_label(scheme: Scheme | None, ref: str) -> str:
     return f"{ref} {scheme.name}" if scheme else f"{ref} (not a scheme of this year's plan)"
 
 
-def _spend_by_scheme(
-    session: Session, pool: PoolRow, year: str, as_at: dt.date
-) -> dict[str, _Figures]:
-    period = year_period(year)
-    prefix = Accounts.scheme("X")[: -len("X")]
-    spans = quarters(year)
+def _spend_by_scheme(movements: Iterable[tuple[str, int, bool, int]]) -> dict[str, _Figures]:
     figures: dict[str, _Figures] = defaultdict(_Figures)
-    for account, day, amount in repo.account_movements(
-        session, pool.id, prefix, period.start, period.end
-    ):
-        f = figures[account[len(prefix) :]]
-        index = next(i for i, q in enumerate(spans) if q.contains(day))
+    for account, index, to_date, amount in movements:
+        f = figures[account[len(SCHEME_PREFIX) :]]
         f.by_quarter[index] += amount
-        if day <= as_at:
+        if to_date:
             f.to_date += amount
     return dict(figures)
 
 
 def _latest_forecasts(
-    session: Session, pool: PoolRow, since: dt.date, until: dt.date
+    forecasts: Iterable[ForecastRow], since: dt.date, until: dt.date
 ) -> dict[str | None, int]:
     """The latest forecast for each scheme (and for the whole pool, keyed ``None``)."""
     latest: dict[str | None, int] = {}
-    for row in repo.forecasts(session, pool.id):
+    for row in forecasts:
         if since <= row.as_at <= until:
             latest[row.scheme] = row.amount_pence
     return latest
@@ -194,17 +249,16 @@ def _latest_forecasts(
 
 def _grouped(
     group: str,
-    figures: Mapping[str, _Figures],
+    found: _YearFigures,
     by_ref: Mapping[str, Scheme],
     key: Callable[[Scheme], str],
-    elapsed: Fraction,
 ) -> list[BudgetLine]:
     sums: dict[str, _Figures] = {}
-    for ref, f in figures.items():
+    for ref, f in found.figures.items():
         scheme = by_ref.get(ref)
         name = key(scheme) if scheme else "Not in plan"
         sums.setdefault(name, _Figures()).add(f)
-    return [_line(group, name, name, f, elapsed) for name, f in sorted(sums.items())]
+    return [_line(group, name, name, f, found.elapsed) for name, f in sorted(sums.items())]
 
 
 def _line(group: str, key: str, label: str, f: _Figures, elapsed: Fraction) -> BudgetLine:

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO, Protocol
 from sqlalchemy.orm import Session
 
 from carepool.audit import repository as audit
+from carepool.audit import service as audit_service
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound
 from carepool.domain.ledger import Accounts, EntryKind, Light, root_total
 from carepool.domain.periods import PeriodError, Quarter, parse_quarter, quarters_of
@@ -61,7 +62,7 @@ from carepool.pools.repository.returns import ReturnEventRow as ReturnEventRow
 from carepool.pools.repository.returns import ReturnRow as ReturnRow
 from carepool.pools.service import ledger
 from carepool.pools.service import reports as ledger_reports
-from carepool.pools.service.reports import BudgetReport
+from carepool.pools.service.reports import BudgetLine, BudgetReport
 from carepool.pools.service.settlement import financial_years
 from carepool.store.db import flush
 
@@ -299,14 +300,20 @@ def position(session: Session, pool: PoolRow, today: dt.date | None = None) -> P
     """Contributions due and received, spend and forecast, as at today (or the pool's end)."""
     day = min(today or dt.date.today(), pool.ends)
     totals = repo.posting_totals(session, pool.id, until=day)
+    year = current_quarter(pool, day).financial_year
+    total = ledger_reports.budget_total(session, pool, year)
+    return _position(pool, totals, total, settled=bool(settlements(session, pool)))
+
+
+def _position(
+    pool: PoolRow, totals: Mapping[str, int], total: BudgetLine, *, settled: bool
+) -> PoolPosition:
     due = -root_total(totals, "Income", "Contribution")
     owed = sum(
         amount
         for account, amount in totals.items()
         if account.startswith(RECEIVABLE) and not account.endswith(":RiskShare")
     )
-    year = current_quarter(pool, day).financial_year
-    total = ledger_reports.budget_vs_actual(session, pool, financial_year=year).total
     return PoolPosition(
         pool=pool,
         due=due,
@@ -316,11 +323,49 @@ def position(session: Session, pool: PoolRow, today: dt.date | None = None) -> P
         forecast=total.forecast,
         variance=total.variance,
         light=total.light,
-        settled=bool(settlements(session, pool)),
+        settled=settled,
     )
 
 
 RECEIVABLE = "Assets:Receivable:"
+
+
+def positions(
+    session: Session, year: str, today: dt.date | None = None
+) -> tuple[PoolPosition, ...]:
+    """Every pool of the year's :func:`position`, reused until the data change
+    (:func:`carepool.audit.service.until_changed`) or the day does.
+
+    The national list shows all of them: worked out afresh, each of 151 pools would read its
+    ledger, plan and forecasts again on every request, though nothing changed in between.
+    """
+    day = today or dt.date.today()
+
+    def work() -> tuple[PoolPosition, ...]:
+        return tuple(_read_positions(session, ledger.pools(session, year), day))
+
+    return audit_service.until_changed(session, "pool positions", (year, day), work)
+
+
+def _read_positions(
+    session: Session, pools: Sequence[PoolRow], today: dt.date
+) -> Iterable[PoolPosition]:
+    """Every pool's :func:`position`, its books read for all the pools that share a day and
+    financial year at once: a handful of queries, not several for each of 151 pools."""
+    ledger.read_plan_contents(session, pools)
+    settled = repo.settled_pools(session, [p.id for p in pools])
+    by_day: dict[tuple[dt.date, str], list[PoolRow]] = defaultdict(list)
+    for pool in pools:
+        day = min(today, pool.ends)
+        by_day[(day, current_quarter(pool, day).financial_year)].append(pool)
+    found: dict[int, PoolPosition] = {}
+    for (day, year), group in by_day.items():
+        totals = repo.posting_totals_of(session, [p.id for p in group], day)
+        books = ledger_reports.year_books(session, group, year, None)
+        for pool in group:
+            total = ledger_reports.budget_total_from(session, pool, year, books[pool.id])
+            found[pool.id] = _position(pool, totals[pool.id], total, settled=pool.id in settled)
+    return [found[p.id] for p in pools]
 
 
 def latest_forecast(session: Session, pool: PoolRow) -> ForecastRow | None:
