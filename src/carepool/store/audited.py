@@ -37,7 +37,6 @@ from carepool.store.models import (
     UserRow,
     Vintage,
 )
-from carepool.store.models_pooling import CommissionerAllocationRow
 from carepool.store.models_budgets import (
     BudgetStatusRow,
     BudgetTransactionImportRow,
@@ -45,6 +44,7 @@ from carepool.store.models_budgets import (
     PersonalBudgetRow,
     SupportPlanLineRow,
 )
+from carepool.store.models_pooling import CommissionerAllocationRow
 
 AUDITED: frozenset[type[Base]] = frozenset(
     {
