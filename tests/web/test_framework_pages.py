@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from carepool.frameworks import load_framework
+
 ClientFor = Callable[..., Any]
 
 
@@ -16,10 +18,11 @@ def test_figures_show_their_source_and_unconfirmed_ones_are_marked(
     page = client_for(demo_engine).get("/frameworks/2019-20")
     assert page.status_code == 200
     html = page.text
-    assert "Source: NHS England, Better Care Fund grants and funding" in html  # the iBCF total
+    assert 'Source: <a class="govuk-link" href="#citation-NHSEgf">NHSEgf</a>' in html  # iBCF
+    assert 'id="citation-NHSEgf"' in html and "NHS England, Better Care Fund grants" in html
     assert html.count("govuk-tag--yellow") >= 4  # each unconfirmed figure beside its value
     assert 'id="unconfirmed"' in html
-    assert "streams.disabled_facilities_grant.totals.2019-20" in html
+    assert "streams.<wbr>disabled_facilities_grant.<wbr>totals.<wbr>2019-20" in html
     assert "inferred from a secondary source" in html
     assert "Improved Better Care Fund grant conditions" in html
 
@@ -29,3 +32,12 @@ def test_a_year_says_on_its_page_what_carepool_cannot_yet_do(
 ) -> None:
     html = client_for(demo_engine).get("/frameworks/2014-15").text
     assert "carepool cannot yet do this: rule kind &#39;transfer_to_social_care&#39;" in html
+
+
+def test_the_list_of_frameworks_counts_each_years_unconfirmed_figures(
+    demo_engine: Engine, client_for: ClientFor
+) -> None:
+    html = client_for(demo_engine).get("/frameworks").text
+    count = len(load_framework("2023-25").unconfirmed())
+    assert count > 0
+    assert f'href="/frameworks/2023-25#unconfirmed">{count}<' in html

@@ -92,6 +92,7 @@ def framework(request: Request, year: str, session: DbSession, viewer: PublicVie
         "payment_kinds": PAYMENT_KINDS,
         "rule_kinds": RULE_KINDS,
         "figures": {figure.key: figure for figure in chosen.figure_statuses()},
+        "source_keys": {figure.key: figure.source for figure in chosen.figures},
     }
     return render(request, "framework.html", context, viewer=viewer, session=session)
 
