@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from carepool.domain.metric import PopulationGap
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.money import Pence
+from carepool.domain.pooling import AreaYear, CouncilSpend
 from carepool.domain.risk_share import ShareLine
 from carepool.domain.substitution import Basis, CouncilYear, check_council
 from carepool.geography.schemas import VintageImport
@@ -24,6 +25,8 @@ from carepool.metrics.service.compute import ComputeOutcome
 from carepool.metrics.service.published import StatisticsImport
 from carepool.person_data.schemas import GenerateReportOut, IngestReportOut
 from carepool.person_data.service import GenerateReport, IngestReport, KindReport
+from carepool.pooling.schemas import AllocationImportOut, AreaYearOut
+from carepool.pooling.service import AllocationImport
 from carepool.pools.schemas import (
     LedgerCheck,
     SettlementPosted,
@@ -187,4 +190,22 @@ def test_publish() -> None:
     assert printed(PublishedOut.of(published)) == (
         '{"out": "open-data", "tables": [{"name": "areas", "rows": 151}, '
         '{"name": "plans", "rows": 139}], "grants": 2013, "bytes": 8000000}'
+    )
+
+
+def test_import_ccg_allocations_and_a_pooling_area() -> None:
+    outcome = AllocationImport("ccg.csv", "2015-16", 209, 6_600_000_000_000, True, 0, ("E1",))
+    assert printed(AllocationImportOut.of(outcome)) == (
+        '{"file": "ccg.csv", "financial_year": "2015-16", "commissioners": 209, '
+        '"total_pence": 6600000000000, "created": true, "replaced": 0, "missing": ["E1"]}'
+    )
+    row = AreaYear("E1", "2015-16", 9_000, CouncilSpend(1_000, 100), 400, 200, Decimal("0.1"),
+                   received=300, approved_plan=True)  # fmt: skip
+    assert printed(AreaYearOut.of(row, Decimal(1))) == (
+        '{"area_code": "E1", "financial_year": "2015-16", "in_scope_pence": 10000, '
+        '"nhs_side_pence": 9000, "council_revised_gross_pence": 1100, '
+        '"council_bcf_income_pence": 100, "council_basis": "ASC-FR", "pooled_pence": 600, '
+        '"minimum_pence": 400, "additional_pence": 200, "received_pence": 300, '
+        '"share_pooled": "0.0600", "planned_share": "0.1", "behind_plan": "0.0400", '
+        '"gap_to_ambition": "0.9400"}'
     )
