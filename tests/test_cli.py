@@ -102,10 +102,39 @@ def test_a_malformed_file_names_the_problem_and_writes_nothing(
 
 def test_frameworks_list_and_show(tmp_path: Path) -> None:
     listed = ok_json(carepool("frameworks", "list", "--json", cwd=tmp_path))
-    assert [f["year"] for f in listed["frameworks"]] == ["2015-16", "2017-19"]
+    years = [f["year"] for f in listed["frameworks"]]
+    assert years[:3] == ["2014-15", "2015-16", "2016-17"] and years[-1] == "2025-26"
+    assert len(years) == 10
+    seed = listed["frameworks"][1]
+    assert seed["minimum_total_pence"] == 381_400_000_000 and seed["name"] == seed["title"]
+    assert (seed["starts"], seed["ends"]) == ("2015-04-01", "2016-03-31")
+    assert all(isinstance(f["unconfirmed"], int) for f in listed["frameworks"])
     shown = ok_json(carepool("frameworks", "show", "2015-16", "--json", cwd=tmp_path))
     assert shown["minimum_total"] == 381_400_000_000
     assert len(shown["national_conditions"]) == 6
+    assert len(shown["unconfirmed_figures"]) == seed["unconfirmed"]
+    reablement = "streams.ccg_minimum.earmarks.Reablement.amount"
+    assert reablement in {f["key"] for f in shown["unconfirmed_figures"]}
+
+
+def test_frameworks_check_validates_a_draft_without_installing_it(tmp_path: Path) -> None:
+    shipped = Path(__file__).parents[1] / "src" / "carepool" / "frameworks" / "2019-20.toml"
+    draft = tmp_path / "draft.toml"
+    draft.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    ok = ok_json(carepool("frameworks", "check", draft, "--json", cwd=tmp_path))
+    assert ok["valid"] is True and ok["framework"]["year"] == "2019-20"
+    text = shipped.read_text(encoding="utf-8").replace('year = "2019-20"', 'year = "2018-20"')
+    draft.write_text(text.replace('["2019-20"]', '["2018-19", "2019-20"]'), encoding="utf-8")
+    result = carepool("frameworks", "check", draft, "--json", cwd=tmp_path)
+    assert result.returncode == 1
+    refused = json.loads(result.stdout)
+    assert refused["valid"] is False
+    assert {p["key"] for p in refused["problems"]} >= {"streams[0].totals"}
+    plain = carepool("frameworks", "check", draft, cwd=tmp_path)
+    assert plain.returncode == 1 and "draft.toml" in plain.stderr
+    assert "Traceback" not in plain.stderr
+    listed = ok_json(carepool("frameworks", "list", "--json", cwd=tmp_path))
+    assert "2018-20" not in {f["year"] for f in listed["frameworks"]}
 
 
 def test_demo_without_serving_builds_and_is_repeatable(

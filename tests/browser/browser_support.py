@@ -85,6 +85,7 @@ def public_pages(path: Path, year: str = "2015-16") -> list[str]:
         "/",
         "/frameworks",
         f"/frameworks/{year}",
+        "/frameworks/2023-25",  # every kind of citation and unconfirmed marker
         "/allocations",
         f"/allocations/{year}",
         "/areas",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 from carepool.domain.geography import (
+    CommissionerShare,
     Council,
     PopulationCount,
     apportion_unmatched,
     band_total,
+    carry_shares,
     code_history,
     hwb_areas,
     population_bands,
@@ -136,3 +139,48 @@ def test_a_council_ending_the_day_its_successor_starts_gives_way() -> None:
     codes = {a.code for a in hwb_areas(COUNCILS, geography)}
     assert "E10000021" not in codes
     assert {"E06000061", "E06000062"} <= codes
+
+
+BUCKS = [
+    Council("E10000002", "BKM", "Buckinghamshire County", "CTY", "South East",
+            end=dt.date(2020, 3, 31), replaced_by=("BUC",)),
+    Council("E07000004", "AYL", "Aylesbury Vale", "NMD", "", end=dt.date(2020, 3, 31),
+            replaced_by=("BUC",), county="BKM"),
+    Council("E06000060", "BUC", "Buckinghamshire", "UA", "South East",
+            start=dt.date(2020, 4, 1)),
+]  # fmt: skip
+
+
+def test_a_council_that_replaced_one_whole_takes_its_figures_from_an_older_vintage() -> None:
+    """Buckinghamshire's unitary council (2020) covers exactly the old county, so the mid-2019
+    figures for the county are its figures; Dorset's successors took parts of others and are
+    not guessed."""
+    areas = hwb_areas([*BUCKS, *COUNCILS], load_framework("2020-21").geography)
+    assert {"E06000060", "E06000058", "E06000059"} <= {a.code for a in areas}
+    counts = [*_single_years("E10000002", 2), *_single_years("E10000009", 1)]
+    resolved = resolve_populations(areas, counts, code_history([*BUCKS, *COUNCILS]))
+    assert resolved.mapped["E06000060"] == ("E10000002",)
+    assert population_bands(resolved.counts["E06000060"])["all"] == 91 * 2
+    assert "E06000058" in resolved.unmatched and "E06000059" in resolved.unmatched
+
+
+def test_councils_newer_than_the_shares_are_served_by_their_predecessors_commissioners() -> None:
+    """Bournemouth (CCG A, 10 people) and Dorset County (CCG A 5, CCG B 20): Bournemouth,
+    Christchurch and Poole is served by both, weighted 15 and 20; Dorset Council, whose only
+    predecessor is the county, by A 5 and B 20. Councils in the shares keep theirs alone."""
+    areas = hwb_areas(COUNCILS, load_framework("2019-20").geography)
+    share = Fraction(1, 2)
+    shares = [
+        CommissionerShare("A", "E06000028", 10, share, share),
+        CommissionerShare("A", "E10000009", 5, share, share),
+        CommissionerShare("B", "E10000009", 20, share, share),
+        CommissionerShare("C", "E06000052", 7, share, share),
+    ]
+    carried = carry_shares(shares, areas, code_history(COUNCILS))
+    served: dict[str, dict[str, int]] = {}
+    for s in carried:
+        served.setdefault(s.council_code, {}).setdefault(s.commissioner_code, 0)
+        served[s.council_code][s.commissioner_code] += s.population
+    assert served["E06000058"] == {"A": 15, "B": 20}
+    assert served["E06000059"] == {"A": 5, "B": 20}
+    assert served["E06000052"] == {"C": 7}

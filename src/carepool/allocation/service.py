@@ -30,7 +30,7 @@ from carepool.domain.framework import Payer
 from carepool.domain.money import Pence
 from carepool.domain.roles import PUBLIC, Principal, Role
 from carepool.domain.workflow import Scope
-from carepool.frameworks import require_year
+from carepool.frameworks import available_years, require_year
 from carepool.geography.service import YearGeography, unmatched_problems, year_geography
 from carepool.store.db import flush
 
@@ -39,6 +39,13 @@ FORMULA, IMPORTED = "formula", "imported"
 
 def runs(session: Session, year: str) -> list[AllocationRun]:
     return repo.runs(session, year)
+
+
+def allocated_years(session: Session) -> list[str]:
+    """The programme years with at least one allocation run, oldest first, or every year when
+    none has one: pages that need a year by default choose among the years with money in."""
+    years = available_years()
+    return [year for year in years if repo.runs(session, year)] or years
 
 
 def run_by_version(session: Session, year: str, version: int) -> AllocationRun:

@@ -22,21 +22,18 @@ from carepool.allocation import cli as allocation_cli
 from carepool.allocation.cli import allocation_app
 from carepool.audit.cli import audit_app
 from carepool.cli.common import (
-    JsonFlag,
-    emit,
     err,
-    out,
     report_error,
     safe_url,
     stage,
 )
+from carepool.cli.frameworks import frameworks_app
 from carepool.config import pseudonym_key, settings
 from carepool.demo import metrics as demo_metrics
 from carepool.demo import payments as demo_payments
 from carepool.demo import service as demo
 from carepool.domain.errors import CarepoolError
 from carepool.domain.money import format_money
-from carepool.frameworks import available_years, load_framework
 from carepool.geography import cli as geography_cli
 from carepool.metrics.cli import metrics_app
 from carepool.payments.cli import payments_app
@@ -54,7 +51,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 import_app = typer.Typer(help="Import reference files and allocation tables.", no_args_is_help=True)
-frameworks_app = typer.Typer(help="Programme years' policy frameworks.", no_args_is_help=True)
 import_app.command("areas")(geography_cli.import_areas)
 import_app.command("populations")(geography_cli.import_populations)
 import_app.command("shares")(geography_cli.import_shares)
@@ -95,44 +91,6 @@ def init() -> None:
     with stage("Migrating the database"):
         migrate(default_engine())
     err.print(f"Database ready at {safe_url()}")
-
-
-@frameworks_app.command("list")
-def frameworks_list(as_json: JsonFlag = False) -> None:
-    """The programme years carepool has a framework for."""
-    frameworks = [load_framework(year) for year in available_years()]
-    if as_json:
-        emit(
-            {
-                "frameworks": [
-                    {"year": f.year, "name": f.name, "minimum_total_pence": f.minimum_total}
-                    for f in frameworks
-                ]
-            }
-        )
-        return
-    for f in frameworks:
-        out.print(f"{f.year}  {f.name}  minimum {format_money(f.minimum_total)}")
-
-
-@frameworks_app.command("show")
-def frameworks_show(year: str, as_json: JsonFlag = False) -> None:
-    """Show a year's whole framework (validated on load)."""
-    framework = load_framework(year)
-    if as_json:
-        emit(framework.model_dump(mode="json"))
-        return
-    out.print(f"[bold]{framework.name}[/bold] ({', '.join(framework.financial_years)})")
-    out.print(f"Minimum pooled: {format_money(framework.minimum_total)}")
-    for stream in framework.streams:
-        totals = ", ".join(f"{y} {format_money(t)}" for y, t in stream.totals.items())
-        out.print(f"  stream {stream.id}: {stream.name} ({stream.payer.value}) {totals}")
-    for condition in framework.national_conditions:
-        out.print(f"  condition {condition.id}: {condition.title}")
-    for metric in framework.metrics:
-        out.print(f"  metric {metric.metric} [{metric.label}]: {metric.name}")
-    design = framework.payment_in_force
-    out.print(f"  payment: {design.kind} (pot {format_money(design.pot)})")
 
 
 @app.command()

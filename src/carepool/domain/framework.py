@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -191,7 +192,7 @@ class MetricUse(_Strict):
     label: str
     name: str
     direction: Annotated[Direction, AfterValidator(_direction)]
-    measure: Literal["count", "rate_per_100000", "percentage", "score"]
+    measure: Literal["count", "rate_per_100000", "percentage", "score", "days"]
     local_choice: bool = False
     catalogued: bool = True
     """False when the year names a metric carepool has no definition for yet: the file may
@@ -512,6 +513,24 @@ def metric_problems(framework: Framework, file_name: str, known: frozenset[str])
         )
         for index, use in enumerate(framework.metrics)
         if use.catalogued and not use.local_choice and use.metric not in known
+    ]
+
+
+def overlap_problems(
+    framework: Framework, file_name: str, others: Mapping[str, Sequence[str]]
+) -> list[Problem]:
+    """Other programme years (by year, their financial years) that share a financial year
+    with ``framework``: two frameworks for one year would make allocations ambiguous."""
+    mine = set(framework.financial_years)
+    return [
+        Problem(
+            f"financial year {', '.join(sorted(mine.intersection(years)))} is already in "
+            f"programme year {other}",
+            file=file_name,
+            key="financial_years",
+        )
+        for other, years in sorted(others.items())
+        if other != framework.year and mine.intersection(years)
     ]
 
 

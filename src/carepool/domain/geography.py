@@ -237,7 +237,9 @@ def resolve_populations(
 
     Each area's councils are looked up by code; a council missing from the vintage is mapped
     through its exact successors (Northamptonshire = North + West Northamptonshire) when the
-    successors cover it and nothing else. Anything else is unmatched, with the reason.
+    successors cover it and nothing else; a council missing from an older vintage takes the
+    figures of the one council it replaced whole (Buckinghamshire). Anything else is
+    unmatched, with the reason.
     """
     by_code: dict[str, list[PopulationCount]] = defaultdict(list)
     for count in counts:
@@ -273,7 +275,21 @@ def _sources_for(
     successors = history.exact_successors(council)
     if successors and all(s in by_code for s in successors):
         return sorted(successors)
+    renamed = _renamed_from(council, history)
+    if renamed is not None and renamed in by_code:
+        return [renamed]
     return None
+
+
+def _renamed_from(council: str, history: CodeHistory) -> str | None:
+    """The one council ``council`` replaced whole, if it took over exactly that council's area
+    (Buckinghamshire's unitary council replaced the county and its districts in 2020), so an
+    older vintage's figures for the old code are this council's."""
+    before = history.predecessors.get(council, frozenset())
+    if len(before) != 1:
+        return None
+    (old,) = before
+    return old if history.successors.get(old) == frozenset({council}) else None
 
 
 def _unmatched_reason(area: Area, councils: list[str], history: CodeHistory) -> str:

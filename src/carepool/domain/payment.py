@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from carepool.domain import spc
 from carepool.domain.errors import CarepoolError, StateTransitionError
-from carepool.domain.money import Pence, format_money, parse_money
+from carepool.domain.money import Pence, format_money, parse_money, split_by_weights
 from carepool.domain.roles import Role
 from carepool.domain.workflow import Condition, Guard, Workflow, step
 
@@ -243,6 +243,73 @@ class ConditionsAndMetrics:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class NonElectiveRiskShare:
+    """2016-17: an area not planning a fall in emergency admissions holds its share of the
+    ring-fenced NHS money back as a local risk share; the cost of the admissions above the
+    baseline is retained to pay for them, and the rest is released to out-of-hospital
+    services. An area planning a fall holds nothing back (its share is invested at once)::
+
+        held_q     = area_share_q            if plan_q ≥ baseline_q, else 0
+        retained_q = min(held_q, max(0, actual_q − baseline_q) × unit_cost)
+        released_q = held_q − retained_q
+
+    ``area_pot_pence`` is each area's share of the ring-fence for the quarter (see
+    :func:`ring_fence_shares`). The formula is carepool's reading of the 2016-17 policy
+    framework's risk-sharing condition; the unit cost is a parameter and is marked
+    unconfirmed in the framework file.
+    """
+
+    unit_cost_pence: Pence
+    area_pot_pence: Mapping[str, Pence]
+    kind: str = "non_elective_risk_share"
+
+    def assess(self, result: QuarterResult) -> PaymentLine:
+        share = self.area_pot_pence.get(result.area_code, Pence(0))
+        held = share if result.plan >= result.baseline else Pence(0)
+        if result.actual is None:
+            return _line(result, self.unit_cost_pence, held, held, PaymentStatus.NO_DATA,
+                         "no measured value")  # fmt: skip
+        excess = max(Decimal(0), result.actual - result.baseline)
+        retained = min(held, pence(excess * self.unit_cost_pence))
+        released = Pence(held - retained)
+        working = self._working(result.baseline, result.plan, str(result.actual), held, retained)
+        status = PaymentStatus.MET if retained == 0 else PaymentStatus.NOT_MET
+        return _line(result, self.unit_cost_pence, held, released, status, working)
+
+    def published_working(self, line: PaymentLine, actual: str) -> str:
+        if line.actual is None:
+            return line.working
+        return self._working(line.baseline, line.plan, actual, line.pot_pence, line.retained_pence)
+
+    def _working(
+        self, baseline: Decimal, plan: Decimal, actual: str, held: Pence, retained: Pence
+    ) -> str:
+        cost = format_money(self.unit_cost_pence)
+        return (
+            f"held = {format_money(held)} (plan {plan} against baseline {baseline}); "
+            f"retained = min(held, max(0, {actual} − {baseline}) × {cost}) = "
+            f"{format_money(retained)}; released = {format_money(Pence(held - retained))}"
+        )
+
+
+def ring_fence_shares(ring_fence: Pence, nhs_allocations: Mapping[str, Pence]) -> dict[str, Pence]:
+    """Each area's share of a national ring-fence, in proportion to its NHS minimum, exactly."""
+    return split_by_weights(ring_fence, dict(nhs_allocations))
+
+
+def _non_elective_risk_share(
+    parameters: Mapping[str, Any], area_pots: Mapping[str, Pence]
+) -> PaymentRule:
+    if not area_pots:
+        raise PaymentError(
+            "payment kind 'non_elective_risk_share' needs each area's share of the "
+            f"{parameters.get('ring_fence', 'ring-fenced')} ring-fence, which carepool's "
+            "payment runs do not yet supply; it cannot be run from a plan alone"
+        )
+    return NonElectiveRiskShare(parse_money(str(parameters["cost_per_admission"])), area_pots)
+
+
 def _non_elective_reduction(
     parameters: Mapping[str, Any], _area_pots: Mapping[str, Pence]
 ) -> PaymentRule:
@@ -261,6 +328,7 @@ def _conditions_and_metrics(
 RULE_KINDS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Pence]], PaymentRule]] = {
     "non_elective_reduction": _non_elective_reduction,
     "conditions_and_metrics": _conditions_and_metrics,
+    "non_elective_risk_share": _non_elective_risk_share,
 }
 """Each payment kind carepool runs, by the name the framework file gives it."""
 

@@ -15,8 +15,14 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from carepool.domain.errors import FrameworkError, NotFound, Problem
-from carepool.domain.framework import Framework, framework_problems, metric_problems
+from carepool.domain.framework import (
+    Framework,
+    framework_problems,
+    metric_problems,
+    overlap_problems,
+)
 from carepool.domain.metric_catalogue import catalogue
+from carepool.domain.periods import programme_financial_years
 
 
 def available_years() -> list[str]:
@@ -48,6 +54,24 @@ def load_framework(year: str) -> Framework:
             f"{source.name}: 'year' is {framework.year!r} but the file is named for {year!r}",
             [Problem("year does not match the file name", file=source.name, key="year")],
         )
+    overlaps = overlap_problems(framework, source.name, shipped_financial_years())
+    if overlaps:
+        raise FrameworkError(f"{source.name} overlaps another programme year", overlaps)
+    return framework
+
+
+def shipped_financial_years() -> dict[str, tuple[str, ...]]:
+    """Each shipped programme year's financial years, read from the file names alone."""
+    return {year: programme_financial_years(year) for year in available_years()}
+
+
+def check_framework_file(path: Path) -> Framework:
+    """Validate a draft framework as if it were shipped, without installing it: the file
+    itself, and that its financial years are not already another shipped year's."""
+    framework = load_framework_file(path)
+    overlaps = overlap_problems(framework, path.name, shipped_financial_years())
+    if overlaps:
+        raise FrameworkError(f"{path.name} overlaps a shipped programme year", overlaps)
     return framework
 
 

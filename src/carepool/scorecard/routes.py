@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from carepool.allocation.service import allocated_years
 from carepool.domain.benchmark import Verdict
 from carepool.domain.geography import Area
 from carepool.domain.roles import Principal
@@ -52,7 +53,7 @@ def find_area(
     q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
     year: str | None = None,
 ) -> Response:
-    chosen = check_year(year or available_years()[-1])
+    chosen = check_year(year or allocated_years(session)[-1])
     geo = year_geography(session, chosen)
     areas = sorted(geo.areas, key=lambda a: a.name)
     results = matching(areas, council_names(session, geo), q) if q.strip() else []
@@ -72,7 +73,7 @@ def find_area(
 def area_scorecard(
     request: Request, code: str, session: DbSession, viewer: PublicViewer, year: str | None = None
 ) -> Response:
-    chosen = check_year(year or available_years()[0])
+    chosen = check_year(year or allocated_years(session)[0])
     card = scorecard(session, chosen, code, viewer)
     context = {
         "card": card,

@@ -36,13 +36,22 @@ MEASURES = {
     "rate_per_100000": "Rate per 100,000",
     "percentage": "Percentage",
     "score": "Score",
+    "days": "Days",
 }
 DIRECTIONS = {"lower_is_better": "Lower", "higher_is_better": "Higher"}
 PAYMENT_KINDS = {
     "conditions_and_metrics": "Payment on national conditions and metrics",
     "non_elective_reduction": "Payment for reducing emergency admissions",
     "local_risk_share": "Local risk share",
+    "non_elective_risk_share": "Risk share against emergency admissions",
     "none": "No payment for performance",
+}
+RULE_KINDS = {
+    "improved_bcf_conditions": "Improved Better Care Fund grant conditions",
+    "year_end_reconciliation": "Year-end reconciliation",
+    "discharge_fund": "Adult social care discharge fund",
+    "better_care_grant_conditions": "Better Care Grant conditions",
+    "transfer_to_social_care": "NHS transfer to social care",
 }
 
 
@@ -81,6 +90,8 @@ def framework(request: Request, year: str, session: DbSession, viewer: PublicVie
         "measures": MEASURES,
         "directions": DIRECTIONS,
         "payment_kinds": PAYMENT_KINDS,
+        "rule_kinds": RULE_KINDS,
+        "figures": {figure.key: figure for figure in chosen.figure_statuses()},
     }
     return render(request, "framework.html", context, viewer=viewer, session=session)
 

@@ -113,7 +113,7 @@ def area_page(
     year: str | None = None,
     version: VersionQuery = None,
 ) -> Response:
-    chosen = check_year(year or available_years()[-1])
+    chosen = check_year(year or allocation.allocated_years(session)[-1])
     geo = year_geography(session, chosen)
     area = geo.area(code)
     shown = _visible_allocation(session, chosen, viewer, area, version)

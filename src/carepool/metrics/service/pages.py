@@ -405,10 +405,12 @@ RELATED_STATISTICS = {
 
 
 def find_area(session: Session, code: str) -> YearGeography:
-    """The newest programme year's geography that has the area (codes change over time)."""
+    """The newest programme year's geography that has the area (codes change over time) and
+    whose population vintage is imported: similar areas are found by population, so a
+    year whose figures are not there yet cannot describe the area."""
     for year in reversed(available_years()):
         geo = year_geography(session, year)
-        if any(area.code == code for area in geo.areas):
+        if geo.population_vintage is not None and any(area.code == code for area in geo.areas):
             return geo
     raise NotFound(f"no Health and Wellbeing Board area {code!r}")
 
