@@ -23,6 +23,7 @@ from carepool.demo.ledger import demo_ledgers
 from carepool.demo.metrics import DEMO_METRICS_YEAR, DEMO_SCALE
 from carepool.demo.substitution import demo_substitution
 from carepool.domain.allocation import AllocationStatus
+from carepool.domain.errors import Conflict, NotFound
 from carepool.domain.money import split_by_weights
 from carepool.domain.plan import PlanContent
 from carepool.domain.plan_rules import PlanContext, blocking, check_plan
@@ -367,19 +368,17 @@ def _later_plan(
     rng: random.Random,
 ) -> int:
     editor = _actor(f"editor-{area_code}", f"area_editor:{area_code}")
-    if rollforward.source_year(session, geo.framework.year, area_code) != before:
+    try:
+        rolled = rollforward.roll_forward_area(session, geo, before, area_code, editor)
+    except (Conflict, NotFound):  # no approved plan to start from: a new plan
         _plan_for(session, geo, area_code, outcome, rng)
         return 1
-    rolled = rollforward.roll_forward_area(session, geo, before, area_code, editor)
     if area_code == geo.areas[0].code and before == DEMO_YEARS[0]:
         return 1  # the demo area's draft, left for its editor to finish
-    plan = plans.find(session, geo.framework.year, area_code)
-    assert plan is not None and rolled.outcome == "rolled_forward"
+    assert rolled.content is not None
     facts = plans.area_facts(session, geo, area_code)
     population = geo.bands.get(area_code, {}).get("all", 100_000)
-    content = finish_rolled_plan(
-        plans.content_of(plans.current_version(plan)), facts.context, population, rng
-    )
+    content = finish_rolled_plan(rolled.content, facts.context, population, rng)
     _plan_for(session, geo, area_code, outcome, rng, content=content)
     return 1
 
