@@ -12,7 +12,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from carepool.domain.errors import Conflict, NotFound
 from carepool.domain.money import split_by_weights
 from carepool.domain.plan import PlanContent
 from carepool.domain.plan_rules import PlanContext, blocking, check_plan
-from carepool.domain.plan_workflow import Action
+from carepool.domain.plan_workflow import Action, PlanStatus
 from carepool.domain.roles import SYSTEM, Principal, principal
 from carepool.frameworks import load_framework
 from carepool.geography.service import (
@@ -354,7 +354,12 @@ def demo_later_plans(session: Session, rng: random.Random) -> int:
         outcomes = [name for name, count in OUTCOMES for _ in range(count)]
         outcomes += ["approved"] * (len(geo.areas) - len(outcomes))
         rng.shuffle(outcomes)
-        for area, outcome in zip(geo.areas, outcomes, strict=False):
+        rows = cast(list[dict[str, str]], plans.national_status(session, before)["plans"])
+        stuck = {r["area_code"] for r in rows if r["status"] == PlanStatus.DRAFT}
+        for area, drawn in zip(geo.areas, outcomes, strict=False):
+            # An area with no plan past draft last year struggles again: its new plan
+            # still has a problem to fix.
+            outcome: Outcome = "draft_with_problems" if area.code in stuck else drawn
             made += _later_plan(session, geo, before, area.code, outcome, rng)
     return made
 
