@@ -103,7 +103,7 @@ def varied_db_file(
 
 @pytest.fixture(scope="module")
 def demo_engine(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """The demo as built (2015-16 and 2017-19 published), this module's copy."""
+    """The demo as built (2015-16, 2016-17, 2017-19 and 2019-20 published), this module's copy."""
     engine = _copy_database(demo_db_file, tmp_path_factory.mktemp("demo-copy"))
     yield engine
     engine.dispose()

@@ -12,7 +12,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from sqlalchemy.orm import Session
 
@@ -24,10 +24,11 @@ from carepool.demo.metrics import DEMO_METRICS_YEAR, DEMO_SCALE
 from carepool.demo.pooling import demo_allocations, with_trajectory
 from carepool.demo.substitution import demo_substitution
 from carepool.domain.allocation import AllocationStatus
+from carepool.domain.errors import Conflict, NotFound
 from carepool.domain.money import split_by_weights
 from carepool.domain.plan import PlanContent
 from carepool.domain.plan_rules import PlanContext, blocking, check_plan
-from carepool.domain.plan_workflow import Action
+from carepool.domain.plan_workflow import Action, PlanStatus
 from carepool.domain.roles import SYSTEM, Principal, principal
 from carepool.frameworks import load_framework
 from carepool.geography.service import (
@@ -361,7 +362,12 @@ def demo_later_plans(session: Session, rng: random.Random) -> int:
         outcomes = [name for name, count in OUTCOMES for _ in range(count)]
         outcomes += ["approved"] * (len(geo.areas) - len(outcomes))
         rng.shuffle(outcomes)
-        for area, outcome in zip(geo.areas, outcomes, strict=False):
+        rows = cast(list[dict[str, str]], plans.national_status(session, before)["plans"])
+        stuck = {r["area_code"] for r in rows if r["status"] == PlanStatus.DRAFT}
+        for area, drawn in zip(geo.areas, outcomes, strict=False):
+            # An area with no plan past draft last year struggles again: its new plan
+            # still has a problem to fix.
+            outcome: Outcome = "draft_with_problems" if area.code in stuck else drawn
             made += _later_plan(session, geo, before, area.code, outcome, rng)
     return made
 
@@ -375,19 +381,17 @@ def _later_plan(
     rng: random.Random,
 ) -> int:
     editor = _actor(f"editor-{area_code}", f"area_editor:{area_code}")
-    if rollforward.source_year(session, geo.framework.year, area_code) != before:
+    try:
+        rolled = rollforward.roll_forward_area(session, geo, before, area_code, editor)
+    except (Conflict, NotFound):  # no approved plan to start from: a new plan
         _plan_for(session, geo, area_code, outcome, rng)
         return 1
-    rolled = rollforward.roll_forward_area(session, geo, before, area_code, editor)
     if area_code == geo.areas[0].code and before == DEMO_YEARS[0]:
         return 1  # the demo area's draft, left for its editor to finish
-    plan = plans.find(session, geo.framework.year, area_code)
-    assert plan is not None and rolled.outcome == "rolled_forward"
+    assert rolled.content is not None
     facts = plans.area_facts(session, geo, area_code)
     population = geo.bands.get(area_code, {}).get("all", 100_000)
-    content = finish_rolled_plan(
-        plans.content_of(plans.current_version(plan)), facts.context, population, rng
-    )
+    content = finish_rolled_plan(rolled.content, facts.context, population, rng)
     _plan_for(session, geo, area_code, outcome, rng, content=content)
     return 1
 

@@ -50,6 +50,7 @@ class AreaRollForward:
     pooled_pence: int = 0
     changes: tuple[Change, ...] = ()
     findings: tuple[Finding, ...] = ()
+    content: PlanContent | None = None
 
 
 def check_years(from_year: str, to_year: str) -> None:
@@ -146,6 +147,7 @@ def roll_forward_area(
         pooled_pence=rolled.content.pooled(),
         changes=rolled.changes,
         findings=tuple(check_plan(rolled.content, facts.context)),
+        content=rolled.content,
     )
 
 
