@@ -148,7 +148,8 @@ def test_the_api_publishes_rounded_counts_to_the_public(
     assert all(c is None or c % 5 == 0 for c in counts)
     england = client_for(demo_engine).get(f"/api/v1/budgets/collection/{QUARTER}").json()
     assert england["area_code"] is None and england["live_at_quarter_end"] > 0
-    assert client_for(demo_engine).get("/api/v1/budgets/collection/Q9").status_code == 400
+    assert client_for(demo_engine).get("/api/v1/budgets/collection/Q9").status_code == 422
+    assert client_for(demo_engine).get("/api/v1/budgets/collection/2015-17-Q1").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------

@@ -131,10 +131,22 @@ def chosen_quarter(session: Session, offered: list[Quarter], slug: str | None) -
     return ended[-1]
 
 
+_REPORTS = "carepool.budget_reports"
+
+
 def _report(session: Session, q: Quarter, area_code: str | None) -> service.QuarterReport:
     """The core report, read as the system: only its aggregates leave this module, and the
-    pages publish them through disclosure control unless the viewer may see them exact."""
-    return service.quarter_report(session, q.financial_year, q.number, SYSTEM, area_code)
+    pages publish them through disclosure control unless the viewer may see them exact.
+
+    Kept for the unit of work, so choosing the default quarter and showing it read it once.
+    """
+    kept: dict[tuple[str, str | None], service.QuarterReport] = session.info.setdefault(
+        _REPORTS, {}
+    )
+    key = (q.label, area_code)
+    if key not in kept:
+        kept[key] = service.quarter_report(session, q.financial_year, q.number, SYSTEM, area_code)
+    return kept[key]
 
 
 def collection(session: Session, q: Quarter, area_code: str | None) -> Counts:
