@@ -169,3 +169,28 @@ def test_any_damaged_row_refuses_the_whole_file_and_changes_nothing(
     error = refused(sqlite_engine, path)
     assert (row + 2) in {p.row for p in error.problems}
     assert snapshot(sqlite_engine) == before
+
+
+def test_a_transactions_workbook_is_read_like_a_csv(
+    budgeted: list[str], sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(TRANSACTION_HEADER.split(","))
+    sheet.append(["PB-1", dt.date(2015, 4, 30), "provider_invoice", "nhs", 12.5, "INV-1"])
+    sheet.append(["PB-4", "2015-06-30", "provider_invoice", "council", "£1,000.00", "INV-2"])
+    sheet.append(["PB-1", dt.date(2015, 5, 1), "provider_invoice", "nhs", -3, "INV-3"])
+    path = tmp_path / "spend.xlsx"
+    book.save(path)
+    error = refused(sqlite_engine, path)
+    assert where(error) == {(4, "amount")}
+    sheet.delete_rows(4)
+    book.save(path)
+    with unit_of_work(sqlite_engine) as session:
+        outcome = service.import_transactions(session, path, SYSTEM)
+    assert (outcome.rows, outcome.spend_pence) == (2, 1250 + 100000)

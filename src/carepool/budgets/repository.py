@@ -13,7 +13,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, insert, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from carepool.domain.personal_budget import (
@@ -129,6 +140,7 @@ def _budget_values(new: NewBudget, actor: str, at: dt.datetime) -> dict[str, Any
         "nhs_holding": t.nhs_holding.value if t.nhs_holding else None,
         "council_holding": t.council_holding.value if t.council_holding else None,
         "status": BudgetStatus.ACTIVE.value,
+        "spent_pence": 0,
         "source": new.source[:300],
         "created_by": actor,
         "created_at": at,
@@ -365,18 +377,27 @@ def budget_spend(session: Session, budget_id: int) -> dict[tuple[str, str], int]
 
 def overspent(session: Session, area_code: str | None = None) -> list[tuple[str, int, int]]:
     """Budgets whose spend is more than the whole budget: reference, budget, spend."""
-    t = BudgetTransactionRow
     b = PersonalBudgetRow
-    spent = func.sum(t.amount_pence)
     query = (
-        select(b.reference, b.total_pence, spent)
-        .join(t, t.budget_id == b.id)
-        .where(t.kind != TransactionKind.RECOVERY.value, _in_area(area_code))
-        .group_by(b.id, b.reference, b.total_pence)
-        .having(spent > b.total_pence)
+        select(b.reference, b.total_pence, b.spent_pence)
+        .where(b.spent_pence > b.total_pence, _in_area(area_code))
         .order_by(b.reference)
     )
-    return [(r, int(total), int(s)) for r, total, s in session.execute(query)]
+    return [(r, int(total), int(spent)) for r, total, spent in session.execute(query)]
+
+
+def add_spend(session: Session, spent: dict[int, int]) -> None:
+    """Add each budget's new spend (pence by budget id) to its running total."""
+    if not spent:
+        return
+    statement = (
+        update(_BUDGETS)
+        .where(_BUDGETS.c.id == bindparam("budget"))
+        .values(spent_pence=_BUDGETS.c.spent_pence + bindparam("pence"))
+    )
+    session.connection().execute(
+        statement, [{"budget": i, "pence": pence} for i, pence in sorted(spent.items())]
+    )
 
 
 def facts(

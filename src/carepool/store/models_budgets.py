@@ -32,7 +32,10 @@ class PersonalBudgetRow(Base):
     """One person's personal budget for a span within one pooled-budget year.
 
     ``status`` is the latest of its :class:`BudgetStatusRow` history, kept here so lists do
-    not re-read the history. ``source`` says where it came from (a file and row, or the
+    not re-read the history. ``spent_pence`` is its spend so far (recoveries are not spend),
+    moved by each transactions import as the pools' running balances are, so an overspent
+    budget is found without summing millions of lines; the report's sub-ledger check sums the
+    lines themselves. ``source`` says where it came from (a file and row, or the
     service that set it up).
     """
 
@@ -60,6 +63,7 @@ class PersonalBudgetRow(Base):
     nhs_holding: Mapped[str | None] = mapped_column(String(20))
     council_holding: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
+    spent_pence: Mapped[int] = mapped_column(BigInteger, default=0)
     source: Mapped[str] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -144,7 +144,7 @@ def synthetic_budgets(
         ends = (
             last
             if rng.random() < 0.8
-            else starts + dt.timedelta(days=rng.randrange(30, (last - starts).days + 1))
+            else min(starts + dt.timedelta(days=rng.randrange(30, (last - starts).days + 1)), last)
         )
         low, high = AMOUNT_RANGES[eligibility]
         whole = rng.randrange(low * 100, high * 100)
@@ -156,8 +156,8 @@ def synthetic_budgets(
                 nhs_number=test_nhs_number(index),
                 eligibility=eligibility,
                 starts=starts,
-                ends=min(ends, last),
-                review_due=min(starts + dt.timedelta(days=182), last),
+                ends=ends,
+                review_due=min(starts + dt.timedelta(days=182), ends),
                 nhs_pence=nhs,
                 council_pence=council,
                 nhs_holding=_pick(rng, NHS_HOLDING_MIX) if nhs else "",

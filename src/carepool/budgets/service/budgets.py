@@ -346,7 +346,7 @@ class BudgetDetail:
 
     @property
     def overspent(self) -> bool:
-        return self.spent_pence > self.budget.total_pence
+        return self.budget.spent_pence > self.budget.total_pence
 
 
 def budget_detail(session: Session, reference: str, viewer: Principal) -> BudgetDetail:

@@ -127,9 +127,18 @@ def import_transactions(session: Session, path: Path, actor: Principal) -> Trans
         spend = sum(s.pence for k, s in sums.items() if not k[2])
         recovered = sum(s.pence for k, s in sums.items() if k[2])
         repo.finish_import(session, row, rows, spend, recovered, entries)
+        repo.add_spend(session, _spend_by_budget(sums))
     outcome = TransactionImport(path.name, digest, rows, spend, recovered, entries)
     _audit(session, pools, sums, by_id, actor, outcome)
     return outcome
+
+
+def _spend_by_budget(sums: dict[Key, _Sum]) -> dict[int, int]:
+    spent: dict[int, int] = defaultdict(int)
+    for (budget_id, _, recovery, _), total in sums.items():
+        if not recovery:
+            spent[budget_id] += total.pence
+    return dict(spent)
 
 
 def _check_of(key: repo.BudgetKey, closed: Sequence[Period]) -> BudgetCheck:

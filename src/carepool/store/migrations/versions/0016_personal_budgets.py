@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("nhs_holding", sa.String(length=20), nullable=True),
         sa.Column("council_holding", sa.String(length=20), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("spent_pence", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.String(length=300), nullable=False),
         sa.Column("created_by", sa.String(length=120), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
