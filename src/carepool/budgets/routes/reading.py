@@ -167,10 +167,12 @@ class BudgetLine:
     status: str
     holdings: str
     budget_pence: int
+    spent_pence: int
     starts: dt.date
     ends: dt.date
     review: dt.date
     overspent: bool
+    unspent: bool
 
 
 def _holdings(nhs: str | None, council: str | None) -> str:
@@ -191,8 +193,8 @@ def budgets(
     session: Session, area_code: str, chosen: Filters, viewer: Principal
 ) -> tuple[list[BudgetLine], int]:
     """The area's budgets matching the filters (at most :data:`SHOWN`), and how many match."""
-    over = {ref for ref, _, _ in service.overspent(session, viewer, area_code)}
     rows = [r for r in service.list_budgets(session, area_code, viewer) if _matches(r, chosen)]
+    today = dt.date.today()
     lines = [
         BudgetLine(
             reference=r.reference,
@@ -200,10 +202,14 @@ def budgets(
             status=STATUS_LABELS.get(r.status, r.status),
             holdings=_holdings(r.nhs_holding, r.council_holding),
             budget_pence=r.total_pence,
+            spent_pence=r.spent_pence,
             starts=r.starts,
             ends=r.ends,
             review=r.review_due,
-            overspent=r.reference in over,
+            overspent=r.spent_pence > r.total_pence,
+            unspent=largely_unspent(
+                r.total_pence, r.spent_pence, r.starts, r.ends, min(today, r.ends)
+            ),
         )
         for r in rows[:SHOWN]
     ]
