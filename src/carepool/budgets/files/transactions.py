@@ -159,7 +159,7 @@ def _records(path: Path, log: ProblemLog) -> Iterator[tuple[int, Sequence[str]]]
     with path.open(encoding="utf-8-sig", newline="") as handle:
         try:
             for number, cells in enumerate(csv.reader(handle), start=1):
-                if any(cell.strip() for cell in cells):
+                if cells and (cells[0].strip() or any(cell.strip() for cell in cells)):
                     yield number, cells
         except (UnicodeDecodeError, csv.Error) as exc:
             log.add(f"the file cannot be read as UTF-8 CSV ({exc})")

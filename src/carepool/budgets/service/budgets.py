@@ -133,8 +133,8 @@ def create_budget(
     problems = budget_problems(terms)
     if problems:
         raise BudgetError(f"budget {terms.reference!r} refused", problems)
-    [row] = set_up(session, [(terms, "entered by " + actor.username)], actor, where=None)
-    return row
+    [budget_id] = set_up(session, [(terms, "entered by " + actor.username)], actor, where=None)
+    return _budget(session, budget_id)
 
 
 def _with_person(terms: BudgetTerms, person: str) -> BudgetTerms:
@@ -149,8 +149,8 @@ def set_up(
     actor: Principal,
     *,
     where: Callable[[int], Problem] | None,
-) -> list[BudgetRow]:
-    """Store checked budgets and post their allocations, all or none.
+) -> list[int]:
+    """Store checked budgets and post their allocations, all or none; their ids in order.
 
     ``where`` locates budget ``i`` in its file, so a refusal names the row; without it a
     refusal is a :class:`BudgetError`.
@@ -169,7 +169,7 @@ def set_up(
     new = [NewBudget(terms, pools[i].id, source) for i, (terms, source) in enumerate(budgets)]
     ids = repo.add_budgets(session, new, actor.username, _now())
     _post_allocations(session, budgets, pools, actor)
-    return [_budget(session, i) for i in ids] if len(ids) <= 100 else []
+    return ids
 
 
 def _budget(session: Session, budget_id: int) -> BudgetRow:
