@@ -263,7 +263,8 @@ def _known(parameters: Any, operation: Any, world: PoolWorld) -> dict[str, objec
     """Values the pool world holds for ``parameters``, for a quarter of the calls: random text
     only reaches the 404 paths. Names not listed here (a plan action, a version) keep their
     generated values."""
-    quarter = "2015-16-Q4" if "/returns/" in operation.path else "Q1"
+    named = "/returns/" in operation.path or "/budgets/" in operation.path
+    quarter = "2015-16-Q4" if named else "Q1"
     known: dict[str, object] = {
         "year": YEAR,
         "area": world.own,

@@ -148,7 +148,8 @@ def test_the_api_publishes_rounded_counts_to_the_public(
     assert all(c is None or c % 5 == 0 for c in counts)
     england = client_for(demo_engine).get(f"/api/v1/budgets/collection/{QUARTER}").json()
     assert england["area_code"] is None and england["live_at_quarter_end"] > 0
-    assert client_for(demo_engine).get("/api/v1/budgets/collection/Q9").status_code == 400
+    assert client_for(demo_engine).get("/api/v1/budgets/collection/Q9").status_code == 422
+    assert client_for(demo_engine).get("/api/v1/budgets/collection/2015-17-Q1").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,3 +268,19 @@ def test_only_the_coordinator_sets_budgets_up(
     assert client_for(demo_engine, "national").get(f"/budgets/{own}/people/new").status_code == 403
     public = client_for(demo_engine).get(f"/budgets/{own}/people/new", follow_redirects=False)
     assert public.status_code == 303 and public.headers["location"].startswith("/sign-in")
+
+
+def test_a_coordinator_cannot_post_spend_to_another_areas_budget(
+    fresh_engine: Engine, client_for: ClientFor, csrf_of: CsrfOf, area_codes: tuple[str, str]
+) -> None:
+    own, other = area_codes
+    theirs = _budgets(fresh_engine, other)[0]
+    client = client_for(fresh_engine, "coordinator")
+    day = theirs.ends.isoformat()
+    text = f"budget,date,kind,part,amount,reference\n{theirs.reference},{day},provider_invoice,"
+    part = "nhs" if theirs.nhs_pence else "council"
+    refused = _upload(client, csrf_of, own, "theirs.csv", f"{text}{part},10.00,X\n")
+    assert refused.status_code == 403, refused.text
+    assert "There is a problem" in refused.text
+    after = next(b for b in _budgets(fresh_engine, other) if b.reference == theirs.reference)
+    assert after.spent_pence == theirs.spent_pence, "nothing was posted"

@@ -222,7 +222,7 @@ def test_pages_on_a_database_without_allocations_are_valid_html(
     assert helpful.status_code == 200
     assert f"carepool allocate {YEAR}" in helpful.text
     check_page(helpful.text, "no allocation, national")
-    for path in ("/", "/frameworks/2015-16", "/national", "/account"):
+    for path in ("/", "/frameworks/2015-16", "/national", "/account", "/budgets"):
         response = national.get(path)
         assert response.status_code == 200, path
         check_page(response.text, f"{path} on an empty database")

@@ -34,6 +34,8 @@ MENU = (
     MenuLink("/plans/2015-16", "Plans"),
     MenuLink("/metrics", "Metrics"),
     MenuLink("/payments/2015-16", "Payments"),
+    MenuLink("/pooling", "Pooling"),
+    MenuLink("/budgets", "Personal budgets"),
     MenuLink("/pools/2015-16", "Pooled budgets", POOLED_BUDGETS),
     MenuLink("/national", "National dashboard", NATIONAL_DASHBOARD),
     MenuLink("/account", "Your account", SIGNED_IN),

@@ -73,6 +73,8 @@ def _collection_page(
     slug: str | None,
 ) -> Response:
     quarters = reading.quarters(session)
+    if not quarters and area is None:
+        return render(request, "budget_none.html", viewer=viewer, session=session)
     chosen = reading.chosen_quarter(session, quarters, slug)
     shown = publish(reading.collection(session, chosen, area), sees_exact_counts(viewer, area))
     context = {

@@ -131,10 +131,22 @@ def chosen_quarter(session: Session, offered: list[Quarter], slug: str | None) -
     return ended[-1]
 
 
+_REPORTS = "carepool.budget_reports"
+
+
 def _report(session: Session, q: Quarter, area_code: str | None) -> service.QuarterReport:
     """The core report, read as the system: only its aggregates leave this module, and the
-    pages publish them through disclosure control unless the viewer may see them exact."""
-    return service.quarter_report(session, q.financial_year, q.number, SYSTEM, area_code)
+    pages publish them through disclosure control unless the viewer may see them exact.
+
+    Kept for the unit of work, so choosing the default quarter and showing it read it once.
+    """
+    kept: dict[tuple[str, str | None], service.QuarterReport] = session.info.setdefault(
+        _REPORTS, {}
+    )
+    key = (q.label, area_code)
+    if key not in kept:
+        kept[key] = service.quarter_report(session, q.financial_year, q.number, SYSTEM, area_code)
+    return kept[key]
 
 
 def collection(session: Session, q: Quarter, area_code: str | None) -> Counts:
@@ -155,10 +167,12 @@ class BudgetLine:
     status: str
     holdings: str
     budget_pence: int
+    spent_pence: int
     starts: dt.date
     ends: dt.date
     review: dt.date
     overspent: bool
+    unspent: bool
 
 
 def _holdings(nhs: str | None, council: str | None) -> str:
@@ -179,8 +193,8 @@ def budgets(
     session: Session, area_code: str, chosen: Filters, viewer: Principal
 ) -> tuple[list[BudgetLine], int]:
     """The area's budgets matching the filters (at most :data:`SHOWN`), and how many match."""
-    over = {ref for ref, _, _ in service.overspent(session, viewer, area_code)}
     rows = [r for r in service.list_budgets(session, area_code, viewer) if _matches(r, chosen)]
+    today = dt.date.today()
     lines = [
         BudgetLine(
             reference=r.reference,
@@ -188,10 +202,14 @@ def budgets(
             status=STATUS_LABELS.get(r.status, r.status),
             holdings=_holdings(r.nhs_holding, r.council_holding),
             budget_pence=r.total_pence,
+            spent_pence=r.spent_pence,
             starts=r.starts,
             ends=r.ends,
             review=r.review_due,
-            overspent=r.reference in over,
+            overspent=r.spent_pence > r.total_pence,
+            unspent=largely_unspent(
+                r.total_pence, r.spent_pence, r.starts, r.ends, min(today, r.ends)
+            ),
         )
         for r in rows[:SHOWN]
     ]
