@@ -22,6 +22,9 @@ from sqlalchemy import Engine
 from test_routes_guard import all_routes
 from test_tasks import DEMO_USERNAMES
 
+from carepool.domain.roles import PUBLIC, Principal, principal
+from carepool.web.navigation import menu
+
 ClientFor = Callable[..., Any]
 HREF = re.compile(r'<a [^>]*href="([^"#]*)(?:#[^"]*)?"')
 STARTS = ("/", "/tasks")
@@ -95,3 +98,31 @@ def test_no_demo_account_is_shown_a_link_it_may_not_open(
     assert {"/tasks", "/plans/{year}", "/plans/{year}/{area}"} <= set(seen)
     assert MUST_REACH.get(username, set()) <= set(seen)
     assert not MUST_NOT_REACH.get(username, set()) & set(seen)
+
+
+def _menu(viewer: Principal, signed_in: bool = True) -> list[str]:
+    return [link.text for link in menu(viewer, signed_in)]
+
+
+def test_the_menu_shows_each_role_the_pages_it_may_open() -> None:
+    commissioner = principal("s", "s", ["area_signatory:E06000001:E38000001"])
+    chair = principal("c", "c", ["area_signatory:E06000001:HWB"])
+    assert "Pooled budgets" not in _menu(commissioner)
+    assert "Pooled budgets" in _menu(chair)
+    assert "National dashboard" in _menu(principal("a", "a", ["analyst"]))
+    assert "National dashboard" not in _menu(principal("f", "f", ["pool_finance:E06000001"]))
+    assert "Sign in" in _menu(PUBLIC, signed_in=False)
+    assert "Your tasks" not in _menu(PUBLIC, signed_in=False)
+    # An error page is rendered without its viewer: someone signed in still gets their own
+    # links, and no role's.
+    after_error = _menu(PUBLIC, signed_in=True)
+    assert "Your tasks" in after_error and "Sign in" not in after_error
+    assert "Pooled budgets" not in after_error
+
+
+def test_a_signed_in_persons_error_page_does_not_offer_to_sign_in(
+    demo_engine: Engine, client_for: ClientFor
+) -> None:
+    missing = client_for(demo_engine, "finance").get("/frameworks/1999-00")
+    assert missing.status_code == 404
+    assert 'href="/tasks"' in missing.text and 'href="/sign-in"' not in missing.text

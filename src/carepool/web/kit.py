@@ -126,7 +126,7 @@ def render(
     shown_to = viewer or PUBLIC
     base = {
         "viewer": shown_to,
-        "menu": menu(shown_to),
+        "menu": menu(shown_to, signed_in=bool(signed_in_as) or not shown_to.is_public),
         "signed_in_as": viewer.display_name if viewer and not viewer.is_public else signed_in_as,
         "csrf_token": csrf_token(request),
         "flashes": _pop_flashes(request),

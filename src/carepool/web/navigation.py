@@ -20,10 +20,14 @@ class MenuLink:
     access: Access | None = None  # None: a public page
     public_only: bool = False  # shown only to people not signed in (signing in)
 
-    def shown_to(self, viewer: Principal) -> bool:
+    def shown_to(self, viewer: Principal, signed_in: bool) -> bool:
         if self.public_only:
-            return viewer.is_public
-        return self.access is None or self.access.allows(viewer)
+            return not signed_in
+        if self.access is None:
+            return True
+        if viewer.is_public:  # a page rendered without its viewer (an error): only the
+            return signed_in and self.access == SIGNED_IN  # links anyone signed in may open
+        return self.access.allows(viewer)
 
 
 MENU = (
@@ -43,9 +47,13 @@ MENU = (
 )
 
 
-def menu(viewer: Principal) -> list[MenuLink]:
-    """The menu links the viewer may follow, in order."""
-    return [link for link in MENU if link.shown_to(viewer)]
+def menu(viewer: Principal, signed_in: bool) -> list[MenuLink]:
+    """The menu links the viewer may follow, in order.
+
+    ``signed_in`` says someone is signed in when the page was rendered without its viewer
+    (error pages): they get the links every signed-in person may follow, never a role's.
+    """
+    return [link for link in MENU if link.shown_to(viewer, signed_in or not viewer.is_public)]
 
 
 PAGES = {"national": NATIONAL_DASHBOARD, "pools": POOLED_BUDGETS, "signed_in": SIGNED_IN}
