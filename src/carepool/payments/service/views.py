@@ -133,22 +133,27 @@ class QuarterRuns:
 
 
 def quarters(session: Session, year: str) -> list[QuarterRuns]:
-    """The year's four payment quarters with their runs."""
-    stored = repo.runs(session, year)
-    measured = audit.until_changed(
-        session, "measured areas", year, lambda: _measured(session, year)
+    """The year's four payment quarters with their runs, for showing: kept until the data
+    change, as a quarter's runs hold every area's line (the runs are read with their lines
+    and events, so a kept run needs no session; the steps read runs afresh)."""
+    return list(
+        audit.until_changed(session, "payment quarters", year, lambda: _quarters(session, year))
     )
+
+
+def _quarters(session: Session, year: str) -> tuple[QuarterRuns, ...]:
+    stored = repo.runs(session, year)
+    measured = _measured(session, year)
     found = []
     for number in range(1, 5):
         period = quarter_period(year, number)
         runs = tuple(r for r in stored if r.quarter == period.label)
         found.append(QuarterRuns(number, period, runs, measured[number - 1]))
-    return found
+    return tuple(found)
 
 
 def _measured(session: Session, year: str) -> tuple[int, ...]:
-    """How many areas have a stored value of the payment metric in each quarter of the year:
-    each count reads every area's value, so the page keeps them until the values change."""
+    """How many areas have a stored value of the payment metric in each quarter of the year."""
     return tuple(
         len(metric_results.period_values(session, PAYMENT_METRIC, quarter_period(year, n).label))
         for n in range(1, 5)

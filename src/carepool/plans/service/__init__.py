@@ -7,6 +7,7 @@ change starts a new one. Every step is an event on the plan and in the audit log
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 from collections import Counter
@@ -22,6 +23,7 @@ from carepool.allocation import repository as allocation_store
 from carepool.allocation import service as allocation
 from carepool.allocation.repository import AllocationRun
 from carepool.audit import repository as audit
+from carepool.audit import service as audit_service
 from carepool.domain.allocation import AllocationStatus, area_totals
 from carepool.domain.audit import plan_chain
 from carepool.domain.errors import CarepoolError, Conflict, Forbidden, NotFound, Problem
@@ -517,7 +519,16 @@ def _outstanding(plan: PlanRow | None) -> int:
 
 
 def national_status(session: Session, year: str) -> dict[str, object]:
-    """Every area's plan status, category and pooled money against the minimum."""
+    """Every area's plan status, category and pooled money against the minimum.
+
+    Reading it loads every plan with its versions, so it is kept until the data change (the
+    national list shows it on every visit); each caller gets its own copy to change.
+    """
+    kept = audit_service.until_changed(session, "plan status", year, lambda: _status(session, year))
+    return copy.deepcopy(kept)
+
+
+def _status(session: Session, year: str) -> dict[str, object]:
     geo = year_geography(session, year)
     run = _published_run(session, year)
     minimum_by_area = area_totals(allocation.stored_lines(run))
