@@ -77,6 +77,7 @@ MUST_REACH = {
     "analyst": {"/national", "/pools/{year}/returns"},
     "finance": {"/pools/{year}", "/pools/{year}/{area}/returns/{quarter}"},
     "chair": {"/pools/{year}"},
+    "coordinator": {"/budgets/{area}/people", "/budgets/{area}/people/{reference}"},
 }
 """Pages each account must reach by links, so the crawl cannot pass by going nowhere."""
 MUST_NOT_REACH = {
@@ -84,6 +85,7 @@ MUST_NOT_REACH = {
     "signatory": {"/national", "/pools/{year}"},
     "finance": {"/national"},
     "chair": {"/national"},
+    "coordinator": {"/national", "/pools/{year}"},
 }
 """Pages whose links these accounts must not be shown at all."""
 

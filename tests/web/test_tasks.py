@@ -28,7 +28,7 @@ from carepool.tasks import service as tasks
 ClientFor = Callable[..., Any]
 DEMO_USERNAMES = (
     "national", "assurer", "health", "localgov", "analyst", "area", "signatory", "finance",
-    "chair",
+    "chair", "coordinator",
 )  # fmt: skip
 YEAR = "2015-16"
 COUNT = re.compile(r'data-group="([a-z-]+)">([0-9,]+)<')

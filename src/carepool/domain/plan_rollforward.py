@@ -255,14 +255,12 @@ def _schemes(
             continue
         carried.append(s)
     schemes: list[Scheme] = []
-    for index, year in enumerate(framework.financial_years):
+    for year in framework.financial_years:  # one scheme, its amount in each year
         totals = _stream_totals(c for c in contributions if c.financial_year == year)
         for scheme in _scaled(carried, old_totals, totals):
-            ref = scheme.ref if index == 0 else f"{scheme.ref[:12]}/{year}"
             schemes.append(
                 scheme.model_copy(
                     update={
-                        "ref": ref,
                         "financial_year": year,
                         "new_or_existing": NewOrExisting.EXISTING,
                     }

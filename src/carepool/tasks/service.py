@@ -21,10 +21,13 @@ from functools import cached_property
 from sqlalchemy.orm import Session
 
 from carepool.allocation import service as allocation
+from carepool.budgets import service as budgets
 from carepool.domain.allocation import AllocationStatus
 from carepool.domain.errors import CarepoolError
 from carepool.domain.framework import Framework
+from carepool.domain.money import format_money
 from carepool.domain.payment import RunStatus
+from carepool.domain.personal_budget import BudgetStatus
 from carepool.domain.plan_workflow import PlanStatus
 from carepool.domain.roles import Grant, Principal, Role
 from carepool.frameworks import available_years, load_framework
@@ -439,6 +442,53 @@ def payment_runs_to_approve(look: Look, grants: Sequence[Grant]) -> TaskGroup:
     )  # fmt: skip
 
 
+REVIEW_NOTICE = dt.timedelta(days=28)
+"""How far ahead a budget's review shows as a task: four weeks to arrange it with the person."""
+
+NO_REVIEW_DEADLINE = (
+    "Each budget's review date is its own, set in its support plan; the framework sets none."
+)
+
+
+def budgets_to_review(look: Look, grants: Sequence[Grant]) -> TaskGroup:
+    """Live budgets whose review falls due within four weeks (or is overdue)."""
+    horizon = look.today + REVIEW_NOTICE
+    tasks = []
+    for area in _areas(grants):
+        live = budgets.list_budgets(look.session, area, look.viewer, live_on=look.today)
+        due = [b for b in live if b.status != BudgetStatus.ENDED and b.review_due <= horizon]
+        for budget in sorted(due, key=lambda b: (b.review_due, b.reference)):
+            late = "overdue since" if budget.review_due < look.today else "due"
+            tasks.append(
+                Task(
+                    f"Review budget {budget.reference}",
+                    f"/budgets/{area}/people/{budget.reference}",
+                    f"Review {late} {_day(budget.review_due)}",
+                )
+            )
+    return TaskGroup(
+        "budgets-to-review", "Personal budgets to review", tuple(tasks),
+        "No personal budget's review falls due in the next four weeks.", (NO_REVIEW_DEADLINE,),
+    )  # fmt: skip
+
+
+def budgets_overspent(look: Look, grants: Sequence[Grant]) -> TaskGroup:
+    """Budgets whose spend has passed the whole budget: each needs its plan looked at."""
+    tasks = [
+        Task(
+            f"Budget {reference} is overspent",
+            f"/budgets/{area}/people/{reference}",
+            f"spent {format_money(spent)} of {format_money(total)}",
+        )
+        for area in _areas(grants)
+        for reference, total, spent in budgets.overspent(look.session, look.viewer, area)
+    ]
+    return TaskGroup(
+        "budgets-overspent", "Personal budgets overspent", tuple(tasks),
+        "No personal budget has spent more than its whole.",
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------
 # Each role's tasks, declared once
 
@@ -454,6 +504,7 @@ ROLE_TASKS: Mapping[Role, tuple[TaskSource, ...]] = {
     Role.AREA_EDITOR: (plan_to_write,),
     Role.AREA_SIGNATORY: (plans_to_sign, returns_to_sign_off),
     Role.POOL_FINANCE: (returns_due, forecasts_due, periods_to_close),
+    Role.BUDGET_COORDINATOR: (budgets_to_review, budgets_overspent),
 }  # fmt: skip
 """The task sources each role sees, in the order their groups are shown. A source declared by
 several of a person's roles is shown once, from all those roles' grants."""
