@@ -265,4 +265,8 @@ def test_the_command_line_rolls_forward_and_refuses_clearly(nation: Engine, tmp_
     with unit_of_work(nation) as session:
         plan = plans.find(session, NEW, area)
         assert plan is not None and len(plan.versions) == 1  # the draft, replaced in place
-        assert [e.action for e in plan.events] == [rollforward.ROLL_FORWARD] * 2
+        # the command line acts as the national team, so each roll-forward is marked as theirs
+        assert [e.action for e in plan.events] == [
+            rollforward.ROLL_FORWARD, plans.NATIONAL_CHANGE,
+            plans.NATIONAL_CHANGE, rollforward.ROLL_FORWARD,
+        ]  # fmt: skip

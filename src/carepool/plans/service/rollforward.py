@@ -125,7 +125,8 @@ def roll_forward_area(
     comment = f"Rolled forward from the approved {from_year} plan"
     if target is None:
         target = _create(session, to_year, area_code, rolled.content, actor, comment)
-    else:
+        plans._mark_national_change(target, actor, "plan rolled forward by the national team")
+    else:  # saving marks a national change itself
         plans.save(session, target, rolled.content, target.lock_version, actor)
         target.events.append(_mark(target, actor, comment))
     audit.record(
