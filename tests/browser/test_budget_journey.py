@@ -3,7 +3,8 @@
 The coordinator signs in, sets up a budget blended from NHS and council money (first with a
 mistake, which the error summary names), uploads a file of its spend, and sees the spend
 against the budget; the pool finance officer then finds the budget's allocation and spend in
-the pool's ledger. The browser runs without JavaScript, as every page must work without it.
+the pool's ledger, and England's pooling page shows the area's share pooled. The browser
+runs without JavaScript, as every page must work without it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 from carepool.demo import service as demo
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
+from carepool.pooling import service as pooling
+from carepool.pooling.routes import percent
 from carepool.pools.service import ledger, settlement
 from carepool.store.db import engine_for, unit_of_work
 from carepool.web.app import create_app
@@ -40,6 +43,7 @@ class Served:
     url: str
     area: str
     area_name: str
+    share: str  # the area's share pooled, as the national pooling page prints it
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +58,10 @@ def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         pool = next(p for p in ledger.pools(session, YEAR) if p.area_code == area.code)
         if ledger.live_settlement(session, pool, YEAR):
             settlement.reopen(session, pool, SYSTEM, "budgets starting in January", YEAR)
+        share = percent(pooling.status(session, YEAR).area(area.code).figures.share_pooled)
+    assert share.endswith("%")  # the demo's first area has a share to show
     with serving(create_app(engine, "browser-test-secret")) as url:
-        yield Served(url, area.code, area.name)
+        yield Served(url, area.code, area.name, share)
     engine.dispose()
 
 
@@ -137,6 +143,10 @@ def test_a_coordinator_sets_up_a_blended_budget_and_its_spend_reaches_the_pool(
     assert f"Personal budget {REFERENCE}: nhs spend" in ledger_text
     assert f"Personal budget {REFERENCE}: council spend" in ledger_text
     assert "943 476 5919" not in page.content()
+
+    page.goto(f"/pooling?year={YEAR}")  # England's pooling page, as anyone sees it
+    row = page.locator("#pooling-table tbody tr").filter(has_text=served.area_name)
+    expect(row).to_contain_text(served.share)
 
 
 def _whole_ledger(page: Page, path: str) -> str:

@@ -76,7 +76,7 @@ def test_start_up_works_out_every_area_s_facts(demo_engine: Engine, client_for: 
             if run.status == AllocationStatus.PUBLISHED
         }
         expected = {(y, a.code) for y in published for a in year_geography(session, y).areas}
-        assert len(published) == 2 and len(expected) > 2 * 150
+        assert len(published) >= 4 and len(expected) > len(published) * 150
         assert {(key[1], key[2]) for key in warmed} == expected
         assert plans.warm(session) == len(expected)
     assert all(plans._FACTS[key] is facts for key, facts in warmed.items())  # nothing redone
