@@ -142,7 +142,7 @@ def test_demo_without_serving_builds_and_is_repeatable(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     for _ in range(2):
-        result = carepool("demo", "--no-serve", cwd=tmp_path)
+        result = carepool("demo", "--no-serve", "--metrics-scale", "0.02", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
     report = ok_json(carepool("allocate", "--year", "2015-16", "--json", cwd=tmp_path))
     assert report["synthetic"] is True

@@ -16,6 +16,8 @@ from sqlalchemy import Engine
 from test_pages_html import check_page
 
 from carepool.accounts import service as accounts
+from carepool.allocation import service as allocation
+from carepool.budgets import service as budgets
 from carepool.demo.service import DEMO_PASSWORD
 from carepool.domain.plan_workflow import Action
 from carepool.domain.roles import Role
@@ -137,3 +139,41 @@ def test_where_the_framework_sets_no_deadline_the_page_says_so(
     assert "The framework sets no deadline for quarterly returns" in page
     plans_page = client_for(demo_engine, "area").get("/tasks").text
     assert "Final plans submitted by 19 September 2014" in plans_page
+
+
+def test_a_plan_is_offered_to_start_only_where_its_allocation_is_published(
+    demo_engine: Engine,
+) -> None:
+    """The demo publishes four years' allocations of the ten it has frameworks for: the editor
+    is asked to start no plan for the other six, which have no minimum to start from."""
+    with unit_of_work(demo_engine) as session:
+        viewer = accounts.find_user(session, "area")
+        assert viewer is not None
+        published = set(allocation.published_years(session))
+        (group,) = [g for g in tasks.tasks_for(session, viewer) if g.key == "plans-to-write"]
+    started = {task.href.split("/")[2] for task in group.tasks}
+    assert len(published) == 4 and started <= published
+    assert not any(task.title.startswith("Start the 2020-21") for task in group.tasks)
+    assert all(year in published for year in map(_deadline_year, group.deadlines))
+
+
+def _deadline_year(text: str) -> str:
+    return text.split(":", 1)[0]
+
+
+def test_a_coordinator_is_told_of_overspent_budgets_and_reviews_falling_due(
+    demo_engine: Engine,
+) -> None:
+    with unit_of_work(demo_engine) as session:
+        viewer = accounts.find_user(session, "coordinator")
+        assert viewer is not None
+        groups = {g.key: g for g in tasks.tasks_for(session, viewer)}
+        (area,) = {g.area_code for g in viewer.grants}
+        over = budgets.overspent(session, viewer, area)
+    assert set(groups) == {"budgets-to-review", "budgets-overspent"}
+    assert [t.href.rsplit("/", 1)[1] for t in groups["budgets-overspent"].tasks] == [
+        reference for reference, _, _ in over
+    ]
+    assert all(
+        t.href.startswith(f"/budgets/{area}/people/") for g in groups.values() for t in g.tasks
+    )

@@ -48,6 +48,12 @@ def allocated_years(session: Session) -> list[str]:
     return [year for year in years if repo.runs(session, year)] or years
 
 
+def published_years(session: Session) -> list[str]:
+    """The programme years whose allocation is published: only those can have a plan started,
+    since a plan's minimum contributions are the published allocation's."""
+    return repo.published_years(session)
+
+
 def run_by_version(session: Session, year: str, version: int) -> AllocationRun:
     run = repo.find_run(session, year, version)
     if run is None:

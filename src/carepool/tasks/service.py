@@ -104,6 +104,11 @@ class Look:
         return self._names[year].get(code, code)
 
     @cached_property
+    def published(self) -> frozenset[str]:
+        """The years whose allocation is published: the only ones a plan can be started for."""
+        return frozenset(allocation.published_years(self.session))
+
+    @cached_property
     def plan_rows(self) -> dict[str, list[dict[str, object]]]:
         """Every year's plans by area, as the national plan list shows them."""
         found: dict[str, list[dict[str, object]]] = {}
@@ -160,7 +165,7 @@ def plan_to_write(look: Look, grants: Sequence[Grant]) -> TaskGroup:
         "Plans to write",
         tuple(tasks),
         "No plan is waiting for you to write or fix it.",
-        _plan_deadlines(look, look.years),
+        _plan_deadlines(look, [year for year in look.years if year in look.published]),
     )
 
 
@@ -169,6 +174,8 @@ def _plan_step(look: Look, year: str, area: str) -> Task | None:
     plan = plans.find(look.session, year, area)
     base = f"/plans/{year}/{area}"
     if plan is None:
+        if year not in look.published:  # no allocation yet, so nothing to start from
+            return None
         return Task(f"Start the {year} plan for {name}", base, "Not started")
     if plan.status == PlanStatus.DRAFT:
         problems = len(plans.findings(look.session, plan))
