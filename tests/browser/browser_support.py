@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
+from carepool.demo.service import DEMO_PASSWORD
 from carepool.geography.service import year_geography
 from carepool.plans import service as plans
 from carepool.store.db import engine_for, unit_of_work
@@ -142,3 +143,12 @@ def browser_page(**context: Any) -> Iterator[Page]:
         finally:
             opened.close()
             browser.close()
+
+
+def sign_in(page: Page, username: str) -> None:
+    """Sign in as a demo account through the sign-in form, as a person would."""
+    page.goto("/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium, serving
-from playwright.sync_api import Page, expect, sync_playwright
+from browser_support import browser_page, serving, sign_in
+from playwright.sync_api import Page, expect
 
-from carepool.demo import service as demo
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
 from carepool.pooling import service as pooling
@@ -67,21 +66,8 @@ def served(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="module")
 def page(served: Served) -> Iterator[Page]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=served.url, java_script_enabled=False)
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    with browser_page(base_url=served.url, java_script_enabled=False) as opened:
+        yield opened
 
 
 def _date(page: Page, prefix: str, day: str, month: str, year: str) -> None:
@@ -111,7 +97,7 @@ def _fill_budget(page: Page, council_cost: str) -> None:
 def test_a_coordinator_sets_up_a_blended_budget_and_its_spend_reaches_the_pool(
     page: Page, served: Served, tmp_path: Path
 ) -> None:
-    _sign_in(page, "coordinator")
+    sign_in(page, "coordinator")
     page.goto(f"/budgets/{served.area}")
     expect(page.get_by_role("heading", level=1)).to_have_text(served.area_name)
     page.get_by_role("link", name="Set up a budget").first.click()
@@ -137,7 +123,7 @@ def test_a_coordinator_sets_up_a_blended_budget_and_its_spend_reaches_the_pool(
     expect(page.locator("#spend-table")).to_contain_text("Direct payment return")
     page.get_by_role("button", name="Sign out").click()
 
-    _sign_in(page, "finance")
+    sign_in(page, "finance")
     ledger_text = _whole_ledger(page, f"/pools/{YEAR}/{served.area}/ledger")
     assert f"Personal budget {REFERENCE} set up" in ledger_text
     assert f"Personal budget {REFERENCE}: nhs spend" in ledger_text

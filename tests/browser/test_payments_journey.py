@@ -17,11 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium, serving
+from browser_support import CHROMIUM_ARGS, chromium, serving, sign_in
 from playwright.sync_api import Page, expect, sync_playwright
 
 from carepool.accounts import service as accounts
-from carepool.demo import service as demo
 from carepool.domain.metric_value import Grain, MetricValue
 from carepool.domain.roles import SYSTEM
 from carepool.geography.service import year_geography
@@ -101,14 +100,6 @@ def page(served: Served) -> Iterator[Page]:
         browser.close()
 
 
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
 def _sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
@@ -116,7 +107,7 @@ def _sign_out(page: Page) -> None:
 
 def _step(page: Page, username: str, button: str, done: str) -> None:
     """Sign in, open the payments from the menu, take the one step offered, sign out."""
-    _sign_in(page, username)
+    sign_in(page, username)
     page.get_by_role("link", name="Payments").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Payment for performance {YEAR}")
     quarter = page.locator("#quarter-Q1")
@@ -134,7 +125,7 @@ def test_the_national_team_pays_a_quarter_and_it_reaches_the_pool_and_the_public
     _step(page, "analyst", "Record that the run is checked", f"{QUARTER} v1 checked")
     _step(page, "health", "Approve the run for payment", f"{QUARTER} v1 approved for payment")
 
-    _sign_in(page, "national")
+    sign_in(page, "national")
     page.goto(f"/payments/{YEAR}")
     expect(page.locator("#quarter-Q1 .govuk-warning-text")).to_contain_text("Paying posts")
     page.locator("#quarter-Q1").get_by_role("button", name="Pay the run into the pools").click()
@@ -148,7 +139,7 @@ def test_the_national_team_pays_a_quarter_and_it_reaches_the_pool_and_the_public
     _sign_out(page)
 
     # The pool finance officer finds the money in the pool's books.
-    _sign_in(page, "finance")
+    sign_in(page, "finance")
     page.goto(f"/pools/{YEAR}/{served.area}")
     page.get_by_role("link", name="Payments for performance into this pool").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(served.area_name)

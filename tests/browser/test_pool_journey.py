@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium, serving
+from browser_support import CHROMIUM_ARGS, chromium, serving, sign_in
 from playwright.sync_api import Page, expect, sync_playwright
 
 from carepool.accounts import service as accounts
@@ -89,14 +89,6 @@ def page(served: Served) -> Iterator[Page]:
         browser.close()
 
 
-def _sign_in(page: Page, username: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
 def _sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
@@ -112,7 +104,7 @@ def _actual_to_date(page: Page, scheme: str) -> int:
 def test_finance_uploads_spend_submits_the_return_and_the_board_signs_it_off(
     page: Page, served: Served, tmp_path: Path
 ) -> None:
-    _sign_in(page, "finance")
+    sign_in(page, "finance")
     page.goto(f"/pools/{YEAR}")
     page.get_by_role("link", name=served.area_name).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(served.area_name)
@@ -148,7 +140,7 @@ def test_finance_uploads_spend_submits_the_return_and_the_board_signs_it_off(
     expect(page.get_by_role("button", name="Save the narrative")).to_have_count(0)
     _sign_out(page)
 
-    _sign_in(page, "hwb")
+    sign_in(page, "hwb")
     page.goto(f"/pools/{YEAR}")
     page.get_by_role("link", name=f"{served.area_name}: {YEAR} Q4").click()
     expect(page.locator("#narrative-shown")).to_contain_text("recovery plan")
